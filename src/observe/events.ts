@@ -1,0 +1,109 @@
+// One event type for everything the edge reports. The log, the access log, the metrics and the
+// flow page all consume these; the edge never formats output itself.
+
+export type HeaderPair = readonly [name: string, value: string];
+
+/** What the edge knows about a presented client certificate (computed once per connection). */
+export interface CertSummary {
+  /** RFC 2253 style subject, for people (e.g. `CN=dev-client,O=mtls-edge`). */
+  readonly subject: string;
+  readonly issuer: string;
+  readonly subjectCN: string | null;
+  readonly issuerCN: string | null;
+  readonly serialNumber: string;
+  readonly validFrom: string;
+  readonly validTo: string;
+  readonly fingerprint256: string;
+}
+
+export interface VerifyResult {
+  readonly code: number;
+  readonly name: string;
+  readonly hint: string;
+}
+
+export interface HandshakeRejectedEvent {
+  readonly kind: 'handshake-rejected';
+  readonly time: number;
+  readonly listener: string;
+  readonly clientAddress: string;
+  readonly sni: string | null;
+  /** Name of the TLS configuration chosen by SNI. */
+  readonly tlsConfig: string;
+  /** Null when no certificate was presented. */
+  readonly cert: CertSummary | null;
+  /** Null for `no certificate` and for TLS-level errors that are not certificate verification. */
+  readonly verify: VerifyResult | null;
+  /** e.g. `certificate_expired`, `unknown_ca`, `certificate_required`, `unrecognized_name`. */
+  readonly alert: string | null;
+  readonly reason: string;
+  readonly hint: string;
+  /** True when explain mode answered the client with an explanation page instead of closing. */
+  readonly explained: boolean;
+}
+
+export interface RequestEvent {
+  readonly kind: 'request';
+  readonly id: string;
+  readonly time: number;
+  readonly listener: 'https' | 'http';
+  readonly clientAddress: string;
+  readonly sni: string | null;
+  readonly tlsConfig: string | null;
+  readonly host: string;
+  readonly method: string;
+  readonly path: string;
+  readonly httpVersion: string;
+  readonly cert: CertSummary | null;
+  readonly verify: VerifyResult | null;
+  readonly mappedUser: string | null;
+  readonly forwardedClientCert: string;
+  /** The H10 headers as the client sent them, those removed, and those the edge set. */
+  readonly h10: {
+    readonly sent: readonly HeaderPair[];
+    readonly removed: readonly HeaderPair[];
+    readonly set: readonly HeaderPair[];
+  };
+  readonly route: string | null;
+  readonly upstream: string | null;
+  readonly status: number;
+  readonly durationMs: number;
+  readonly websocket: boolean;
+  /** Set when the edge answered itself (error page) instead of the upstream. */
+  readonly error: string | null;
+}
+
+export interface LifecycleEvent {
+  readonly kind: 'lifecycle';
+  readonly time: number;
+  readonly level: 'info' | 'warn' | 'error';
+  readonly message: string;
+  readonly fields?: Readonly<Record<string, unknown>>;
+}
+
+export type EdgeEvent = HandshakeRejectedEvent | RequestEvent | LifecycleEvent;
+
+export interface EventSink {
+  emit(event: EdgeEvent): void;
+}
+
+/** Fans one event out to many sinks; a failing sink never breaks the request path. */
+export class EventBus implements EventSink {
+  private readonly sinks: EventSink[] = [];
+  subscribe(sink: EventSink): () => void {
+    this.sinks.push(sink);
+    return () => {
+      const i = this.sinks.indexOf(sink);
+      if (i >= 0) this.sinks.splice(i, 1);
+    };
+  }
+  emit(event: EdgeEvent): void {
+    for (const sink of this.sinks) {
+      try {
+        sink.emit(event);
+      } catch {
+        // An observer must not take the edge down; the event is dropped for that sink only.
+      }
+    }
+  }
+}
