@@ -1,0 +1,123 @@
+// The configuration file's shape: one zod definition that validates the YAML, types the code and
+// generates the JSON Schema shipped for editors (config.schema.json). Keys are snake_case, as in the
+// Cloud Foundry HAProxy job's properties, so BTP users recognise them.
+import { z } from 'zod';
+import { FORWARDED_CLIENT_CERT_MODES } from '../headers/modeTable.js';
+
+const port = z.number().int().min(0).max(65535);
+const filePath = z.string().min(1, 'a file path is required');
+const filePaths = z.union([filePath, z.array(filePath)]).transform((v) => (Array.isArray(v) ? v : [v]));
+
+const forwardedClientCertMode = z
+  .string()
+  .transform((s) => s.toLowerCase())
+  .pipe(z.enum(FORWARDED_CLIENT_CERT_MODES, { error: `must be one of ${FORWARDED_CLIENT_CERT_MODES.join(', ')}` }));
+
+const ignoreErrors = z
+  .union([
+    z.literal('all'),
+    z.array(z.number().int().min(1).max(100)),
+    z.string().regex(/^\s*\d+(\s*,\s*\d+)*\s*$/, 'use a comma-separated list of OpenSSL codes such as "2,10,18", or "all"'),
+  ])
+  .transform((v): 'all' | number[] => (v === 'all' ? 'all' : typeof v === 'string' ? v.split(',').map((s) => Number(s.trim())) : v));
+
+export const CLIENT_AUTH_MODES = ['disabled', 'optional', 'required'] as const;
+
+export const tlsConfigSchema = z.strictObject({
+  name: z.string().min(1).optional().describe('Label shown in logs and on the flow page.'),
+  hosts: z
+    .array(z.string().min(1))
+    .default(['*'])
+    .describe('SNI patterns (crt-list snifilter): exact names, "*.example.com", or "*" for any.'),
+  cert: filePath.describe('PEM server certificate, followed by its intermediates (may also hold the key).'),
+  key: filePath.optional().describe('PEM private key of the server certificate (omit when it is in `cert`).'),
+  client_auth: z.enum(CLIENT_AUTH_MODES).optional().describe('Default: optional when a trust list is set, else disabled.'),
+  trust: filePaths.default([]).describe('PEM files of CA certificates whose clients are accepted (ca-file).'),
+  crl: filePaths.default([]).describe('PEM CRL files (crl-file); every CA in a chain then needs a CRL.'),
+  ignore_errors: ignoreErrors.default([]).describe('OpenSSL verify codes to accept anyway (crt-ignore-err / ca-ignore-err).'),
+  alpn: z.array(z.enum(['http/1.1'])).default(['http/1.1']),
+});
+
+const upstreamTlsSchema = z.strictObject({
+  ca: filePaths.optional().describe('CA certificates to verify the upstream with (default: system CAs).'),
+  cert: filePath.optional().describe('Client certificate presented to the upstream (mTLS to the backend).'),
+  key: filePath.optional(),
+  reject_unauthorized: z.boolean().default(true),
+  servername: z.string().optional(),
+});
+
+export const routeSchema = z.strictObject({
+  host: z.string().min(1).default('*').describe('Host pattern: exact, "*.example.com" or "*".'),
+  path: z.string().startsWith('/', 'a path prefix starts with "/"').default('/'),
+  upstream: z
+    .string()
+    .refine((u) => u === 'echo' || /^https?:\/\/[^/]+\/?$/.test(u), 'use "echo" or an origin such as http://127.0.0.1:3000')
+    .describe('"echo" (the built-in echo upstream) or http(s)://host:port.'),
+  tls: upstreamTlsSchema.optional(),
+});
+
+export const configSchema = z.strictObject({
+  bind: z.string().default('0.0.0.0').describe('Address both listeners bind to.'),
+  https_port: port.default(8443),
+  http_port: z.union([port, z.literal(false)]).default(8080).describe('false turns the plain-HTTP listener off.'),
+  forwarded_client_cert: forwardedClientCertMode.default('sanitize_set'),
+  legacy_xfcc_header_mapping: z.boolean().default(false),
+  strict_sni: z.boolean().default(false),
+  tls: z.array(tlsConfigSchema).optional().describe('TLS configurations; the first is the default for unmatched SNI.'),
+  routes: z.array(routeSchema).optional().describe('Routes in order; the first match wins. Default: everything to echo.'),
+  disable_domain_fronting: z.union([z.boolean(), z.literal('mtls_only')]).default(false),
+  hsts: z
+    .strictObject({
+      max_age: z.number().int().min(0),
+      include_subdomains: z.boolean().default(false),
+      preload: z.boolean().default(false),
+    })
+    .nullable()
+    .default(null),
+  timeouts: z
+    .strictObject({
+      connect: z.number().positive().default(5),
+      client: z.number().positive().default(30),
+      server: z.number().positive().default(30),
+      tunnel: z.number().positive().default(3600),
+      keep_alive: z.number().positive().default(6),
+      request_headers: z.number().positive().default(5),
+    })
+    .prefault({})
+    .describe('Seconds, as the HAProxy job sets them.'),
+  max_header_size: z.number().int().min(1024).max(1024 * 1024).default(15360).describe('Bytes of request headers; larger → 431.'),
+  gorouter: z
+    .strictObject({ enabled: z.boolean().default(false) })
+    .prefault({})
+    .describe('Emulate Gorouter: X-Request-Start, X-Vcap-Request-Id, strip X-CF-Application* headers.'),
+  certificate_user_mappings: z
+    .array(
+      z.strictObject({
+        user: z.string().min(1),
+        certificate: filePath.optional().describe('PEM certificate that maps to the user (exact match).'),
+        subject_cn: z.string().optional().describe('Or: any certificate with this subject CN.'),
+      }),
+    )
+    .default([]),
+  explain_rejections: z.boolean().default(false),
+  log: z
+    .strictObject({
+      format: z.enum(['pretty', 'json']).optional(),
+      level: z.enum(['error', 'warn', 'info', 'debug']).default('info'),
+      access: z.enum(['cpi', 'haproxy', 'off']).default('cpi'),
+    })
+    .prefault({}),
+  admin: z
+    .union([z.literal(false), z.strictObject({ host: z.string().default('127.0.0.1'), port: port.default(9901) })])
+    .default({ host: '127.0.0.1', port: 9901 }),
+  ring_size: z.number().int().min(10).max(100000).default(500),
+  expiry_warning_days: z.number().int().min(0).default(30),
+  workers: z.number().int().min(1).max(64).default(1),
+  pki_dir: z.string().default('certs').describe('Where the dev PKI is generated when no TLS configuration is given.'),
+});
+
+export type ConfigInput = z.input<typeof configSchema>;
+export type Config = z.output<typeof configSchema>;
+export type TlsConfig = z.output<typeof tlsConfigSchema>;
+export type RouteConfig = z.output<typeof routeSchema>;
+export type ClientAuthMode = (typeof CLIENT_AUTH_MODES)[number];

@@ -1,0 +1,27 @@
+// Host patterns as crt-list snifilters and routes use them: exact names, "*.example.com" (one or more
+// labels in front), or "*" for anything. Matching is case-insensitive and ignores a trailing dot.
+
+export type HostMatcher = (host: string) => boolean;
+
+export function hostMatcher(pattern: string): HostMatcher {
+  const p = pattern.toLowerCase().replace(/\.$/, '');
+  if (p === '*') return () => true;
+  if (p.startsWith('*.')) {
+    const suffix = p.slice(1);
+    return (host) => host.length > suffix.length && host.endsWith(suffix);
+  }
+  return (host) => host === p;
+}
+
+/** The host part of a Host header: lower-cased, port and trailing dot removed, IPv6 brackets kept. */
+export function hostWithoutPort(hostHeader: string): string {
+  let h = hostHeader.trim().toLowerCase();
+  if (h.startsWith('[')) {
+    const end = h.indexOf(']');
+    h = end >= 0 ? h.slice(0, end + 1) : h;
+  } else {
+    const colon = h.indexOf(':');
+    if (colon >= 0) h = h.slice(0, colon);
+  }
+  return h.endsWith('.') ? h.slice(0, -1) : h;
+}

@@ -1,0 +1,151 @@
+// The HTTPS port: a plain TCP listener that reads the ClientHello's SNI, picks the TLS configuration,
+// and only then creates the TLS socket with that configuration's client-auth mode. This is how
+// per-hostname modes (no certificate request for one name, required for another) are possible in
+// Node, where requestCert belongs to the socket rather than to an SNI-selected SecureContext.
+import net from 'node:net';
+import tls from 'node:tls';
+import type { X509Certificate } from 'node:crypto';
+import { MAX_CLIENT_HELLO_BYTES, peekClientHello, rawAlertRecord } from './clientHello.js';
+import { selectProfile, type TlsProfile, type TlsProfileSet } from './tlsProfiles.js';
+import { verifyOutcome, type VerifyOutcome } from './verifyOutcome.js';
+
+export interface AcceptedTls {
+  readonly socket: tls.TLSSocket;
+  readonly profile: TlsProfile;
+  readonly sni: string | null;
+  readonly outcome: VerifyOutcome;
+  readonly leaf: X509Certificate | undefined;
+}
+
+export interface TlsRejection {
+  readonly clientAddress: string;
+  readonly sni: string | null;
+  readonly profile: TlsProfile | null;
+  /** Null when the connection failed before a verification outcome existed. */
+  readonly outcome: VerifyOutcome | null;
+  readonly leaf: X509Certificate | undefined;
+  /** A TLS-level reason when there is no verification outcome (garbage, unknown SNI, alert from OpenSSL). */
+  readonly reason: string | null;
+  readonly alert: string | null;
+}
+
+export interface TlsFrontOptions {
+  /** Read on every connection, so a reload swaps configurations without touching live sockets. */
+  readonly profiles: () => TlsProfileSet;
+  readonly handshakeTimeoutMs: number;
+  /** A connection whose certificate passed (or whose rejection explain mode wants to answer). */
+  readonly onAccepted: (accepted: AcceptedTls) => void;
+  readonly onRejected: (rejection: TlsRejection) => void;
+  /** When true, a rejected certificate still completes the handshake and goes to onAccepted. */
+  readonly explainRejections: () => boolean;
+}
+
+interface NodeTlsHandle {
+  verifyError(): (Error & { code?: string }) | null;
+}
+
+/**
+ * Node's own server reads the verify result through this handle method right after the handshake
+ * (lib/_tls_wrap.js onServerSocketSecure); we create the TLSSocket ourselves and so read it the
+ * same way. Covered by the verify-outcome tests, so a Node change breaks loudly.
+ */
+function nodeVerifyError(socket: tls.TLSSocket): string | null {
+  const handle = (socket as unknown as { _handle: NodeTlsHandle | null })._handle;
+  const err = handle?.verifyError();
+  return err ? (err.code ?? err.message) : null;
+}
+
+const remote = (s: net.Socket): string => s.remoteAddress ?? 'unknown';
+
+export function createTlsFront(opts: TlsFrontOptions): net.Server {
+  const server = net.createServer({ pauseOnConnect: false, noDelay: true }, (raw) => acceptRaw(raw, opts));
+  return server;
+}
+
+function acceptRaw(raw: net.Socket, opts: TlsFrontOptions): void {
+  const clientAddress = remote(raw);
+  let buffered: Buffer | null = null;
+  const fail = (reason: string, alert: string | null, sendAlert?: number): void => {
+    opts.onRejected({ clientAddress, sni: null, profile: null, outcome: null, leaf: undefined, reason, alert });
+    if (sendAlert !== undefined) raw.end(rawAlertRecord(sendAlert));
+    else raw.destroy();
+  };
+  raw.setTimeout(opts.handshakeTimeoutMs, () => fail('no complete ClientHello before the handshake timeout', null));
+  raw.on('error', () => raw.destroy());
+  const onData = (chunk: Buffer): void => {
+    buffered = buffered ? Buffer.concat([buffered, chunk]) : chunk;
+    const peek = peekClientHello(buffered);
+    if (peek.state === 'incomplete') {
+      if (buffered.length > MAX_CLIENT_HELLO_BYTES) fail('ClientHello too large', null);
+      return;
+    }
+    raw.removeListener('data', onData);
+    raw.pause();
+    if (peek.state === 'invalid') {
+      fail(peek.reason, null);
+      return;
+    }
+    const profile = selectProfile(opts.profiles(), peek.sni);
+    if (!profile) {
+      opts.onRejected({
+        clientAddress, sni: peek.sni, profile: null, outcome: null, leaf: undefined,
+        reason: peek.sni ? `no TLS configuration matches SNI "${peek.sni}" and strict SNI is on` : 'no SNI sent and strict SNI is on',
+        alert: 'unrecognized_name',
+      });
+      raw.end(rawAlertRecord(112));
+      return;
+    }
+    raw.unshift(buffered);
+    buffered = null;
+    startTls(raw, profile, peek.sni, clientAddress, opts);
+  };
+  raw.on('data', onData);
+}
+
+function startTls(raw: net.Socket, profile: TlsProfile, sni: string | null, clientAddress: string, opts: TlsFrontOptions): void {
+  const { clientAuth } = profile.resolved;
+  const socket = new tls.TLSSocket(raw, {
+    isServer: true,
+    secureContext: profile.secureContext,
+    requestCert: clientAuth !== 'disabled',
+    // Only effect on a socket we manage ourselves: OpenSSL fails a certificate-less handshake with
+    // the certificate_required alert, as HAProxy's `verify required` does. Verification errors are
+    // still decided below (Node's verify callback accepts every certificate).
+    rejectUnauthorized: clientAuth === 'required',
+    ALPNProtocols: [...profile.resolved.alpn],
+  });
+  let settled = false;
+  socket.on('_tlsError', (err: Error & { code?: string }) => {
+    if (settled) return;
+    settled = true;
+    const noCert = /PEER_DID_NOT_RETURN_A_CERTIFICATE|CERTIFICATE_REQUIRED/i.test(`${err.code ?? ''} ${err.message}`);
+    opts.onRejected({
+      clientAddress, sni, profile, outcome: noCert ? { kind: 'no-cert', accepted: false } : null, leaf: undefined,
+      reason: noCert ? 'no client certificate sent' : `TLS handshake failed: ${err.code ?? err.message}`,
+      alert: noCert ? 'certificate_required' : null,
+    });
+    socket.destroy();
+  });
+  socket.on('secure', () => {
+    if (settled) return;
+    settled = true;
+    raw.setTimeout(0);
+    const leaf = clientAuth === 'disabled' ? undefined : socket.getPeerX509Certificate();
+    const outcome = verifyOutcome(leaf ? nodeVerifyError(socket) : null, leaf, {
+      clientAuth,
+      ignore: profile.resolved.ignore,
+      trustCerts: profile.resolved.trustCerts,
+    });
+    if (outcome.accepted) {
+      opts.onAccepted({ socket, profile, sni, outcome, leaf });
+      return;
+    }
+    opts.onRejected({
+      clientAddress, sni, profile, outcome, leaf, reason: null,
+      alert: outcome.kind === 'cert' ? (outcome.info.alert?.name ?? null) : 'certificate_required',
+    });
+    if (opts.explainRejections()) opts.onAccepted({ socket, profile, sni, outcome, leaf });
+    else socket.destroy();
+  });
+  socket.on('error', () => socket.destroy());
+}

@@ -1,0 +1,49 @@
+// TLS configurations ready to accept connections: a SecureContext each, plus host matchers for SNI.
+import { constants as cryptoConstants } from 'node:crypto';
+import tls from 'node:tls';
+import type { ResolvedTlsProfile } from '../config/resolve.js';
+import { hostMatcher, type HostMatcher } from './hostPattern.js';
+
+export interface TlsProfile {
+  readonly resolved: ResolvedTlsProfile;
+  readonly secureContext: tls.SecureContext;
+  readonly matchers: readonly HostMatcher[];
+}
+
+export interface TlsProfileSet {
+  readonly profiles: readonly TlsProfile[];
+  readonly strictSni: boolean;
+}
+
+// HAProxy's Cloud Foundry defaults: no-sslv3 no-tls-tickets. Without tickets every connection
+// carries a session ID, which X-SSL-Client-Session-ID reports.
+const SECURE_OPTIONS = cryptoConstants.SSL_OP_NO_TICKET;
+
+export function buildTlsProfile(resolved: ResolvedTlsProfile): TlsProfile {
+  const secureContext = tls.createSecureContext({
+    cert: resolved.certPem,
+    key: resolved.keyPem,
+    // The trust list is both the verification store and the CA names sent in CertificateRequest.
+    ca: resolved.trustPem.length > 0 ? resolved.trustPem : undefined,
+    crl: resolved.crlPem.length > 0 ? [...resolved.crlPem] : undefined,
+    secureOptions: SECURE_OPTIONS,
+    minVersion: 'TLSv1.2',
+    sessionIdContext: `mtls-edge:${resolved.name}`.slice(0, 32),
+  });
+  return { resolved, secureContext, matchers: resolved.hosts.map(hostMatcher) };
+}
+
+export function buildTlsProfileSet(resolved: readonly ResolvedTlsProfile[], strictSni: boolean): TlsProfileSet {
+  return { profiles: resolved.map(buildTlsProfile), strictSni };
+}
+
+/**
+ * The TLS configuration for a ClientHello's SNI, as crt-list lines are matched: the first entry
+ * whose pattern matches; with no match the first entry, unless strict SNI is on (then null).
+ */
+export function selectProfile(set: TlsProfileSet, sni: string | null): TlsProfile | null {
+  if (sni) {
+    for (const p of set.profiles) if (p.matchers.some((m) => m(sni))) return p;
+  }
+  return set.strictSni ? null : (set.profiles[0] ?? null);
+}
