@@ -1,0 +1,38 @@
+// Writes that never leave a half-written file behind: data goes to a sibling temp file first and is
+// renamed into place, so a reader sees the old content or the new, never a mix.
+import { randomBytes } from 'node:crypto';
+import { access, chmod, mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+
+/** Mode for private keys and keystores. */
+export const PRIVATE_MODE = 0o600;
+export const PUBLIC_MODE = 0o644;
+
+export async function writeFileAtomic(path: string, data: string | Uint8Array, mode: number = PUBLIC_MODE): Promise<void> {
+  await mkdir(dirname(path), { recursive: true });
+  const tmp = join(dirname(path), `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
+  try {
+    // The mode is set at creation so a private key is never readable by others, not even briefly.
+    await writeFile(tmp, data, { mode, flag: 'wx' });
+    await chmod(tmp, mode); // umask may have narrowed it; make it exact
+    await rename(tmp, path);
+  } catch (err) {
+    await rm(tmp, { force: true });
+    throw err;
+  }
+}
+
+export async function exists(path: string): Promise<boolean> {
+  try {
+    await access(path, constants.F_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export async function allExist(paths: readonly string[]): Promise<boolean> {
+  const found = await Promise.all(paths.map(exists));
+  return found.every(Boolean);
+}
