@@ -71,6 +71,14 @@ export interface RequestEvent {
   readonly websocket: boolean;
   /** Set when the edge answered itself (error page) instead of the upstream. */
   readonly error: string | null;
+  /** Client's source port, for the HAProxy-style access log (`client:port`). */
+  readonly clientPort?: number;
+  /** Response bytes sent to the client (body and headers as far as known). */
+  readonly bytesSent?: number;
+  /** Milliseconds to connect to the upstream (HAProxy's Tc); absent when no upstream was contacted. */
+  readonly upstreamConnectMs?: number;
+  /** Milliseconds from request sent to the upstream until its response headers (HAProxy's Tr). */
+  readonly upstreamResponseMs?: number;
 }
 
 export interface LifecycleEvent {

@@ -1,0 +1,97 @@
+// Turns edge events into process-log lines: one warn line per rejected handshake (with everything a
+// user needs to fix the client), lifecycle events at their own level, and requests only where they
+// tell something the access log does not (the edge answered itself) or at debug level.
+import type { EdgeEvent, EventSink, HandshakeRejectedEvent, RequestEvent } from './events.js';
+import type { LogFields, Logger } from './logger.js';
+import { NO_CERTIFICATE, verifyCodeInfo } from '../pki/verifyCodes.js';
+
+export interface RejectionLine {
+  readonly message: string;
+  readonly fields: LogFields;
+}
+
+/** The OpenSSL name and the fix for a rejection, also when the edge left `hint` empty. */
+export function rejectionDiagnosis(e: Pick<HandshakeRejectedEvent, 'verify' | 'cert' | 'hint' | 'alert'>): {
+  code: number | null;
+  name: string | null;
+  hint: string;
+} {
+  if (e.verify) {
+    return { code: e.verify.code, name: e.verify.name, hint: e.hint || e.verify.hint || verifyCodeInfo(e.verify.code).hint };
+  }
+  if (!e.cert && (e.alert === null || e.alert === NO_CERTIFICATE.alert.name || e.alert === 'handshake_failure')) {
+    return { code: null, name: NO_CERTIFICATE.name, hint: e.hint || NO_CERTIFICATE.hint };
+  }
+  return { code: null, name: null, hint: e.hint };
+}
+
+export function describeRejection(e: HandshakeRejectedEvent): RejectionLine {
+  const d = rejectionDiagnosis(e);
+  const what = d.name ? (d.code !== null ? `${d.name} (${d.code})` : d.name) : e.alert ?? 'TLS error';
+  const sni = e.sni ? ` for ${e.sni}` : ' (no SNI)';
+  return {
+    message: `TLS handshake rejected from ${e.clientAddress}${sni}: ${what}: ${e.reason}`,
+    fields: {
+      event: 'handshake-rejected',
+      client: e.clientAddress,
+      listener: e.listener,
+      sni: e.sni,
+      tlsConfig: e.tlsConfig,
+      subject: e.cert?.subject ?? null,
+      issuer: e.cert?.issuer ?? null,
+      serial: e.cert?.serialNumber ?? null,
+      code: d.code,
+      codeName: d.name,
+      alert: e.alert,
+      reason: e.reason,
+      hint: d.hint,
+      explained: e.explained,
+    },
+  };
+}
+
+function requestFields(e: RequestEvent): LogFields {
+  return {
+    event: 'request',
+    id: e.id,
+    client: e.clientAddress,
+    host: e.host,
+    method: e.method,
+    path: e.path,
+    status: e.status,
+    durationMs: Math.round(e.durationMs * 10) / 10,
+    route: e.route,
+    upstream: e.upstream,
+    subject: e.cert?.subject ?? null,
+    verify: e.verify?.code ?? null,
+    mappedUser: e.mappedUser,
+    h10Removed: e.h10.removed.length,
+    h10Set: e.h10.set.length,
+    error: e.error,
+  };
+}
+
+export function createLogSink(logger: Logger): EventSink {
+  return {
+    emit(event: EdgeEvent): void {
+      switch (event.kind) {
+        case 'handshake-rejected': {
+          const line = describeRejection(event);
+          logger.warn(line.message, line.fields);
+          return;
+        }
+        case 'lifecycle':
+          logger[event.level](event.message, event.fields);
+          return;
+        case 'request':
+          if (event.error !== null) {
+            logger.warn(`${event.status} answered by the edge for ${event.method} ${event.host}${event.path}: ${event.error}`, requestFields(event));
+          } else if (logger.isLevelEnabled('debug')) {
+            // Built only when it will be printed: this branch runs for every request.
+            logger.debug(`${event.method} ${event.host}${event.path} ${event.status}`, requestFields(event));
+          }
+          return;
+      }
+    },
+  };
+}
