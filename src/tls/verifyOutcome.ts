@@ -33,6 +33,23 @@ export function peerChain(leaf: X509Certificate): X509Certificate[] {
   return chain;
 }
 
+/**
+ * The chain as OpenSSL verified it: the peer chain, completed from the trust list up to a
+ * self-issued root. Node links only the certificates the client sent, but X-SSL-Client-Root-CA-DN
+ * names the trust-list root that completed the chain.
+ */
+export function verifiedChain(leaf: X509Certificate, trust: readonly X509Certificate[]): X509Certificate[] {
+  const chain = peerChain(leaf);
+  for (let i = 0; i < 10; i++) {
+    const top = chain[chain.length - 1];
+    if (isSelfIssued(top)) break;
+    const issuer = trust.find((t) => top.checkIssued(t) && top.verify(t.publicKey));
+    if (!issuer || chain.some((c) => c.fingerprint256 === issuer.fingerprint256)) break;
+    chain.push(issuer);
+  }
+  return chain;
+}
+
 function isSelfIssued(c: X509Certificate): boolean {
   return c.subject === c.issuer && c.checkIssued(c);
 }

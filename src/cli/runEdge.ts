@@ -1,0 +1,74 @@
+// The edge as a process: observability up first (so start-up problems are logged in the chosen
+// format), then the edge, the ready banner with a curl command to try, and signal handling:
+// SIGTERM/SIGINT drain in-flight requests then exit 0; SIGHUP reloads the configuration.
+import { relative } from 'node:path';
+import { EventBus } from '../observe/events.js';
+import { createLogger, type Logger } from '../observe/logger.js';
+import { createLogSink } from '../observe/logSink.js';
+import { createAccessLogSink } from '../observe/accessLog.js';
+import { loadConfig, type ConfigOverrides, type LoadedConfig } from '../config/load.js';
+import { ConfigError } from '../config/configError.js';
+import { startEdge, type RunningEdge } from '../edge/edge.js';
+
+export interface RunOptions {
+  configFile?: string;
+  overrides: ConfigOverrides;
+}
+
+function tryItCommand(loaded: LoadedConfig, httpsPort: number): string | null {
+  const pki = loaded.resolved.devPki;
+  if (!pki) return null;
+  const rel = (p: string): string => relative(process.cwd(), p) || p;
+  return `curl --cacert ${rel(pki.rootCa.cert)} --cert ${rel(pki.client.chain)} --key ${rel(pki.client.key)} https://localhost:${httpsPort}/`;
+}
+
+export async function runEdgeProcess(loaded: LoadedConfig, opts: RunOptions): Promise<void> {
+  const { config } = loaded;
+  const logger: Logger = createLogger({ format: config.log.format, level: config.log.level });
+  const bus = new EventBus();
+  bus.subscribe(createLogSink(logger));
+  const access = config.log.access === 'off' ? null : createAccessLogSink({ format: config.log.access, stream: process.stdout });
+  if (access) bus.subscribe(access);
+
+  let edge: RunningEdge;
+  try {
+    edge = await startEdge(config, loaded.resolved, bus);
+  } catch (e) {
+    logger.error((e as Error).message);
+    await logger.close();
+    process.exit(1);
+  }
+
+  const tryIt = tryItCommand(loaded, edge.httpsPort);
+  logger.info('mtls-edge ready', {
+    https: `https://localhost:${edge.httpsPort}`,
+    http: edge.httpPort === null ? null : `http://localhost:${edge.httpPort}`,
+    mode: config.forwarded_client_cert,
+    tlsConfigs: loaded.resolved.tlsProfiles.map((p) => `${p.name} (${p.clientAuth})`).join(', '),
+    upstreams: loaded.resolved.routes.map((r) => `${r.host}${r.path} → ${r.upstream}`).join(', '),
+  });
+  if (tryIt) logger.info(`try it: ${tryIt}`, { tryIt });
+
+  let stopping = false;
+  const stop = async (signal: string): Promise<void> => {
+    if (stopping) return;
+    stopping = true;
+    logger.info(`${signal} received: draining ${edge.inFlight()} in-flight request(s)`);
+    await edge.close(10_000);
+    access?.flush();
+    await access?.close();
+    await logger.close();
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+  process.on('SIGINT', () => void stop('SIGINT'));
+  process.on('SIGHUP', () => {
+    loadConfig({ file: opts.configFile, overrides: opts.overrides }).then(
+      (next) => {
+        edge.reload(next.config, next.resolved);
+        logger.info('configuration reloaded', { tlsConfigs: next.resolved.tlsProfiles.length, routes: next.resolved.routes.length });
+      },
+      (e: Error) => logger.error(`reload failed, keeping the running configuration: ${e instanceof ConfigError ? e.problems.map((p) => `${p.where}: ${p.message}`).join('; ') : e.message}`),
+    );
+  });
+}

@@ -1,0 +1,208 @@
+// Assembles the running edge: the HTTPS front (SNI → TLS configuration → verify outcome), the HTTP
+// handling behind it, the plain-HTTP listener, the built-in echo upstream and the upstream pools.
+// Configuration lives in one `EdgeRuntime` snapshot that reload() swaps atomically.
+import http, { type IncomingMessage, type ServerResponse } from 'node:http';
+import type net from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
+import type { TLSSocket } from 'node:tls';
+import type { Config } from '../config/schema.js';
+import type { ResolvedConfig } from '../config/resolve.js';
+import type { EdgeEvent, EventSink, HandshakeRejectedEvent } from '../observe/events.js';
+import { NO_CERTIFICATE } from '../pki/verifyCodes.js';
+import { startEchoServer, type EchoServer } from '../echo/echoServer.js';
+import { buildTlsProfileSet, type TlsProfileSet } from '../tls/tlsProfiles.js';
+import { createTlsFront, type AcceptedTls, type TlsRejection } from '../tls/tlsFront.js';
+import { attachState, certSummary, newConnectionState, type UserMappingLookup } from './connectionState.js';
+import { createRequestHandler, type PipelineSettings } from './pipeline.js';
+import { createUpgradeHandler } from './websocket.js';
+import { RouteTable } from './routeTable.js';
+import { Upstreams } from './upstreams.js';
+import { rawErrorResponse } from './errorPages.js';
+
+export interface EdgeRuntime {
+  readonly config: Config;
+  readonly resolved: ResolvedConfig;
+  readonly tls: TlsProfileSet;
+  readonly routes: RouteTable;
+  readonly settings: PipelineSettings;
+  readonly mapUser: UserMappingLookup;
+}
+
+export interface RunningEdge {
+  readonly httpsPort: number;
+  readonly httpPort: number | null;
+  readonly echo: EchoServer | null;
+  runtime(): EdgeRuntime;
+  /** Swaps in a new configuration; live connections keep the one they started with. */
+  reload(config: Config, resolved: ResolvedConfig): void;
+  /** Inflight requests right now. */
+  inFlight(): number;
+  /** Stops accepting, lets in-flight requests finish (up to graceMs), then closes everything. */
+  close(graceMs?: number): Promise<void>;
+}
+
+function hstsValue(h: Config['hsts']): string | null {
+  if (!h) return null;
+  return `max-age=${h.max_age};${h.include_subdomains ? ' includeSubDomains;' : ''}${h.preload ? ' preload;' : ''}`;
+}
+
+function userMapper(resolved: ResolvedConfig): UserMappingLookup {
+  const maps = resolved.userMappings;
+  if (maps.length === 0) return () => null;
+  return (leaf) => {
+    for (const m of maps) {
+      if (m.fingerprint256 && m.fingerprint256 === leaf.fingerprint256) return m.user;
+    }
+    const cn = leaf.subject.split('\n').find((l) => l.startsWith('CN='))?.slice(3);
+    for (const m of maps) if (m.subjectCn && m.subjectCn === cn) return m.user;
+    return null;
+  };
+}
+
+function buildRuntime(config: Config, resolved: ResolvedConfig, echoOrigin: string): EdgeRuntime {
+  return {
+    config,
+    resolved,
+    tls: buildTlsProfileSet(resolved.tlsProfiles, config.strict_sni),
+    routes: new RouteTable(resolved.routes, echoOrigin),
+    settings: {
+      forwardedClientCert: config.forwarded_client_cert,
+      legacyXfccHeaderMapping: config.legacy_xfcc_header_mapping,
+      domainFronting: config.disable_domain_fronting,
+      gorouter: config.gorouter.enabled,
+      hsts: hstsValue(config.hsts),
+    },
+    mapUser: userMapper(resolved),
+  };
+}
+
+function rejectionEvent(r: TlsRejection, explained: boolean): HandshakeRejectedEvent {
+  const outcome = r.outcome;
+  const verify = outcome?.kind === 'cert' ? { code: outcome.code, name: outcome.info.name, hint: outcome.info.hint } : null;
+  const reason = r.reason ?? (outcome?.kind === 'cert' ? `${outcome.code} ${outcome.info.name} (${outcome.info.text})` : 'no client certificate sent');
+  const hint = verify?.hint ?? (outcome?.kind === 'no-cert' ? NO_CERTIFICATE.hint : r.alert === 'unrecognized_name' ? 'Use a hostname that one of the TLS configurations lists, or turn strict_sni off.' : 'The client did not complete a TLS handshake: check that it speaks TLS 1.2+ to this port.');
+  return {
+    kind: 'handshake-rejected',
+    time: Date.now(),
+    listener: 'https',
+    clientAddress: r.clientAddress,
+    sni: r.sni,
+    tlsConfig: r.profile?.resolved.name ?? '',
+    cert: r.leaf ? certSummary(r.leaf) : null,
+    verify,
+    alert: r.alert,
+    reason,
+    hint,
+    explained,
+  };
+}
+
+function listen(server: net.Server, port: number, host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const onError = (e: NodeJS.ErrnoException): void => {
+      reject(Object.assign(new Error(e.code === 'EADDRINUSE' ? `port ${port} on ${host} is already in use: pick another with --https-port/--http-port (0 = any free port)` : `cannot listen on ${host}:${port}: ${e.message}`), { code: e.code }));
+    };
+    server.once('error', onError);
+    server.listen(port, host, () => {
+      server.removeListener('error', onError);
+      resolve((server.address() as AddressInfo).port);
+    });
+  });
+}
+
+/** HAProxy answers malformed requests itself; Node's parser errors become the same pages. */
+function onClientError(err: Error & { code?: string }, socket: Socket): void {
+  if (!socket.writable || (socket as Socket & { _httpMessage?: unknown })._httpMessage) {
+    socket.destroy();
+    return;
+  }
+  const status = err.code === 'HPE_HEADER_OVERFLOW' ? 431 : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
+  socket.end(rawErrorResponse(status));
+}
+
+export async function startEdge(config: Config, resolved: ResolvedConfig, events: EventSink): Promise<RunningEdge> {
+  const usesEcho = resolved.routes.some((r) => r.upstream === 'echo');
+  const echo = usesEcho ? await startEchoServer() : null;
+  let runtime = buildRuntime(config, resolved, echo?.origin ?? 'http://127.0.0.1:1');
+  const t = config.timeouts;
+  const upstreams = new Upstreams({ connectMs: t.connect * 1000, serverMs: t.server * 1000, keepAliveMs: t.keep_alive * 1000 });
+  const deps = { settings: () => runtime.settings, routes: () => runtime.routes, upstreams, events };
+
+  let inFlight = 0;
+  let draining = false;
+  const track = (handler: (req: IncomingMessage, res: ServerResponse) => void) => (req: IncomingMessage, res: ServerResponse): void => {
+    inFlight++;
+    res.once('close', () => inFlight--);
+    if (draining) res.shouldKeepAlive = false;
+    handler(req, res);
+  };
+  const serverOptions: http.ServerOptions = {
+    maxHeaderSize: config.max_header_size,
+    keepAliveTimeout: t.keep_alive * 1000,
+    headersTimeout: t.request_headers * 1000,
+    requestTimeout: 0,
+    noDelay: true,
+  };
+  const makeHttp = (kind: 'https' | 'http'): http.Server => {
+    const s = http.createServer(serverOptions, track(createRequestHandler(kind, deps)));
+    s.on('upgrade', createUpgradeHandler(kind, deps, t.tunnel * 1000, t.connect * 1000));
+    s.on('clientError', onClientError);
+    s.timeout = t.client * 1000;
+    return s;
+  };
+
+  const behindTls = makeHttp('https');
+  const tlsSockets = new Set<TLSSocket>();
+  const front = createTlsFront({
+    profiles: () => runtime.tls,
+    handshakeTimeoutMs: t.request_headers * 1000,
+    explainRejections: () => runtime.config.explain_rejections,
+    onAccepted: (a: AcceptedTls) => {
+      const rejected = !a.outcome.accepted;
+      attachState(a.socket, newConnectionState(a.profile, a.sni, a.outcome, a.leaf, runtime.mapUser, rejected));
+      tlsSockets.add(a.socket);
+      a.socket.once('close', () => tlsSockets.delete(a.socket));
+      behindTls.emit('connection', a.socket);
+    },
+    onRejected: (r) => events.emit(rejectionEvent(r, runtime.config.explain_rejections && r.outcome !== null && r.alert !== 'certificate_required')),
+  });
+  front.on('error', (e) => events.emit({ kind: 'lifecycle', time: Date.now(), level: 'error', message: `HTTPS listener error: ${e.message}` }));
+
+  const httpsPort = await listen(front, config.https_port, config.bind);
+  let plain: http.Server | null = null;
+  let httpPort: number | null = null;
+  if (config.http_port !== false) {
+    plain = makeHttp('http');
+    httpPort = await listen(plain, config.http_port, config.bind);
+  }
+
+  const emit = (e: EdgeEvent): void => events.emit(e);
+  return {
+    httpsPort,
+    httpPort,
+    echo,
+    runtime: () => runtime,
+    inFlight: () => inFlight,
+    reload(newConfig, newResolved) {
+      runtime = buildRuntime(newConfig, newResolved, echo?.origin ?? 'http://127.0.0.1:1');
+    },
+    async close(graceMs = 10_000) {
+      draining = true;
+      front.close();
+      plain?.close();
+      behindTls.closeIdleConnections();
+      plain?.closeIdleConnections();
+      const deadline = Date.now() + graceMs;
+      while (inFlight > 0 && Date.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 25));
+        behindTls.closeIdleConnections();
+        plain?.closeIdleConnections();
+      }
+      if (inFlight > 0) emit({ kind: 'lifecycle', time: Date.now(), level: 'warn', message: `closing with ${inFlight} request(s) still in flight after ${graceMs} ms` });
+      for (const s of tlsSockets) s.destroy();
+      plain?.closeAllConnections();
+      await upstreams.close();
+      await echo?.close();
+    },
+  };
+}

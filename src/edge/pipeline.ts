@@ -1,0 +1,131 @@
+// A request's journey through the edge, top to bottom. Each stage is one concern (see stages/);
+// this file only decides their order and hands the survivors to the upstream hop.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { EventSink, RequestEvent } from '../observe/events.js';
+import type { ForwardedClientCertMode } from '../headers/modeTable.js';
+import { stateOf } from './connectionState.js';
+import { hostWithoutPort } from '../tls/hostPattern.js';
+import type { ListenerKind, RequestContext, Stage } from './requestContext.js';
+import type { RouteTable } from './routeTable.js';
+import type { Upstreams } from './upstreams.js';
+import { proxyRequest } from './proxy.js';
+import { explainRejection } from './stages/explainRejection.js';
+import { domainFronting, type DomainFrontingSetting } from './stages/domainFronting.js';
+import { clientCertHeaders } from './stages/clientCertHeaders.js';
+import { gorouterHeaders } from './stages/gorouterHeaders.js';
+import { forwardedHeaders } from './stages/forwardedHeaders.js';
+import { route } from './stages/route.js';
+
+export interface PipelineSettings {
+  readonly forwardedClientCert: ForwardedClientCertMode;
+  readonly legacyXfccHeaderMapping: boolean;
+  readonly domainFronting: DomainFrontingSetting;
+  readonly gorouter: boolean;
+  /** Strict-Transport-Security value for TLS responses, or null. */
+  readonly hsts: string | null;
+}
+
+export interface PipelineDeps {
+  readonly settings: () => PipelineSettings;
+  readonly routes: () => RouteTable;
+  readonly upstreams: Upstreams;
+  readonly events: EventSink;
+}
+
+/** The stages in order, for one listener. The plain-HTTP listener has no client-certificate rules. */
+export function stagesFor(listener: ListenerKind, s: PipelineSettings, routes: () => RouteTable, opts: { upgrade: boolean }): Stage[] {
+  return [
+    ...(listener === 'https' ? [explainRejection()] : []),
+    domainFronting(s.domainFronting),
+    ...(listener === 'https' ? [clientCertHeaders({ mode: s.forwardedClientCert, legacyXfccHeaderMapping: s.legacyXfccHeaderMapping })] : []),
+    gorouterHeaders(s.gorouter),
+    forwardedHeaders({ keepUpgrade: opts.upgrade }),
+    route(routes),
+  ];
+}
+
+const NO_H10 = { sent: [], removed: [], set: [] } as const;
+let requestCounter = 0;
+
+export function newContext(req: IncomingMessage, res: ServerResponse, listener: ListenerKind): RequestContext {
+  const socket = req.socket;
+  const host = req.headers.host;
+  return {
+    req,
+    res,
+    listener,
+    conn: listener === 'https' ? (stateOf(socket) ?? null) : null,
+    startedAt: Date.now(),
+    clientAddress: socket.remoteAddress ?? '',
+    host: host ? hostWithoutPort(host) : '',
+    headers: req.rawHeaders,
+    h10: NO_H10,
+    route: null,
+    answeredWith: null,
+  };
+}
+
+export function requestEvent(ctx: RequestContext, status: number, error: string | null, websocket: boolean, mode: ForwardedClientCertMode): RequestEvent {
+  const { req, conn } = ctx;
+  return {
+    kind: 'request',
+    id: `${process.pid.toString(36)}-${(++requestCounter).toString(36)}`,
+    time: ctx.startedAt,
+    listener: ctx.listener,
+    clientAddress: ctx.clientAddress,
+    clientPort: req.socket.remotePort,
+    sni: conn?.sni ?? null,
+    tlsConfig: conn?.tlsConfig ?? null,
+    host: ctx.host,
+    method: req.method ?? '',
+    path: req.url ?? '',
+    httpVersion: req.httpVersion,
+    cert: conn?.certUsed ? conn.cert : null,
+    verify: conn?.certUsed || conn?.rejected ? conn.verify : null,
+    mappedUser: conn?.mappedUser ?? null,
+    // The plain-HTTP listener forwards everything, as HAProxy's documented always_forward_only on http.
+    forwardedClientCert: ctx.listener === 'https' ? mode : 'always_forward_only',
+    h10: ctx.h10,
+    route: ctx.route?.name ?? null,
+    upstream: ctx.route?.label ?? null,
+    status,
+    durationMs: Date.now() - ctx.startedAt,
+    websocket,
+    error,
+  };
+}
+
+/** Runs the stages; true when the request should go on to the upstream. */
+export function runStages(stages: readonly Stage[], ctx: RequestContext): boolean {
+  for (const stage of stages) if (!stage(ctx)) return false;
+  return true;
+}
+
+export function createRequestHandler(listener: ListenerKind, deps: PipelineDeps): (req: IncomingMessage, res: ServerResponse) => void {
+  // Stages are rebuilt only when the settings object changes (reload), not per request.
+  let builtFor: PipelineSettings | null = null;
+  let stages: Stage[] = [];
+  let extraResponseHeaders: string[] = [];
+  return (req, res) => {
+    const settings = deps.settings();
+    if (settings !== builtFor) {
+      builtFor = settings;
+      stages = stagesFor(listener, settings, deps.routes, { upgrade: false });
+      extraResponseHeaders = listener === 'https' && settings.hsts ? ['Strict-Transport-Security', settings.hsts] : [];
+    }
+    const ctx = newContext(req, res, listener);
+    const finish = (status: number, error: string | null): void => {
+      deps.events.emit(requestEvent(ctx, status, error, false, settings.forwardedClientCert));
+    };
+    if (!runStages(stages, ctx)) {
+      finish(ctx.answeredWith?.status ?? res.statusCode, ctx.answeredWith?.error ?? null);
+      return;
+    }
+    const target = ctx.route!;
+    const pool = deps.upstreams.pool(target.origin, target.route.tls);
+    proxyRequest(ctx, pool, extraResponseHeaders).then(
+      (r) => finish(r.status, r.error),
+      (e: Error) => finish(502, e.message),
+    );
+  };
+}

@@ -1,0 +1,83 @@
+// The upstream hop: streams the request body up and the response down without buffering, through
+// undici's Pool.stream (the fast path measured against node:http request).
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Writable } from 'node:stream';
+import type { Dispatcher } from 'undici';
+import type { RequestContext } from './requestContext.js';
+import { sendErrorPage } from './errorPages.js';
+
+// Response headers that describe the upstream connection, not the response.
+const HOP_BY_HOP_RESPONSE = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'trailer']);
+
+export interface ProxyResult {
+  readonly status: number;
+  readonly error: string | null;
+}
+
+function responseHeaders(raw: readonly Buffer[] | readonly string[], extra: readonly string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    const name = raw[i].toString('latin1');
+    if (HOP_BY_HOP_RESPONSE.has(name.toLowerCase())) continue;
+    out.push(name, raw[i + 1].toString('latin1'));
+  }
+  for (const h of extra) out.push(h);
+  return out;
+}
+
+function requestHasBody(req: IncomingMessage): boolean {
+  return req.headers['content-length'] !== undefined ? req.headers['content-length'] !== '0' : req.headers['transfer-encoding'] !== undefined;
+}
+
+/** Maps an upstream failure to the status HAProxy would answer with. */
+export function upstreamErrorStatus(err: Error & { code?: string }): number {
+  switch (err.code) {
+    case 'ECONNREFUSED':
+    case 'ENOTFOUND':
+    case 'EHOSTUNREACH':
+    case 'UND_ERR_CONNECT_TIMEOUT':
+      return 503;
+    case 'UND_ERR_HEADERS_TIMEOUT':
+    case 'UND_ERR_BODY_TIMEOUT':
+      return 504;
+    default:
+      return 502;
+  }
+}
+
+export function proxyRequest(ctx: RequestContext, pool: Dispatcher, extraResponseHeaders: readonly string[]): Promise<ProxyResult> {
+  const { req, res } = ctx;
+  let status = 0;
+  return new Promise<ProxyResult>((resolve) => {
+    pool.stream(
+      {
+        path: req.url ?? '/',
+        method: req.method as Dispatcher.HttpMethod,
+        headers: ctx.headers,
+        body: requestHasBody(req) ? req : null,
+        responseHeaders: 'raw',
+      },
+      ({ statusCode, headers }): Writable => {
+        status = statusCode;
+        res.writeHead(statusCode, responseHeaders(headers as unknown as Buffer[], extraResponseHeaders));
+        return res as unknown as Writable;
+      },
+      (err) => {
+        if (!err) {
+          resolve({ status, error: null });
+          return;
+        }
+        const e = err as Error & { code?: string };
+        if (res.headersSent || res.destroyed) {
+          // Mid-response failure: the client must see a broken response, not a truncated success.
+          res.destroy();
+          resolve({ status: status || 502, error: `upstream failed mid-response: ${e.code ?? e.message}` });
+          return;
+        }
+        const code = upstreamErrorStatus(e);
+        sendErrorPage(res as ServerResponse, code);
+        resolve({ status: code, error: `upstream ${ctx.route?.label ?? ''}: ${e.code ?? e.message}` });
+      },
+    );
+  });
+}

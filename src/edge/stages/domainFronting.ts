@@ -1,0 +1,25 @@
+// Gorouter/HAProxy domain-fronting guard: with SNI present, the Host must name the same server.
+import type { Stage } from '../requestContext.js';
+import { sendErrorPage } from '../errorPages.js';
+
+export type DomainFrontingSetting = boolean | 'mtls_only';
+
+const MISSING_HOST = '400 Bad Request: missing required Host header';
+
+export function domainFronting(setting: DomainFrontingSetting): Stage {
+  if (setting === false) return () => true;
+  return (ctx) => {
+    if (ctx.host === '') {
+      ctx.res.writeHead(400, ['content-type', 'text/plain', 'content-length', String(MISSING_HOST.length)]);
+      ctx.res.end(MISSING_HOST);
+      ctx.answeredWith = { status: 400, error: 'missing Host header' };
+      return false;
+    }
+    const sni = ctx.conn?.sni;
+    if (!sni || sni === ctx.host) return true;
+    if (setting === 'mtls_only' && !ctx.conn?.certUsed) return true;
+    sendErrorPage(ctx.res, 421);
+    ctx.answeredWith = { status: 421, error: `domain fronting: SNI "${sni}" but Host "${ctx.host}"` };
+    return false;
+  };
+}
