@@ -84,7 +84,8 @@ function reqConfig(dir: TempDir, o: ReqOptions): string {
       '[dn]',
       '[v3_ca]',
       'basicConstraints = critical,CA:TRUE',
-      'keyUsage = critical,keyCertSign,cRLSign',
+      // digitalSignature too, so the same self-signed cert can serve TLS in the session-ID test
+      'keyUsage = critical,keyCertSign,cRLSign,digitalSignature',
       'subjectKeyIdentifier = hash',
       '[v3_leaf]',
       'basicConstraints = CA:FALSE',
@@ -274,6 +275,8 @@ export function buildCert(o: {
   issuerKey?: KeyObject;
   ca?: boolean;
   serial?: number;
+  /** v1: no [0] version field and no extensions. */
+  v1?: boolean;
 }): BuiltCert {
   const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
   const spki = createPublicKey(privateKey).export({ type: 'spki', format: 'der' });
@@ -286,14 +289,14 @@ export function buildCert(o: {
   );
   const tbs = tlv(
     0x30,
-    tlv(0xa0, tlv(0x02, Buffer.from([2]))),
+    ...(o.v1 ? [] : [tlv(0xa0, tlv(0x02, Buffer.from([2])))]),
     tlv(0x02, Buffer.from([o.serial ?? 1])),
     ecdsaSha256,
     o.issuer,
     tlv(0x30, o.notBefore, o.notAfter),
     o.subject,
     spki,
-    tlv(0xa3, tlv(0x30, basicConstraints)),
+    ...(o.v1 ? [] : [tlv(0xa3, tlv(0x30, basicConstraints))]),
   );
   const sig = sign('sha256', tbs, o.issuerKey ?? privateKey);
   const der = tlv(0x30, tbs, ecdsaSha256, tlv(0x03, Buffer.from([0]), sig));
