@@ -1,4 +1,4 @@
-import { expect } from './expect.js';
+import { expect } from 'chai';
 import { X509Certificate } from 'node:crypto';
 import { readFile, stat, rm } from 'node:fs/promises';
 import { crlPaths, devPkiPaths, ensureDevPki, type DevPki } from '../../src/pki/devPki.js';

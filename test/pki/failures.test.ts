@@ -1,4 +1,4 @@
-import { expect } from './expect.js';
+import { expect } from 'chai';
 import { readFile, stat } from 'node:fs/promises';
 import { crlPaths, ensureDevPki, type DevPki } from '../../src/pki/devPki.js';
 import { EXPECTED_OPENSSL_FIRST_ERROR, EXPECTED_VERIFY, FAILURE_KINDS, failurePaths } from '../../src/pki/failures.js';
