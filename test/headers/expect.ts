@@ -23,4 +23,4 @@ export interface Assertion {
   members(values: readonly unknown[], message?: string): Assertion;
 }
 
-export const expect = chaiExpect as (value: unknown, message?: string) => Assertion;
+export const expect = chaiExpect as unknown as (value: unknown, message?: string) => Assertion;
