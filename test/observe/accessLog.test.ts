@@ -1,4 +1,4 @@
-import { expect } from './expect.js';
+import { expect } from 'chai';
 import { createAccessLogSink, formatCpiLine, formatHaproxyLine } from '../../src/observe/accessLog.js';
 import { Collect, requestEvent, spoofedNoCertRequest, T0 } from './fixtures.js';
 

@@ -1,4 +1,4 @@
-import { expect } from './expect.js';
+import { expect } from 'chai';
 import { CHECKLIST, renderExplanation } from '../../src/observe/explainPage.js';
 import { NO_CERTIFICATE, VERIFY_CODES } from '../../src/pki/verifyCodes.js';
 import { DEV_CLIENT } from './fixtures.js';

@@ -2,6 +2,7 @@
 // dev-client, ECDSA P-256, made with openssl; the keys were thrown away) and the H10 values the
 // edge computes for it. The end-to-end tests will produce the same shapes from live traffic.
 import { Writable } from 'node:stream';
+import type { StatusSnapshot } from '../../src/observe/status.js';
 import type { CertSummary, HandshakeRejectedEvent, HeaderPair, RequestEvent } from '../../src/observe/events.js';
 
 /** DER of the dev-client leaf, base64: the X-Forwarded-Client-Cert value. */
@@ -171,4 +172,46 @@ export class Collect extends Writable {
   get lines(): string[] {
     return this.text.split('\n').filter((l) => l.length > 0);
   }
+}
+
+export function statusFixture(over: Partial<StatusSnapshot> = {}): StatusSnapshot {
+  const inDays = (d: number): string => new Date(Date.now() + d * 86_400_000).toISOString();
+  return {
+    version: '0.1.0',
+    startedAt: Date.now() - 3_723_000,
+    ready: true,
+    listeners: [
+      { name: 'https', protocol: 'https', host: '127.0.0.1', port: 8443 },
+      { name: 'http', protocol: 'http', host: '127.0.0.1', port: 8080 },
+    ],
+    tlsConfigs: [
+      {
+        name: 'acme',
+        hostnames: ['api.acme.test', '*.acme.test'],
+        isDefault: true,
+        clientAuth: 'optional',
+        forwardedClientCert: 'sanitize_set',
+        crl: false,
+        serverCertificate: { subject: 'CN=api.acme.test,O=Acme,C=DE', notAfter: inDays(80) },
+        trustList: [
+          { subject: 'CN=Acme Root CA,O=Acme,C=DE', notAfter: inDays(3600) },
+          { subject: 'CN=Old Partner Root,O=Partner,C=FR', notAfter: inDays(12) },
+        ],
+      },
+      {
+        name: 'partner',
+        hostnames: ['partner.acme.test'],
+        clientAuth: 'required',
+        forwardedClientCert: 'forward_only_if_route_service',
+        ignoreErrors: [10],
+        crl: true,
+        trustList: [{ subject: 'CN=Expired Test CA,O=Lab', notAfter: inDays(-3) }],
+      },
+    ],
+    routes: [
+      { match: 'api.acme.test/', upstream: 'http://127.0.0.1:8081', note: 'echo' },
+      { match: 'partner.acme.test/', upstream: 'http://127.0.0.1:8082' },
+    ],
+    ...over,
+  };
 }

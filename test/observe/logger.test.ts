@@ -1,4 +1,4 @@
-import { expect } from './expect.js';
+import { expect } from 'chai';
 import { createLogger } from '../../src/observe/logger.js';
 import { createLogSink, describeRejection } from '../../src/observe/logSink.js';
 import { Collect, rejectedEvent, requestEvent, T0 } from './fixtures.js';

@@ -1,4 +1,4 @@
-import { expect } from './expect.js';
+import { expect } from 'chai';
 import { createLogger } from '../../src/observe/logger.js';
 import { createLogSink } from '../../src/observe/logSink.js';
 import { renderExplanation } from '../../src/observe/explainPage.js';

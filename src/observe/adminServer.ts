@@ -1,0 +1,142 @@
+// The admin listener: the live flow page, its event stream, status, health and metrics. It binds to
+// loopback by default because the page shows client certificates and headers of every request.
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { EventBus } from './events.js';
+import type { Logger } from './logger.js';
+import type { Metrics } from './metrics.js';
+import type { StatusDocument, StatusSnapshot } from './status.js';
+import { EventStream } from './eventStream.js';
+import { FLOW_PAGE_CSP, renderFlowPage } from './flowPage.js';
+
+export interface AdminServerOptions {
+  /** Default 127.0.0.1. */
+  host?: string;
+  /** Default 9901; 0 picks a free port. */
+  port?: number;
+  bus: EventBus;
+  status: () => StatusSnapshot;
+  /** Recent events kept for new pages; default 500. */
+  ringSize?: number;
+  logger: Logger;
+  /** Serves /metrics and feeds /status counters when given. */
+  metrics?: Metrics;
+}
+
+export interface AdminServer {
+  readonly port: number;
+  /** The event stream (ring buffer + SSE), e.g. to read recent events. */
+  readonly stream: EventStream;
+  close(): Promise<void>;
+}
+
+const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
+
+/** Hostname of a Host header without port or IPv6 brackets. */
+function hostName(host: string | undefined): string {
+  if (!host) return '';
+  const h = host.trim().toLowerCase();
+  if (h.startsWith('[')) return h.slice(1, h.indexOf(']'));
+  const i = h.lastIndexOf(':');
+  return i >= 0 ? h.slice(0, i) : h;
+}
+
+export function statusDocument(snapshot: StatusSnapshot, metrics: Metrics | undefined, stream: EventStream): StatusDocument {
+  return {
+    ...snapshot,
+    uptimeSeconds: Math.max(0, Math.floor((Date.now() - snapshot.startedAt) / 1000)),
+    counters: { ...snapshot.counters, ...metrics?.counters(), flowPageClients: stream.clientCount },
+  };
+}
+
+export async function startAdminServer(opts: AdminServerOptions): Promise<AdminServer> {
+  const host = opts.host ?? '127.0.0.1';
+  const stream = new EventStream({ ringSize: opts.ringSize ?? 500 });
+  const unsubscribe = opts.bus.subscribe(stream);
+  const page = renderFlowPage({ ringSize: stream.ringSize });
+  // On a loopback bind, refuse other Host names: a web page on another origin could otherwise
+  // reach this listener through DNS rebinding and read the event stream.
+  const checkHost = LOOPBACK.has(host);
+
+  const send = (res: http.ServerResponse, status: number, type: string, body: string, extra: http.OutgoingHttpHeaders = {}): void => {
+    res.writeHead(status, { 'Content-Type': type, 'Cache-Control': 'no-store', 'X-Content-Type-Options': 'nosniff', ...extra });
+    res.end(body);
+  };
+
+  const handle = async (req: http.IncomingMessage, res: http.ServerResponse): Promise<void> => {
+    if (checkHost && !LOOPBACK.has(hostName(req.headers.host))) {
+      send(res, 421, 'text/plain; charset=utf-8', 'The admin listener answers only to localhost.\n');
+      return;
+    }
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      send(res, 405, 'text/plain; charset=utf-8', 'Method not allowed\n', { Allow: 'GET, HEAD' });
+      return;
+    }
+    const path = (req.url ?? '/').split('?')[0];
+    switch (path) {
+      case '/':
+        send(res, 200, 'text/html; charset=utf-8', page, { 'Content-Security-Policy': FLOW_PAGE_CSP, 'Referrer-Policy': 'no-referrer' });
+        return;
+      case '/events': {
+        const last = req.headers['last-event-id'];
+        stream.attach(res, Array.isArray(last) ? last[0] : last);
+        return;
+      }
+      case '/status':
+        send(res, 200, 'application/json; charset=utf-8', JSON.stringify(statusDocument(opts.status(), opts.metrics, stream), null, 2) + '\n');
+        return;
+      case '/api/events':
+        // The ring as JSON, for scripts and tests (the page uses /events).
+        send(res, 200, 'application/json; charset=utf-8', JSON.stringify(stream.recent()));
+        return;
+      case '/healthz': {
+        const ready = opts.status().ready;
+        send(res, ready ? 200 : 503, 'text/plain; charset=utf-8', ready ? 'ok\n' : 'starting\n');
+        return;
+      }
+      case '/metrics':
+        if (opts.metrics) {
+          const m = await opts.metrics.render();
+          send(res, 200, m.contentType, m.body);
+          return;
+        }
+        break;
+    }
+    send(res, 404, 'text/plain; charset=utf-8', 'Not found. Try /, /status, /healthz, /metrics or /events.\n');
+  };
+
+  const server = http.createServer((req, res) => {
+    handle(req, res).catch((err: unknown) => {
+      opts.logger.error('admin request failed', { path: req.url, err });
+      if (!res.headersSent) send(res, 500, 'text/plain; charset=utf-8', 'Internal error\n');
+      else res.destroy();
+    });
+  });
+  // The admin page must never keep the process alive or slow shutdown down.
+  server.keepAliveTimeout = 5_000;
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port ?? 9901, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const port = (server.address() as AddressInfo).port;
+  if (!checkHost) {
+    opts.logger.warn('admin listener is reachable from the network: it shows client certificates and headers', { host, port });
+  }
+
+  return {
+    port,
+    stream,
+    close: async () => {
+      unsubscribe();
+      stream.close();
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+    },
+  };
+}

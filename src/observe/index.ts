@@ -1,0 +1,95 @@
+// One call that assembles everything the edge reports into: the event bus, the process log, the
+// access log, metrics, client-certificate expiry warnings and the admin listener with the flow page.
+// The start command calls createObservability once and hands `bus` to the edge.
+import { EventBus } from './events.js';
+import { createLogger, type LogFormat, type Logger } from './logger.js';
+import { createLogSink } from './logSink.js';
+import { createAccessLogSink, type AccessLogFormat, type AccessLogSink } from './accessLog.js';
+import { createMetrics, type Metrics } from './metrics.js';
+import { createClientCertExpirySink } from './expiry.js';
+import { startAdminServer, type AdminServer } from './adminServer.js';
+import type { StatusSnapshot } from './status.js';
+
+export interface ObservabilityOptions {
+  /** Default: pretty on a terminal, JSON otherwise. */
+  logFormat?: LogFormat;
+  /** error|warn|info|debug; default info. */
+  logLevel?: string;
+  /** Default `cpi`; `off` writes none. */
+  accessLogFormat?: AccessLogFormat;
+  /** The admin listener; null (or absent) runs none. */
+  admin?: { host: string; port: number } | null;
+  /** Events kept for the flow page; default 500. */
+  ringSize?: number;
+  /** Where the log and the access log go; default process.stdout. */
+  stdout?: NodeJS.WritableStream;
+  status: () => StatusSnapshot;
+  /** Warn about client certificates this close to expiry; default 30 days. */
+  expiryDays?: number;
+  /** Process metrics on /metrics; default true. */
+  defaultMetrics?: boolean;
+}
+
+export interface Observability {
+  readonly bus: EventBus;
+  readonly logger: Logger;
+  readonly metrics: Metrics;
+  /** Null when no admin listener runs. */
+  readonly adminPort: number | null;
+  close(): Promise<void>;
+}
+
+export async function createObservability(opts: ObservabilityOptions): Promise<Observability> {
+  const stdout = opts.stdout ?? process.stdout;
+  const logger = createLogger({ format: opts.logFormat, level: opts.logLevel, stream: stdout });
+  const bus = new EventBus();
+  const metrics = createMetrics({ defaultMetrics: opts.defaultMetrics });
+  const unsubscribe: (() => void)[] = [];
+
+  unsubscribe.push(bus.subscribe(metrics));
+  unsubscribe.push(bus.subscribe(createLogSink(logger)));
+  const accessFormat = opts.accessLogFormat ?? 'cpi';
+  let accessLog: AccessLogSink | null = null;
+  if (accessFormat !== 'off') {
+    accessLog = createAccessLogSink({ format: accessFormat, stream: stdout });
+    unsubscribe.push(bus.subscribe(accessLog));
+  }
+  unsubscribe.push(bus.subscribe(createClientCertExpirySink(bus, { days: opts.expiryDays })));
+
+  let admin: AdminServer | null = null;
+  if (opts.admin) {
+    try {
+      admin = await startAdminServer({ host: opts.admin.host, port: opts.admin.port, bus, status: opts.status, ringSize: opts.ringSize, logger, metrics });
+    } catch (err) {
+      for (const u of unsubscribe) u();
+      await accessLog?.close();
+      await logger.close();
+      const e = err as NodeJS.ErrnoException;
+      throw new Error(`admin listener could not start on ${opts.admin.host}:${opts.admin.port}: ${e.code === 'EADDRINUSE' ? 'the port is in use (choose another with the admin port option, 0 = any free port)' : e.message}`);
+    }
+    const shownHost = opts.admin.host.includes(':') ? `[${opts.admin.host}]` : opts.admin.host;
+    logger.info(`flow page: http://${shownHost}:${admin.port}/`, { admin: `${shownHost}:${admin.port}` });
+  }
+
+  let closed = false;
+  return {
+    bus,
+    logger,
+    metrics,
+    adminPort: admin?.port ?? null,
+    async close() {
+      if (closed) return;
+      closed = true;
+      await admin?.close();
+      for (const u of unsubscribe) u();
+      await accessLog?.close();
+      await logger.close();
+    },
+  };
+}
+
+export type { StatusSnapshot } from './status.js';
+export type { Logger, LogFormat, LogLevel } from './logger.js';
+export type { AccessLogFormat } from './accessLog.js';
+export type { Metrics } from './metrics.js';
+export { renderExplanation } from './explainPage.js';
