@@ -3,13 +3,15 @@ import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { certsCommand } from './certs.js';
 import { startCommand } from './start.js';
+import { echoCommand } from './echo.js';
 import { CliError } from './cliError.js';
 
 const cli = yargs(hideBin(process.argv))
   .scriptName('mtls-edge')
   .command(startCommand)
   .command(certsCommand)
-  .demandCommand(1, 'Name a command: start, certs')
+  .command(echoCommand)
+  .demandCommand(1, 'Name a command: start, certs, echo')
   .strict()
   .help()
   .version()

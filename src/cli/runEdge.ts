@@ -1,7 +1,8 @@
 // The edge as a process: observability up first (so start-up problems are logged in the chosen
 // format), then the edge, the ready banner with a curl command to try, and signal handling:
 // SIGTERM/SIGINT drain in-flight requests then exit 0; SIGHUP reloads the configuration.
-import { relative } from 'node:path';
+import { relative, resolve } from 'node:path';
+import { watchFiles } from '../config/watch.js';
 import { EventBus } from '../observe/events.js';
 import { createLogger, type Logger } from '../observe/logger.js';
 import { createLogSink } from '../observe/logSink.js';
@@ -54,6 +55,7 @@ export async function runEdgeProcess(loaded: LoadedConfig, opts: RunOptions): Pr
     if (stopping) return;
     stopping = true;
     logger.info(`${signal} received: draining ${edge.inFlight()} in-flight request(s)`);
+    unwatch();
     await edge.close(10_000);
     access?.flush();
     await access?.close();
@@ -62,13 +64,24 @@ export async function runEdgeProcess(loaded: LoadedConfig, opts: RunOptions): Pr
   };
   process.on('SIGTERM', () => void stop('SIGTERM'));
   process.on('SIGINT', () => void stop('SIGINT'));
-  process.on('SIGHUP', () => {
-    loadConfig({ file: opts.configFile, overrides: opts.overrides }).then(
-      (next) => {
-        edge.reload(next.config, next.resolved);
-        logger.info('configuration reloaded', { tlsConfigs: next.resolved.tlsProfiles.length, routes: next.resolved.routes.length });
-      },
-      (e: Error) => logger.error(`reload failed, keeping the running configuration: ${e instanceof ConfigError ? e.problems.map((p) => `${p.where}: ${p.message}`).join('; ') : e.message}`),
+  // Reload on SIGHUP and whenever a file the configuration was read from changes. A broken new
+  // configuration keeps the running one and says exactly why.
+  let unwatch = (): void => undefined;
+  const watched = (l: LoadedConfig): string[] => [...l.resolved.files, ...(opts.configFile ? [resolve(opts.configFile)] : [])];
+  let reloading: Promise<void> = Promise.resolve();
+  const reload = (why: string): void => {
+    reloading = reloading.then(() =>
+      loadConfig({ file: opts.configFile, overrides: opts.overrides }).then(
+        (next) => {
+          edge.reload(next.config, next.resolved);
+          unwatch();
+          unwatch = watchFiles(watched(next), (changed) => reload(`changed: ${changed.join(', ')}`));
+          logger.info(`configuration reloaded (${why})`, { tlsConfigs: next.resolved.tlsProfiles.length, routes: next.resolved.routes.length });
+        },
+        (e: Error) => logger.error(`reload (${why}) failed, keeping the running configuration: ${e instanceof ConfigError ? e.problems.map((p) => `${p.where}: ${p.message}`).join('; ') : e.message}`),
+      ),
     );
-  });
+  };
+  unwatch = watchFiles(watched(loaded), (changed) => reload(`changed: ${changed.join(', ')}`));
+  process.on('SIGHUP', () => reload('SIGHUP'));
 }

@@ -27,7 +27,7 @@ export interface StartArgs {
   'log-level'?: string;
   'access-log'?: string;
   'admin-port'?: number;
-  'no-admin'?: boolean;
+  admin?: boolean;
   'explain-rejections'?: boolean;
   workers?: number;
   'pki-dir'?: string;
@@ -53,7 +53,7 @@ export function overridesFromArgs(a: ArgumentsCamelCase<StartArgs> | StartArgs):
     logFormat: a['log-format'],
     logLevel: a['log-level'],
     accessLog: a['access-log'],
-    adminPort: a['no-admin'] ? false : a['admin-port'],
+    adminPort: a.admin === false ? false : a['admin-port'],
     explainRejections: a['explain-rejections'],
     workers: a.workers,
     pkiDir: a['pki-dir'],
@@ -83,7 +83,7 @@ export const startCommand: CommandModule<object, StartArgs> = {
       .option('log-level', { type: 'string', choices: ['error', 'warn', 'info', 'debug'] })
       .option('access-log', { type: 'string', choices: ['cpi', 'haproxy', 'off'], describe: 'access-log line format' })
       .option('admin-port', { type: 'number', describe: 'admin listener port for the flow page, /status, /metrics (default 9901)' })
-      .option('no-admin', { type: 'boolean', describe: 'no admin listener' })
+      .option('admin', { type: 'boolean', describe: 'admin listener on (default); --no-admin turns it off' })
       .option('explain-rejections', { type: 'boolean', describe: 'answer refused certificates with a page that explains why' })
       .option('workers', { type: 'number', describe: 'worker processes (node:cluster), one per core' })
       .option('pki-dir', { type: 'string', describe: 'where the dev PKI lives (default ./certs)' }) as unknown as Argv<StartArgs>,

@@ -11,7 +11,8 @@ const filePaths = z.union([filePath, z.array(filePath)]).transform((v) => (Array
 const forwardedClientCertMode = z
   .string()
   .transform((s) => s.toLowerCase())
-  .pipe(z.enum(FORWARDED_CLIENT_CERT_MODES, { error: `must be one of ${FORWARDED_CLIENT_CERT_MODES.join(', ')}` }));
+  .pipe(z.enum(FORWARDED_CLIENT_CERT_MODES, { error: `must be one of ${FORWARDED_CLIENT_CERT_MODES.join(', ')}` }))
+  .describe(`How the ten client-certificate headers are treated (case-insensitive): ${FORWARDED_CLIENT_CERT_MODES.join(' | ')}.`);
 
 const ignoreErrors = z
   .union([
