@@ -66,6 +66,8 @@ export function openssl(args: readonly string[], opts: OpensslOptions = {}): Pro
         resolve({ stdout, stderr, exitCode: 0 });
       },
     );
+    // openssl may exit before reading its input (bad arguments); the exit status reports that, not EPIPE.
+    child.stdin?.on('error', () => {});
     if (opts.input !== undefined) child.stdin?.end(opts.input);
     else child.stdin?.end();
   });

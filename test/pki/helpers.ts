@@ -28,6 +28,8 @@ export function run(cmd: string, args: readonly string[], opts: { env?: Record<s
         }
         resolve({ code: error ? Number(error.code) : 0, stdout: String(stdout), stderr: String(stderr) });
       });
+    // A child that exits before reading stdin would otherwise surface as an uncaught EPIPE.
+    child.stdin?.on('error', () => {});
     child.stdin?.end(opts.input ?? '');
   });
 }
