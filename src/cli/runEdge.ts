@@ -3,10 +3,11 @@
 // SIGTERM/SIGINT drain in-flight requests then exit 0; SIGHUP reloads the configuration.
 import { relative, resolve } from 'node:path';
 import { watchFiles } from '../config/watch.js';
-import { EventBus } from '../observe/events.js';
-import { createLogger, type Logger } from '../observe/logger.js';
-import { createLogSink } from '../observe/logSink.js';
-import { createAccessLogSink } from '../observe/accessLog.js';
+import { createObservability } from '../observe/index.js';
+import { warnExpiringCertificates } from '../observe/expiry.js';
+import { emptyStatus, type StatusSnapshot } from '../observe/status.js';
+import { ownCertificates, statusSnapshot } from '../edge/statusSnapshot.js';
+import { VERSION } from '../version.js';
 import { loadConfig, type ConfigOverrides, type LoadedConfig } from '../config/load.js';
 import { ConfigError } from '../config/configError.js';
 import { startEdge, type RunningEdge } from '../edge/edge.js';
@@ -25,20 +26,35 @@ function tryItCommand(loaded: LoadedConfig, httpsPort: number): string | null {
 
 export async function runEdgeProcess(loaded: LoadedConfig, opts: RunOptions): Promise<void> {
   const { config } = loaded;
-  const logger: Logger = createLogger({ format: config.log.format, level: config.log.level });
-  const bus = new EventBus();
-  bus.subscribe(createLogSink(logger));
-  const access = config.log.access === 'off' ? null : createAccessLogSink({ format: config.log.access, stream: process.stdout });
-  if (access) bus.subscribe(access);
+  const startedAt = Date.now();
+  let status: () => StatusSnapshot = () => ({ ...emptyStatus(VERSION), ready: false });
+  let obs;
+  try {
+    obs = await createObservability({
+      logFormat: config.log.format,
+      logLevel: config.log.level,
+      accessLogFormat: config.log.access,
+      admin: config.admin === false ? null : config.admin,
+      ringSize: config.ring_size,
+      expiryDays: config.expiry_warning_days,
+      status: () => status(),
+    });
+  } catch (e) {
+    process.stderr.write(`mtls-edge: ${(e as Error).message}\n`);
+    process.exit(1);
+  }
+  const { logger, bus, metrics } = obs;
 
   let edge: RunningEdge;
   try {
-    edge = await startEdge(config, loaded.resolved, bus);
+    edge = await startEdge(config, loaded.resolved, bus, metrics);
   } catch (e) {
     logger.error((e as Error).message);
-    await logger.close();
+    await obs.close();
     process.exit(1);
   }
+  status = () => statusSnapshot(edge, VERSION, startedAt, config.bind);
+  warnExpiringCertificates(bus, ownCertificates(edge), { days: config.expiry_warning_days });
 
   const tryIt = tryItCommand(loaded, edge.httpsPort);
   logger.info('mtls-edge ready', {
@@ -57,9 +73,7 @@ export async function runEdgeProcess(loaded: LoadedConfig, opts: RunOptions): Pr
     logger.info(`${signal} received: draining ${edge.inFlight()} in-flight request(s)`);
     unwatch();
     await edge.close(10_000);
-    access?.flush();
-    await access?.close();
-    await logger.close();
+    await obs.close();
     process.exit(0);
   };
   process.on('SIGTERM', () => void stop('SIGTERM'));
@@ -74,6 +88,7 @@ export async function runEdgeProcess(loaded: LoadedConfig, opts: RunOptions): Pr
       loadConfig({ file: opts.configFile, overrides: opts.overrides }).then(
         (next) => {
           edge.reload(next.config, next.resolved);
+          warnExpiringCertificates(bus, ownCertificates(edge), { days: next.config.expiry_warning_days });
           unwatch();
           unwatch = watchFiles(watched(next), (changed) => reload(`changed: ${changed.join(', ')}`));
           logger.info(`configuration reloaded (${why})`, { tlsConfigs: next.resolved.tlsProfiles.length, routes: next.resolved.routes.length });

@@ -120,7 +120,16 @@ function onClientError(err: Error & { code?: string }, socket: Socket): void {
   socket.end(rawErrorResponse(status));
 }
 
-export async function startEdge(config: Config, resolved: ResolvedConfig, events: EventSink): Promise<RunningEdge> {
+/** Connection-level counters the metrics keep (requests and rejections arrive as events). */
+export interface ConnectionHooks {
+  connectionOpened(): void;
+  connectionClosed(): void;
+  handshakeAccepted(verifyCode: number | null): void;
+}
+
+const NO_HOOKS: ConnectionHooks = { connectionOpened: () => undefined, connectionClosed: () => undefined, handshakeAccepted: () => undefined };
+
+export async function startEdge(config: Config, resolved: ResolvedConfig, events: EventSink, hooks: ConnectionHooks = NO_HOOKS): Promise<RunningEdge> {
   const usesEcho = resolved.routes.some((r) => r.upstream === 'echo');
   const echo = usesEcho ? await startEchoServer() : null;
   let runtime = buildRuntime(config, resolved, echo?.origin ?? 'http://127.0.0.1:1');
@@ -161,7 +170,12 @@ export async function startEdge(config: Config, resolved: ResolvedConfig, events
       const rejected = !a.outcome.accepted;
       attachState(a.socket, newConnectionState(a.profile, a.sni, a.outcome, a.leaf, runtime.mapUser, rejected));
       tlsSockets.add(a.socket);
-      a.socket.once('close', () => tlsSockets.delete(a.socket));
+      if (!rejected) hooks.handshakeAccepted(a.outcome.kind === 'cert' ? a.outcome.code : null);
+      hooks.connectionOpened();
+      a.socket.once('close', () => {
+        tlsSockets.delete(a.socket);
+        hooks.connectionClosed();
+      });
       behindTls.emit('connection', a.socket);
     },
     onRejected: (r) => events.emit(rejectionEvent(r, runtime.config.explain_rejections && r.outcome !== null && r.alert !== 'certificate_required')),
