@@ -6,7 +6,7 @@ import type { EventBus } from './events.js';
 import type { Logger } from './logger.js';
 import type { Metrics } from './metrics.js';
 import type { StatusDocument, StatusSnapshot } from './status.js';
-import { EventStream } from './eventStream.js';
+import { EventStream, eventToJson } from './eventStream.js';
 import { FLOW_PAGE_CSP, renderFlowPage } from './flowPage.js';
 
 export interface AdminServerOptions {
@@ -87,7 +87,7 @@ export async function startAdminServer(opts: AdminServerOptions): Promise<AdminS
         return;
       case '/api/events':
         // The ring as JSON, for scripts and tests (the page uses /events).
-        send(res, 200, 'application/json; charset=utf-8', JSON.stringify(stream.recent()));
+        send(res, 200, 'application/json; charset=utf-8', `[${stream.recent().map(eventToJson).join(',')}]`);
         return;
       case '/healthz': {
         const ready = opts.status().ready;

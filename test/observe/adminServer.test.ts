@@ -1,0 +1,176 @@
+import { expect } from 'chai';
+import http from 'node:http';
+import { EventBus, type EdgeEvent } from '../../src/observe/events.js';
+import { createLogger } from '../../src/observe/logger.js';
+import { createMetrics } from '../../src/observe/metrics.js';
+import { startAdminServer, type AdminServer } from '../../src/observe/adminServer.js';
+import { FLOW_PAGE_CSP } from '../../src/observe/flowPage.js';
+import { createObservability } from '../../src/observe/index.js';
+import { Collect, DEV_CLIENT, FAKE_KEY_PEM, KEY_BODY_MARKER, requestEvent, statusFixture, T0 } from './fixtures.js';
+
+/** Reads an SSE stream until `until` matches what arrived, then closes it. */
+function readSse(port: number, until: RegExp, headers: http.OutgoingHttpHeaders = {}): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const req = http.get({ host: '127.0.0.1', port, path: '/events', headers }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (c: string) => {
+        text += c;
+        if (until.test(text)) {
+          req.destroy();
+          resolve(text);
+        }
+      });
+    });
+    req.on('error', reject);
+    setTimeout(() => {
+      req.destroy();
+      reject(new Error('no matching SSE data in time'));
+    }, 5000);
+  });
+}
+
+describe('observe/adminServer', () => {
+  let admin: AdminServer | null = null;
+  let ready = true;
+  const bus = new EventBus();
+  const base = (): string => `http://127.0.0.1:${admin?.port}`;
+
+  before(async () => {
+    const metrics = createMetrics({ defaultMetrics: false });
+    bus.subscribe(metrics); // createObservability does this wiring in the edge
+    admin = await startAdminServer({
+      host: '127.0.0.1',
+      port: 0,
+      bus,
+      status: () => statusFixture({ ready, counters: { configReloads: 2 } }),
+      ringSize: 5,
+      logger: createLogger({ format: 'json', stream: new Collect() }),
+      metrics,
+    });
+  });
+  after(async () => {
+    await admin?.close();
+  });
+
+  it('serves the flow page with a CSP that admits only its own script', async () => {
+    const res = await fetch(base() + '/');
+    expect(res.status).to.equal(200);
+    expect(res.headers.get('content-security-policy')).to.equal(FLOW_PAGE_CSP);
+    const html = await res.text();
+    expect(html).to.contain('<meta name="ring-size" content="5">');
+    expect(html).to.not.match(/<(script|link|img)[^>]+(src|href)="(https?:)?\/\//); // no external assets
+  });
+
+  it('answers /status with listeners, TLS configurations, routes, counters, version and uptime', async () => {
+    bus.emit(requestEvent());
+    const doc = (await (await fetch(base() + '/status')).json()) as Record<string, unknown> & { counters: Record<string, number>; tlsConfigs: { trustList: unknown[] }[] };
+    expect(doc['version']).to.equal('0.1.0');
+    expect(doc['uptimeSeconds']).to.be.within(3700, 3800);
+    expect(doc.tlsConfigs[0]?.trustList).to.have.length(2);
+    expect(doc['routes']).to.have.length(2);
+    expect(doc['listeners']).to.have.length(2);
+    expect(doc.counters).to.include({ configReloads: 2, requests: 1, flowPageClients: 0 });
+  });
+
+  it('answers /healthz 200 ok when ready, 503 otherwise', async () => {
+    const ok = await fetch(base() + '/healthz');
+    expect([ok.status, await ok.text()]).to.deep.equal([200, 'ok\n']);
+    ready = false;
+    expect((await fetch(base() + '/healthz')).status).to.equal(503);
+    ready = true;
+  });
+
+  it('serves Prometheus metrics', async () => {
+    const res = await fetch(base() + '/metrics');
+    expect(res.headers.get('content-type')).to.match(/^text\/plain/);
+    expect(await res.text()).to.contain('mtls_edge_requests_total{status="200",route="api.acme.test/"} 1');
+  });
+
+  it('refuses foreign Host names on a loopback bind (DNS rebinding) and unknown paths', async () => {
+    const status = await new Promise<number>((resolve, reject) => {
+      http.get({ host: '127.0.0.1', port: admin?.port, path: '/status', headers: { host: 'evil.example:80' } }, (res) => {
+        res.resume();
+        resolve(res.statusCode ?? 0);
+      }).on('error', reject);
+    });
+    expect(status).to.equal(421);
+    expect((await fetch(base() + '/nope')).status).to.equal(404);
+    expect((await fetch(base() + '/status', { method: 'POST' })).status).to.equal(405);
+  });
+
+  it('replays the ring over SSE, bounded to its size, then streams live, resuming after Last-Event-ID', async () => {
+    for (let i = 0; i < 8; i++) bus.emit(requestEvent({ id: `ring-${i}` }));
+    const first = await readSse(admin!.port, /ring-7/);
+    expect(first).to.match(/^retry: 2000\nevent: hello\n/);
+    const ids = [...first.matchAll(/"id":"(ring-\d)"/g)].map((m) => m[1]);
+    expect(ids).to.deep.equal(['ring-3', 'ring-4', 'ring-5', 'ring-6', 'ring-7']); // ring size 5
+    const seqs = [...first.matchAll(/^id: (\d+)$/gm)].map((m) => Number(m[1]));
+    const resumeFrom = seqs[3]!;
+    const live = readSse(admin!.port, /live-1/, { 'last-event-id': String(resumeFrom) });
+    await new Promise((r) => setTimeout(r, 100));
+    bus.emit(requestEvent({ id: 'live-1' }));
+    const second = await live;
+    expect([...second.matchAll(/"id":"((ring|live)-\d)"/g)].map((m) => m[1])).to.deep.equal(['ring-7', 'live-1']);
+    expect(admin!.stream.recent()).to.have.length(5);
+  });
+
+  it('does not serialise events while no page is connected', async () => {
+    await new Promise((r) => setTimeout(r, 50)); // let the previous streams' close events land
+    expect(admin!.stream.clientCount).to.equal(0);
+    let serialised = 0;
+    const cert = { ...DEV_CLIENT, toJSON: () => (serialised++, DEV_CLIENT) };
+    for (let i = 0; i < 100; i++) bus.emit(requestEvent({ cert }));
+    expect(serialised).to.equal(0);
+    await readSse(admin!.port, /dev-client/);
+    expect(serialised).to.equal(5); // the replay of the ring only
+  });
+
+  it('never sends a key or password to the page', async () => {
+    const leaky: EdgeEvent = { kind: 'lifecycle', time: T0, level: 'error', message: `reload failed: ${FAKE_KEY_PEM}`, fields: { passphrase: 'hunter2', detail: FAKE_KEY_PEM } };
+    bus.emit(leaky);
+    const text = await readSse(admin!.port, /reload failed/);
+    expect(text).to.not.contain(KEY_BODY_MARKER);
+    expect(text).to.not.contain('hunter2');
+    const api = await (await fetch(base() + '/api/events')).text();
+    expect(api).to.not.contain(KEY_BODY_MARKER);
+    expect(api).to.not.contain('hunter2');
+  });
+});
+
+describe('observe/index createObservability', () => {
+  it('wires log, access log, metrics and the admin listener, and closes cleanly', async () => {
+    const out = new Collect();
+    const obs = await createObservability({ stdout: out, logFormat: 'json', accessLogFormat: 'cpi', admin: { host: '127.0.0.1', port: 0 }, status: () => statusFixture(), defaultMetrics: false });
+    try {
+      expect(obs.adminPort).to.be.a('number');
+      obs.bus.emit(requestEvent({ mappedUser: 'SALES_SENDER' }));
+      obs.bus.emit({ kind: 'handshake-rejected', time: T0, listener: 'https', clientAddress: '203.0.113.5', sni: null, tlsConfig: 'acme', cert: null, verify: null, alert: 'certificate_required', reason: 'no client certificate sent', hint: '', explained: false });
+      obs.metrics.connectionOpened();
+      const metrics = await (await fetch(`http://127.0.0.1:${obs.adminPort}/metrics`)).text();
+      expect(metrics).to.contain('mtls_edge_open_connections 1');
+    } finally {
+      await obs.close();
+    }
+    const lines = out.lines;
+    expect(lines.some((l) => l.startsWith('192.0.2.10 - SALES_SENDER ['))).to.equal(true);
+    const json = lines.filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(json.find((j) => j['event'] === 'handshake-rejected')).to.include({ codeName: 'NO_CERTIFICATE', level: 'warn' });
+    expect(String(json[0]?.['msg'])).to.match(/^flow page: http:\/\/127\.0\.0\.1:\d+\/$/);
+  });
+
+  it('reports a busy admin port in plain words', async () => {
+    const a = await createObservability({ stdout: new Collect(), admin: { host: '127.0.0.1', port: 0 }, status: () => statusFixture(), defaultMetrics: false });
+    try {
+      let err: Error | null = null;
+      try {
+        await createObservability({ stdout: new Collect(), admin: { host: '127.0.0.1', port: a.adminPort! }, status: () => statusFixture(), defaultMetrics: false });
+      } catch (e) {
+        err = e as Error;
+      }
+      expect(err?.message).to.match(/port is in use/);
+    } finally {
+      await a.close();
+    }
+  });
+});

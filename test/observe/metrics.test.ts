@@ -1,0 +1,67 @@
+import { expect } from 'chai';
+import { createMetrics } from '../../src/observe/metrics.js';
+import { RingBuffer } from '../../src/observe/ringBuffer.js';
+import { rejectedEvent, requestEvent, spoofedNoCertRequest } from './fixtures.js';
+
+function sample(text: string, name: string, labels: string): number | undefined {
+  const line = text.split('\n').find((l) => l.startsWith(`${name}{${labels}}`) || (labels === '' && l.startsWith(`${name} `)));
+  return line === undefined ? undefined : Number(line.slice(line.lastIndexOf(' ') + 1));
+}
+
+describe('observe/metrics', () => {
+  it('counts handshakes by outcome and code, requests by status and route, latency and connections', async () => {
+    const m = createMetrics({ defaultMetrics: false });
+    m.connectionOpened();
+    m.connectionOpened();
+    m.connectionOpened();
+    m.connectionClosed();
+    m.handshakeAccepted(0);
+    m.handshakeAccepted(0);
+    m.handshakeAccepted(null);
+    m.handshakeAccepted(10);
+    m.emit(rejectedEvent());
+    m.emit(rejectedEvent({ verify: null, cert: null, alert: 'certificate_required' }));
+    m.emit(requestEvent({ durationMs: 3 }));
+    m.emit(requestEvent({ durationMs: 40 }));
+    m.emit(spoofedNoCertRequest({ route: 'api.acme.test/', durationMs: 2000 }));
+    m.emit({ kind: 'lifecycle', time: 0, level: 'info', message: 'x' });
+
+    const { body, contentType } = await m.render();
+    expect(contentType).to.match(/^text\/plain/);
+    expect(sample(body, 'mtls_edge_handshakes_total', 'outcome="verified",code="0"')).to.equal(2);
+    expect(sample(body, 'mtls_edge_handshakes_total', 'outcome="no_certificate",code="none"')).to.equal(1);
+    expect(sample(body, 'mtls_edge_handshakes_total', 'outcome="ignored",code="10"')).to.equal(1);
+    expect(sample(body, 'mtls_edge_handshakes_total', 'outcome="rejected",code="10"')).to.equal(1);
+    expect(sample(body, 'mtls_edge_handshakes_total', 'outcome="rejected",code="none"')).to.equal(1);
+    expect(sample(body, 'mtls_edge_requests_total', 'status="200",route="api.acme.test/"')).to.equal(2);
+    expect(sample(body, 'mtls_edge_requests_total', 'status="403",route="api.acme.test/"')).to.equal(1);
+    expect(sample(body, 'mtls_edge_request_duration_seconds_bucket', 'le="0.005",route="api.acme.test/"')).to.equal(1);
+    expect(sample(body, 'mtls_edge_request_duration_seconds_bucket', 'le="0.05",route="api.acme.test/"')).to.equal(2);
+    expect(sample(body, 'mtls_edge_request_duration_seconds_count', 'route="api.acme.test/"')).to.equal(3);
+    expect(sample(body, 'mtls_edge_open_connections', '')).to.equal(2);
+    expect(sample(body, 'mtls_edge_h10_removed_requests_total', '')).to.equal(1);
+    expect(m.counters()).to.deep.equal({ requests: 3, handshakesAccepted: 4, handshakesRejected: 2, openConnections: 2, h10Removed: 1, edgeAnswered: 0 });
+  });
+
+  it('keeps instances apart (private registries)', async () => {
+    const a = createMetrics({ defaultMetrics: false });
+    const b = createMetrics({ defaultMetrics: true });
+    a.emit(requestEvent());
+    expect(sample((await b.render()).body, 'mtls_edge_requests_total', 'status="200",route="api.acme.test/"')).to.equal(undefined);
+    expect((await b.render()).body).to.contain('mtls_edge_process_cpu_seconds_total');
+    expect(sample((await a.render()).body, 'mtls_edge_requests_total', 'status="200",route="api.acme.test/"')).to.equal(1);
+  });
+});
+
+describe('observe/ringBuffer', () => {
+  it('keeps only the newest N, oldest first', () => {
+    const r = new RingBuffer<number>(3);
+    expect(r.toArray()).to.deep.equal([]);
+    for (let i = 1; i <= 7; i++) r.push(i);
+    expect(r.size).to.equal(3);
+    expect(r.toArray()).to.deep.equal([5, 6, 7]);
+    r.clear();
+    expect(r.toArray()).to.deep.equal([]);
+    expect(() => new RingBuffer(0)).to.throw(RangeError);
+  });
+});
