@@ -56,6 +56,7 @@ export interface ResolvedConfig {
 }
 
 const CERT_BLOCK = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g;
+const CRL_BLOCK = /-----BEGIN X509 CRL-----[\s\S]+?-----END X509 CRL-----/g;
 const KEY_BLOCK = /-----BEGIN (?:RSA |EC |ENCRYPTED )?PRIVATE KEY-----[\s\S]+?-----END (?:RSA |EC |ENCRYPTED )?PRIVATE KEY-----/;
 
 /** Reads files once each and collects problems instead of stopping at the first. */
@@ -149,7 +150,9 @@ async function resolveTlsProfile(reader: FileReader, t: TlsConfig, where: string
       reader.problems.push({ where: `${where}.crl[${i}]`, message: `${reader.path(f)} holds no PEM CRL (expected -----BEGIN X509 CRL-----)` });
       continue;
     }
-    crlPem.push(data);
+    // Node's SecureContext reads one CRL per buffer: a file holding several (root + intermediate
+    // concatenated) must be split, or only its first CRL is loaded and the other CAs fail with 3.
+    for (const block of data.toString('latin1').match(CRL_BLOCK) ?? []) crlPem.push(Buffer.from(block, 'latin1'));
   }
   const clientAuth: ClientAuthMode = t.client_auth ?? (trustCerts.length > 0 ? 'optional' : 'disabled');
   if (clientAuth !== 'disabled' && t.trust.length === 0) {
