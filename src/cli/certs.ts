@@ -137,7 +137,7 @@ const exportCmd: CommandModule<object, ExportArgs> = {
     if (a.p12 && (a.chainOnly || a.oneLine || a.base64)) throw new CliError('--p12 cannot be combined with --chain-only, --one-line or --base64', 2);
     if (a.oneLine && a.base64) throw new CliError('choose one of --one-line and --base64', 2);
     const password = passwordOf(a.password);
-    const m = await resolveName(a.dir, a.name, a.p12 ? undefined : password);
+    const m = await resolveName(a.dir, a.name, password);
     if (a.p12) {
       const target = resolve(a.out ?? `${m.name}.p12`);
       await writeFileAtomic(target, await toPkcs12(m, password ?? DEFAULT_P12_PASSWORD), PRIVATE_MODE);
