@@ -8,6 +8,7 @@ import { warnExpiringCertificates } from '../observe/expiry.js';
 import { emptyStatus, type StatusSnapshot } from '../observe/status.js';
 import { ownCertificates, statusSnapshot } from '../edge/statusSnapshot.js';
 import { VERSION } from '../version.js';
+import { workerNumber } from './workers.js';
 import { loadConfig, type ConfigOverrides, type LoadedConfig } from '../config/load.js';
 import { ConfigError } from '../config/configError.js';
 import { startEdge, type RunningEdge } from '../edge/edge.js';
@@ -34,7 +35,8 @@ export async function runEdgeProcess(loaded: LoadedConfig, opts: RunOptions): Pr
       logFormat: config.log.format,
       logLevel: config.log.level,
       accessLogFormat: config.log.access,
-      admin: config.admin === false ? null : config.admin,
+      // One flow page: with --workers the admin listener lives in worker 1.
+      admin: config.admin === false || workerNumber() > 1 ? null : config.admin,
       ringSize: config.ring_size,
       expiryDays: config.expiry_warning_days,
       status: () => status(),

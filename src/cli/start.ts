@@ -6,7 +6,9 @@ import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import { loadConfig, type ConfigOverrides } from '../config/load.js';
 import { ConfigError } from '../config/configError.js';
 import { CliError } from './cliError.js';
+import cluster from 'node:cluster';
 import { runEdgeProcess } from './runEdge.js';
+import { runPrimary } from './workers.js';
 
 export interface StartArgs {
   config?: string;
@@ -94,6 +96,11 @@ export const startCommand: CommandModule<object, StartArgs> = {
     } catch (e) {
       if (e instanceof ConfigError) throw new CliError(`configuration error:\n  ${e.problems.map((p) => `${p.where}: ${p.message}`).join('\n  ')}`, 2);
       throw e;
+    }
+    // The primary loads the configuration first, so the dev PKI is made once, before any worker.
+    if (loaded.config.workers > 1 && cluster.isPrimary) {
+      runPrimary(loaded.config.workers);
+      return;
     }
     await runEdgeProcess(loaded, { configFile: args.config, overrides: overridesFromArgs(args) });
   },

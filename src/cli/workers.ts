@@ -1,0 +1,39 @@
+// `--workers N`: node:cluster runs N copies of the edge sharing the listening ports, one per core.
+// The primary only supervises: it forwards SIGHUP (reload) and SIGTERM/SIGINT (drain), and exits
+// with 0 once every worker drained. The admin listener runs in worker 1 only (one flow page).
+import cluster from 'node:cluster';
+
+export const WORKER_ENV = 'MTLS_EDGE_WORKER';
+
+/** The 1-based worker number, or 0 in a process that is not a cluster worker. */
+export function workerNumber(): number {
+  return cluster.isWorker ? Number(process.env[WORKER_ENV] ?? 0) : 0;
+}
+
+export function runPrimary(workers: number): void {
+  const alive = new Set<number>();
+  let stopping = false;
+  const fork = (n: number): void => {
+    const w = cluster.fork({ [WORKER_ENV]: String(n) });
+    alive.add(w.id);
+    w.on('exit', (code, signal) => {
+      alive.delete(w.id);
+      if (!stopping) {
+        process.stderr.write(`mtls-edge: worker ${n} exited (${signal ?? code}); starting it again\n`);
+        setTimeout(() => fork(n), 500).unref();
+      } else if (alive.size === 0) process.exit(0);
+    });
+  };
+  for (let n = 1; n <= workers; n++) fork(n);
+  const stop = (signal: NodeJS.Signals): void => {
+    if (stopping) return;
+    stopping = true;
+    for (const w of Object.values(cluster.workers ?? {})) w?.process.kill(signal);
+    setTimeout(() => process.exit(1), 15_000).unref();
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGTERM'));
+  process.on('SIGHUP', () => {
+    for (const w of Object.values(cluster.workers ?? {})) w?.process.kill('SIGHUP');
+  });
+}
