@@ -78,6 +78,10 @@ export async function startAdminServer(opts: AdminServerOptions): Promise<AdminS
         send(res, 200, 'text/html; charset=utf-8', page, { 'Content-Security-Policy': FLOW_PAGE_CSP, 'Referrer-Policy': 'no-referrer' });
         return;
       case '/events': {
+        if (req.method === 'HEAD') {
+          send(res, 200, 'text/event-stream; charset=utf-8', '');
+          return;
+        }
         const last = req.headers['last-event-id'];
         stream.attach(res, Array.isArray(last) ? last[0] : last);
         return;
