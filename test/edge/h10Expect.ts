@@ -88,3 +88,45 @@ export function diffPairs(actual: readonly [string, string][], expected: readonl
   }
   return null;
 }
+
+const LONG_TO_SHORT: Record<string, string> = {
+  countryName: 'C',
+  stateOrProvinceName: 'ST',
+  localityName: 'L',
+  organizationName: 'O',
+  organizationalUnitName: 'OU',
+  commonName: 'CN',
+  emailAddress: 'emailAddress',
+};
+
+/**
+ * The OpenSSL oneline DN bytes of a certificate's subject or issuer, rebuilt from `openssl
+ * asn1parse` offsets: each attribute in DER order as `/` + short name + `=` + the raw value bytes.
+ * Independent of src/headers (which walks the DER itself).
+ */
+export function opensslDnBytes(certFile: string, which: 'subject' | 'issuer'): { dn: Buffer; cns: Buffer[] } {
+  const der = leafOf(certFile).raw;
+  const out = execFileSync('openssl', ['asn1parse', '-inform', 'DER'], { input: der, encoding: 'latin1', timeout: 10_000 });
+  const lines = out
+    .split('\n')
+    .map((l) => /^\s*(\d+):d=(\d+)\s+hl=\s*(\d+)\s+l=\s*(\d+)\s+(prim|cons):\s*(.*?)\s*(?::(.*))?$/.exec(l))
+    .filter((m): m is RegExpExecArray => m !== null)
+    .map((m) => ({ offset: Number(m[1]), depth: Number(m[2]), hl: Number(m[3]), len: Number(m[4]), type: m[6]!.trim(), value: m[7] ?? '' }));
+  const tbsChildren = lines.filter((l) => l.depth === 2);
+  const name = tbsChildren[which === 'issuer' ? 3 : 5]!;
+  const end = name.offset + name.hl + name.len;
+  const inName = lines.filter((l) => l.offset > name.offset && l.offset < end && l.depth === 5);
+  const parts: Buffer[] = [];
+  const cns: Buffer[] = [];
+  for (let i = 0; i + 1 < inName.length; i += 2) {
+    const oid = inName[i]!;
+    const val = inName[i + 1]!;
+    if (oid.type !== 'OBJECT') throw new Error(`unexpected ${oid.type} in the name`);
+    const short = LONG_TO_SHORT[oid.value.trim()];
+    if (!short) throw new Error(`no short name for ${oid.value}`);
+    const bytes = der.subarray(val.offset + val.hl, val.offset + val.hl + val.len);
+    parts.push(Buffer.from(`/${short}=`, 'latin1'), bytes);
+    if (short === 'CN') cns.push(Buffer.from(bytes));
+  }
+  return { dn: Buffer.concat(parts), cns };
+}
