@@ -1,17 +1,25 @@
-// The `mtls-edge` command line: one module per command, assembled here.
-import yargs from 'yargs';
+// The `mtls-edge` command line: one module per command, assembled here. Only the module of the
+// command being run is loaded, so `start` does not pay for the PKI tooling's imports (the edge
+// must be ready in under a second).
+import yargs, { type CommandModule } from 'yargs';
 import { hideBin } from 'yargs/helpers';
-import { certsCommand } from './certs.js';
-import { startCommand } from './start.js';
-import { echoCommand } from './echo.js';
 import { CliError } from './cliError.js';
 
-const cli = yargs(hideBin(process.argv))
-  .scriptName('mtls-edge')
-  .command(startCommand)
-  .command(certsCommand)
-  .command(echoCommand)
-  .demandCommand(1, 'Name a command: start, certs, echo')
+type AnyCommand = CommandModule<object, never>;
+const COMMANDS: Record<string, () => Promise<AnyCommand>> = {
+  start: async () => (await import('./start.js')).startCommand as unknown as AnyCommand,
+  certs: async () => (await import('./certs.js')).certsCommand as unknown as AnyCommand,
+  echo: async () => (await import('./echo.js')).echoCommand as unknown as AnyCommand,
+};
+
+const argv = hideBin(process.argv);
+const wanted = argv[0] && COMMANDS[argv[0]] ? [argv[0]] : Object.keys(COMMANDS);
+const modules = await Promise.all(wanted.map((name) => COMMANDS[name]()));
+
+let cli = yargs(argv).scriptName('mtls-edge');
+for (const m of modules) cli = cli.command(m);
+cli = cli
+  .demandCommand(1, `Name a command: ${Object.keys(COMMANDS).join(', ')}`)
   .strict()
   .help()
   .version()
