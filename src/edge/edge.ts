@@ -112,6 +112,9 @@ function listen(server: net.Server, port: number, host: string): Promise<number>
 
 /** HAProxy answers malformed requests itself; Node's parser errors become the same pages. */
 function onClientError(err: Error & { code?: string }, socket: Socket): void {
+  // Already answered: the rest of the same oversized request (its next TLS record or TCP chunk) hits
+  // the parser again. Destroying now would drop the error page before it is flushed (client: EOF).
+  if (socket.writableEnded) return;
   if (!socket.writable || (socket as Socket & { _httpMessage?: unknown })._httpMessage) {
     socket.destroy();
     return;
