@@ -1,0 +1,246 @@
+// Real HAProxy for the parity suite (and the benchmarks): finds the binary, renders the haproxy.cfg
+// the Cloud Foundry template produces (spec §7) for one TLS/forwarded_client_cert setting, runs it in
+// the foreground (`haproxy -f cfg -db`) on free loopback ports and stops it again.
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import net, { type AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { delimiter, join } from 'node:path';
+
+export const H10_NAMES = [
+  'X-Forwarded-Client-Cert',
+  'X-SSL-Client',
+  'X-SSL-Client-Session-ID',
+  'X-SSL-Client-Verify',
+  'X-SSL-Client-Subject-DN',
+  'X-SSL-Client-Subject-CN',
+  'X-SSL-Client-Issuer-DN',
+  'X-SSL-Client-NotBefore',
+  'X-SSL-Client-NotAfter',
+  'X-SSL-Client-Root-CA-DN',
+] as const;
+
+export type Mode = 'always_forward_only' | 'forward_only' | 'sanitize_set' | 'forward_only_if_route_service';
+
+/** The path of `haproxy` on PATH (plus /usr/sbin, where Debian puts it), or null. */
+export function findHaproxy(): string | null {
+  const dirs = [...(process.env.PATH ?? '').split(delimiter), '/usr/sbin', '/usr/local/sbin'];
+  for (const d of dirs) {
+    if (!d) continue;
+    const p = join(d, 'haproxy');
+    const r = spawnSync(p, ['-v'], { encoding: 'utf8', timeout: 5000 });
+    if (r.status === 0 && /HAProxy version/.test(r.stdout)) return p;
+  }
+  return null;
+}
+
+export function haproxyVersion(bin: string): string {
+  const r = spawnSync(bin, ['-v'], { encoding: 'utf8', timeout: 5000 });
+  return /HAProxy version (\S+)/.exec(r.stdout)?.[1] ?? 'unknown';
+}
+
+/** Whether this HAProxy knows a sample fetch (`haproxy -c` on a one-rule configuration). */
+export function supportsFetch(bin: string, fetch: string): boolean {
+  const dir = mkdtempSync(join(tmpdir(), 'mtls-edge-haproxy-check-'));
+  try {
+    const cfg = join(dir, 'check.cfg');
+    writeFileSync(cfg, `defaults\n  mode http\n  timeout connect 1s\n  timeout client 1s\n  timeout server 1s\nfrontend f\n  bind 127.0.0.1:1\n  http-request set-header X-Check %[${fetch}]\n  default_backend b\nbackend b\n  server s 127.0.0.1:2\n`);
+    const r = spawnSync(bin, ['-c', '-q', '-f', cfg], { encoding: 'utf8', timeout: 5000 });
+    return r.status === 0;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** A port that was free a moment ago (listen on 0, read it, close). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as AddressInfo).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+export interface HaproxyTls {
+  /** One PEM: server certificate + chain + key. */
+  readonly serverPem: string;
+  /** null = client certificates off (no ca-file). */
+  readonly caFile: string | null;
+  readonly verify?: 'optional' | 'required';
+  /** crt-ignore-err / ca-ignore-err, e.g. "10,18" or "all". */
+  readonly ignore?: string;
+  readonly crlFile?: string;
+}
+
+export interface HaproxyRender {
+  readonly httpsPort: number;
+  readonly httpPort: number | null;
+  readonly upstreamPort: number;
+  readonly mode: Mode;
+  readonly tls: HaproxyTls;
+  /** Leave the X-SSL-Client-Root-CA-DN set rule out (HAProxy < 2.8 has no ssl_c_r_dn). */
+  readonly withRootCaDn: boolean;
+  /** Benchmarks: `nbthread 1` so HAProxy uses the one core it is pinned to. */
+  readonly nbthread?: number;
+  readonly maxconn?: number;
+}
+
+const SET_RULES: readonly [string, string][] = [
+  ['X-Forwarded-Client-Cert', '%[ssl_c_der,base64]'],
+  ['X-SSL-Client', '%[ssl_c_used]'],
+  ['X-SSL-Client-Session-ID', '%[ssl_fc_session_id,hex]'],
+  ['X-SSL-Client-Verify', '%[ssl_c_verify]'],
+  ['X-SSL-Client-NotBefore', '%{+Q}[ssl_c_notbefore]'],
+  ['X-SSL-Client-NotAfter', '%{+Q}[ssl_c_notafter]'],
+  ['X-SSL-Client-Subject-DN', '%{+Q}[ssl_c_s_dn,base64]'],
+  ['X-SSL-Client-Subject-CN', '%{+Q}[ssl_c_s_dn(cn),base64]'],
+  ['X-SSL-Client-Issuer-DN', '%{+Q}[ssl_c_i_dn,base64]'],
+  ['X-SSL-Client-Root-CA-DN', '%{+Q}[ssl_c_r_dn,base64]'],
+];
+
+/** The haproxy.cfg of the Cloud Foundry template for one setting (spec §7), HTTPS + plain-HTTP frontends. */
+export function renderHaproxyConfig(r: HaproxyRender): string {
+  const clientCert = r.tls.caFile !== null;
+  let bind = `bind 127.0.0.1:${r.httpsPort} ssl crt ${r.tls.serverPem}`;
+  if (clientCert) {
+    bind += ` ca-file ${r.tls.caFile} verify ${r.tls.verify ?? 'optional'}`;
+    if (r.tls.ignore) bind += ` crt-ignore-err ${r.tls.ignore} ca-ignore-err ${r.tls.ignore}`;
+    if (r.tls.crlFile) bind += ` crl-file ${r.tls.crlFile}`;
+  }
+  const rules: string[] = ['acl route_service_request hdr(X-Cf-Proxy-Signature) -m found'];
+  for (const h of H10_NAMES) {
+    if (r.mode === 'forward_only') rules.push(clientCert ? `http-request del-header ${h} if ! { ssl_c_used }` : `http-request del-header ${h}`);
+    else if (r.mode === 'sanitize_set') rules.push(`http-request del-header ${h}`);
+    else if (r.mode === 'forward_only_if_route_service') rules.push(`http-request del-header ${h} if !route_service_request`);
+  }
+  if (clientCert && (r.mode === 'sanitize_set' || r.mode === 'forward_only_if_route_service')) {
+    for (const [h, v] of SET_RULES) {
+      if (h === 'X-SSL-Client-Root-CA-DN' && !r.withRootCaDn) continue;
+      rules.push(`http-request set-header ${h} ${v} if { ssl_c_used }`);
+    }
+  }
+  rules.push('http-request add-header X-Forwarded-Proto "https" if ! { hdr_cnt(X-Forwarded-Proto) gt 0 }');
+  const lines = [
+    'global',
+    `  maxconn ${r.maxconn ?? 4000}`,
+    ...(r.nbthread ? [`  nbthread ${r.nbthread}`] : []),
+    '  ssl-default-bind-options no-sslv3 no-tls-tickets',
+    '  tune.ssl.default-dh-param 2048',
+    '',
+    'defaults',
+    '  mode http',
+    '  option forwardfor',
+    '  option http-server-close',
+    '  timeout connect 5s',
+    '  timeout client 30s',
+    '  timeout server 30s',
+    '  timeout tunnel 3600s',
+    '  timeout http-keep-alive 6s',
+    '  timeout http-request 5s',
+    '',
+    'frontend https-in',
+    `  ${bind}`,
+    ...rules.map((l) => `  ${l}`),
+    '  default_backend upstream',
+    '',
+  ];
+  if (r.httpPort !== null) {
+    lines.push(
+      'frontend http-in',
+      `  bind 127.0.0.1:${r.httpPort}`,
+      '  http-request add-header X-Forwarded-Proto "http" if ! { hdr_cnt(X-Forwarded-Proto) gt 0 }',
+      '  default_backend upstream',
+      '',
+    );
+  }
+  lines.push('backend upstream', `  server upstream 127.0.0.1:${r.upstreamPort}`, '');
+  return lines.join('\n');
+}
+
+/** server cert + chain + key in one PEM file, as HAProxy's `crt` wants it. */
+export function writeServerPem(dir: string, chainFile: string, keyFile: string): string {
+  const chain = readFileSync(chainFile, 'utf8');
+  const key = readFileSync(keyFile, 'utf8');
+  const file = join(dir, 'server.pem');
+  writeFileSync(file, `${chain.endsWith('\n') ? chain : `${chain}\n`}${key}`, { mode: 0o600 });
+  return file;
+}
+
+export interface RunningHaproxy {
+  readonly child: ChildProcess;
+  readonly pid: number;
+  readonly configFile: string;
+  /** stdout + stderr so far (for failure messages). */
+  output(): string;
+  stop(): Promise<void>;
+}
+
+function canConnect(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = net.connect(port, '127.0.0.1');
+    const done = (ok: boolean): void => {
+      s.destroy();
+      resolve(ok);
+    };
+    s.once('connect', () => done(true));
+    s.once('error', () => done(false));
+    s.setTimeout(500, () => done(false));
+  });
+}
+
+/** Every HAProxy started here, so a process exit or Ctrl-C still stops them. */
+const live = new Set<ChildProcess>();
+let exitHookInstalled = false;
+function installExitHook(): void {
+  if (exitHookInstalled) return;
+  exitHookInstalled = true;
+  process.once('exit', () => {
+    for (const c of live) c.kill('SIGKILL');
+  });
+  for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(sig, () => {
+      for (const c of live) c.kill('SIGKILL');
+      process.exit(130);
+    });
+  }
+}
+
+/**
+ * Starts `haproxy -f cfg -db` (optionally under `taskset -c <cpu>`) and waits until `readyPort`
+ * accepts connections (at most 10 s).
+ */
+export async function startHaproxy(bin: string, configText: string, readyPort: number, opts: { dir: string; cpu?: number } = { dir: tmpdir() }): Promise<RunningHaproxy> {
+  installExitHook();
+  const configFile = join(opts.dir, `haproxy-${readyPort}.cfg`);
+  writeFileSync(configFile, configText);
+  const args = ['-f', configFile, '-db'];
+  const child = opts.cpu !== undefined ? spawn('taskset', ['-c', String(opts.cpu), bin, ...args], { stdio: ['ignore', 'pipe', 'pipe'] }) : spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  live.add(child);
+  let out = '';
+  child.stdout?.on('data', (c: Buffer) => (out = (out + c.toString()).slice(-20_000)));
+  child.stderr?.on('data', (c: Buffer) => (out = (out + c.toString()).slice(-20_000)));
+  let exited = false;
+  const exitedP = new Promise<void>((resolve) => child.once('exit', () => {
+    exited = true;
+    live.delete(child);
+    resolve();
+  }));
+  const stop = async (): Promise<void> => {
+    if (exited) return;
+    child.kill('SIGTERM');
+    const t = setTimeout(() => child.kill('SIGKILL'), 2000);
+    await exitedP;
+    clearTimeout(t);
+  };
+  const deadline = Date.now() + 10_000;
+  for (let i = 0; i < 400 && Date.now() < deadline; i++) {
+    if (exited) throw new Error(`haproxy exited during start-up:\n${out}\n--- config ---\n${configText}`);
+    if (await canConnect(readyPort)) return { child, pid: child.pid ?? -1, configFile, output: () => out, stop };
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  await stop();
+  throw new Error(`haproxy did not listen on ${readyPort} within 10 s:\n${out}`);
+}
