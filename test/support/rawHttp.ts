@@ -12,6 +12,8 @@ export interface RawTlsOptions {
   readonly maxVersion?: 'TLSv1.2' | 'TLSv1.3';
   readonly minVersion?: 'TLSv1.2' | 'TLSv1.3';
   readonly timeoutMs?: number;
+  /** Skip the server-name check (the chain is still verified against the dev root). */
+  readonly anyServerName?: boolean;
 }
 
 /** A TLS connection to the edge, resolved after the handshake (rejects on error or timeout). */
@@ -27,6 +29,7 @@ export async function tlsConnect(port: number, opts: RawTlsOptions = {}): Promis
       key: opts.identity?.key,
       maxVersion: opts.maxVersion,
       minVersion: opts.minVersion,
+      ...(opts.anyServerName ? { checkServerIdentity: () => undefined } : {}),
     });
     const timer = setTimeout(() => {
       socket.destroy();
