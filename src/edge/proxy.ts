@@ -56,6 +56,9 @@ export function proxyRequest(ctx: RequestContext, pool: Dispatcher, extraRespons
         headers: ctx.headers,
         body: requestHasBody(req) ? req : null,
         responseHeaders: 'raw',
+        // undici otherwise takes the TLS server name from each request's Host header, so the
+        // configured upstream `tls.servername` would be ignored (and the pool reconnect per host).
+        ...(ctx.route?.route.tls?.servername ? { servername: ctx.route.route.tls.servername } : {}),
       },
       ({ statusCode, headers }): Writable => {
         status = statusCode;
