@@ -66,7 +66,7 @@ export async function runEdgeProcess(loaded: LoadedConfig, opts: RunOptions): Pr
     tlsConfigs: loaded.resolved.tlsProfiles.map((p) => `${p.name} (${p.clientAuth})`).join(', '),
     upstreams: loaded.resolved.routes.map((r) => `${r.host}${r.path} → ${r.upstream}`).join(', '),
   });
-  if (tryIt) logger.info(`try it: ${tryIt}`, { tryIt });
+  if (tryIt) logger.info(`try it: ${tryIt}`);
 
   let stopping = false;
   const stop = async (signal: string): Promise<void> => {
