@@ -94,6 +94,8 @@ function upgrade(req: IncomingMessage, socket: Duplex): void {
     }
   });
   socket.on('error', () => socket.destroy());
+  // The client (or the edge's tunnel) half-closed: close our side too, or the tunnel stays half-open.
+  socket.on('end', () => socket.end());
 }
 
 export interface EchoServer {

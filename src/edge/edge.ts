@@ -187,9 +187,16 @@ export async function startEdge(config: Config, resolved: ResolvedConfig, events
 
   const httpsPort = await listen(front, config.https_port, config.bind);
   let plain: http.Server | null = null;
+  const plainSockets = new Set<Socket>();
   let httpPort: number | null = null;
   if (config.http_port !== false) {
     plain = makeHttp('http');
+    // Upgraded (WebSocket) sockets leave the server's own bookkeeping: closeAllConnections()
+    // misses them, so close() destroys what is left from this set.
+    plain.on('connection', (s: Socket) => {
+      plainSockets.add(s);
+      s.once('close', () => plainSockets.delete(s));
+    });
     httpPort = await listen(plain, config.http_port, config.bind);
   }
 
@@ -218,6 +225,7 @@ export async function startEdge(config: Config, resolved: ResolvedConfig, events
       if (inFlight > 0) emit({ kind: 'lifecycle', time: Date.now(), level: 'warn', message: `closing with ${inFlight} request(s) still in flight after ${graceMs} ms` });
       for (const s of tlsSockets) s.destroy();
       plain?.closeAllConnections();
+      for (const s of plainSockets) s.destroy();
       await upstreams.close();
       await echo?.close();
     },

@@ -144,6 +144,13 @@ export class ResponseReader {
     }
   }
 
+  /** Exactly `n` bytes (e.g. WebSocket frames after a 101). */
+  async bytes(n: number, timeoutMs = 10_000): Promise<Buffer> {
+    const out = await this.waitFor(() => (this.buf.length >= n ? Buffer.from(this.buf.subarray(0, n)) : null), timeoutMs, `${n} bytes`);
+    this.buf = this.buf.subarray(n);
+    return out;
+  }
+
   /** Everything until the peer closes (bounded). */
   async untilClosed(timeoutMs = 10_000): Promise<Buffer> {
     await this.waitFor(() => (this.ended ? true : null), timeoutMs, 'the connection to close').catch((e: Error & { code?: string }) => {
