@@ -86,7 +86,18 @@ export interface HaproxyRender {
   /** Benchmarks: `nbthread 1` so HAProxy uses the one core it is pinned to. */
   readonly nbthread?: number;
   readonly maxconn?: number;
+  /** Benchmarks: replace the spec §4 timeouts (e.g. `{ 'http-keep-alive': '120s' }`) so idle connections stay open. */
+  readonly timeouts?: Readonly<Record<string, string>>;
 }
+
+const SPEC_TIMEOUTS: Readonly<Record<string, string>> = {
+  connect: '5s',
+  client: '30s',
+  server: '30s',
+  tunnel: '3600s',
+  'http-keep-alive': '6s',
+  'http-request': '5s',
+};
 
 const SET_RULES: readonly [string, string][] = [
   ['X-Forwarded-Client-Cert', '%[ssl_c_der,base64]'],
@@ -134,12 +145,7 @@ export function renderHaproxyConfig(r: HaproxyRender): string {
     '  mode http',
     '  option forwardfor',
     '  option http-server-close',
-    '  timeout connect 5s',
-    '  timeout client 30s',
-    '  timeout server 30s',
-    '  timeout tunnel 3600s',
-    '  timeout http-keep-alive 6s',
-    '  timeout http-request 5s',
+    ...Object.entries({ ...SPEC_TIMEOUTS, ...r.timeouts }).map(([k, v]) => `  timeout ${k} ${v}`),
     '',
     'frontend https-in',
     `  ${bind}`,

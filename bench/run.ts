@@ -1,0 +1,547 @@
+// Issue 5.4 — benchmarks: mtls-edge next to real HAProxy (the Cloud Foundry template's rules, spec §7)
+// and nginx in the same role, in one run, with one PKI and one load generator (ab, presenting a
+// client certificate). Writes the results and the exact commands to docs/performance.md.
+//
+//   npm run bench                       full run (10 s per figure, 200k requests for RSS growth)
+//   npm run bench -- --quick            ~3 s per figure, 30k requests for RSS growth
+//   node dist/bench/run.js [--quick] [--duration S] [--growth-requests N] [--idle N]
+//        [--only edge,edge-observe,haproxy,nginx,direct] [--no-profile] [--no-doc] [--no-certs-init]
+//   Env: BENCH_DURATION, BENCH_GROWTH_REQUESTS, BENCH_IDLE, BENCH_QUICK=1
+//
+// Layout on a 2-core machine: the proxy under test is pinned to CPU 0 (`taskset -c 0`), the load
+// generator, the echo upstream and the idle-connection client to CPU 1. Only 127.0.0.1 is used.
+import http from 'node:http';
+import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { freePort, findHaproxy, haproxyVersion, renderHaproxyConfig, supportsFetch } from '../test/parity/haproxy.js';
+import { makeBenchPki, type BenchPki } from './benchPki.js';
+import { ab, HAVE_AB, type AbResult } from './ab.js';
+import { childPids, HAVE_TASKSET, killAll, rssMiB, run, start, waitForOutput, waitForPort, type Proc } from './procs.js';
+import { summariseCpuProfile } from './cpuProfile.js';
+
+// ------------------------------------------------------------------------------------------ options
+const argv = process.argv.slice(2);
+const flag = (name: string): string | undefined => {
+  const i = argv.indexOf(`--${name}`);
+  if (i >= 0) return argv[i + 1];
+  return argv.find((a) => a.startsWith(`--${name}=`))?.split('=')[1];
+};
+const has = (name: string): boolean => argv.includes(`--${name}`);
+const QUICK = has('quick') || process.env.BENCH_QUICK === '1';
+const clampInt = (v: string | undefined, def: number, min: number, max: number): number => {
+  const n = Number(v);
+  return Number.isFinite(n) && v !== undefined && v !== '' ? Math.max(min, Math.min(max, Math.round(n))) : def;
+};
+const DURATION = clampInt(flag('duration') ?? process.env.BENCH_DURATION, QUICK ? 3 : 10, 1, 300);
+const GROWTH_REQUESTS = clampInt(flag('growth-requests') ?? process.env.BENCH_GROWTH_REQUESTS, QUICK ? 30_000 : 200_000, 1000, 5_000_000);
+const GROWTH_WARMUP = QUICK ? 5_000 : 20_000;
+const IDLE = clampInt(flag('idle') ?? process.env.BENCH_IDLE, 1000, 10, 10_000);
+const CONCURRENCY = 50;
+const PROXY_CPU = 0;
+const LOAD_CPU = cpus().length > 1 ? 1 : 0;
+const ONLY = flag('only')?.split(',');
+const wanted = (name: string): boolean => !ONLY || ONLY.includes(name);
+
+// Targets from the issue.
+const TARGETS = { keepAliveRatio: 0.6, handshakeRatio: 0.9, p99Ratio: 2, idleRssMiB: 120, growthPercent: 5 };
+
+// Bench-only timeouts, the same for every proxy: the spec's 5 s request / 6 s keep-alive timeouts
+// would close the idle connections before their RSS is read.
+const LONG_TIMEOUT_S = 120;
+
+// ------------------------------------------------------------------------------------------ targets
+interface Running {
+  readonly port: number;
+  readonly scheme: 'https' | 'http';
+  pids(): number[];
+  stop(): Promise<void>;
+  readonly command: string;
+}
+
+interface TargetDef {
+  readonly name: string;
+  readonly label: string;
+  readonly tls: boolean;
+  start(pki: BenchPki, echoPort: number, opts?: { cpuProfDir?: string }): Promise<Running>;
+}
+
+const repo = process.cwd();
+const work = mkdtempSync(join(tmpdir(), 'mtls-edge-bench-'));
+process.once('exit', () => rmSync(work, { recursive: true, force: true }));
+
+function edgeTarget(name: string, label: string, observe: 'off' | 'access-log' | 'access-log+admin'): TargetDef {
+  return {
+    name,
+    label,
+    tls: true,
+    async start(pki, echoPort, opts = {}) {
+      const port = await freePort();
+      const adminPort = observe === 'access-log+admin' ? await freePort() : null;
+      const cfg = join(work, `${name}-${pki.keyType}.yaml`);
+      writeFileSync(
+        cfg,
+        [
+          'bind: 127.0.0.1',
+          `https_port: ${port}`,
+          'http_port: false',
+          'forwarded_client_cert: sanitize_set',
+          'tls:',
+          `  - cert: ${pki.serverChain}`,
+          `    key: ${pki.serverKey}`,
+          `    trust: [${pki.rootCert}]`,
+          'routes:',
+          `  - upstream: http://127.0.0.1:${echoPort}`,
+          `timeouts: { client: ${LONG_TIMEOUT_S}, keep_alive: ${LONG_TIMEOUT_S}, request_headers: ${LONG_TIMEOUT_S} }`,
+          `log: { format: json, level: ${observe !== 'off' ? 'info' : 'error'}, access: ${observe !== 'off' ? 'cpi' : 'off'} }`,
+          adminPort ? `admin: { host: 127.0.0.1, port: ${adminPort} }` : 'admin: false',
+          '',
+        ].join('\n'),
+      );
+      const nodeArgs = [...(opts.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${opts.cpuProfDir}`] : []), join(repo, 'bin/mtls-edge.js'), 'start', '--config', cfg];
+      // Log and access log go to /dev/null: their formatting and write cost is measured, not a reader's.
+      const devnull = openSync('/dev/null', 'w');
+      const p = start(process.execPath, nodeArgs, { cpu: PROXY_CPU, stdio: ['ignore', devnull, 'pipe'] });
+      closeSync(devnull);
+      await waitForPort(port, p);
+      let sse: http.ClientRequest | null = null;
+      if (adminPort) {
+        // A flow page open in a browser: one client on the admin event stream, drained.
+        await waitForPort(adminPort, p);
+        sse = http.get({ host: '127.0.0.1', port: adminPort, path: '/events', agent: false }, (res) => res.resume());
+        sse.on('error', () => undefined);
+      }
+      return {
+        port,
+        scheme: 'https',
+        pids: () => [p.pid],
+        command: `taskset -c ${PROXY_CPU} node ${nodeArgs.slice(0, -2).map((a) => a.replace(repo + '/', '')).join(' ')} --config <${name}.yaml>`,
+        async stop() {
+          sse?.destroy();
+          await p.stop(15_000);
+        },
+      };
+    },
+  };
+}
+
+const haproxyBin = findHaproxy();
+const haproxyTarget: TargetDef = {
+  name: 'haproxy',
+  label: `HAProxy ${haproxyBin ? haproxyVersion(haproxyBin) : ''}`.trim(),
+  tls: true,
+  async start(pki, echoPort) {
+    const port = await freePort();
+    const cfgText = renderHaproxyConfig({
+      httpsPort: port,
+      httpPort: null,
+      upstreamPort: echoPort,
+      mode: 'sanitize_set',
+      tls: { serverPem: pki.serverPem, caFile: pki.rootCert, verify: 'optional' },
+      withRootCaDn: supportsFetch(haproxyBin!, 'ssl_c_r_dn'),
+      nbthread: 1,
+      maxconn: 8_000,
+      timeouts: { client: `${LONG_TIMEOUT_S}s`, 'http-keep-alive': `${LONG_TIMEOUT_S}s`, 'http-request': `${LONG_TIMEOUT_S}s` },
+    });
+    const cfg = join(work, `haproxy-${pki.keyType}.cfg`);
+    writeFileSync(cfg, cfgText);
+    const p = start(haproxyBin!, ['-f', cfg, '-db'], { cpu: PROXY_CPU });
+    await waitForPort(port, p);
+    return { port, scheme: 'https', pids: () => [p.pid], command: `taskset -c ${PROXY_CPU} haproxy -f <haproxy.cfg> -db`, stop: async () => void (await p.stop()) };
+  },
+};
+
+const nginxBin = ['/usr/sbin/nginx', '/usr/local/sbin/nginx', '/usr/bin/nginx'].find((p) => existsSync(p)) ?? null;
+const nginxTarget: TargetDef = {
+  name: 'nginx',
+  label: `nginx ${nginxBin ? (/nginx\/(\S+)/.exec(spawnSync(nginxBin, ['-v'], { encoding: 'utf8' }).stderr)?.[1] ?? '') : ''}`.trim(),
+  tls: true,
+  async start(pki, echoPort) {
+    const port = await freePort();
+    const dir = join(work, `nginx-${pki.keyType}`);
+    mkdirSync(dir, { recursive: true });
+    // Same role: verify optional against the root, the H10-equivalent variables as headers, a new
+    // upstream connection per request (like HAProxy's `option http-server-close`), no session tickets.
+    const conf = `
+worker_processes 1;
+daemon off;
+user root;
+pid ${dir}/nginx.pid;
+error_log stderr error;
+events { worker_connections 8000; }
+http {
+  access_log off;
+  client_body_temp_path ${dir}/body; proxy_temp_path ${dir}/proxy; fastcgi_temp_path ${dir}/fcgi; uwsgi_temp_path ${dir}/uwsgi; scgi_temp_path ${dir}/scgi;
+  keepalive_timeout ${LONG_TIMEOUT_S}s; client_header_timeout ${LONG_TIMEOUT_S}s; keepalive_requests 100000000;
+  server {
+    listen 127.0.0.1:${port} ssl;
+    ssl_certificate ${pki.serverChain};
+    ssl_certificate_key ${pki.serverKey};
+    ssl_client_certificate ${pki.rootCert};
+    ssl_verify_client optional;
+    ssl_verify_depth 3;
+    ssl_session_tickets off;
+    location / {
+      proxy_pass http://127.0.0.1:${echoPort};
+      proxy_set_header X-Forwarded-Client-Cert $ssl_client_escaped_cert;
+      proxy_set_header X-SSL-Client $ssl_client_verify;
+      proxy_set_header X-SSL-Client-Session-ID $ssl_session_id;
+      proxy_set_header X-SSL-Client-Verify $ssl_client_verify;
+      proxy_set_header X-SSL-Client-NotBefore $ssl_client_v_start;
+      proxy_set_header X-SSL-Client-NotAfter $ssl_client_v_end;
+      proxy_set_header X-SSL-Client-Subject-DN $ssl_client_s_dn;
+      proxy_set_header X-SSL-Client-Issuer-DN $ssl_client_i_dn;
+      proxy_set_header X-Forwarded-Proto https;
+      proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
+    }
+  }
+}
+`;
+    const cfg = join(dir, 'nginx.conf');
+    writeFileSync(cfg, conf);
+    const p = start(nginxBin!, ['-c', cfg, '-p', dir], { cpu: PROXY_CPU });
+    await waitForPort(port, p);
+    return {
+      port,
+      scheme: 'https',
+      // master + worker (the worker inherits the CPU pinning)
+      pids: () => [p.pid, ...childPids(p.pid)],
+      command: `taskset -c ${PROXY_CPU} nginx -c <nginx.conf> (worker_processes 1)`,
+      stop: async () => void (await p.stop()),
+    };
+  },
+};
+
+// ------------------------------------------------------------------------------------------ measurements
+interface Figures {
+  keepAlive?: Load;
+  hsP256?: Load;
+  hsRsa?: Load;
+  rssStart?: number;
+  rssIdle?: number;
+  idleOpen?: number;
+  idleFailed?: number;
+  growthBefore?: number;
+  growthAfter?: number;
+  notes: string[];
+}
+
+const url = (r: Running): string => `${r.scheme}://127.0.0.1:${r.port}/`;
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+const commands = new Set<string>();
+
+/** Per-CPU busy jiffies and totals from /proc/stat. */
+function cpuTimes(): { busy: number; total: number }[] {
+  return readFileSync('/proc/stat', 'utf8')
+    .split('\n')
+    .filter((l) => /^cpu\d+ /.test(l))
+    .map((l) => {
+      const v = l.trim().split(/\s+/).slice(1).map(Number);
+      const idle = (v[3] ?? 0) + (v[4] ?? 0);
+      const total = v.slice(0, 8).reduce((a, b) => a + b, 0);
+      return { busy: total - idle, total };
+    });
+}
+
+export interface Load extends AbResult {
+  /** Busy % of each CPU during the run (proxy core first). */
+  readonly cpuBusy: number[];
+}
+
+async function load(r: Running, pki: BenchPki | null, o: { keepAlive: boolean; seconds?: number; requests?: number }): Promise<Load> {
+  const before = cpuTimes();
+  const res0 = await ab({ url: url(r), concurrency: CONCURRENCY, keepAlive: o.keepAlive, seconds: o.seconds, requests: o.requests, clientPem: r.scheme === 'https' ? pki?.clientPem : undefined, cpu: LOAD_CPU });
+  const after = cpuTimes();
+  const res: Load = { ...res0, cpuBusy: after.map((a, i) => Math.round((100 * (a.busy - (before[i]?.busy ?? 0))) / Math.max(1, a.total - (before[i]?.total ?? 0)))) };
+  commands.add(res.command.replace(/127\.0\.0\.1:\d+/, '127.0.0.1:<port>').replace(/-E \S+/, '-E <client chain+key.pem>').replace(/-t \d+/, '-t <duration>').replace(/-n \d+ -k/, '-n <N> -k'));
+  return res;
+}
+
+async function idleRss(r: Running, pki: BenchPki, f: Figures): Promise<void> {
+  const p = start(process.execPath, [join(repo, 'dist/bench/idleClients.js'), String(r.port), String(IDLE), pki.clientChain, pki.clientKey], { cpu: LOAD_CPU });
+  try {
+    const m = await waitForOutput(p, /open (\d+) failed (\d+)/, 180_000);
+    f.idleOpen = Number(m[1]);
+    f.idleFailed = Number(m[2]);
+    await sleep(1000);
+    f.rssIdle = rssMiB(r.pids());
+  } finally {
+    await p.stop();
+  }
+}
+
+async function measure(def: TargetDef, p256: BenchPki, rsa: BenchPki, echoPort: number, variant: 'full' | 'throughput'): Promise<Figures> {
+  const f: Figures = { notes: [] };
+  process.stdout.write(`\n== ${def.label}\n`);
+  if (!def.tls) {
+    const r = await def.start(p256, echoPort);
+    try {
+      await load(r, null, { keepAlive: true, seconds: 1 });
+      f.keepAlive = await load(r, null, { keepAlive: true, seconds: DURATION });
+      process.stdout.write(`   keep-alive ${f.keepAlive.rps.toFixed(0)} req/s p50 ${f.keepAlive.p50} ms p99 ${f.keepAlive.p99} ms CPU busy ${f.keepAlive.cpuBusy.join('/')}%\n`);
+    } finally {
+      await r.stop();
+    }
+    return f;
+  }
+  // Fresh process: RSS at start and with IDLE idle mTLS connections (P-256).
+  let r = await def.start(p256, echoPort);
+  try {
+    await sleep(300);
+    f.rssStart = rssMiB(r.pids());
+    if (variant === 'full') {
+      await idleRss(r, p256, f);
+      process.stdout.write(`   RSS ${f.rssStart.toFixed(1)} MiB at start, ${f.rssIdle?.toFixed(1)} MiB with ${f.idleOpen} idle mTLS connections (${f.idleFailed} failed)\n`);
+    }
+    await load(r, p256, { keepAlive: true, seconds: Math.min(2, DURATION) });
+    f.keepAlive = await load(r, p256, { keepAlive: true, seconds: DURATION });
+    process.stdout.write(`   keep-alive ${f.keepAlive.rps.toFixed(0)} req/s p50 ${f.keepAlive.p50} ms p99 ${f.keepAlive.p99} ms (failed ${f.keepAlive.failed}, non-2xx ${f.keepAlive.non2xx}) CPU busy ${f.keepAlive.cpuBusy.join('/')}%\n`);
+    f.hsP256 = await load(r, p256, { keepAlive: false, seconds: DURATION });
+    process.stdout.write(`   handshakes P-256 ${f.hsP256.rps.toFixed(0)}/s (failed ${f.hsP256.failed}, non-2xx ${f.hsP256.non2xx}) CPU busy ${f.hsP256.cpuBusy.join('/')}%\n`);
+    if (variant === 'full') {
+      await load(r, p256, { keepAlive: true, requests: GROWTH_WARMUP });
+      await sleep(500);
+      f.growthBefore = rssMiB(r.pids());
+      const g = await load(r, p256, { keepAlive: true, requests: GROWTH_REQUESTS });
+      await sleep(500);
+      f.growthAfter = rssMiB(r.pids());
+      if (g.failed || g.non2xx) f.notes.push(`growth run: ${g.failed} failed, ${g.non2xx} non-2xx`);
+      process.stdout.write(`   RSS ${f.growthBefore.toFixed(1)} → ${f.growthAfter.toFixed(1)} MiB over ${GROWTH_REQUESTS} requests\n`);
+    }
+  } finally {
+    await r.stop();
+  }
+  if (variant === 'full') {
+    r = await def.start(rsa, echoPort);
+    try {
+      await load(r, rsa, { keepAlive: false, seconds: 1 });
+      f.hsRsa = await load(r, rsa, { keepAlive: false, seconds: DURATION });
+      process.stdout.write(`   handshakes RSA-2048 ${f.hsRsa.rps.toFixed(0)}/s (failed ${f.hsRsa.failed}) CPU busy ${f.hsRsa.cpuBusy.join('/')}%\n`);
+    } finally {
+      await r.stop();
+    }
+  }
+  return f;
+}
+
+async function profileEdge(def: TargetDef, pki: BenchPki, echoPort: number, kind: 'keep-alive' | 'handshakes'): Promise<{ file: string; summary: ReturnType<typeof summariseCpuProfile> } | null> {
+  const dir = join(work, `prof-${def.name}-${kind}`);
+  mkdirSync(dir, { recursive: true });
+  const r = await def.start(pki, echoPort, { cpuProfDir: dir });
+  try {
+    await load(r, pki, { keepAlive: kind === 'keep-alive', seconds: Math.max(3, DURATION) });
+  } finally {
+    await r.stop(); // SIGTERM → graceful exit → the profile is written
+  }
+  const file = readdirSync(dir).find((f) => f.endsWith('.cpuprofile'));
+  if (!file) return null;
+  const src = join(dir, file);
+  return { file: src, summary: summariseCpuProfile(src, 15) };
+}
+
+/** Self time grouped by where the code lives (src/…, node_modules/<pkg>, node:internal/…, native). */
+function byArea(frames: { frame: string; selfMs: number }[], totalMs: number): string[] {
+  const areas = new Map<string, number>();
+  for (const f of frames) {
+    const where = f.frame.split(' ').slice(1).join(' ');
+    const area = !where ? f.frame.startsWith('(') ? f.frame : 'native/V8' : where.startsWith('src/') ? where.split(':')[0]! : where.startsWith('node_modules/') ? where.split('/').slice(0, 2).join('/') : where.startsWith('node:') ? where.split(':').slice(0, 2).join(':').replace(/\/[^/]+$/, '') : where.split(':')[0]!;
+    areas.set(area, (areas.get(area) ?? 0) + f.selfMs);
+  }
+  return [...areas.entries()].sort((a, b) => b[1] - a[1]).slice(0, 10).map(([a, ms]) => `${((100 * ms) / totalMs).toFixed(1)}% ${a}`);
+}
+
+// ------------------------------------------------------------------------------------------ main
+async function main(): Promise<void> {
+  if (!HAVE_AB) throw new Error('`ab` (Debian apache2-utils) is required: apt-get install -y apache2-utils');
+  if (!haproxyBin) throw new Error('`haproxy` is required for the ratios: apt-get install -y haproxy');
+  if (!existsSync(join(repo, 'dist/bench/idleClients.js'))) throw new Error('run from the repository root after `npx tsc -p .`');
+  const startedAt = new Date();
+  process.stdout.write(`mtls-edge benchmarks (${QUICK ? 'quick' : 'full'}): ${DURATION} s per figure, ${CONCURRENCY} connections, RSS growth over ${GROWTH_REQUESTS} requests, ${IDLE} idle connections\n`);
+  process.stdout.write(`CPUs: ${cpus().length} (${cpus()[0]?.model ?? '?'}); proxy on CPU ${PROXY_CPU}, load generator + echo on CPU ${LOAD_CPU}${HAVE_TASKSET ? '' : ' (taskset missing: NOT pinned)'}\n`);
+  const [p256, rsa] = await Promise.all([makeBenchPki(join(work, 'pki-p256'), 'ec-p256'), makeBenchPki(join(work, 'pki-rsa'), 'rsa2048')]);
+
+  const echoPort = await freePort();
+  const echo: Proc = start(process.execPath, [join(repo, 'dist/bench/echoProcess.js'), String(echoPort)], { cpu: LOAD_CPU });
+  await waitForOutput(echo, /ready \d+/, 15_000);
+
+  const results = new Map<string, { def: TargetDef; f: Figures }>();
+  const skipped: string[] = [];
+  const direct: TargetDef = {
+    name: 'direct',
+    label: 'direct to the echo upstream (plain HTTP, no proxy)',
+    tls: false,
+    start: async () => ({ port: echoPort, scheme: 'http', pids: () => [echo.pid], command: 'echo upstream', stop: async () => undefined }),
+  };
+  const edge = edgeTarget('edge', 'mtls-edge (access log off, no admin)', 'off');
+  const edgeLog = edgeTarget('edge-log', 'mtls-edge + access log (cpi), no admin', 'access-log');
+  const edgeObserve = edgeTarget('edge-observe', 'mtls-edge + access log (cpi) + admin with flow page open', 'access-log+admin');
+  try {
+    if (wanted('direct')) results.set('direct', { def: direct, f: await measure(direct, p256, rsa, echoPort, 'full') });
+    if (wanted('haproxy')) results.set('haproxy', { def: haproxyTarget, f: await measure(haproxyTarget, p256, rsa, echoPort, 'full') });
+    if (wanted('edge')) results.set('edge', { def: edge, f: await measure(edge, p256, rsa, echoPort, 'full') });
+    if (wanted('edge-log')) results.set('edge-log', { def: edgeLog, f: await measure(edgeLog, p256, rsa, echoPort, 'throughput') });
+    if (wanted('edge-observe')) results.set('edge-observe', { def: edgeObserve, f: await measure(edgeObserve, p256, rsa, echoPort, 'throughput') });
+    if (wanted('nginx')) {
+      if (nginxBin) results.set('nginx', { def: nginxTarget, f: await measure(nginxTarget, p256, rsa, echoPort, 'full') });
+      else skipped.push('nginx: not installed (optional; `apt-get install -y nginx`)');
+    }
+
+    // ------------------------------------------------------------------ table
+    const hp = results.get('haproxy')?.f;
+    const ratio = (v: number | undefined, base: number | undefined, digits = 2): string => (v !== undefined && base ? `${(v / base).toFixed(digits)}×` : '—');
+    const fmt = (v: number | undefined, d = 0): string => (v === undefined || Number.isNaN(v) ? '—' : v.toFixed(d));
+    const growth = (f: Figures): number | undefined => (f.growthBefore && f.growthAfter ? (100 * (f.growthAfter - f.growthBefore)) / f.growthBefore : undefined);
+    const header = '| target | keep-alive req/s | p50 ms | p99 ms | handshakes/s P-256 | handshakes/s RSA-2048 | RSS start MiB | RSS 1,000 idle mTLS MiB | RSS growth |';
+    const rows: string[] = [header, '|---|---:|---:|---:|---:|---:|---:|---:|---:|'];
+    for (const { def, f } of results.values()) {
+      const isHp = def.name === 'haproxy';
+      const rel = (v: number | undefined, base: number | undefined): string => (isHp || !base || v === undefined ? '' : ` (${ratio(v, base)})`);
+      rows.push(
+        `| ${def.label} | ${fmt(f.keepAlive?.rps)}${rel(f.keepAlive?.rps, hp?.keepAlive?.rps)} | ${fmt(f.keepAlive?.p50)} | ${fmt(f.keepAlive?.p99)}${rel(f.keepAlive?.p99, hp?.keepAlive?.p99)} | ${fmt(f.hsP256?.rps)}${rel(f.hsP256?.rps, hp?.hsP256?.rps)} | ${fmt(f.hsRsa?.rps)}${rel(f.hsRsa?.rps, hp?.hsRsa?.rps)} | ${fmt(f.rssStart, 1)} | ${fmt(f.rssIdle, 1)}${f.idleFailed ? ` (${f.idleFailed} failed)` : ''} | ${growth(f) === undefined ? '—' : `${growth(f)!.toFixed(1)}% (${fmt(f.growthBefore, 1)}→${fmt(f.growthAfter, 1)})`} |`,
+      );
+    }
+    const e = results.get('edge')?.f;
+    const eo = results.get('edge-observe')?.f;
+    const checks: { what: string; target: string; got: string; ok: boolean | null }[] = [];
+    const check = (what: string, target: string, v: number | undefined, ok: (v: number) => boolean, show: (v: number) => string): void => {
+      checks.push({ what, target, got: v === undefined || Number.isNaN(v) ? 'not measured' : show(v), ok: v === undefined || Number.isNaN(v) ? null : ok(v) });
+    };
+    const kaR = e?.keepAlive && hp?.keepAlive ? e.keepAlive.rps / hp.keepAlive.rps : undefined;
+    const hsR = e?.hsP256 && hp?.hsP256 ? e.hsP256.rps / hp.hsP256.rps : undefined;
+    const hsRsaR = e?.hsRsa && hp?.hsRsa ? e.hsRsa.rps / hp.hsRsa.rps : undefined;
+    const p99R = e?.keepAlive && hp?.keepAlive ? e.keepAlive.p99 / Math.max(1, hp.keepAlive.p99) : undefined;
+    check('keep-alive req/s vs HAProxy', `≥ ${TARGETS.keepAliveRatio}×`, kaR, (v) => v >= TARGETS.keepAliveRatio, (v) => `${v.toFixed(2)}×`);
+    check('handshakes/s vs HAProxy, P-256', `≥ ${TARGETS.handshakeRatio}×`, hsR, (v) => v >= TARGETS.handshakeRatio, (v) => `${v.toFixed(2)}×`);
+    check('handshakes/s vs HAProxy, RSA-2048', `≥ ${TARGETS.handshakeRatio}×`, hsRsaR, (v) => v >= TARGETS.handshakeRatio, (v) => `${v.toFixed(2)}×`);
+    check('p99 latency vs HAProxy (keep-alive)', `≤ ${TARGETS.p99Ratio}×`, p99R, (v) => v <= TARGETS.p99Ratio, (v) => `${v.toFixed(2)}× (${e?.keepAlive?.p99} ms vs ${hp?.keepAlive?.p99} ms)`);
+    check(`RSS with ${IDLE} idle mTLS connections`, `≤ ${TARGETS.idleRssMiB} MB`, e?.rssIdle, (v) => v <= TARGETS.idleRssMiB, (v) => `${v.toFixed(1)} MiB`);
+    check(`RSS growth over ${GROWTH_REQUESTS} requests`, `≤ ${TARGETS.growthPercent}%`, e ? growth(e) : undefined, (v) => v <= TARGETS.growthPercent, (v) => `${v.toFixed(1)}%`);
+    const el = results.get('edge-log')?.f;
+    const logCost = e?.keepAlive && el?.keepAlive ? 100 * (1 - el.keepAlive.rps / e.keepAlive.rps) : undefined;
+    check('cost of the access log alone (keep-alive req/s)', '≤ 10%', logCost, (v) => v <= 10, (v) => `${v.toFixed(1)}% fewer req/s`);
+    const obsCost = e?.keepAlive && eo?.keepAlive ? 100 * (1 - eo.keepAlive.rps / e.keepAlive.rps) : undefined;
+    check('cost of access log + admin/flow page (keep-alive req/s)', '≤ 10%', obsCost, (v) => v <= 10, (v) => `${v.toFixed(1)}% fewer req/s`);
+    const obsHsCost = e?.hsP256 && eo?.hsP256 ? 100 * (1 - eo.hsP256.rps / e.hsP256.rps) : undefined;
+    check('cost of access log + admin/flow page (handshakes/s)', '≤ 10%', obsHsCost, (v) => v <= 10, (v) => `${v.toFixed(1)}% fewer handshakes/s`);
+
+    const busyRows = ['| target | CPU busy % (proxy core / load+echo core): keep-alive | handshakes P-256 | handshakes RSA-2048 |', '|---|---|---|---|'];
+    for (const { def, f } of results.values()) {
+      const b = (l: Load | undefined): string => (l ? l.cpuBusy.map((x) => `${x}%`).join(' / ') : '—');
+      busyRows.push(`| ${def.label} | ${b(f.keepAlive)} | ${b(f.hsP256)} | ${b(f.hsRsa)} |`);
+    }
+    const busyTable = busyRows.join('\n');
+    const table = rows.join('\n');
+    const checkTable = ['| target (issue) | goal | measured | |', '|---|---|---|---|', ...checks.map((c) => `| ${c.what} | ${c.target} | ${c.got} | ${c.ok === null ? '—' : c.ok ? 'met' : '**missed**'} |`)].join('\n');
+    process.stdout.write(`\n${table}\n\n${busyTable}\n\n${checkTable}\n`);
+
+    // ------------------------------------------------------------------ profiles where a target is missed
+    const profiles: string[] = [];
+    if (!has('no-profile') && results.has('edge')) {
+      const missed = (re: RegExp, cost: boolean): boolean => checks.some((c) => c.ok === false && re.test(c.what) && /cost/.test(c.what) === cost);
+      const jobs: { def: TargetDef; kind: 'keep-alive' | 'handshakes' }[] = [];
+      if (missed(/keep-alive|p99|growth/, false)) jobs.push({ def: edge, kind: 'keep-alive' });
+      if (missed(/handshakes/, false)) jobs.push({ def: edge, kind: 'handshakes' });
+      if (missed(/keep-alive/, true) && results.has('edge-observe')) jobs.push({ def: edgeObserve, kind: 'keep-alive' });
+      for (const { def, kind } of jobs) {
+        process.stdout.write(`\n== CPU profile of ${def.label} under ${kind} load (node --cpu-prof)\n`);
+        const prof = await profileEdge(def, p256, echoPort, kind);
+        if (!prof) {
+          profiles.push(`CPU profile (${kind}): no .cpuprofile was written.`);
+          continue;
+        }
+        const { totalMs, busyMs, frames } = prof.summary;
+        const all = summariseCpuProfile(prof.file, 100000);
+        const lines = [
+          `#### ${def.label} — ${kind === 'keep-alive' ? 'keep-alive requests' : 'new mTLS handshakes (P-256)'}: top frames by self time (${(totalMs / 1000).toFixed(1)} s sampled incl. start-up, ${(busyMs / 1000).toFixed(1)} s busy; % of busy time)`,
+          '',
+          '| self % | self ms | function (file:line) |',
+          '|---:|---:|---|',
+          ...frames.map((fr) => `| ${fr.percent.toFixed(1)} | ${fr.selfMs.toFixed(0)} | \`${fr.frame}\` |`),
+          '',
+          `By area: ${byArea(all.frames, all.busyMs).join(', ')}. \`(program)\` is native code outside JavaScript (OpenSSL, libuv, the HTTP parser); TLS work started from JavaScript is attributed to the calling frame (e.g. \`initRead\` feeding the buffered ClientHello).`,
+        ];
+        profiles.push(lines.join('\n'));
+        process.stdout.write(lines.join('\n') + '\n');
+      }
+    }
+
+    // ------------------------------------------------------------------ certs init bench (another engineer's)
+    let certsInit = '';
+    if (!has('no-certs-init') && existsSync(join(repo, 'dist/bench/certsInit.bench.js'))) {
+      const r = await run(process.execPath, [join(repo, 'dist/bench/certsInit.bench.js'), QUICK ? '3' : '5'], { timeoutMs: 300_000 });
+      certsInit = (r.stdout + r.stderr).trim();
+      process.stdout.write(`\n== certs init\n${certsInit}\n`);
+    }
+
+    // ------------------------------------------------------------------ docs/performance.md
+    if (!has('no-doc')) {
+      const cpu = cpus()[0]?.model ?? 'unknown CPU';
+      const doc = [
+        '# Performance',
+        '',
+        'mtls-edge next to real HAProxy (the rules the Cloud Foundry template renders, spec §7, `sanitize_set`, `verify optional`)',
+        'and nginx in the same role, measured in one run with one PKI (root → intermediate → leaves) and one load generator',
+        'presenting a client certificate. Produced by `bench/run.ts`; re-run it to refresh this page.',
+        '',
+        '## How it was run',
+        '',
+        '```sh',
+        `npx tsc -p . && node dist/bench/run.js ${argv.filter((a) => a !== '--no-doc').join(' ')}`.trim(),
+        '```',
+        '',
+        `- ${startedAt.toISOString()}, ${QUICK ? '**quick mode**' : 'full mode'}: ${DURATION} s per throughput figure, ${CONCURRENCY} connections, RSS growth over ${GROWTH_REQUESTS.toLocaleString('en')} requests after ${GROWTH_WARMUP.toLocaleString('en')} warm-up requests, ${IDLE.toLocaleString('en')} idle connections.`,
+        `- Machine: ${cpus().length} × ${cpu}, Node ${process.version}, ${haproxyTarget.label}${nginxBin ? `, ${nginxTarget.label}` : ''}, ab (apache2-utils), ${spawnSync('openssl', ['version'], { encoding: 'utf8' }).stdout.trim()}.`,
+        `- Pinning: the proxy under test on CPU ${PROXY_CPU} (\`taskset -c ${PROXY_CPU}\`; HAProxy \`nbthread 1\`, nginx \`worker_processes 1\`, mtls-edge one process), the load generator, the echo upstream and the idle-connection client on CPU ${LOAD_CPU}.`,
+        '- Upstream: the built-in echo server (`dist/bench/echoProcess.js`, JSON of the received headers) over plain HTTP. HAProxy runs the template\'s `option http-server-close` (a new upstream connection per request) and nginx likewise (no upstream keepalive); mtls-edge keeps upstream connections alive (its undici pool).',
+        `- Load generator commands (ab, HTTP/1.0 keep-alive with \`-k\`, a new connection and full handshake per request without it; ab does no session resumption):`,
+        '',
+        '```sh',
+        ...[...commands].sort(),
+        '```',
+        '',
+        `- Idle connections: \`node dist/bench/idleClients.js <port> ${IDLE} <client chain> <client key>\` (a separate process) opens the mTLS connections, sends one request on each and keeps them open; RSS = VmRSS from /proc/<pid>/status of the proxy (nginx: master + worker) one second after the last one is up.`,
+        `- Timeouts: every proxy gets ${LONG_TIMEOUT_S} s client/keep-alive/request-header timeouts here (instead of the spec's 30 s / 6 s / 5 s) so the idle connections survive until RSS is read.`,
+        '- mtls-edge runs as `node bin/mtls-edge.js start --config <file>` with log level `error`, access log `off`, no admin listener (fast path); the second variant with log level `info`, access log `cpi` (to /dev/null) and the admin listener with one client on the flow page\'s event stream (`/events`).',
+        '- "direct" is ab against the echo upstream itself (plain HTTP, same CPU as ab): the ceiling of the upstream + load generator core.',
+        '',
+        '## Results',
+        '',
+        'Ratios in parentheses are relative to HAProxy in the same run. Latencies are ab\'s whole milliseconds.',
+        '',
+        table,
+        '',
+        busyTable,
+        '',
+        checkTable,
+        '',
+        ...(skipped.length ? ['Skipped: ' + skipped.join('; '), ''] : []),
+        ...[...results.values()].flatMap(({ def, f }) => (f.notes.length ? [`Note (${def.label}): ${f.notes.join('; ')}`, ''] : [])),
+        '### Reading these figures',
+        '',
+        `- With ${cpus().length} cores, the load generator and the echo upstream share one core. When that core saturates first, every proxy measures the same ceiling and the ratios understate the differences between proxies; compare against "direct".`,
+        '- RSA-2048 handshakes cost the client (ab) about as much as the server (it signs with its own RSA key too), so those figures are also bounded by the load-generator core.',
+        '',
+        ...(profiles.length ? ['## CPU profiles of mtls-edge where a target was missed', '', 'Self time per function from `node --cpu-prof` while ab ran the same load (summarised by `dist/bench/cpuProfile.js`).', '', ...profiles.flatMap((p) => [p, ''])] : []),
+        ...(certsInit ? ['## certs init', '', '`node dist/bench/certsInit.bench.js`:', '', '```', certsInit, '```', ''] : []),
+      ].join('\n');
+      mkdirSync(join(repo, 'docs'), { recursive: true });
+      writeFileSync(join(repo, 'docs/performance.md'), doc);
+      process.stdout.write(`\nwrote ${resolve(repo, 'docs/performance.md')}\n`);
+    }
+  } finally {
+    await echo.stop();
+  }
+}
+
+main().then(
+  () => {
+    killAll();
+    process.exit(0);
+  },
+  (e: Error) => {
+    process.stderr.write(`bench failed: ${e.stack ?? e.message}\n`);
+    killAll();
+    process.exit(1);
+  },
+);
