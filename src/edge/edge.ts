@@ -154,6 +154,8 @@ export async function startEdge(config: Config, resolved: ResolvedConfig, events
     headersTimeout: t.request_headers * 1000,
     requestTimeout: 0,
     noDelay: true,
+    // The domain-fronting stage answers a missing Host with Gorouter's text/plain 400 (spec §4).
+    requireHostHeader: false,
   };
   const makeHttp = (kind: 'https' | 'http'): http.Server => {
     const s = http.createServer(serverOptions, track(createRequestHandler(kind, deps)));

@@ -7,14 +7,16 @@ export type DomainFrontingSetting = boolean | 'mtls_only';
 const MISSING_HOST = '400 Bad Request: missing required Host header';
 
 export function domainFronting(setting: DomainFrontingSetting): Stage {
-  if (setting === false) return () => true;
   return (ctx) => {
-    if (ctx.host === '') {
+    // Without the guard only HTTP/1.1 requires a Host (as Gorouter's Go server does); the answer is
+    // this page rather than Node's bare 400 (the HTTP servers run with requireHostHeader: false).
+    if (ctx.host === '' && (setting !== false || ctx.req.httpVersion !== '1.0')) {
       ctx.res.writeHead(400, ['content-type', 'text/plain', 'content-length', String(MISSING_HOST.length)]);
       ctx.res.end(MISSING_HOST);
       ctx.answeredWith = { status: 400, error: 'missing Host header' };
       return false;
     }
+    if (setting === false) return true;
     const sni = ctx.conn?.sni;
     if (!sni || sni === ctx.host) return true;
     if (setting === 'mtls_only' && !ctx.conn?.certUsed) return true;
