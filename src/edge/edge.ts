@@ -153,6 +153,9 @@ export async function startEdge(config: Config, resolved: ResolvedConfig, events
     keepAliveTimeout: t.keep_alive * 1000,
     headersTimeout: t.request_headers * 1000,
     requestTimeout: 0,
+    // Node checks headersTimeout only every connectionsCheckingInterval (default 30 s): check often
+    // enough that timeouts.request_headers holds as HAProxy's `timeout http-request` does.
+    connectionsCheckingInterval: Math.max(50, Math.min(1000, t.request_headers * 250)),
     noDelay: true,
     // The domain-fronting stage answers a missing Host with Gorouter's text/plain 400 (spec §4).
     requireHostHeader: false,
@@ -166,6 +169,9 @@ export async function startEdge(config: Config, resolved: ResolvedConfig, events
   };
 
   const behindTls = makeHttp('https');
+  // This server never listens (the TLS front hands it sockets), so Node would never start the
+  // connection tracking that enforces headersTimeout and lets closeIdleConnections() work.
+  behindTls.emit('listening');
   const tlsSockets = new Set<TLSSocket>();
   const front = createTlsFront({
     profiles: () => runtime.tls,
@@ -226,6 +232,7 @@ export async function startEdge(config: Config, resolved: ResolvedConfig, events
       }
       if (inFlight > 0) emit({ kind: 'lifecycle', time: Date.now(), level: 'warn', message: `closing with ${inFlight} request(s) still in flight after ${graceMs} ms` });
       for (const s of tlsSockets) s.destroy();
+      behindTls.close(); // stops its connection-tracking timer
       plain?.closeAllConnections();
       for (const s of plainSockets) s.destroy();
       await upstreams.close();
