@@ -17,7 +17,7 @@ import { createRequestHandler, type PipelineSettings } from './pipeline.js';
 import { createUpgradeHandler } from './websocket.js';
 import { RouteTable } from './routeTable.js';
 import { Upstreams } from './upstreams.js';
-import { rawErrorResponse } from './errorPages.js';
+import { rawErrorResponse, sendErrorPage } from './errorPages.js';
 
 export interface EdgeRuntime {
   readonly config: Config;
@@ -146,6 +146,12 @@ export async function startEdge(config: Config, resolved: ResolvedConfig, events
     inFlight++;
     res.once('close', () => inFlight--);
     if (draining) res.shouldKeepAlive = false;
+    if (req.httpVersionMajor !== 1) {
+      // Node's parser accepts an HTTP/0.9 request line ("GET /"); HAProxy refuses it with 400.
+      res.shouldKeepAlive = false;
+      sendErrorPage(res, 400);
+      return;
+    }
     handler(req, res);
   };
   const serverOptions: http.ServerOptions = {
