@@ -12,7 +12,10 @@ import { NO_CERTIFICATE } from '../pki/verifyCodes.js';
 import { startEchoServer, type EchoServer } from '../echo/echoServer.js';
 import { buildTlsProfileSet, type TlsProfileSet } from '../tls/tlsProfiles.js';
 import { createTlsFront, type AcceptedTls, type TlsRejection } from '../tls/tlsFront.js';
-import { attachState, certSummary, newConnectionState, type UserMappingLookup } from './connectionState.js';
+import { attachState, newConnectionState } from './connectionState.js';
+import { CertInfo, CertInfoCache, certSummary, type UserMappingLookup } from './certInfoCache.js';
+import type { TlsProfile } from '../tls/tlsProfiles.js';
+import type { X509Certificate } from 'node:crypto';
 import { createRequestHandler, type PipelineSettings } from './pipeline.js';
 import { createUpgradeHandler } from './websocket.js';
 import { RouteTable } from './routeTable.js';
@@ -25,7 +28,8 @@ export interface EdgeRuntime {
   readonly tls: TlsProfileSet;
   readonly routes: RouteTable;
   readonly settings: PipelineSettings;
-  readonly mapUser: UserMappingLookup;
+  /** Derived data of a client certificate under a TLS configuration, cached per certificate. */
+  readonly certInfo: (profile: TlsProfile, leaf: X509Certificate) => CertInfo;
 }
 
 export interface RunningEdge {
@@ -59,6 +63,18 @@ function userMapper(resolved: ResolvedConfig): UserMappingLookup {
   };
 }
 
+function certInfoLookup(config: Config, mapUser: UserMappingLookup): EdgeRuntime['certInfo'] {
+  const caches = new Map<TlsProfile, CertInfoCache>();
+  return (profile, leaf) => {
+    let cache = caches.get(profile);
+    if (!cache) {
+      cache = new CertInfoCache(profile.resolved.trustCerts, config.legacy_xfcc_header_mapping, mapUser);
+      caches.set(profile, cache);
+    }
+    return cache.get(leaf);
+  };
+}
+
 function buildRuntime(config: Config, resolved: ResolvedConfig, echoOrigin: string): EdgeRuntime {
   return {
     config,
@@ -72,7 +88,7 @@ function buildRuntime(config: Config, resolved: ResolvedConfig, echoOrigin: stri
       gorouter: config.gorouter.enabled,
       hsts: hstsValue(config.hsts),
     },
-    mapUser: userMapper(resolved),
+    certInfo: certInfoLookup(config, userMapper(resolved)),
   };
 }
 
@@ -185,7 +201,7 @@ export async function startEdge(config: Config, resolved: ResolvedConfig, events
     explainRejections: () => runtime.config.explain_rejections,
     onAccepted: (a: AcceptedTls) => {
       const rejected = !a.outcome.accepted;
-      attachState(a.socket, newConnectionState(a.profile, a.sni, a.outcome, a.leaf, runtime.mapUser, rejected));
+      attachState(a.socket, newConnectionState(a.profile, a.sni, a.outcome, a.leaf ? runtime.certInfo(a.profile, a.leaf) : null, rejected));
       tlsSockets.add(a.socket);
       if (!rejected) hooks.handshakeAccepted(a.outcome.kind === 'cert' ? a.outcome.code : null);
       hooks.connectionOpened();

@@ -2,7 +2,7 @@
 import type { X509Certificate } from 'node:crypto';
 import type { CertificateStatus, StatusSnapshot } from '../observe/status.js';
 import type { ExpiryInput } from '../observe/expiry.js';
-import { rfc2253 } from './connectionState.js';
+import { rfc2253 } from './certInfoCache.js';
 import type { RunningEdge } from './edge.js';
 
 const iso = (d: string): string => new Date(d).toISOString();

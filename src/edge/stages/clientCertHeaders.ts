@@ -20,7 +20,7 @@ export function clientCertHeaders(opts: ClientCertHeadersOptions): Stage {
     const conn = ctx.conn;
     if (!conn) return true;
     const policy = conn.clientAuthOn ? policyOn : policyOff;
-    const values = policy.set && conn.certUsed ? connectionH10Values(conn, ctx.req.socket as TLSSocket, opts.legacyXfccHeaderMapping) : null;
+    const values = policy.set && conn.certUsed ? connectionH10Values(conn, ctx.req.socket as TLSSocket) : null;
     const edit = applyClientCertPolicy(ctx.headers, policy, conn.certUsed, values);
     ctx.headers = edit.headers;
     ctx.h10 = { sent: edit.sent, removed: edit.removed, set: edit.set.length ? edit.set : NOTHING };

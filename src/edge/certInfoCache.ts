@@ -1,0 +1,91 @@
+// What the edge derives from a client certificate (summary for the logs and the page, the mapped
+// user, the ten header values) depends on the certificate and the TLS configuration, not on the
+// connection. Clients reconnect with the same certificate again and again, so it is derived once per
+// certificate and reused: a new connection then costs a map lookup, not a DER walk and a signature
+// check. Only the session ID is per connection. Bounded; rebuilt with the runtime on reload.
+import type { X509Certificate } from 'node:crypto';
+import { clientCertHeaderValues } from '../headers/clientCertValues.js';
+import { H10_SET_ORDER } from '../headers/h10.js';
+import type { CertSummary, HeaderPair } from '../observe/events.js';
+import { verifiedChain } from '../tls/verifyOutcome.js';
+
+export type UserMappingLookup = (leaf: X509Certificate) => string | null;
+
+const SESSION_ID_INDEX = H10_SET_ORDER.indexOf('X-SSL-Client-Session-ID');
+
+/** RFC 2253-like one-line form of Node's multi-line DN ("C=DE\nCN=x" → "CN=x,C=DE"). */
+export function rfc2253(nodeDn: string): string {
+  return nodeDn.split('\n').filter(Boolean).reverse().join(',');
+}
+
+function cnOf(nodeDn: string): string | null {
+  const line = nodeDn.split('\n').find((l) => l.startsWith('CN='));
+  return line ? line.slice(3) : null;
+}
+
+export function certSummary(c: X509Certificate): CertSummary {
+  return {
+    subject: rfc2253(c.subject),
+    issuer: rfc2253(c.issuer),
+    subjectCN: cnOf(c.subject),
+    issuerCN: cnOf(c.issuer),
+    serialNumber: c.serialNumber,
+    validFrom: c.validFrom,
+    validTo: c.validTo,
+    fingerprint256: c.fingerprint256,
+  };
+}
+
+export class CertInfo {
+  readonly summary: CertSummary;
+  readonly mappedUser: string | null;
+  private readonly templates = new Map<number, readonly HeaderPair[]>();
+
+  constructor(
+    private readonly leaf: X509Certificate,
+    private readonly trust: readonly X509Certificate[],
+    private readonly legacyXfccHeaderMapping: boolean,
+    mapUser: UserMappingLookup,
+  ) {
+    this.summary = certSummary(leaf);
+    this.mappedUser = mapUser(leaf);
+  }
+
+  /** The ten values for a connection with this certificate, its verify result and session ID. */
+  headerValues(verifyCode: number, sessionIdHex: string): readonly HeaderPair[] {
+    let template = this.templates.get(verifyCode);
+    if (!template) {
+      template = clientCertHeaderValues(
+        { leafDer: this.leaf.raw, chainDer: verifiedChain(this.leaf, this.trust).map((c) => c.raw), verifyCode, sessionId: null },
+        { legacyXfccHeaderMapping: this.legacyXfccHeaderMapping },
+      );
+      this.templates.set(verifyCode, template);
+    }
+    const values = template.slice();
+    values[SESSION_ID_INDEX] = [template[SESSION_ID_INDEX][0], sessionIdHex];
+    return values;
+  }
+}
+
+export class CertInfoCache {
+  private readonly entries = new Map<string, CertInfo>();
+
+  constructor(
+    private readonly trust: readonly X509Certificate[],
+    private readonly legacyXfccHeaderMapping: boolean,
+    private readonly mapUser: UserMappingLookup,
+    private readonly maxEntries = 1024,
+  ) {}
+
+  get(leaf: X509Certificate): CertInfo {
+    const key = leaf.fingerprint256;
+    let info = this.entries.get(key);
+    if (!info) {
+      info = new CertInfo(leaf, this.trust, this.legacyXfccHeaderMapping, this.mapUser);
+      // Map keeps insertion order: dropping the first key evicts the oldest entry.
+      if (this.entries.size >= this.maxEntries) this.entries.delete(this.entries.keys().next().value as string);
+      this.entries.set(key, info);
+    }
+    return info;
+  }
+}
