@@ -126,6 +126,19 @@ function edgeTarget(name: string, label: string, observe: 'off' | 'access-log' |
   };
 }
 
+const nodeFloorTarget: TargetDef = {
+  name: 'node-floor',
+  label: 'Node floor: bare node:https + undici forward (no edge logic)',
+  tls: true,
+  async start(pki, echoPort) {
+    const port = await freePort();
+    const args = [join(repo, 'dist/bench/nodeFloor.js'), String(port), pki.serverChain, pki.serverKey, pki.rootCert, String(echoPort)];
+    const p = start(process.execPath, args, { cpu: PROXY_CPU });
+    await waitForPort(port, p);
+    return { port, scheme: 'https', pids: () => [p.pid], command: `taskset -c ${PROXY_CPU} node dist/bench/nodeFloor.js …`, stop: async () => void (await p.stop()) };
+  },
+};
+
 const haproxyBin = findHaproxy();
 const haproxyTarget: TargetDef = {
   name: 'haproxy',
@@ -381,6 +394,7 @@ async function main(): Promise<void> {
     if (wanted('direct')) results.set('direct', { def: direct, f: await measure(direct, p256, rsa, echoPort, 'full') });
     if (wanted('haproxy')) results.set('haproxy', { def: haproxyTarget, f: await measure(haproxyTarget, p256, rsa, echoPort, 'full') });
     if (wanted('edge')) results.set('edge', { def: edge, f: await measure(edge, p256, rsa, echoPort, 'full') });
+    if (wanted('node-floor')) results.set('node-floor', { def: nodeFloorTarget, f: await measure(nodeFloorTarget, p256, rsa, echoPort, 'full') });
     if (wanted('edge-log')) results.set('edge-log', { def: edgeLog, f: await measure(edgeLog, p256, rsa, echoPort, 'throughput') });
     if (wanted('edge-observe')) results.set('edge-observe', { def: edgeObserve, f: await measure(edgeObserve, p256, rsa, echoPort, 'throughput') });
     if (wanted('nginx')) {
