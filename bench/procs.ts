@@ -80,8 +80,8 @@ export function start(cmd: string, args: readonly string[], opts: { cpu?: number
 }
 
 /** Runs a command to completion (bounded by timeoutMs), returning its output. */
-export function run(cmd: string, args: readonly string[], opts: { cpu?: number; timeoutMs: number }): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const p = start(cmd, args, { cpu: opts.cpu });
+export function run(cmd: string, args: readonly string[], opts: { cpu?: number; timeoutMs: number; env?: NodeJS.ProcessEnv }): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const p = start(cmd, args, { cpu: opts.cpu, env: opts.env });
   let stdout = '';
   let stderr = '';
   p.child.stdout?.on('data', (d: Buffer) => (stdout += d.toString()));

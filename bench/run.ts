@@ -526,6 +526,12 @@ async function main(): Promise<void> {
       certsInit = (r.stdout + r.stderr).trim();
       process.stdout.write(`\n== certs init\n${certsInit}\n`);
     }
+    let startup = '';
+    if (!has('no-startup') && existsSync(join(repo, 'dist/bench/startup.bench.js'))) {
+      const r = await run(process.execPath, [join(repo, 'dist/bench/startup.bench.js')], { timeoutMs: 300_000, env: { ...process.env, STARTUP_RUNS: QUICK ? '3' : '7' } });
+      startup = (r.stdout + r.stderr).trim();
+      process.stdout.write(`\n== npm start to ready\n${startup}\n`);
+    }
 
     // ------------------------------------------------------------------ docs/performance.md
     if (!has('no-doc')) {
@@ -578,6 +584,9 @@ async function main(): Promise<void> {
         '',
         ...(profiles.length ? ['## CPU profiles of mtls-edge where a target was missed', '', 'Self time per function from `node --cpu-prof` while ab ran the same load (summarised by `dist/bench/cpuProfile.js`).', '', ...profiles.flatMap((p) => [p, ''])] : []),
         ...(certsInit ? ['## certs init', '', '`node dist/bench/certsInit.bench.js`:', '', '```', certsInit, '```', ''] : []),
+        ...(startup ? ['## Start-up', '', '`node dist/bench/startup.bench.js` (the real CLI, dev PKI present, to the ready log line):', '', '```', startup, '```', ''] : []),
+        // Hand-written analysis kept across runs: what limits the edge, and what was tried.
+        ...(existsSync(join(repo, 'docs/performance-notes.md')) ? [readFileSync(join(repo, 'docs/performance-notes.md'), 'utf8').trim(), ''] : []),
       ].join('\n');
       mkdirSync(join(repo, 'docs'), { recursive: true });
       writeFileSync(join(repo, 'docs/performance.md'), doc);
