@@ -201,15 +201,18 @@ export async function startEdge(config: Config, resolved: ResolvedConfig, events
     explainRejections: () => runtime.config.explain_rejections,
     onAccepted: (a: AcceptedTls) => {
       const rejected = !a.outcome.accepted;
-      attachState(a.socket, newConnectionState(a.profile, a.sni, a.outcome, a.leaf ? runtime.certInfo(a.profile, a.leaf) : null, rejected));
-      tlsSockets.add(a.socket);
+      const socket = a.socket;
+      attachState(socket, newConnectionState(a.profile, a.sni, a.outcome, a.leaf ? runtime.certInfo(a.profile, a.leaf) : null, rejected));
+      tlsSockets.add(socket);
       if (!rejected) hooks.handshakeAccepted(a.outcome.kind === 'cert' ? a.outcome.code : null);
       hooks.connectionOpened();
-      a.socket.once('close', () => {
-        tlsSockets.delete(a.socket);
+      // Only the socket is captured: `a` holds the peer certificate objects, which an idle
+      // connection must not keep alive (about 1 KB of X509 objects each).
+      socket.once('close', () => {
+        tlsSockets.delete(socket);
         hooks.connectionClosed();
       });
-      behindTls.emit('connection', a.socket);
+      behindTls.emit('connection', socket);
     },
     onRejected: (r) => events.emit(rejectionEvent(r, runtime.config.explain_rejections && r.outcome !== null && r.alert !== 'certificate_required')),
   });
