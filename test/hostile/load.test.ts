@@ -1,9 +1,9 @@
-// Clients and upstreams that misbehave in numbers: 200 concurrent mTLS connections, clients that
+// Clients and upstreams that misbehave in numbers: 200 and 1,000 concurrent mTLS connections, clients that
 // abort mid-upload or vanish while the upstream is slow, upstreams that reset mid-response or never
 // answer. After each case the edge has no request left in flight and serves a valid request.
 import { expect } from 'chai';
 import { clientIdentity, eventually, httpsRequest, received, startTestEdge, type ClientIdentity, type TestEdge } from '../support/edgeHarness.js';
-import { ResponseReader, tlsConnect } from '../support/rawHttp.js';
+import { rawExchange, ResponseReader, tlsConnect } from '../support/rawHttp.js';
 import { recordingUpstream, type RecordingUpstream } from './recordingUpstream.js';
 
 describe('hostile: misbehaving clients and upstreams under concurrency', function () {
@@ -17,7 +17,8 @@ describe('hostile: misbehaving clients and upstreams under concurrency', functio
     up = await recordingUpstream();
     t = await startTestEdge(
       {},
-      `timeouts: { server: 1 }\nroutes:\n  - host: echo.localhost\n    upstream: echo\n  - upstream: http://127.0.0.1:${up.port}\n`,
+      // request_headers 60 s: the 1,000 held connections wait longer than the default 5 s for their request.
+      `timeouts: { server: 1, request_headers: 60 }\nroutes:\n  - host: echo.localhost\n    upstream: echo\n  - upstream: http://127.0.0.1:${up.port}\n`,
     );
   });
   after(async () => {
@@ -39,6 +40,26 @@ describe('hostile: misbehaving clients and upstreams under concurrency', functio
     for (const r of replies) expect(received(r, 'X-SSL-Client-Verify')).to.deep.equal(['0']);
     const sessions = new Set(replies.map((r) => received(r, 'X-SSL-Client-Session-ID')[0]));
     expect(sessions.size, 'one session ID per connection').to.equal(N);
+  });
+
+  it('1,000 concurrent mTLS connections held open at once, then one request on each: all answered', async function () {
+    this.timeout(180_000);
+    const N = 1000;
+    const sockets: Awaited<ReturnType<typeof tlsConnect>>[] = [];
+    try {
+      // Opened in waves of 100 so the client side (same process) does not time its own handshakes out.
+      for (let wave = 0; wave < N / 100; wave++) {
+        sockets.push(...(await Promise.all(Array.from({ length: 100 }, () => tlsConnect(t.httpsPort, { identity: valid, timeoutMs: 60_000 })))));
+      }
+      expect(sockets.length).to.equal(N);
+      const replies = await Promise.all(
+        sockets.map((s, i) => rawExchange(s, `GET /held/${i} HTTP/1.1\r\nHost: echo.localhost\r\n\r\n`, 60_000)),
+      );
+      expect(replies.filter((r) => r.status === 200).length).to.equal(N);
+      expect(new Set(replies.map((r) => r.echo?.path)).size).to.equal(N);
+    } finally {
+      for (const s of sockets) s.destroy();
+    }
   });
 
   it('20 clients abort mid-upload (64 KiB of a declared 1 MiB): no complete body reaches the upstream', async () => {
