@@ -1,51 +1,11 @@
 // Hot reload through the real CLI process: SIGHUP and file changes swap the configuration while a
 // stream of mTLS requests keeps going, and a broken file keeps the running configuration.
 import { expect } from 'chai';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { clientIdentity, httpsRequest, testPki } from '../support/edgeHarness.js';
-
-interface EdgeProcess {
-  child: ChildProcess;
-  lines: string[];
-  httpsPort: number;
-}
-
-function startCli(args: string[], cwd: string): Promise<EdgeProcess> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [join(process.cwd(), 'bin/mtls-edge.js'), 'start', ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
-    const lines: string[] = [];
-    const timer = setTimeout(() => reject(new Error(`edge did not get ready: ${lines.join('\n')}`)), 15_000);
-    const onLine = (chunk: Buffer): void => {
-      for (const line of chunk.toString().split('\n').filter(Boolean)) {
-        lines.push(line);
-        const m = /"https":"https:\/\/localhost:(\d+)"/.exec(line);
-        if (m) {
-          clearTimeout(timer);
-          resolve({ child, lines, httpsPort: Number(m[1]) });
-        }
-      }
-    };
-    child.stdout!.on('data', onLine);
-    child.stderr!.on('data', onLine);
-    child.on('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`edge exited with ${code}: ${lines.join('\n')}`));
-    });
-  });
-}
-
-async function waitForLine(p: EdgeProcess, re: RegExp, ms = 5000): Promise<string> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const hit = p.lines.find((l) => re.test(l));
-    if (hit) return hit;
-    if (Date.now() > deadline) throw new Error(`no log line matching ${re} within ${ms} ms:\n${p.lines.join('\n')}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
+import { startCli, stopCli, waitForLine, type EdgeProcess } from '../support/cliProcess.js';
 
 describe('hot reload (CLI process)', function () {
   this.timeout(60_000);
@@ -66,12 +26,7 @@ describe('hot reload (CLI process)', function () {
   });
 
   after(async () => {
-    if (edge && edge.child.exitCode === null) {
-      const exited = new Promise((r) => edge!.child.once('exit', r));
-      edge.child.kill('SIGTERM');
-      await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
-      edge.child.kill('SIGKILL');
-    }
+    if (edge) await stopCli(edge);
     rmSync(dir, { recursive: true, force: true });
   });
 

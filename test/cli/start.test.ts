@@ -1,0 +1,108 @@
+// `mtls-edge start` as a user runs it: the ready line with the ports, the try-it command for the dev
+// PKI, expiry warnings at start, JSON logs when stdout is not a terminal, the admin endpoints, and
+// exit 0 after SIGTERM.
+import { expect } from 'chai';
+import { execFile } from 'node:child_process';
+import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { testPki } from '../support/edgeHarness.js';
+import { startCli, stopCli, waitForLine, type EdgeProcess } from '../support/cliProcess.js';
+
+const run = promisify(execFile);
+
+describe('CLI: mtls-edge start', function () {
+  this.timeout(60_000);
+  let dir: string;
+  let edge: EdgeProcess | null = null;
+
+  before(async () => {
+    const { dir: pkiDir } = await testPki();
+    dir = mkdtempSync(join(tmpdir(), 'mtls-edge-start-'));
+    writeFileSync(
+      join(dir, 'edge.yaml'),
+      [`pki_dir: ${pkiDir}`, 'https_port: 0', 'http_port: 0', 'bind: 127.0.0.1', 'admin: { host: 127.0.0.1, port: 0 }', 'expiry_warning_days: 4000', ''].join('\n'),
+    );
+    edge = await startCli(['--config', join(dir, 'edge.yaml')], dir);
+  });
+
+  after(async () => {
+    if (edge) await stopCli(edge);
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('logs JSON lines (stdout is not a terminal) with the ports, the mode and a curl command to try', async () => {
+    const ready = JSON.parse(await waitForLine(edge!, /"mtls-edge ready"/)) as Record<string, string>;
+    expect(ready.level).to.equal('info');
+    expect(ready.https).to.match(/^https:\/\/localhost:\d+$/);
+    expect(ready.http).to.match(/^http:\/\/localhost:\d+$/);
+    expect(ready.mode).to.equal('sanitize_set');
+    const tryIt = JSON.parse(await waitForLine(edge!, /try it: curl/)) as { msg: string };
+    expect(tryIt.msg).to.match(/curl --cacert \S+root-ca\.crt --cert \S+client-chain\.crt --key \S+client\.key https:\/\/localhost:\d+\//);
+  });
+
+  it('the printed curl command works as printed', async () => {
+    const line = JSON.parse(await waitForLine(edge!, /try it: curl/)) as { msg: string };
+    const args = line.msg.replace(/^try it: curl /, '').split(' ');
+    const { stdout } = await run('curl', ['-s', '--max-time', '10', ...args], { cwd: dir });
+    const echo = JSON.parse(stdout) as { headers: [string, string][] };
+    expect(echo.headers.find(([k]) => k === 'X-SSL-Client-Verify')?.[1]).to.equal('0');
+  });
+
+  it('warns at start about the server certificate and trust-list CAs that expire within expiry_warning_days', async () => {
+    const server = await waitForLine(edge!, /Certificate expires in \d+ day\(s\).*server certificate/);
+    expect(JSON.parse(server).level).to.equal('warn');
+    await waitForLine(edge!, /Certificate expires in \d+ day\(s\).*trust list/);
+  });
+
+  it('serves /healthz, /status and /metrics on the admin port', async () => {
+    const page = JSON.parse(await waitForLine(edge!, /flow page: http/)) as { msg: string };
+    const base = /http:\/\/\S+/.exec(page.msg)![0].replace(/\/$/, '');
+    expect(await (await fetch(`${base}/healthz`)).text()).to.match(/ok/);
+    const status = (await (await fetch(`${base}/status`)).json()) as { tlsConfigs: { clientAuth: string; trustList: unknown[] }[] };
+    expect(status.tlsConfigs[0].clientAuth).to.equal('optional');
+    expect(status.tlsConfigs[0].trustList).to.have.length(1);
+    expect(await (await fetch(`${base}/metrics`)).text()).to.match(/^mtls_edge_/m);
+  });
+
+  it('exits 0 after SIGTERM', async () => {
+    expect(await stopCli(edge!)).to.equal(0);
+    edge = null;
+  });
+});
+
+describe('CLI: bad invocations', function () {
+  this.timeout(30_000);
+  const cli = (args: string[]) => run(process.execPath, ['bin/mtls-edge.js', ...args]).then(
+    (r) => ({ code: 0, stdout: r.stdout, stderr: r.stderr }),
+    (e: { code: number; stdout: string; stderr: string }) => ({ code: e.code, stdout: e.stdout, stderr: e.stderr }),
+  );
+
+  it('an unknown flag: exit 2 and a one-line reason', async () => {
+    const r = await cli(['start', '--htps-port', '1']);
+    expect(r.code).to.equal(2);
+    expect(r.stderr).to.match(/Unknown arguments?: htps-port/);
+  });
+
+  it('a bad --client-auth value: exit 2 naming the choices', async () => {
+    const r = await cli(['start', '--client-auth', 'sometimes']);
+    expect(r.code).to.equal(2);
+    expect(r.stderr).to.match(/client-auth/).and.to.match(/disabled.*optional.*required/s);
+  });
+
+  it('a port already in use: exit 1 with the fix', async () => {
+    const { dir } = await testPki();
+    const net = await import('node:net');
+    const blocker = net.createServer().listen(0, '127.0.0.1');
+    await new Promise((r) => blocker.once('listening', r));
+    const port = (blocker.address() as { port: number }).port;
+    try {
+      const r = await cli(['start', '--pki-dir', dir, '--bind', '127.0.0.1', '--https-port', String(port), '--http-port', '-1', '--no-admin']);
+      expect(r.code).to.equal(1);
+      expect(r.stdout + r.stderr).to.match(new RegExp(`port ${port} .*already in use.*--https-port`));
+    } finally {
+      blocker.close();
+    }
+  });
+});
