@@ -1,7 +1,7 @@
 import { rawCertFields } from '../../src/headers/certFields.js';
 import { haproxyTime } from '../../src/headers/certTime.js';
 import { writeFileSync } from 'node:fs';
-import { expect } from './expect.js';
+import { expect } from 'chai';
 import {
   TempDir,
   buildCert,

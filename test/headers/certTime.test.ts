@@ -1,5 +1,5 @@
 import { haproxyTime, type CertTimeTag } from '../../src/headers/certTime.js';
-import { expect } from './expect.js';
+import { expect } from 'chai';
 
 // Spec §3 NotBefore/NotAfter, plus HAProxy's length guards (ssl_sock_get_time).
 const CASES: [tag: CertTimeTag, text: string, expected: string, why: string][] = [

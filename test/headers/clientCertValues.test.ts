@@ -8,7 +8,7 @@ import {
   type ClientCertFacts,
 } from '../../src/headers/clientCertValues.js';
 import { H10_SET_ORDER } from '../../src/headers/h10.js';
-import { expect } from './expect.js';
+import { expect } from 'chai';
 import {
   STR,
   TempDir,

@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import type { HeaderPair } from '../../src/observe/events.js';
 import { H10_SET_ORDER, applyClientCertPolicy, isH10HeaderName } from '../../src/headers/h10.js';
 import type { DeleteRule, HeaderPolicy } from '../../src/headers/modeTable.js';
-import { expect } from './expect.js';
+import { expect } from 'chai';
 
 const VALUES: HeaderPair[] = H10_SET_ORDER.map((n): HeaderPair => [n, `set:${n}`]);
 const FLAT_VALUES = VALUES.flat();

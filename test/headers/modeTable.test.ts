@@ -5,7 +5,7 @@ import {
   parseForwardedClientCertMode,
   type DeleteRule,
 } from '../../src/headers/modeTable.js';
-import { expect } from './expect.js';
+import { expect } from 'chai';
 
 // Spec §2 "Rules per forwarded_client_cert mode, HTTPS listener", typed out as it reads there.
 // prettier-ignore

@@ -1,4 +1,4 @@
-import { expect } from './expect.js';
+import { expect } from 'chai';
 import fc from 'fast-check';
 import { rawCertFields } from '../../src/headers/certFields.js';
 import { firstCnBytes, onelineDnBytes, shortNameForOid } from '../../src/headers/onelineDn.js';

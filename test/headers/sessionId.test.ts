@@ -3,7 +3,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import * as tls from 'node:tls';
 import { sessionIdFromSessionDer } from '../../src/headers/sessionId.js';
-import { expect } from './expect.js';
+import { expect } from 'chai';
 import { TempDir, derToPem, makeRoot, openssl, tlv } from './fixtures.js';
 
 const int = (n: number): Buffer => tlv(0x02, Buffer.from([n]));
