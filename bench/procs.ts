@@ -2,7 +2,7 @@
 // normal end, an exception or Ctrl-C stops every one of them (by pid, never by name).
 import { spawn, spawnSync, type ChildProcess, type StdioOptions } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import net from 'node:net';
+import { canConnect } from '../test/parity/haproxy.js';
 
 const live = new Set<ChildProcess>();
 let hooked = false;
@@ -116,18 +116,6 @@ export function waitForOutput(p: Proc, re: RegExp, timeoutMs: number): Promise<R
   });
 }
 
-function canConnect(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = net.connect(port, '127.0.0.1');
-    const done = (ok: boolean): void => {
-      s.destroy();
-      resolve(ok);
-    };
-    s.once('connect', () => done(true));
-    s.once('error', () => done(false));
-    s.setTimeout(500, () => done(false));
-  });
-}
 
 export async function waitForPort(port: number, p: Proc, timeoutMs = 15_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;

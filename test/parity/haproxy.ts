@@ -184,7 +184,8 @@ export interface RunningHaproxy {
   stop(): Promise<void>;
 }
 
-function canConnect(port: number): Promise<boolean> {
+/** True when something accepts TCP connections on 127.0.0.1:port (0.5 s at most). */
+export function canConnect(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const s = net.connect(port, '127.0.0.1');
     const done = (ok: boolean): void => {
