@@ -16,8 +16,16 @@ const server = https.createServer(
     for (let i = 0; i < req.rawHeaders.length; i += 2) {
       if (req.rawHeaders[i]!.toLowerCase() !== 'connection') headers.push(req.rawHeaders[i]!, req.rawHeaders[i + 1]!);
     }
-    pool.stream({ path: req.url ?? '/', method: 'GET', headers }, ({ statusCode }) => {
-      res.writeHead(statusCode);
+    pool.stream({ path: req.url ?? '/', method: 'GET', headers, responseHeaders: 'raw' }, ({ statusCode, headers: raw }) => {
+      // Response headers as received, less the connection-level ones (Content-Length keeps
+      // HTTP/1.0 keep-alive working, as in the edge).
+      const out: string[] = [];
+      const list = raw as unknown as Buffer[];
+      for (let i = 0; i + 1 < list.length; i += 2) {
+        const name = list[i]!.toString('latin1');
+        if (!/^(connection|keep-alive|transfer-encoding)$/i.test(name)) out.push(name, list[i + 1]!.toString('latin1'));
+      }
+      res.writeHead(statusCode, out);
       return res;
     }, (err) => {
       if (err) res.destroy();

@@ -8,6 +8,7 @@ import { clientCertHeaderValues } from '../headers/clientCertValues.js';
 import { H10_SET_ORDER } from '../headers/h10.js';
 import type { CertSummary, HeaderPair } from '../observe/events.js';
 import { verifiedChain } from '../tls/verifyOutcome.js';
+import type { PeerCertificate } from '../tls/peerCertificate.js';
 
 export type UserMappingLookup = (leaf: X509Certificate) => string | null;
 
@@ -77,11 +78,12 @@ export class CertInfoCache {
     private readonly maxEntries = 1024,
   ) {}
 
-  get(leaf: X509Certificate): CertInfo {
-    const key = leaf.fingerprint256;
+  get(peer: PeerCertificate): CertInfo {
+    // The DER itself is the key (as text: Map hashes strings, not Buffers); no digest per connection.
+    const key = peer.der.toString('latin1');
     let info = this.entries.get(key);
     if (!info) {
-      info = new CertInfo(leaf, this.trust, this.legacyXfccHeaderMapping, this.mapUser);
+      info = new CertInfo(peer.x509(), this.trust, this.legacyXfccHeaderMapping, this.mapUser);
       // Map keeps insertion order: dropping the first key evicts the oldest entry.
       if (this.entries.size >= this.maxEntries) this.entries.delete(this.entries.keys().next().value as string);
       this.entries.set(key, info);

@@ -22,6 +22,8 @@ export interface ConnectionState {
   /** Set when explain mode kept a rejected connection open to explain the rejection. */
   readonly rejected: boolean;
   readonly certInfo: CertInfo | null;
+  /** Known at the handshake for TLS 1.2; TLS 1.3 assigns it by the first request. */
+  readonly sessionId: Buffer | null;
   h10Values: readonly HeaderPair[] | null | undefined;
 }
 
@@ -36,7 +38,7 @@ export function stateOf(socket: Socket): ConnectionState | undefined {
   return (socket as WithState)[STATE];
 }
 
-export function newConnectionState(profile: TlsProfile, sni: string | null, outcome: VerifyOutcome, certInfo: CertInfo | null, rejected: boolean): ConnectionState {
+export function newConnectionState(profile: TlsProfile, sni: string | null, outcome: VerifyOutcome, certInfo: CertInfo | null, sessionId: Buffer | null, rejected: boolean): ConnectionState {
   const verify: VerifyResult | null = outcome.kind === 'cert' ? { code: outcome.code, name: outcome.info.name, hint: outcome.info.hint } : null;
   return {
     tlsConfig: profile.resolved.name,
@@ -49,6 +51,7 @@ export function newConnectionState(profile: TlsProfile, sni: string | null, outc
     mappedUser: certInfo && outcome.accepted ? certInfo.mappedUser : null,
     rejected,
     certInfo,
+    sessionId,
     h10Values: undefined,
   };
 }
@@ -68,6 +71,6 @@ export function connectionH10Values(state: ConnectionState, socket: TLSSocket): 
     state.h10Values = null;
     return null;
   }
-  state.h10Values = state.certInfo.headerValues(state.outcome.code, upperHex(sessionIdFromSessionDer(socket.getSession())));
+  state.h10Values = state.certInfo.headerValues(state.outcome.code, upperHex(state.sessionId ?? sessionIdFromSessionDer(socket.getSession())));
   return state.h10Values;
 }

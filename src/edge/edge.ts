@@ -15,7 +15,7 @@ import { createTlsFront, type AcceptedTls, type TlsRejection } from '../tls/tlsF
 import { attachState, newConnectionState } from './connectionState.js';
 import { CertInfo, CertInfoCache, certSummary, type UserMappingLookup } from './certInfoCache.js';
 import type { TlsProfile } from '../tls/tlsProfiles.js';
-import type { X509Certificate } from 'node:crypto';
+import type { PeerCertificate } from '../tls/peerCertificate.js';
 import { createRequestHandler, type PipelineSettings } from './pipeline.js';
 import { createUpgradeHandler } from './websocket.js';
 import { RouteTable } from './routeTable.js';
@@ -29,7 +29,7 @@ export interface EdgeRuntime {
   readonly routes: RouteTable;
   readonly settings: PipelineSettings;
   /** Derived data of a client certificate under a TLS configuration, cached per certificate. */
-  readonly certInfo: (profile: TlsProfile, leaf: X509Certificate) => CertInfo;
+  readonly certInfo: (profile: TlsProfile, peer: PeerCertificate) => CertInfo;
 }
 
 export interface RunningEdge {
@@ -65,13 +65,13 @@ function userMapper(resolved: ResolvedConfig): UserMappingLookup {
 
 function certInfoLookup(config: Config, mapUser: UserMappingLookup): EdgeRuntime['certInfo'] {
   const caches = new Map<TlsProfile, CertInfoCache>();
-  return (profile, leaf) => {
+  return (profile, peer) => {
     let cache = caches.get(profile);
     if (!cache) {
       cache = new CertInfoCache(profile.resolved.trustCerts, config.legacy_xfcc_header_mapping, mapUser);
       caches.set(profile, cache);
     }
-    return cache.get(leaf);
+    return cache.get(peer);
   };
 }
 
@@ -104,7 +104,7 @@ function rejectionEvent(r: TlsRejection, explained: boolean): HandshakeRejectedE
     clientAddress: r.clientAddress,
     sni: r.sni,
     tlsConfig: r.profile?.resolved.name ?? '',
-    cert: r.leaf ? certSummary(r.leaf) : null,
+    cert: r.peer ? certSummary(r.peer.x509()) : null,
     verify,
     alert: r.alert,
     reason,
@@ -202,7 +202,7 @@ export async function startEdge(config: Config, resolved: ResolvedConfig, events
     onAccepted: (a: AcceptedTls) => {
       const rejected = !a.outcome.accepted;
       const socket = a.socket;
-      attachState(socket, newConnectionState(a.profile, a.sni, a.outcome, a.leaf ? runtime.certInfo(a.profile, a.leaf) : null, rejected));
+      attachState(socket, newConnectionState(a.profile, a.sni, a.outcome, a.peer ? runtime.certInfo(a.profile, a.peer) : null, a.peer?.sessionId ?? null, rejected));
       tlsSockets.add(socket);
       if (!rejected) hooks.handshakeAccepted(a.outcome.kind === 'cert' ? a.outcome.code : null);
       hooks.connectionOpened();

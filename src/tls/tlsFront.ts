@@ -4,17 +4,18 @@
 // Node, where requestCert belongs to the socket rather than to an SNI-selected SecureContext.
 import net from 'node:net';
 import tls from 'node:tls';
-import type { X509Certificate } from 'node:crypto';
 import { MAX_CLIENT_HELLO_BYTES, peekClientHello, rawAlertRecord } from './clientHello.js';
 import { selectProfile, type TlsProfile, type TlsProfileSet } from './tlsProfiles.js';
 import { verifyOutcome, type VerifyOutcome } from './verifyOutcome.js';
+import { PeerCertificate } from './peerCertificate.js';
 
 export interface AcceptedTls {
   readonly socket: tls.TLSSocket;
   readonly profile: TlsProfile;
   readonly sni: string | null;
   readonly outcome: VerifyOutcome;
-  readonly leaf: X509Certificate | undefined;
+  /** Null when no certificate was presented (or client auth is disabled). */
+  readonly peer: PeerCertificate | null;
 }
 
 export interface TlsRejection {
@@ -23,7 +24,7 @@ export interface TlsRejection {
   readonly profile: TlsProfile | null;
   /** Null when the connection failed before a verification outcome existed. */
   readonly outcome: VerifyOutcome | null;
-  readonly leaf: X509Certificate | undefined;
+  readonly peer: PeerCertificate | null;
   /** A TLS-level reason when there is no verification outcome (garbage, unknown SNI, alert from OpenSSL). */
   readonly reason: string | null;
   readonly alert: string | null;
@@ -66,7 +67,7 @@ function acceptRaw(raw: net.Socket, opts: TlsFrontOptions): void {
   const clientAddress = remote(raw);
   let buffered: Buffer | null = null;
   const fail = (reason: string, alert: string | null, sendAlert?: number): void => {
-    opts.onRejected({ clientAddress, sni: null, profile: null, outcome: null, leaf: undefined, reason, alert });
+    opts.onRejected({ clientAddress, sni: null, profile: null, outcome: null, peer: null, reason, alert });
     if (sendAlert !== undefined) raw.end(rawAlertRecord(sendAlert));
     else raw.destroy();
   };
@@ -88,7 +89,7 @@ function acceptRaw(raw: net.Socket, opts: TlsFrontOptions): void {
     const profile = selectProfile(opts.profiles(), peek.sni);
     if (!profile) {
       opts.onRejected({
-        clientAddress, sni: peek.sni, profile: null, outcome: null, leaf: undefined,
+        clientAddress, sni: peek.sni, profile: null, outcome: null, peer: null,
         reason: peek.sni ? `no TLS configuration matches SNI "${peek.sni}" and strict SNI is on` : 'no SNI sent and strict SNI is on',
         alert: 'unrecognized_name',
       });
@@ -120,7 +121,7 @@ function startTls(raw: net.Socket, profile: TlsProfile, sni: string | null, clie
     settled = true;
     const noCert = /PEER_DID_NOT_RETURN_A_CERTIFICATE|CERTIFICATE_REQUIRED/i.test(`${err.code ?? ''} ${err.message}`);
     opts.onRejected({
-      clientAddress, sni, profile, outcome: noCert ? { kind: 'no-cert', accepted: false } : null, leaf: undefined,
+      clientAddress, sni, profile, outcome: noCert ? { kind: 'no-cert', accepted: false } : null, peer: null,
       reason: noCert ? 'no client certificate sent' : `TLS handshake failed: ${err.code ?? err.message}`,
       alert: noCert ? 'certificate_required' : null,
     });
@@ -130,21 +131,21 @@ function startTls(raw: net.Socket, profile: TlsProfile, sni: string | null, clie
     if (settled) return;
     settled = true;
     raw.setTimeout(0);
-    const leaf = clientAuth === 'disabled' ? undefined : socket.getPeerX509Certificate();
-    const outcome = verifyOutcome(leaf ? nodeVerifyError(socket) : null, leaf, {
+    const peer = clientAuth === 'disabled' ? null : PeerCertificate.of(socket);
+    const outcome = verifyOutcome(peer ? nodeVerifyError(socket) : null, peer, {
       clientAuth,
       ignore: profile.resolved.ignore,
       trustCerts: profile.resolved.trustCerts,
     });
     if (outcome.accepted) {
-      opts.onAccepted({ socket, profile, sni, outcome, leaf });
+      opts.onAccepted({ socket, profile, sni, outcome, peer });
       return;
     }
     opts.onRejected({
-      clientAddress, sni, profile, outcome, leaf, reason: null,
+      clientAddress, sni, profile, outcome, peer, reason: null,
       alert: outcome.kind === 'cert' ? (outcome.info.alert?.name ?? null) : 'certificate_required',
     });
-    if (opts.explainRejections()) opts.onAccepted({ socket, profile, sni, outcome, leaf });
+    if (opts.explainRejections()) opts.onAccepted({ socket, profile, sni, outcome, peer });
     else socket.destroy();
   });
   socket.on('error', () => socket.destroy());

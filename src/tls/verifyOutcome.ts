@@ -98,15 +98,17 @@ function isIgnored(errors: readonly number[], ignore: VerifyPolicy['ignore']): b
   return ignore === 'all' || errors.every((e) => ignore.has(e));
 }
 
+const VERIFIED: VerifyOutcome = Object.freeze({ kind: 'cert', accepted: true, code: 0, errors: Object.freeze([]) as readonly number[], info: verifyCodeInfo(0) });
+
 /**
  * @param nodeError Node's verify error code (e.g. `CERT_HAS_EXPIRED`), or null when verified.
- * @param leaf the presented certificate, or undefined when none was sent.
+ * @param presented the presented certificate (its chain is read only for an error), or null.
  */
-export function verifyOutcome(nodeError: string | null, leaf: X509Certificate | undefined, policy: VerifyPolicy): VerifyOutcome {
-  if (!leaf) return { kind: 'no-cert', accepted: policy.clientAuth !== 'required' };
-  if (!nodeError) return { kind: 'cert', accepted: true, code: 0, errors: [], info: verifyCodeInfo(0) };
+export function verifyOutcome(nodeError: string | null, presented: { x509(): X509Certificate } | null, policy: VerifyPolicy): VerifyOutcome {
+  if (!presented) return { kind: 'no-cert', accepted: policy.clientAuth !== 'required' };
+  if (!nodeError) return VERIFIED;
   const info = verifyCodeFromNode(nodeError) ?? verifyCodeInfo(-1);
-  const errors = walkedErrors(info.code, peerChain(leaf), policy.trustCerts);
+  const errors = walkedErrors(info.code, peerChain(presented.x509()), policy.trustCerts);
   return { kind: 'cert', accepted: isIgnored(errors, policy.ignore), code: info.code, errors, info };
 }
 
