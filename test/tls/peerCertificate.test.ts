@@ -1,0 +1,67 @@
+// The client leaf read from the TLS session must be exactly the certificate Node verified, on
+// TLS 1.2 and 1.3, and absent when the client sent none.
+import { expect } from 'chai';
+import { readFileSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import tls from 'node:tls';
+import { constants } from 'node:crypto';
+import { PeerCertificate } from '../../src/tls/peerCertificate.js';
+import { sessionFacts } from '../../src/headers/sessionId.js';
+import { testPki } from '../support/edgeHarness.js';
+
+async function handshake(maxVersion: 'TLSv1.2' | 'TLSv1.3', withCert: boolean): Promise<{ peer: PeerCertificate | null; raw: Buffer | undefined; issuer: string | undefined }> {
+  const { pki } = await testPki();
+  return new Promise((resolve, reject) => {
+    const server = tls.createServer(
+      { cert: readFileSync(pki.server.chain), key: readFileSync(pki.server.key), ca: readFileSync(pki.rootCa.cert), requestCert: true, rejectUnauthorized: false, secureOptions: constants.SSL_OP_NO_TICKET },
+      (socket) => {
+        const peer = PeerCertificate.of(socket);
+        const raw = socket.getPeerX509Certificate()?.raw;
+        // x509() is only valid while the socket is open, as in the edge's handshake handler.
+        const issuer = peer?.x509().issuerCertificate?.subject;
+        socket.end();
+        server.close();
+        resolve({ peer, raw, issuer });
+      },
+    );
+    server.listen(0, '127.0.0.1', () => {
+      const client = tls.connect({
+        host: '127.0.0.1',
+        port: (server.address() as AddressInfo).port,
+        servername: 'localhost',
+        maxVersion,
+        ca: readFileSync(pki.rootCa.cert),
+        cert: withCert ? readFileSync(pki.client.chain) : undefined,
+        key: withCert ? readFileSync(pki.client.key) : undefined,
+      });
+      client.on('error', reject);
+      client.resume();
+      setTimeout(() => reject(new Error('handshake timed out')), 10_000).unref();
+    });
+  });
+}
+
+describe('tls/PeerCertificate', function () {
+  this.timeout(30_000);
+  for (const v of ['TLSv1.2', 'TLSv1.3'] as const) {
+    it(`${v}: the DER from the session equals Node's peer certificate, and x509() links the issuer`, async () => {
+      const { peer, raw, issuer } = await handshake(v, true);
+      expect(peer).to.not.equal(null);
+      expect(peer!.der.equals(raw!)).to.equal(true);
+      expect(issuer).to.match(/Intermediate/);
+      if (v === 'TLSv1.2') expect(peer!.sessionId).to.have.length(32);
+    });
+
+    it(`${v}: no certificate sent → null`, async () => {
+      const { peer, raw } = await handshake(v, false);
+      expect(raw).to.equal(undefined);
+      expect(peer).to.equal(null);
+    });
+  }
+
+  it('a session DER without a peer field, or garbage, gives no certificate', () => {
+    expect(sessionFacts(Buffer.from('30030201 01'.replace(/ /g, ''), 'hex')).peerCertificateDer).to.equal(null);
+    expect(sessionFacts(Buffer.from('not der')).peerCertificateDer).to.equal(null);
+    expect(sessionFacts(undefined).peerCertificateDer).to.equal(null);
+  });
+});
