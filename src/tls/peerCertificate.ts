@@ -21,7 +21,11 @@ export class PeerCertificate {
     this.linked = linked;
   }
 
-  /** The leaf with Node's issuer links (`issuerCertificate`), fetched once. */
+  /**
+   * The leaf with Node's issuer links (`issuerCertificate`), fetched once: Node 20 links the chain
+   * only on a socket's first getPeerX509Certificate() call (a later call returns the leaf alone),
+   * so nothing else may ask the socket first.
+   */
   x509(): X509Certificate {
     this.linked ??= this.socket.getPeerX509Certificate()!;
     return this.linked;

@@ -16,9 +16,10 @@ async function handshake(maxVersion: 'TLSv1.2' | 'TLSv1.3', withCert: boolean): 
       { cert: readFileSync(pki.server.chain), key: readFileSync(pki.server.key), ca: readFileSync(pki.rootCa.cert), requestCert: true, rejectUnauthorized: false, secureOptions: constants.SSL_OP_NO_TICKET },
       (socket) => {
         const peer = PeerCertificate.of(socket);
-        const raw = socket.getPeerX509Certificate()?.raw;
-        // x509() is only valid while the socket is open, as in the edge's handshake handler.
+        // x509() must be the socket's first getPeerX509Certificate(): Node links the issuer chain
+        // only on the first call for a connection (a later call returns the leaf alone).
         const issuer = peer?.x509().issuerCertificate?.subject;
+        const raw = peer?.x509().raw ?? socket.getPeerX509Certificate()?.raw;
         socket.end();
         server.close();
         resolve({ peer, raw, issuer });
