@@ -4,7 +4,7 @@
 // list must however cover EVERY error met on the way (an untrusted CA needs 20 and 21), so the
 // errors OpenSSL walked through are reconstructed from the chain itself.
 import type { X509Certificate } from 'node:crypto';
-import { NO_CERTIFICATE, verifyCodeFromNode, verifyCodeInfo, type VerifyCodeInfo } from '../pki/verifyCodes.js';
+import { verifyCodeFromNode, verifyCodeInfo, type VerifyCodeInfo } from '../pki/verifyCodes.js';
 import type { ClientAuthMode } from '../config/schema.js';
 
 export type VerifyOutcome =
@@ -112,4 +112,3 @@ export function verifyOutcome(nodeError: string | null, presented: { x509(): X50
   return { kind: 'cert', accepted: isIgnored(errors, policy.ignore), code: info.code, errors, info };
 }
 
-export const NO_CERTIFICATE_INFO = NO_CERTIFICATE;
