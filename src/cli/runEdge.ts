@@ -73,6 +73,9 @@ export async function runEdgeProcess(loaded: LoadedConfig, opts: RunOptions): Pr
     if (stopping) return;
     stopping = true;
     logger.info(`${signal} received: draining ${edge.inFlight()} in-flight request(s)`);
+    // Readiness probes see the drain at once, so no new traffic is sent here while it lasts.
+    const running = status;
+    status = () => ({ ...running(), ready: false });
     unwatch();
     await edge.close(10_000);
     await obs.close();
