@@ -49,7 +49,7 @@ export async function runEdgeProcess(loaded: LoadedConfig, opts: RunOptions): Pr
 
   let edge: RunningEdge;
   try {
-    edge = await startEdge(config, loaded.resolved, bus, metrics);
+    edge = await startEdge(config, loaded.resolved, bus, metrics ?? undefined);
   } catch (e) {
     logger.error((e as Error).message);
     await obs.close();

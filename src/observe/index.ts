@@ -5,9 +5,9 @@ import { EventBus } from './events.js';
 import { createLogger, type LogFormat, type Logger } from './logger.js';
 import { createLogSink } from './logSink.js';
 import { createAccessLogSink, type AccessLogFormat, type AccessLogSink } from './accessLog.js';
-import { createMetrics, type Metrics } from './metrics.js';
+import type { Metrics } from './metrics.js';
 import { createClientCertExpirySink } from './expiry.js';
-import { startAdminServer, type AdminServer } from './adminServer.js';
+import type { AdminServer } from './adminServer.js';
 import type { StatusSnapshot } from './status.js';
 
 export interface ObservabilityOptions {
@@ -33,7 +33,8 @@ export interface ObservabilityOptions {
 export interface Observability {
   readonly bus: EventBus;
   readonly logger: Logger;
-  readonly metrics: Metrics;
+  /** Null without an admin listener: nothing could scrape them, so they are not kept. */
+  readonly metrics: Metrics | null;
   /** Null when no admin listener runs. */
   readonly adminPort: number | null;
   close(): Promise<void>;
@@ -43,10 +44,11 @@ export async function createObservability(opts: ObservabilityOptions): Promise<O
   const stdout = opts.stdout ?? process.stdout;
   const logger = createLogger({ format: opts.logFormat, level: opts.logLevel, stream: stdout });
   const bus = new EventBus();
-  const metrics = createMetrics({ defaultMetrics: opts.defaultMetrics });
   const unsubscribe: (() => void)[] = [];
-
-  unsubscribe.push(bus.subscribe(metrics));
+  // prom-client and the page are loaded only with an admin listener: without one they would cost
+  // start-up time and resident memory for metrics nobody can read.
+  const metrics = opts.admin ? (await import('./metrics.js')).createMetrics({ defaultMetrics: opts.defaultMetrics }) : null;
+  if (metrics) unsubscribe.push(bus.subscribe(metrics));
   unsubscribe.push(bus.subscribe(createLogSink(logger)));
   const accessFormat = opts.accessLogFormat ?? 'cpi';
   let accessLog: AccessLogSink | null = null;
@@ -59,7 +61,8 @@ export async function createObservability(opts: ObservabilityOptions): Promise<O
   let admin: AdminServer | null = null;
   if (opts.admin) {
     try {
-      admin = await startAdminServer({ host: opts.admin.host, port: opts.admin.port, bus, status: opts.status, ringSize: opts.ringSize, logger, metrics });
+      const { startAdminServer } = await import('./adminServer.js');
+      admin = await startAdminServer({ host: opts.admin.host, port: opts.admin.port, bus, status: opts.status, ringSize: opts.ringSize, logger, metrics: metrics ?? undefined });
     } catch (err) {
       for (const u of unsubscribe) u();
       await accessLog?.close();

@@ -41,7 +41,7 @@ describe('flow page end to end (real edge, real mTLS, chromium)', function () {
       defaultMetrics: false,
       status: () => statusSnapshot(running!, 'test', Date.now(), '127.0.0.1'),
     });
-    edge = running = await startEdge(loaded.config, loaded.resolved, obs.bus, obs.metrics);
+    edge = running = await startEdge(loaded.config, loaded.resolved, obs.bus, obs.metrics ?? undefined);
     browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS });
     page = await browser.newPage({ viewport: { width: 1600, height: 1000 } });
     await page.goto(`http://127.0.0.1:${obs.adminPort}/`);

@@ -139,6 +139,16 @@ describe('observe/adminServer', () => {
 });
 
 describe('observe/index createObservability', () => {
+  it('keeps no metrics without an admin listener (nothing could scrape them)', async () => {
+    const obs = await createObservability({ stdout: new Collect(), logFormat: 'json', accessLogFormat: 'off', admin: null, status: () => statusFixture() });
+    try {
+      expect(obs.metrics).to.equal(null);
+      expect(obs.adminPort).to.equal(null);
+    } finally {
+      await obs.close();
+    }
+  });
+
   it('wires log, access log, metrics and the admin listener, and closes cleanly', async () => {
     const out = new Collect();
     const obs = await createObservability({ stdout: out, logFormat: 'json', accessLogFormat: 'cpi', admin: { host: '127.0.0.1', port: 0 }, status: () => statusFixture(), defaultMetrics: false });
@@ -146,7 +156,8 @@ describe('observe/index createObservability', () => {
       expect(obs.adminPort).to.be.a('number');
       obs.bus.emit(requestEvent({ mappedUser: 'SALES_SENDER' }));
       obs.bus.emit({ kind: 'handshake-rejected', time: T0, listener: 'https', clientAddress: '203.0.113.5', sni: null, tlsConfig: 'acme', cert: null, verify: null, alert: 'certificate_required', reason: 'no client certificate sent', hint: '', explained: false });
-      obs.metrics.connectionOpened();
+      expect(obs.metrics, 'metrics exist with an admin listener').to.not.equal(null);
+      obs.metrics!.connectionOpened();
       const metrics = await (await fetch(`http://127.0.0.1:${obs.adminPort}/metrics`)).text();
       expect(metrics).to.contain('mtls_edge_open_connections 1');
     } finally {
