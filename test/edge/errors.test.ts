@@ -1,6 +1,7 @@
 // Error answers (spec §4): byte-exact pages with Cache-Control no-cache for upstream refused, reset
 // and slow; 431 for oversized headers; the domain-fronting guard (421 / 400 missing Host); HSTS;
 // and after every case the edge still serves a valid request.
+import { listenOnLoopback } from '../support/loopbackServer.js';
 import { expect } from 'chai';
 import http from 'node:http';
 import net from 'node:net';
@@ -42,15 +43,7 @@ async function hostileUpstream(): Promise<{ port: number; close(): Promise<void>
       res.end('fine');
     }
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
-    port: (server.address() as AddressInfo).port,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
-  };
+  return listenOnLoopback(server);
 }
 
 /** A port with nothing listening on it. */

@@ -1,10 +1,10 @@
 // Routes: host + path prefix to two local HTTP upstreams, an HTTPS upstream that requires a client
 // certificate from the edge (mTLS to the backend), the echo, and the 503 page when nothing matches.
+import { listenOnLoopback } from '../support/loopbackServer.js';
 import { expect } from 'chai';
 import http from 'node:http';
 import https from 'node:https';
 import { readFileSync } from 'node:fs';
-import type { AddressInfo } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import { clientIdentity, httpsRequest, received, startTestEdge, testPki, type EchoReply, type TestEdge } from '../support/edgeHarness.js';
 
@@ -31,19 +31,7 @@ function respond(name: string, seen: Upstream['seen']) {
 }
 
 async function listen(server: http.Server, seen: Upstream['seen']): Promise<Upstream> {
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
-  });
-  return {
-    port: (server.address() as AddressInfo).port,
-    seen,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
-  };
+  return { ...(await listenOnLoopback(server)), seen };
 }
 
 describe('edge: routes (host + path prefix), HTTPS upstream with mTLS, no route', function () {

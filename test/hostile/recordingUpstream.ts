@@ -1,8 +1,8 @@
 // An upstream that records every request it receives (method, path, headers, body bytes, whether
 // the body completed), so hostile tests can prove what did — and did not — reach it. Paths choose
 // hostile behaviour: /never (no answer), /reset-mid (headers, part of the body, then a reset).
+import { listenOnLoopback } from '../support/loopbackServer.js';
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 
 export interface Recorded {
   readonly method: string;
@@ -44,14 +44,5 @@ export async function recordingUpstream(): Promise<RecordingUpstream> {
     });
   });
   server.on('clientError', (_e, socket) => socket.destroy());
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
-    port: (server.address() as AddressInfo).port,
-    seen,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
-  };
+  return { ...(await listenOnLoopback(server)), seen };
 }
