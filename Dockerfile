@@ -9,5 +9,6 @@ COPY test ./test
 COPY bench ./bench
 RUN npm ci --no-audit --no-fund && npm prune --omit=dev
 EXPOSE 8443 8080 9901
-ENTRYPOINT ["node", "/opt/mtls-edge/bin/mtls-edge.js"]
+# Node flags: why, src/cli/nodeFlags.ts.
+ENTRYPOINT ["node", "--max-semi-space-size=2", "--v8-pool-size=1", "/opt/mtls-edge/bin/mtls-edge.js"]
 CMD ["start"]

@@ -20,6 +20,7 @@ import { makeBenchPki, type BenchPki } from './benchPki.js';
 import { ab, HAVE_AB, type AbResult } from './ab.js';
 import { childPids, HAVE_TASKSET, killAll, rssMiB, run, start, waitForOutput, waitForPort, type Proc } from './procs.js';
 import { summariseCpuProfile } from './cpuProfile.js';
+import { EDGE_NODE_FLAGS } from '../src/cli/nodeFlags.js';
 
 // ------------------------------------------------------------------------------------------ options
 const argv = process.argv.slice(2);
@@ -99,7 +100,7 @@ function edgeTarget(name: string, label: string, observe: 'off' | 'access-log' |
           '',
         ].join('\n'),
       );
-      const nodeArgs = [...(opts.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${opts.cpuProfDir}`] : []), join(repo, 'bin/mtls-edge.js'), 'start', '--config', cfg];
+      const nodeArgs = [...EDGE_NODE_FLAGS, ...(opts.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${opts.cpuProfDir}`] : []), join(repo, 'bin/mtls-edge.js'), 'start', '--config', cfg];
       // Log and access log go to /dev/null: their formatting and write cost is measured, not a reader's.
       const devnull = openSync('/dev/null', 'w');
       const p = start(process.execPath, nodeArgs, { cpu: PROXY_CPU, stdio: ['ignore', devnull, 'pipe'] });
@@ -128,14 +129,14 @@ function edgeTarget(name: string, label: string, observe: 'off' | 'access-log' |
 
 const nodeFloorTarget: TargetDef = {
   name: 'node-floor',
-  label: 'Node floor: bare node:https + undici forward (no edge logic)',
+  label: 'Node floor: bare node:https + undici forward + ten constant headers (no edge logic)',
   tls: true,
   async start(pki, echoPort) {
     const port = await freePort();
-    const args = [join(repo, 'dist/bench/nodeFloor.js'), String(port), pki.serverChain, pki.serverKey, pki.rootCert, String(echoPort)];
+    const args = [...EDGE_NODE_FLAGS, join(repo, 'dist/bench/nodeFloor.js'), String(port), pki.serverChain, pki.serverKey, pki.rootCert, String(echoPort), pki.clientChain];
     const p = start(process.execPath, args, { cpu: PROXY_CPU });
     await waitForPort(port, p);
-    return { port, scheme: 'https', pids: () => [p.pid], command: `taskset -c ${PROXY_CPU} node dist/bench/nodeFloor.js …`, stop: async () => void (await p.stop()) };
+    return { port, scheme: 'https', pids: () => [p.pid], command: `taskset -c ${PROXY_CPU} node ${EDGE_NODE_FLAGS.join(' ')} dist/bench/nodeFloor.js …`, stop: async () => void (await p.stop()) };
   },
 };
 
@@ -635,7 +636,7 @@ async function main(): Promise<void> {
         '',
         `- Idle connections: \`node dist/bench/idleClients.js <port> ${IDLE} <client chain> <client key>\` (a separate process) opens the mTLS connections, sends one request on each and keeps them open; RSS = VmRSS from /proc/<pid>/status of the proxy (nginx: master + worker) one second after the last one is up.`,
         `- Timeouts: every proxy gets ${LONG_TIMEOUT_S} s client/keep-alive/request-header timeouts here (instead of the spec's 30 s / 6 s / 5 s) so the idle connections survive until RSS is read.`,
-        '- mtls-edge runs as `node bin/mtls-edge.js start --config <file>` (`sanitize_set`, one TLS configuration with the root as trust list) in three variants: log level `error`, access log `off`, no admin listener (fast path); + access log `cpi` and log level `info` (stdout to /dev/null); + the admin listener with one client on the flow page\'s event stream (`/events`). The two observability variants run only the keep-alive and P-256 handshake figures.',
+        '- mtls-edge runs as `node ' + EDGE_NODE_FLAGS.join(' ') + ' bin/mtls-edge.js start --config <file>` (the flags of `npm start`, src/cli/nodeFlags.ts; the Node floor runs with the same flags) (`sanitize_set`, one TLS configuration with the root as trust list) in three variants: log level `error`, access log `off`, no admin listener (fast path); + access log `cpi` and log level `info` (stdout to /dev/null); + the admin listener with one client on the flow page\'s event stream (`/events`). The two observability variants run only the keep-alive and P-256 handshake figures.',
         '- "direct" is ab against the echo upstream itself (plain HTTP, same CPU as ab): the ceiling of the upstream + load generator core.',
         '',
         '## Results',

@@ -1,6 +1,7 @@
 // `npm start` to ready, with the dev PKI already present (issue target: under 1 s).
 // Runs the real CLI N times on free ports and prints median and max milliseconds to the ready line.
 import { spawn } from 'node:child_process';
+import { EDGE_NODE_FLAGS } from '../src/cli/nodeFlags.js';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,7 +13,7 @@ const dir = mkdtempSync(join(tmpdir(), 'mtls-edge-startup-'));
 function once(): Promise<number> {
   return new Promise((resolve, reject) => {
     const t0 = process.hrtime.bigint();
-    const child = spawn(process.execPath, [bin, 'start', '--https-port', '0', '--http-port', '0', '--admin-port', '0', '--log-format', 'json'], { cwd: dir });
+    const child = spawn(process.execPath, [...EDGE_NODE_FLAGS, bin, 'start', '--https-port', '0', '--http-port', '0', '--admin-port', '0', '--log-format', 'json'], { cwd: dir });
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
       reject(new Error('not ready within 20 s'));

@@ -1,4 +1,5 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --max-semi-space-size=2 --v8-pool-size=1
+// Node flags: why and where they are kept in step, src/cli/nodeFlags.ts.
 // Thin launcher: the compiled CLI lives in dist/ (built by `npm install` through the prepare script).
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
