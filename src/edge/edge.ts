@@ -202,7 +202,11 @@ export async function startEdge(config: Config, resolved: ResolvedConfig, events
     onAccepted: (a: AcceptedTls) => {
       const rejected = !a.outcome.accepted;
       const socket = a.socket;
-      attachState(socket, newConnectionState(a.profile, a.sni, a.outcome, a.peer ? runtime.certInfo(a.profile, a.peer) : null, a.peer?.sessionId ?? null, rejected));
+      const certInfo = runtime.certInfo;
+      attachState(socket, newConnectionState({
+        profile: a.profile, sni: a.sni, clientAddress: a.clientAddress, clientPort: a.clientPort, outcome: a.outcome, peer: a.peer,
+        lookup: (peer) => certInfo(a.profile, peer), rejected,
+      }));
       tlsSockets.add(socket);
       if (!rejected) hooks.handshakeAccepted(a.outcome.kind === 'cert' ? a.outcome.code : null);
       hooks.connectionOpened();

@@ -3,7 +3,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { EventSink, RequestEvent } from '../observe/events.js';
 import type { ForwardedClientCertMode } from '../headers/modeTable.js';
-import { stateOf } from './connectionState.js';
+import { settleConnectionCert, stateOf } from './connectionState.js';
 import { hostWithoutPort } from '../tls/hostPattern.js';
 import type { ListenerKind, RequestContext, Stage } from './requestContext.js';
 import type { RouteTable } from './routeTable.js';
@@ -50,13 +50,15 @@ let requestCounter = 0;
 export function newContext(req: IncomingMessage, res: ServerResponse, listener: ListenerKind): RequestContext {
   const socket = req.socket;
   const host = req.headers.host;
+  const conn = listener === 'https' ? (stateOf(socket) ?? null) : null;
+  if (conn) settleConnectionCert(conn);
   return {
     req,
     res,
     listener,
-    conn: listener === 'https' ? (stateOf(socket) ?? null) : null,
+    conn,
     startedAt: Date.now(),
-    clientAddress: socket.remoteAddress ?? '',
+    clientAddress: conn ? conn.clientAddress : (socket.remoteAddress ?? ''),
     host: host ? hostWithoutPort(host) : '',
     headers: req.rawHeaders,
     h10: NO_H10,
@@ -73,7 +75,7 @@ export function requestEvent(ctx: RequestContext, status: number, error: string 
     time: ctx.startedAt,
     listener: ctx.listener,
     clientAddress: ctx.clientAddress,
-    clientPort: req.socket.remotePort,
+    clientPort: conn ? conn.clientPort : req.socket.remotePort,
     sni: conn?.sni ?? null,
     tlsConfig: conn?.tlsConfig ?? null,
     host: ctx.host,

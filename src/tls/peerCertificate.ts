@@ -3,22 +3,44 @@
 // asking the socket for an X509Certificate costs about 0.25 ms per connection because Node also
 // links the issuer chain. So the DER comes from the session, and the X509Certificate (with its
 // chain) is fetched only when needed: a certificate not seen before, or a verification error.
+//
+// A certificate the handshake verified is not read at the handshake at all: the session is read
+// once, at the connection's first request, where it also carries the TLS 1.3 session ID (which
+// does not exist yet when the handshake completes). One getSession() per connection instead of two.
 import type { X509Certificate } from 'node:crypto';
 import type { TLSSocket } from 'node:tls';
-import { sessionFacts } from '../headers/sessionId.js';
+import { sessionFacts, type SessionFacts } from '../headers/sessionId.js';
 
 export class PeerCertificate {
   private linked: X509Certificate | undefined;
+  private facts: SessionFacts | undefined;
 
   private constructor(
     private readonly socket: TLSSocket,
-    /** DER of the leaf the client presented. */
-    readonly der: Buffer,
-    /** The TLS session ID when the session already has one (TLS 1.2); TLS 1.3 assigns it later. */
-    readonly sessionId: Buffer | null,
+    facts?: SessionFacts,
     linked?: X509Certificate,
   ) {
+    this.facts = facts;
     this.linked = linked;
+  }
+
+  private session(): SessionFacts {
+    if (this.facts === undefined) {
+      const facts = sessionFacts(this.socket.getSession());
+      // A session without the peer (not seen with OpenSSL 3, kept as a fallback): ask the socket.
+      this.facts = facts.peerCertificateDer ? facts : { sessionId: facts.sessionId, peerCertificateDer: this.x509().raw };
+    }
+    return this.facts;
+  }
+
+  /** DER of the leaf the client presented. */
+  get der(): Buffer {
+    return this.session().peerCertificateDer!;
+  }
+
+  /** The TLS session ID when the session has one at the time of the first read; null otherwise. */
+  get sessionId(): Buffer | null {
+    return this.session().sessionId;
   }
 
   /**
@@ -31,12 +53,19 @@ export class PeerCertificate {
     return this.linked;
   }
 
-  /** Null when the client presented no certificate. */
+  /**
+   * A certificate the handshake presented and verified (Node reports no verify error with client
+   * authentication on): nothing is read until der or sessionId is first asked for.
+   */
+  static verified(socket: TLSSocket): PeerCertificate {
+    return new PeerCertificate(socket);
+  }
+
+  /** Reads the session now; null when the client presented no certificate. */
   static of(socket: TLSSocket): PeerCertificate | null {
     const facts = sessionFacts(socket.getSession());
-    if (facts.peerCertificateDer) return new PeerCertificate(socket, facts.peerCertificateDer, facts.sessionId);
-    // A session without the peer (not seen with OpenSSL 3, kept as a fallback): ask the socket.
+    if (facts.peerCertificateDer) return new PeerCertificate(socket, facts);
     const x509 = socket.getPeerX509Certificate();
-    return x509 ? new PeerCertificate(socket, x509.raw, facts.sessionId, x509) : null;
+    return x509 ? new PeerCertificate(socket, { sessionId: facts.sessionId, peerCertificateDer: x509.raw }, x509) : null;
   }
 }

@@ -11,6 +11,9 @@ import { PeerCertificate } from './peerCertificate.js';
 
 export interface AcceptedTls {
   readonly socket: tls.TLSSocket;
+  /** Read once from the TCP socket: asking the TLS socket again would cost a second getpeername(). */
+  readonly clientAddress: string;
+  readonly clientPort: number | undefined;
   readonly profile: TlsProfile;
   readonly sni: string | null;
   readonly outcome: VerifyOutcome;
@@ -145,7 +148,7 @@ function startTls(raw: net.Socket, profile: TlsProfile, peekedSni: string | null
     // the certificate_required alert, as HAProxy's `verify required` does. Verification errors are
     // still decided below (Node's verify callback accepts every certificate).
     rejectUnauthorized: clientAuth === 'required',
-    ALPNProtocols: [...profile.resolved.alpn],
+    ALPNProtocols: profile.alpnWire,
   });
   let settled = false;
   const sniOf = (): string | null => (peekedSni !== undefined ? peekedSni : handshakeServername(socket));
@@ -166,21 +169,29 @@ function startTls(raw: net.Socket, profile: TlsProfile, peekedSni: string | null
     settled = true;
     raw.setTimeout(0);
     const sni = sniOf();
-    const peer = clientAuth === 'disabled' ? null : PeerCertificate.of(socket);
-    const outcome = verifyOutcome(peer ? nodeVerifyError(socket) : null, peer, {
+    let peer: PeerCertificate | null = null;
+    let verifyError: string | null = null;
+    if (clientAuth !== 'disabled') {
+      verifyError = nodeVerifyError(socket);
+      // With client authentication on, Node reports no verify error only for a certificate that was
+      // presented and verified (no certificate reads as UNABLE_TO_GET_ISSUER_CERT; sessions are
+      // never resumed here: no tickets, no session cache). Such a certificate is read later, once.
+      peer = verifyError === null ? PeerCertificate.verified(socket) : PeerCertificate.of(socket);
+    }
+    const outcome = verifyOutcome(peer ? verifyError : null, peer, {
       clientAuth,
       ignore: profile.resolved.ignore,
       trustCerts: profile.resolved.trustCerts,
     });
     if (outcome.accepted) {
-      opts.onAccepted({ socket, profile, sni, outcome, peer });
+      opts.onAccepted({ socket, clientAddress, clientPort: raw.remotePort, profile, sni, outcome, peer });
       return;
     }
     opts.onRejected({
       clientAddress, sni, profile, outcome, peer, reason: null,
       alert: outcome.kind === 'cert' ? (outcome.info.alert?.name ?? null) : 'certificate_required',
     });
-    if (opts.explainRejections()) opts.onAccepted({ socket, profile, sni, outcome, peer });
+    if (opts.explainRejections()) opts.onAccepted({ socket, clientAddress, clientPort: raw.remotePort, profile, sni, outcome, peer });
     else socket.destroy();
   });
   socket.on('error', () => socket.destroy());

@@ -8,6 +8,8 @@ export interface TlsProfile {
   readonly resolved: ResolvedTlsProfile;
   readonly secureContext: tls.SecureContext;
   readonly matchers: readonly HostMatcher[];
+  /** ALPN protocol list in wire format, built once: Node converts a string array on every socket. */
+  readonly alpnWire: Buffer;
 }
 
 export interface TlsProfileSet {
@@ -30,7 +32,15 @@ export function buildTlsProfile(resolved: ResolvedTlsProfile): TlsProfile {
     minVersion: 'TLSv1.2',
     sessionIdContext: `mtls-edge:${resolved.name}`.slice(0, 32),
   });
-  return { resolved, secureContext, matchers: resolved.hosts.map(hostMatcher) };
+  return { resolved, secureContext, matchers: resolved.hosts.map(hostMatcher), alpnWire: alpnWireFormat(resolved.alpn) };
+}
+
+/** RFC 7301 ProtocolNameList: each name preceded by its length in one byte. */
+export function alpnWireFormat(protocols: readonly string[]): Buffer {
+  return Buffer.concat(protocols.map((name) => {
+    const bytes = Buffer.from(name, 'latin1');
+    return Buffer.concat([Buffer.from([bytes.length]), bytes]);
+  }));
 }
 
 export function buildTlsProfileSet(resolved: readonly ResolvedTlsProfile[], strictSni: boolean): TlsProfileSet {

@@ -60,6 +60,40 @@ describe('tls/PeerCertificate', function () {
     });
   }
 
+  // The verified path reads nothing at the handshake; read after the first application data (as the
+  // edge does at the first request), the session carries the leaf and, also for TLS 1.3, the ID.
+  for (const v of ['TLSv1.2', 'TLSv1.3'] as const) {
+    it(`${v}: a verified certificate read at the first request has the leaf and a 32-byte session ID`, async () => {
+      const { pki } = await testPki();
+      const result = await new Promise<{ der: Buffer; sessionId: Buffer | null; raw: Buffer }>((resolve, reject) => {
+        const server = tls.createServer(
+          { cert: readFileSync(pki.server.chain), key: readFileSync(pki.server.key), ca: readFileSync(pki.rootCa.cert), requestCert: true, rejectUnauthorized: false, secureOptions: constants.SSL_OP_NO_TICKET },
+          (socket) => {
+            const peer = PeerCertificate.verified(socket);
+            socket.once('data', () => {
+              const out = { der: peer.der, sessionId: peer.sessionId, raw: peer.x509().raw };
+              socket.end();
+              server.close();
+              resolve(out);
+            });
+          },
+        );
+        server.listen(0, '127.0.0.1', () => {
+          const client = tls.connect({
+            host: '127.0.0.1', port: (server.address() as AddressInfo).port, servername: 'localhost', maxVersion: v,
+            ca: readFileSync(pki.rootCa.cert), cert: readFileSync(pki.client.chain), key: readFileSync(pki.client.key),
+          });
+          client.on('error', reject);
+          client.once('secureConnect', () => client.write('GET / HTTP/1.1\r\n\r\n'));
+          client.resume();
+          setTimeout(() => reject(new Error('handshake timed out')), 10_000).unref();
+        });
+      });
+      expect(result.der.equals(result.raw)).to.equal(true);
+      expect(result.sessionId).to.have.length(32);
+    });
+  }
+
   it('a session DER without a peer field, or garbage, gives no certificate', () => {
     expect(sessionFacts(Buffer.from('30030201 01'.replace(/ /g, ''), 'hex')).peerCertificateDer).to.equal(null);
     expect(sessionFacts(Buffer.from('not der')).peerCertificateDer).to.equal(null);

@@ -2,9 +2,11 @@
 // peeks the ClientHello's SNI first; with one configuration it hands the TCP stream to TLS at once
 // (cheaper per connection). Both must report the same facts: the SNI, the rejection reasons.
 import { expect } from 'chai';
+import { readFileSync } from 'node:fs';
+import tls from 'node:tls';
 import type { HandshakeRejectedEvent, RequestEvent } from '../../src/observe/events.js';
 import { needsSniPeek } from '../../src/tls/tlsFront.js';
-import type { TlsProfile, TlsProfileSet } from '../../src/tls/tlsProfiles.js';
+import { alpnWireFormat, type TlsProfile, type TlsProfileSet } from '../../src/tls/tlsProfiles.js';
 import { clientIdentity, eventually, httpsRequest, startTestEdge, testPki, type ClientIdentity, type TestEdge } from '../support/edgeHarness.js';
 import { ResponseReader, tcpConnect } from '../support/rawHttp.js';
 
@@ -100,4 +102,34 @@ describe('tls/tlsFront', function () {
       }
     });
   }
+});
+
+describe('tls/tlsProfiles: ALPN wire format', () => {
+  const ROWS: ReadonlyArray<{ protocols: string[]; hex: string }> = [
+    { protocols: ['http/1.1'], hex: '08687474702f312e31' },
+    { protocols: ['h2', 'http/1.1'], hex: '026832' + '08687474702f312e31' },
+    { protocols: [], hex: '' },
+  ];
+  for (const row of ROWS) {
+    it(`[${row.protocols.join(', ')}] → ${row.hex || '(empty)'}`, () => {
+      expect(alpnWireFormat(row.protocols).toString('hex')).to.equal(row.hex);
+    });
+  }
+
+  it('a client offering h2 and http/1.1 gets http/1.1 from the edge', async () => {
+    const t = await startTestEdge();
+    try {
+      const { pki } = await testPki();
+      const proto = await new Promise<string | false | null>((resolve, reject) => {
+        const c = tls.connect({ host: '127.0.0.1', port: t.httpsPort, servername: 'localhost', ca: readFileSync(pki.rootCa.cert), ALPNProtocols: ['h2', 'http/1.1'] }, () => {
+          resolve(c.alpnProtocol);
+          c.destroy();
+        });
+        c.on('error', reject);
+      });
+      expect(proto).to.equal('http/1.1');
+    } finally {
+      await t.close();
+    }
+  });
 });
