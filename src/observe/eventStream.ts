@@ -25,11 +25,37 @@ export interface EventStreamOptions {
   maxBufferedBytes?: number;
   /** Keep-alive comment interval; default 15 s (proxies close idle streams). */
   heartbeatMs?: number;
+  /**
+   * Events per second sent to pages; default 200. Above it events are counted, and the pages get
+   * one `skipped` notice per second with the count: a page is for people, who cannot read more,
+   * and streaming every request under load cost the edge a quarter of its CPU (docs/performance.md).
+   * The ring (and /api/events) keeps every event.
+   */
+  maxEventsPerSecond?: number;
+}
+
+// A request event repeats its connection's ten header values (the client certificate in base64
+// among them) and its certificate's summary: the same objects for every request of a connection.
+// Their JSON is made once per object, which takes most of the serialisation off each request.
+const sharedPartJson = new WeakMap<object, string>();
+function sharedJson(part: object): string {
+  let json = sharedPartJson.get(part);
+  if (json === undefined) {
+    json = scrubText(JSON.stringify(part));
+    sharedPartJson.set(part, json);
+  }
+  return json;
 }
 
 /** The JSON a page receives for one event: secrets scrubbed, lifecycle fields redacted by name. */
 export function eventToJson(item: StreamedEvent): string {
   const e = item.event;
+  if (e.kind === 'request') {
+    const { h10, cert, ...perRequest } = e;
+    const head = scrubText(`{"seq":${item.seq},"event":${JSON.stringify(perRequest).slice(0, -1)}`);
+    const sentAndRemoved = scrubText(`"sent":${JSON.stringify(h10.sent)},"removed":${JSON.stringify(h10.removed)}`);
+    return `${head},"h10":{${sentAndRemoved},"set":${sharedJson(h10.set)}},"cert":${cert ? sharedJson(cert) : 'null'}}}`;
+  }
   const safe: EdgeEvent = e.kind === 'lifecycle' && e.fields ? { ...e, fields: redactFields(e.fields) } : e;
   return scrubText(`{"seq":${item.seq},"event":${JSON.stringify(safe)}}`);
 }
@@ -43,12 +69,18 @@ export class EventStream implements EventSink {
   private readonly heartbeat: NodeJS.Timeout;
   private flushScheduled: NodeJS.Immediate | null = null;
   private seq = 0;
+  private readonly maxPerSecond: number;
+  private windowStart = 0;
+  private sentInWindow = 0;
+  private skippedInWindow = 0;
+  private windowTimer: NodeJS.Timeout | null = null;
   /** Lets a page notice that the edge restarted (sequence numbers start over). */
   readonly instance = randomUUID();
 
   constructor(opts: EventStreamOptions = {}) {
     this.ring = new RingBuffer<StreamedEvent>(opts.ringSize ?? 500);
     this.maxBuffered = opts.maxBufferedBytes ?? 4 * 1024 * 1024;
+    this.maxPerSecond = opts.maxEventsPerSecond ?? 200;
     this.heartbeat = setInterval(() => this.ping(), opts.heartbeatMs ?? 15_000);
     this.heartbeat.unref();
   }
@@ -65,9 +97,34 @@ export class EventStream implements EventSink {
     const item = { seq: ++this.seq, event };
     this.ring.push(item);
     if (this.clients.size === 0) return; // the common case under load: no page, no serialisation
-    const chunk = frame(item);
+    const now = Date.now();
+    if (now - this.windowStart >= 1000) this.closeWindow(now);
+    if (this.sentInWindow >= this.maxPerSecond) {
+      if (this.skippedInWindow++ === 0) {
+        // Tell the pages at the end of this window, also when no further event comes.
+        this.windowTimer = setTimeout(() => this.closeWindow(Date.now()), Math.max(0, this.windowStart + 1000 - now));
+        this.windowTimer.unref();
+      }
+      return;
+    }
+    this.sentInWindow++;
+    this.push(frame(item));
+  }
+
+  private push(chunk: string): void {
     for (const c of this.clients) c.pending.push(chunk);
     if (this.flushScheduled === null) this.flushScheduled = setImmediate(() => this.flush());
+  }
+
+  private closeWindow(now: number): void {
+    if (this.windowTimer !== null) clearTimeout(this.windowTimer);
+    this.windowTimer = null;
+    if (this.skippedInWindow > 0) {
+      this.push(`event: skipped\ndata: ${JSON.stringify({ count: this.skippedInWindow, maxPerSecond: this.maxPerSecond })}\n\n`);
+    }
+    this.windowStart = now;
+    this.sentInWindow = 0;
+    this.skippedInWindow = 0;
   }
 
   recent(): StreamedEvent[] {
@@ -117,6 +174,7 @@ export class EventStream implements EventSink {
 
   close(): void {
     clearInterval(this.heartbeat);
+    if (this.windowTimer !== null) clearTimeout(this.windowTimer);
     if (this.flushScheduled !== null) clearImmediate(this.flushScheduled);
     for (const c of this.clients) c.res.end();
     this.clients.clear();

@@ -388,6 +388,11 @@ export const FLOW_PAGE_SCRIPT = String.raw`
       state.instance = h.instance; connState(true, 'live');
     });
     es.addEventListener('edge', function (m) { addItem(JSON.parse(m.data)); });
+    es.addEventListener('skipped', function (m) {
+      var k = JSON.parse(m.data);
+      connState(true, 'live \u00b7 ' + k.count + ' more events in the last second not shown (over ' + k.maxPerSecond + '/s)');
+      clearTimeout(state.skippedTimer); state.skippedTimer = setTimeout(function () { connState(true, 'live'); }, 3000);
+    });
     es.onerror = function () {
       connState(false, 'reconnecting\u2026');
       if (es.readyState === 2) { es.close(); setTimeout(connect, 2000); }

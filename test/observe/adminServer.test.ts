@@ -119,8 +119,9 @@ describe('observe/adminServer', () => {
     await new Promise((r) => setTimeout(r, 50)); // let the previous streams' close events land
     expect(admin!.stream.clientCount).to.equal(0);
     let serialised = 0;
-    const cert = { ...DEV_CLIENT, toJSON: () => (serialised++, DEV_CLIENT) };
-    for (let i = 0; i < 100; i++) bus.emit(requestEvent({ cert }));
+    // A certificate object per event: a summary shared by events is serialised once and cached.
+    const cert = (): typeof DEV_CLIENT => ({ ...DEV_CLIENT, toJSON: () => (serialised++, DEV_CLIENT) }) as typeof DEV_CLIENT;
+    for (let i = 0; i < 100; i++) bus.emit(requestEvent({ cert: cert() }));
     expect(serialised).to.equal(0);
     await readSse(admin!.port, /dev-client/);
     expect(serialised).to.equal(5); // the replay of the ring only

@@ -1,0 +1,102 @@
+// The flow page's JSON for an event: the same object a plain JSON.stringify would give (request
+// events are assembled from cached parts), and secrets scrubbed in every part.
+import { expect } from 'chai';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { EventStream, eventToJson } from '../../src/observe/eventStream.js';
+import type { EdgeEvent } from '../../src/observe/events.js';
+import { DEV_CLIENT, SET_FOR_DEV_CLIENT, SPOOFED, T0, requestEvent } from './fixtures.js';
+
+const KEY_BLOCK = '-----BEGIN PRIVATE KEY-----\nMIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQg\n-----END PRIVATE KEY-----';
+
+const EVENTS: ReadonlyArray<{ name: string; event: EdgeEvent }> = [
+  { name: 'request with a certificate and the ten values', event: requestEvent() },
+  { name: 'request without a certificate', event: requestEvent({ cert: null, verify: null, h10: { sent: [], removed: [], set: [] } }) },
+  { name: 'request with spoofed headers removed', event: requestEvent({ h10: { sent: SPOOFED, removed: SPOOFED, set: SET_FOR_DEV_CLIENT } }) },
+  { name: 'request with optional fields', event: requestEvent({ clientPort: 50123, bytesSent: 812, upstreamConnectMs: 1, upstreamResponseMs: 3 }) },
+  { name: 'lifecycle', event: { kind: 'lifecycle', time: T0, level: 'info', message: 'ready' } },
+];
+
+describe('observe/eventStream: eventToJson', () => {
+  for (const row of EVENTS) {
+    it(`${row.name}: parses to the same object as JSON.stringify`, () => {
+      const json = eventToJson({ seq: 7, event: row.event });
+      expect(JSON.parse(json)).to.deep.equal(JSON.parse(JSON.stringify({ seq: 7, event: row.event })));
+    });
+  }
+
+  it('a request event serialised twice (cached parts) gives the same text', () => {
+    const event = requestEvent();
+    expect(eventToJson({ seq: 1, event })).to.equal(eventToJson({ seq: 1, event }));
+  });
+
+  const SECRET_PLACES: ReadonlyArray<{ where: string; event: EdgeEvent }> = [
+    { where: 'the path', event: requestEvent({ path: `/x?k=${KEY_BLOCK}` }) },
+    { where: 'a header the client sent', event: requestEvent({ h10: { sent: [['X-SSL-Client-Cert', KEY_BLOCK]], removed: [], set: SET_FOR_DEV_CLIENT } }) },
+    { where: 'a value the edge set', event: requestEvent({ h10: { sent: [], removed: [], set: [['X-Forwarded-Client-Cert', KEY_BLOCK]] } }) },
+    { where: 'the certificate summary', event: requestEvent({ cert: { ...DEV_CLIENT, subject: KEY_BLOCK } }) },
+    { where: 'an upstream URL with a password', event: requestEvent({ upstream: 'http://user:s3cret@127.0.0.1:3000' }) },
+  ];
+  for (const row of SECRET_PLACES) {
+    it(`scrubs a secret in ${row.where}`, () => {
+      const json = eventToJson({ seq: 1, event: row.event });
+      expect(json).to.not.include('MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQg');
+      expect(json).to.not.include('s3cret');
+      expect(() => JSON.parse(json)).to.not.throw();
+    });
+  }
+});
+
+describe('observe/eventStream: rate cap for pages', function () {
+  this.timeout(10_000);
+
+  /** Attaches one page over real HTTP on loopback and collects its stream for `ms`. */
+  async function page(stream: EventStream, during: () => void, ms: number): Promise<string> {
+    const server = http.createServer((_req, res) => stream.attach(res));
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+    try {
+      return await new Promise<string>((resolve, reject) => {
+        let text = '';
+        const req = http.get({ host: '127.0.0.1', port: (server.address() as AddressInfo).port, path: '/', agent: false }, (res) => {
+          res.setEncoding('utf8');
+          res.on('data', (d: string) => {
+            if (text === '') during();
+            text += d;
+          });
+          setTimeout(() => {
+            req.destroy();
+            resolve(text);
+          }, ms);
+        });
+        req.on('error', reject);
+      });
+    } finally {
+      stream.close();
+      server.closeAllConnections();
+      server.close();
+    }
+  }
+
+  const frames = (text: string, name: string): string[] => text.split('\n\n').filter((f) => f.includes(`event: ${name}\n`));
+
+  it('sends at most maxEventsPerSecond events, then one skipped notice with the count', async () => {
+    const stream = new EventStream({ maxEventsPerSecond: 5 });
+    const text = await page(stream, () => {
+      for (let i = 0; i < 50; i++) stream.emit(requestEvent({ path: `/n${i}` }));
+    }, 1_600);
+    expect(frames(text, 'edge')).to.have.length(5);
+    const skipped = frames(text, 'skipped');
+    expect(skipped).to.have.length(1);
+    expect(JSON.parse(skipped[0]!.split('data: ')[1]!)).to.deep.equal({ count: 45, maxPerSecond: 5 });
+    expect(stream.recent(), 'the ring keeps every event').to.have.length(50);
+  });
+
+  it('below the cap every event is sent and nothing is reported skipped', async () => {
+    const stream = new EventStream({ maxEventsPerSecond: 100 });
+    const text = await page(stream, () => {
+      for (let i = 0; i < 20; i++) stream.emit(requestEvent({ path: `/n${i}` }));
+    }, 300);
+    expect(frames(text, 'edge')).to.have.length(20);
+    expect(frames(text, 'skipped')).to.have.length(0);
+  });
+});
