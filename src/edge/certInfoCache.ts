@@ -56,10 +56,13 @@ export class CertInfo {
   headerValues(verifyCode: number, sessionIdHex: string): readonly HeaderPair[] {
     let template = this.templates.get(verifyCode);
     if (!template) {
-      template = clientCertHeaderValues(
-        { leafDer: this.leaf.raw, chainDer: verifiedChain(this.leaf, this.trust).map((c) => c.raw), verifyCode, sessionId: null },
-        { legacyXfccHeaderMapping: this.legacyXfccHeaderMapping },
-      );
+      // A plain (unfrozen) copy: V8's slice() of a frozen array takes a slow path (~2 µs here).
+      template = [
+        ...clientCertHeaderValues(
+          { leafDer: this.leaf.raw, chainDer: verifiedChain(this.leaf, this.trust).map((c) => c.raw), verifyCode, sessionId: null },
+          { legacyXfccHeaderMapping: this.legacyXfccHeaderMapping },
+        ),
+      ];
       this.templates.set(verifyCode, template);
     }
     const values = template.slice();

@@ -4,7 +4,7 @@
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type net from 'node:net';
 import type { AddressInfo, Socket } from 'node:net';
-import type { TLSSocket } from 'node:tls';
+import type { Duplex } from 'node:stream';
 import type { Config } from '../config/schema.js';
 import type { ResolvedConfig } from '../config/resolve.js';
 import type { EdgeEvent, EventSink, HandshakeRejectedEvent } from '../observe/events.js';
@@ -182,9 +182,18 @@ export async function startEdge(config: Config, resolved: ResolvedConfig, events
     // The domain-fronting stage answers a missing Host with Gorouter's text/plain 400 (spec §4).
     requireHostHeader: false,
   };
+  // Upgraded (WebSocket) sockets leave the HTTP servers' own bookkeeping, so closeAllConnections()
+  // misses them: they are the only sockets the edge tracks itself (a Set entry per connection cost
+  // measurable CPU per handshake).
+  const upgradedSockets = new Set<Duplex>();
   const makeHttp = (kind: 'https' | 'http'): http.Server => {
     const s = http.createServer(serverOptions, track(createRequestHandler(kind, deps)));
-    s.on('upgrade', createUpgradeHandler(kind, deps, t.tunnel * 1000, t.connect * 1000));
+    const upgrade = createUpgradeHandler(kind, deps, t.tunnel * 1000, t.connect * 1000);
+    s.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+      upgradedSockets.add(socket);
+      socket.once('close', () => upgradedSockets.delete(socket));
+      upgrade(req, socket, head);
+    });
     s.on('clientError', onClientError);
     s.timeout = t.client * 1000;
     return s;
@@ -194,7 +203,6 @@ export async function startEdge(config: Config, resolved: ResolvedConfig, events
   // This server never listens (the TLS front hands it sockets), so Node would never start the
   // connection tracking that enforces headersTimeout and lets closeIdleConnections() work.
   behindTls.emit('listening');
-  const tlsSockets = new Set<TLSSocket>();
   const front = createTlsFront({
     profiles: () => runtime.tls,
     handshakeTimeoutMs: t.request_headers * 1000,
@@ -207,15 +215,11 @@ export async function startEdge(config: Config, resolved: ResolvedConfig, events
         profile: a.profile, sni: a.sni, clientAddress: a.clientAddress, clientPort: a.clientPort, outcome: a.outcome, peer: a.peer,
         lookup: (peer) => certInfo(a.profile, peer), rejected,
       }));
-      tlsSockets.add(socket);
-      if (!rejected) hooks.handshakeAccepted(a.outcome.kind === 'cert' ? a.outcome.code : null);
-      hooks.connectionOpened();
-      // Only the socket is captured: `a` holds the peer certificate objects, which an idle
-      // connection must not keep alive (about 1 KB of X509 objects each).
-      socket.once('close', () => {
-        tlsSockets.delete(socket);
-        hooks.connectionClosed();
-      });
+      if (hooks !== NO_HOOKS) {
+        if (!rejected) hooks.handshakeAccepted(a.outcome.kind === 'cert' ? a.outcome.code : null);
+        hooks.connectionOpened();
+        socket.once('close', () => hooks.connectionClosed());
+      }
       behindTls.emit('connection', socket);
     },
     onRejected: (r) => events.emit(rejectionEvent(r, runtime.config.explain_rejections && r.outcome !== null && r.alert !== 'certificate_required')),
@@ -224,16 +228,9 @@ export async function startEdge(config: Config, resolved: ResolvedConfig, events
 
   const httpsPort = await listen(front, config.https_port, config.bind);
   let plain: http.Server | null = null;
-  const plainSockets = new Set<Socket>();
   let httpPort: number | null = null;
   if (config.http_port !== false) {
     plain = makeHttp('http');
-    // Upgraded (WebSocket) sockets leave the server's own bookkeeping: closeAllConnections()
-    // misses them, so close() destroys what is left from this set.
-    plain.on('connection', (s: Socket) => {
-      plainSockets.add(s);
-      s.once('close', () => plainSockets.delete(s));
-    });
     httpPort = await listen(plain, config.http_port, config.bind);
   }
 
@@ -260,10 +257,10 @@ export async function startEdge(config: Config, resolved: ResolvedConfig, events
         plain?.closeIdleConnections();
       }
       if (inFlight > 0) emit({ kind: 'lifecycle', time: Date.now(), level: 'warn', message: `closing with ${inFlight} request(s) still in flight after ${graceMs} ms` });
-      for (const s of tlsSockets) s.destroy();
+      behindTls.closeAllConnections();
       behindTls.close(); // stops its connection-tracking timer
       plain?.closeAllConnections();
-      for (const s of plainSockets) s.destroy();
+      for (const s of upgradedSockets) s.destroy();
       await upstreams.close();
       await echo?.close();
     },
