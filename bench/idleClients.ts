@@ -1,11 +1,15 @@
 // Opens N mutual-TLS connections to 127.0.0.1:<port>, sends one keep-alive request on each (so each
 // is an established HTTP connection) and then keeps them idle until SIGTERM or stdin closes.
-// Usage: node dist/bench/idleClients.js <port> <count> <client-chain.pem> <client.key>
+// Usage: node dist/bench/idleClients.js <port> <count> <client-chain.pem> <client.key> [pad-bytes]
+// pad-bytes adds an `X-Pad` header of that size to the request (message size changes what Node
+// keeps per connection; see docs/performance.md).
 // Prints "open <n> failed <m>" once every connection is up (or has failed).
 import tls from 'node:tls';
 import { readFileSync } from 'node:fs';
 
-const [portArg, countArg, certFile, keyFile] = process.argv.slice(2);
+const [portArg, countArg, certFile, keyFile, padArg] = process.argv.slice(2);
+const pad = Math.min(16_000, Math.max(0, Number(padArg ?? 0) || 0));
+const request = `GET / HTTP/1.1\r\nHost: localhost\r\n${pad > 0 ? `X-Pad: ${'p'.repeat(pad)}\r\n` : ''}\r\n`;
 const port = Number(portArg);
 const count = Math.min(20_000, Number(countArg ?? 1000));
 const cert = readFileSync(certFile!);
@@ -30,7 +34,7 @@ function openOne(): Promise<void> {
       }
       resolve();
     }
-    s.once('secureConnect', () => s.write('GET / HTTP/1.1\r\nHost: localhost\r\n\r\n'));
+    s.once('secureConnect', () => s.write(request));
     s.on('data', (d: Buffer) => {
       buf += d.toString('latin1');
       // The echo answers with a content-length: done once the whole body is in.

@@ -1,0 +1,79 @@
+// RSS with many idle mTLS connections, for Node targets side by side in interleaved rounds: the
+// process's resident size at start and after N connections that each carried one request, and the
+// difference per connection. Used for the memory figures of docs/performance.md.
+//
+//   node dist/bench/idleRss.js [--targets edge,node-floor] [--connections 1000] [--rounds 3] [--pad 0]
+//
+// Targets: edge, edge-default-flags, node-floor, edge@DIR (see bench/nodeTargets.ts). `--pad N`
+// adds an N-byte header to each connection's request. Only 127.0.0.1; every process is stopped.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { freePort } from '../test/parity/haproxy.js';
+import { makeBenchPki } from './benchPki.js';
+import { NODE_TARGETS_HELP, startNodeTarget } from './nodeTargets.js';
+import { median } from './pairing.js';
+import { rssMiB, start, waitForOutput } from './procs.js';
+
+const PROXY_CPU = 0;
+const LOAD_CPU = 1;
+
+function flag(name: string): string | undefined {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 ? process.argv[i + 1] : undefined;
+}
+const bounded = (v: string | undefined, dflt: number, min: number, max: number): number => Math.min(max, Math.max(min, Math.trunc(Number(v ?? dflt)) || dflt));
+
+const TARGETS = (flag('targets') ?? 'edge,node-floor').split(',').filter(Boolean);
+const CONNECTIONS = bounded(flag('connections'), 1000, 10, 10_000);
+const ROUNDS = bounded(flag('rounds'), 3, 1, 20);
+const PAD = bounded(flag('pad'), 0, 0, 16_000);
+
+const work = mkdtempSync(join(tmpdir(), 'mtls-edge-idle-rss-'));
+process.once('exit', () => rmSync(work, { recursive: true, force: true }));
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+async function main(): Promise<void> {
+  const pki = await makeBenchPki(join(work, 'pki'), 'ec-p256');
+  const echoPort = await freePort();
+  const echo = start(process.execPath, [join(process.cwd(), 'dist/bench/echoProcess.js'), String(echoPort)], { cpu: LOAD_CPU });
+  await waitForOutput(echo, /ready \d+/, 15_000);
+  process.stdout.write(`idle RSS: ${TARGETS.join(', ')} (${NODE_TARGETS_HELP}); ${CONNECTIONS} connections${PAD ? ` with a ${PAD}-byte header` : ''}, ${ROUNDS} interleaved rounds\n`);
+  const perConn = new Map<string, number[]>();
+  const idle = new Map<string, number[]>();
+  try {
+    for (let round = 1; round <= ROUNDS; round++) {
+      for (const name of TARGETS) {
+        const t = await startNodeTarget(name, pki, echoPort, { cpu: PROXY_CPU, work });
+        try {
+          await sleep(300);
+          const before = rssMiB([t.pid]);
+          const clients = start(process.execPath, [join(process.cwd(), 'dist/bench/idleClients.js'), String(t.port), String(CONNECTIONS), pki.clientChain, pki.clientKey, String(PAD)], { cpu: LOAD_CPU });
+          try {
+            const line = await waitForOutput(clients, /open (\d+) failed (\d+)/, 120_000);
+            await sleep(1000);
+            const after = rssMiB([t.pid]);
+            const kb = ((after - before) * 1024) / CONNECTIONS;
+            (perConn.get(name) ?? perConn.set(name, []).get(name)!).push(kb);
+            (idle.get(name) ?? idle.set(name, []).get(name)!).push(after);
+            process.stdout.write(`round ${round}: ${name} ${before.toFixed(1)} → ${after.toFixed(1)} MiB (${kb.toFixed(1)} KB per connection; ${line[0]})\n`);
+          } finally {
+            await clients.stop();
+          }
+        } finally {
+          await t.stop();
+        }
+      }
+    }
+  } finally {
+    await echo.stop();
+  }
+  for (const name of TARGETS) {
+    process.stdout.write(`median ${name}: ${median(idle.get(name) ?? []).toFixed(1)} MiB with ${CONNECTIONS} idle connections, ${median(perConn.get(name) ?? []).toFixed(1)} KB per connection\n`);
+  }
+}
+
+main().catch((e: unknown) => {
+  process.stderr.write(`idleRss: ${e instanceof Error ? e.message : String(e)}\n`);
+  process.exit(1);
+});

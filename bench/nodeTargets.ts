@@ -1,0 +1,83 @@
+// The Node processes the side-by-side scripts (paired.ts, idleRss.ts) start: this checkout's edge
+// with or without its Node flags or with observability on, another built checkout's edge, or the
+// Node floor.
+import { writeFileSync } from 'node:fs';
+import http from 'node:http';
+import { join } from 'node:path';
+import { EDGE_NODE_FLAGS } from '../src/cli/nodeFlags.js';
+import { freePort } from '../test/parity/haproxy.js';
+import type { BenchPki } from './benchPki.js';
+import { start, waitForPort, type Proc } from './procs.js';
+
+export const NODE_TARGETS_HELP =
+  'edge, edge-default-flags, edge-log (access log), edge-admin (+ admin listener), edge-page (+ a page on /events), node-floor or edge@DIR (a built checkout)';
+
+const OBSERVE: Record<string, { log: boolean; admin: boolean; page: boolean }> = {
+  edge: { log: false, admin: false, page: false },
+  'edge-default-flags': { log: false, admin: false, page: false },
+  'edge-log': { log: true, admin: false, page: false },
+  'edge-admin': { log: true, admin: true, page: false },
+  'edge-page': { log: true, admin: true, page: true },
+};
+
+export interface NodeTarget {
+  readonly port: number;
+  readonly pid: number;
+  stop(): Promise<void>;
+}
+
+/** Starts one target on `cpu`, with the bench's edge configuration (one TLS configuration, sanitize_set). */
+export async function startNodeTarget(name: string, pki: BenchPki, echoPort: number, o: { cpu: number; work: string }): Promise<NodeTarget> {
+  const repo = process.cwd();
+  const port = await freePort();
+  let args: string[];
+  let adminPort: number | null = null;
+  if (name === 'node-floor') {
+    args = [...EDGE_NODE_FLAGS, join(repo, 'dist/bench/nodeFloor.js'), String(port), pki.serverChain, pki.serverKey, pki.rootCert, String(echoPort), pki.clientChain];
+  } else if (OBSERVE[name] || name.startsWith('edge@')) {
+    const checkout = name.startsWith('edge@') ? name.slice(5) : repo;
+    const observe = OBSERVE[name] ?? OBSERVE.edge!;
+    adminPort = observe.admin ? await freePort() : null;
+    const cfg = join(o.work, `${name.replace(/[^a-z0-9]/gi, '_')}-${port}.yaml`);
+    writeFileSync(
+      cfg,
+      [
+        'bind: 127.0.0.1',
+        `https_port: ${port}`,
+        'http_port: false',
+        'forwarded_client_cert: sanitize_set',
+        'tls:',
+        `  - cert: ${pki.serverChain}`,
+        `    key: ${pki.serverKey}`,
+        `    trust: [${pki.rootCert}]`,
+        'routes:',
+        `  - upstream: http://127.0.0.1:${echoPort}`,
+        // Long timeouts: idle connections must outlive the measurement.
+        'timeouts: { client: 600, keep_alive: 600, request_headers: 600 }',
+        observe.log ? 'log: { format: json, level: info, access: cpi }' : 'log: { format: json, level: error, access: off }',
+        adminPort ? `admin: { host: 127.0.0.1, port: ${adminPort} }` : 'admin: false',
+        '',
+      ].join('\n'),
+    );
+    args = [...(name === 'edge-default-flags' ? [] : EDGE_NODE_FLAGS), join(checkout, 'bin/mtls-edge.js'), 'start', '--config', cfg];
+  } else {
+    throw new Error(`unknown target "${name}": use ${NODE_TARGETS_HELP}`);
+  }
+  // Logs go to /dev/null ('ignore'): their formatting and write cost is measured, not a reader's.
+  const proc: Proc = start(process.execPath, args, { cpu: o.cpu, stdio: ['ignore', 'ignore', 'pipe'] });
+  await waitForPort(port, proc);
+  let page: http.ClientRequest | null = null;
+  if (adminPort !== null && OBSERVE[name]?.page) {
+    await waitForPort(adminPort, proc);
+    page = http.get({ host: '127.0.0.1', port: adminPort, path: '/events', agent: false }, (res) => res.resume());
+    page.on('error', () => undefined);
+  }
+  return {
+    port,
+    pid: proc.pid,
+    async stop() {
+      page?.destroy();
+      await proc.stop();
+    },
+  };
+}
