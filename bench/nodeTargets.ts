@@ -20,6 +20,27 @@ const OBSERVE: Record<string, { log: boolean; admin: boolean; page: boolean }> =
   'edge-page': { log: true, admin: true, page: true },
 };
 
+/** The edge's configuration in every bench: one TLS configuration with the root as trust list, sanitize_set. */
+export function edgeBenchConfig(c: { port: number; pki: BenchPki; echoPort: number; timeoutSeconds: number; log: boolean; adminPort: number | null }): string {
+  return [
+    'bind: 127.0.0.1',
+    `https_port: ${c.port}`,
+    'http_port: false',
+    'forwarded_client_cert: sanitize_set',
+    'tls:',
+    `  - cert: ${c.pki.serverChain}`,
+    `    key: ${c.pki.serverKey}`,
+    `    trust: [${c.pki.rootCert}]`,
+    'routes:',
+    `  - upstream: http://127.0.0.1:${c.echoPort}`,
+    // Long timeouts: idle connections must outlive the measurement.
+    `timeouts: { client: ${c.timeoutSeconds}, keep_alive: ${c.timeoutSeconds}, request_headers: ${c.timeoutSeconds} }`,
+    c.log ? 'log: { format: json, level: info, access: cpi }' : 'log: { format: json, level: error, access: off }',
+    c.adminPort ? `admin: { host: 127.0.0.1, port: ${c.adminPort} }` : 'admin: false',
+    '',
+  ].join('\n');
+}
+
 export interface NodeTarget {
   readonly port: number;
   readonly pid: number;
@@ -39,26 +60,7 @@ export async function startNodeTarget(name: string, pki: BenchPki, echoPort: num
     const observe = OBSERVE[name] ?? OBSERVE.edge!;
     adminPort = observe.admin ? await freePort() : null;
     const cfg = join(o.work, `${name.replace(/[^a-z0-9]/gi, '_')}-${port}.yaml`);
-    writeFileSync(
-      cfg,
-      [
-        'bind: 127.0.0.1',
-        `https_port: ${port}`,
-        'http_port: false',
-        'forwarded_client_cert: sanitize_set',
-        'tls:',
-        `  - cert: ${pki.serverChain}`,
-        `    key: ${pki.serverKey}`,
-        `    trust: [${pki.rootCert}]`,
-        'routes:',
-        `  - upstream: http://127.0.0.1:${echoPort}`,
-        // Long timeouts: idle connections must outlive the measurement.
-        'timeouts: { client: 600, keep_alive: 600, request_headers: 600 }',
-        observe.log ? 'log: { format: json, level: info, access: cpi }' : 'log: { format: json, level: error, access: off }',
-        adminPort ? `admin: { host: 127.0.0.1, port: ${adminPort} }` : 'admin: false',
-        '',
-      ].join('\n'),
-    );
+    writeFileSync(cfg, edgeBenchConfig({ port, pki, echoPort, timeoutSeconds: 600, log: observe.log, adminPort }));
     args = [...(name === 'edge-default-flags' ? [] : EDGE_NODE_FLAGS), join(checkout, 'bin/mtls-edge.js'), 'start', '--config', cfg];
   } else {
     throw new Error(`unknown target "${name}": use ${NODE_TARGETS_HELP}`);

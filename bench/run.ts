@@ -22,6 +22,7 @@ import { childPids, HAVE_TASKSET, killAll, processTicks, rssMiB, run, start, TIC
 import { summariseCpuProfile } from './cpuProfile.js';
 import { EDGE_NODE_FLAGS } from '../src/cli/nodeFlags.js';
 import { median, pairedRound } from './pairing.js';
+import { edgeBenchConfig } from './nodeTargets.js';
 
 // ------------------------------------------------------------------------------------------ options
 const argv = process.argv.slice(2);
@@ -82,25 +83,7 @@ function edgeTarget(name: string, label: string, observe: 'off' | 'access-log' |
       const port = await freePort();
       const adminPort = observe === 'access-log+admin' ? await freePort() : null;
       const cfg = join(work, `${name}-${pki.keyType}.yaml`);
-      writeFileSync(
-        cfg,
-        [
-          'bind: 127.0.0.1',
-          `https_port: ${port}`,
-          'http_port: false',
-          'forwarded_client_cert: sanitize_set',
-          'tls:',
-          `  - cert: ${pki.serverChain}`,
-          `    key: ${pki.serverKey}`,
-          `    trust: [${pki.rootCert}]`,
-          'routes:',
-          `  - upstream: http://127.0.0.1:${echoPort}`,
-          `timeouts: { client: ${LONG_TIMEOUT_S}, keep_alive: ${LONG_TIMEOUT_S}, request_headers: ${LONG_TIMEOUT_S} }`,
-          `log: { format: json, level: ${observe !== 'off' ? 'info' : 'error'}, access: ${observe !== 'off' ? 'cpi' : 'off'} }`,
-          adminPort ? `admin: { host: 127.0.0.1, port: ${adminPort} }` : 'admin: false',
-          '',
-        ].join('\n'),
-      );
+      writeFileSync(cfg, edgeBenchConfig({ port, pki, echoPort, timeoutSeconds: LONG_TIMEOUT_S, log: observe !== 'off', adminPort }));
       const nodeArgs = [...EDGE_NODE_FLAGS, ...(opts.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${opts.cpuProfDir}`] : []), join(repo, 'bin/mtls-edge.js'), 'start', '--config', cfg];
       // Log and access log go to /dev/null: their formatting and write cost is measured, not a reader's.
       const devnull = openSync('/dev/null', 'w');
