@@ -85,7 +85,8 @@ function acceptRaw(raw: net.Socket, opts: TlsFrontOptions): void {
     if (sendAlert !== undefined) raw.end(rawAlertRecord(sendAlert));
     else raw.destroy();
   };
-  raw.setTimeout(opts.handshakeTimeoutMs, () => fail('no complete ClientHello before the handshake timeout', null));
+  // Runs until the handshake completes (startTls clears it), with or without the peek.
+  raw.setTimeout(opts.handshakeTimeoutMs, () => fail('TLS handshake not completed within the handshake timeout (timeouts.request_headers)', null));
   raw.on('error', () => raw.destroy());
   if (!needsSniPeek(set)) {
     startTls(raw, set.profiles[0]!, undefined, clientAddress, opts);

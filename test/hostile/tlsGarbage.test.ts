@@ -114,6 +114,7 @@ describe('hostile: garbage and truncated ClientHellos at the TLS port', function
   });
 
   it('a truncated ClientHello left open is dropped by the handshake timeout (1 s)', async () => {
+    const before = t.events.length;
     const socket = await tcpConnect(t.httpsPort);
     try {
       const reader = new ResponseReader(socket);
@@ -123,6 +124,9 @@ describe('hostile: garbage and truncated ClientHellos at the TLS port', function
     } finally {
       socket.destroy();
     }
+    await eventually(() => t.events.slice(before).some((e) => e.kind === 'handshake-rejected'));
+    const ev = t.events.slice(before).find((e): e is HandshakeRejectedEvent => e.kind === 'handshake-rejected')!;
+    expect(ev.reason).to.match(/handshake timeout/);
     await stillServes();
   });
 
