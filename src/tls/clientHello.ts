@@ -25,6 +25,7 @@ export function peekClientHello(buf: Buffer): ClientHelloPeek {
   if (buf.length < 5 + recordLength) return INCOMPLETE;
   const rec = buf.subarray(5, 5 + recordLength);
   if (rec[0] !== 0x01) return invalid('first handshake message is not a ClientHello');
+  if (rec.length < 4) return invalid('truncated ClientHello');
   const helloLength = rec.readUIntBE(1, 3);
   // A hello longer than its record continues in the next record: let OpenSSL deal with it.
   const body = rec.subarray(4, Math.min(rec.length, 4 + helloLength));

@@ -94,7 +94,14 @@ function acceptRaw(raw: net.Socket, opts: TlsFrontOptions): void {
   }
   const onData = (chunk: Buffer): void => {
     buffered = buffered ? Buffer.concat([buffered, chunk]) : chunk;
-    const peek = peekClientHello(buffered);
+    let peek: ReturnType<typeof peekClientHello>;
+    try {
+      peek = peekClientHello(buffered);
+    } catch {
+      // The parser checks every length it reads; should one slip through, the bytes came from the
+      // network, so the connection is refused rather than the process taken down.
+      peek = { state: 'invalid', reason: 'malformed ClientHello' };
+    }
     if (peek.state === 'incomplete') {
       if (buffered.length > MAX_CLIENT_HELLO_BYTES) fail('ClientHello too large', null);
       return;

@@ -34,7 +34,14 @@ async function captureClientHello(): Promise<Buffer> {
   }
 }
 
-describe('hostile: garbage and truncated ClientHellos at the TLS port', function () {
+// Both ways into a handshake (src/tls/tlsFront.ts): with one TLS configuration the TLS socket reads
+// the stream at once; with strict SNI the front peeks the ClientHello first.
+const FRONT_PATHS = [
+  { name: 'one TLS configuration: no SNI peek', yaml: 'timeouts: { request_headers: 1 }\n' },
+  { name: 'strict SNI: ClientHello peeked first', yaml: 'strict_sni: true\ntimeouts: { request_headers: 1 }\n' },
+] as const;
+
+for (const frontPath of FRONT_PATHS) describe(`hostile: garbage and truncated ClientHellos at the TLS port (${frontPath.name})`, function () {
   this.timeout(120_000);
   let t: TestEdge;
   let valid: ClientIdentity;
@@ -43,7 +50,7 @@ describe('hostile: garbage and truncated ClientHellos at the TLS port', function
   before(async () => {
     valid = await clientIdentity('valid');
     hello = await captureClientHello();
-    t = await startTestEdge({}, 'timeouts: { request_headers: 1 }\n');
+    t = await startTestEdge({}, frontPath.yaml);
   });
   after(async () => t?.close());
 
