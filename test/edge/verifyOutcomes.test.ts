@@ -51,7 +51,14 @@ async function expectRejected(t: TestEdge, identity: ClientIdentity | undefined,
   return { error: error!, event: rejections(t)[before]! };
 }
 
-describe('edge: verify outcomes (spec §1) with the failure family', function () {
+// Both ways into a handshake (src/tls/tlsFront.ts): one TLS configuration starts TLS at once; with
+// strict SNI the front peeks the ClientHello first. The outcomes must not depend on the path.
+const FRONT_PATHS = [
+  { name: 'no SNI peek', overrides: {} },
+  { name: 'strict SNI, ClientHello peeked', overrides: { strictSni: true } },
+] as const;
+
+for (const front of FRONT_PATHS) describe(`edge: verify outcomes (spec §1) with the failure family (${front.name})`, function () {
   this.timeout(60_000);
   let valid: ClientIdentity;
   before(async () => {
@@ -61,7 +68,7 @@ describe('edge: verify outcomes (spec §1) with the failure family', function ()
   describe('not ignored: the handshake is refused', () => {
     let t: TestEdge;
     before(async () => {
-      t = await startTestEdge();
+      t = await startTestEdge({ ...front.overrides });
     });
     after(async () => t?.close());
 
@@ -88,7 +95,7 @@ describe('edge: verify outcomes (spec §1) with the failure family', function ()
   describe('ignored: accepted, X-SSL-Client-Verify carries the code', () => {
     for (const o of OUTCOMES) {
       it(`${o.kind} with ignore_errors ${o.ignore.join(',')} → X-SSL-Client-Verify ${o.code}`, async () => {
-        const t = await startTestEdge({ ignoreErrors: o.ignore.join(',') });
+        const t = await startTestEdge({ ...front.overrides, ignoreErrors: o.ignore.join(',') });
         try {
           const reply = await httpsRequest(t.httpsPort, { identity: await clientIdentity(o.kind) });
           expect(reply.status).to.equal(200);
@@ -101,7 +108,7 @@ describe('edge: verify outcomes (spec §1) with the failure family', function ()
     }
 
     it('ignore_errors "all" accepts every failure kind', async () => {
-      const t = await startTestEdge({ ignoreErrors: 'all' });
+      const t = await startTestEdge({ ...front.overrides, ignoreErrors: 'all' });
       try {
         for (const o of OUTCOMES) {
           const reply = await httpsRequest(t.httpsPort, { identity: await clientIdentity(o.kind) });
@@ -114,7 +121,7 @@ describe('edge: verify outcomes (spec §1) with the failure family', function ()
 
     for (const partial of ['21', '20', '10,18,19']) {
       it(`untrusted CA with only ${partial} ignored is still refused (needs 20 AND 21)`, async () => {
-        const t = await startTestEdge({ ignoreErrors: partial });
+        const t = await startTestEdge({ ...front.overrides, ignoreErrors: partial });
         try {
           for (const kind of ['untrusted-ca', 'missing-intermediate'] as const) {
             const { event } = await expectRejected(t, await clientIdentity(kind));
@@ -129,7 +136,7 @@ describe('edge: verify outcomes (spec §1) with the failure family', function ()
     }
 
     it('ignoring one code does not accept another (expired ignored, not-yet-valid refused)', async () => {
-      const t = await startTestEdge({ ignoreErrors: '10' });
+      const t = await startTestEdge({ ...front.overrides, ignoreErrors: '10' });
       try {
         const { event } = await expectRejected(t, await clientIdentity('not-yet-valid'));
         expect(event.verify?.code).to.equal(9);
@@ -141,7 +148,7 @@ describe('edge: verify outcomes (spec §1) with the failure family', function ()
 
   describe('CRLs (CRL_CHECK + CRL_CHECK_ALL)', () => {
     it('no CRLs configured: the revoked certificate is accepted (0)', async () => {
-      const t = await startTestEdge();
+      const t = await startTestEdge({ ...front.overrides });
       try {
         const reply = await httpsRequest(t.httpsPort, { identity: await clientIdentity('revoked') });
         expect(received(reply, 'X-SSL-Client-Verify')).to.deep.equal(['0']);
@@ -152,7 +159,7 @@ describe('edge: verify outcomes (spec §1) with the failure family', function ()
 
     it('CRLs for every CA: revoked → refused with 23 certificate_revoked; valid → 0', async () => {
       const crls = await testCrls();
-      const t = await startTestEdge({ crl: [crls.all] });
+      const t = await startTestEdge({ ...front.overrides, crl: [crls.all] });
       try {
         const { event } = await expectRejected(t, await clientIdentity('revoked'));
         expect(event.verify?.code).to.equal(23);
@@ -166,7 +173,7 @@ describe('edge: verify outcomes (spec §1) with the failure family', function ()
 
     it('CRLs for every CA as two files, 23 ignored → X-SSL-Client-Verify 23', async () => {
       const crls = await testCrls();
-      const t = await startTestEdge({ crl: [crls.root, crls.intermediate], ignoreErrors: '23' });
+      const t = await startTestEdge({ ...front.overrides, crl: [crls.root, crls.intermediate], ignoreErrors: '23' });
       try {
         const reply = await httpsRequest(t.httpsPort, { identity: await clientIdentity('revoked') });
         expect(received(reply, 'X-SSL-Client-Verify')).to.deep.equal(['23']);
@@ -178,7 +185,7 @@ describe('edge: verify outcomes (spec §1) with the failure family', function ()
     for (const only of ['root', 'intermediate'] as const) {
       it(`CRL for the ${only} only → 3 (unable to get CRL), unknown_ca; ignored → 3`, async () => {
         const crls = await testCrls();
-        const t = await startTestEdge({ crl: [crls[only]] });
+        const t = await startTestEdge({ ...front.overrides, crl: [crls[only]] });
         try {
           const { event } = await expectRejected(t, valid);
           expect(event.verify?.code).to.equal(3);
@@ -186,7 +193,7 @@ describe('edge: verify outcomes (spec §1) with the failure family', function ()
         } finally {
           await t.close();
         }
-        const t2 = await startTestEdge({ crl: [crls[only]], ignoreErrors: '3' });
+        const t2 = await startTestEdge({ ...front.overrides, crl: [crls[only]], ignoreErrors: '3' });
         try {
           const reply = await httpsRequest(t2.httpsPort, { identity: valid });
           expect(received(reply, 'X-SSL-Client-Verify')).to.deep.equal(['3']);
@@ -200,7 +207,7 @@ describe('edge: verify outcomes (spec §1) with the failure family', function ()
   describe('client_auth required', () => {
     let t: TestEdge;
     before(async () => {
-      t = await startTestEdge({ clientAuth: 'required' });
+      t = await startTestEdge({ ...front.overrides, clientAuth: 'required' });
     });
     after(async () => t?.close());
 
@@ -230,7 +237,7 @@ describe('edge: verify outcomes (spec §1) with the failure family', function ()
 
   describe('client_auth optional: no certificate is fine', () => {
     it('no cert → 200 without the ten headers', async () => {
-      const t = await startTestEdge();
+      const t = await startTestEdge({ ...front.overrides });
       try {
         const reply = await httpsRequest(t.httpsPort, {});
         expect(reply.status).to.equal(200);
@@ -253,7 +260,7 @@ describe('edge: verify outcomes (spec §1) with the failure family', function ()
     }
 
     it('client_auth disabled: no certificate requested at all', async () => {
-      const t = await startTestEdge({ clientAuth: 'disabled' });
+      const t = await startTestEdge({ ...front.overrides, clientAuth: 'disabled' });
       try {
         const out = await sClient(t.httpsPort);
         expect(out).to.include('No client certificate CA names sent');
@@ -263,7 +270,7 @@ describe('edge: verify outcomes (spec §1) with the failure family', function ()
     });
 
     it('client_auth optional: the trust list CA names are sent', async () => {
-      const t = await startTestEdge();
+      const t = await startTestEdge({ ...front.overrides });
       try {
         const out = await sClient(t.httpsPort);
         expect(out).to.not.include('No client certificate CA names sent');
@@ -276,7 +283,7 @@ describe('edge: verify outcomes (spec §1) with the failure family', function ()
 
   it('real curl with --cacert --cert --key: 200 and the ten headers', async () => {
     const { pki } = await testPki();
-    const t = await startTestEdge();
+    const t = await startTestEdge({ ...front.overrides });
     try {
       const r = await run(
         'curl',
@@ -297,7 +304,7 @@ describe('edge: verify outcomes (spec §1) with the failure family', function ()
   it('curl with an expired certificate gets no HTTP response', async () => {
     const { dir, pki } = await testPki();
     const f = failurePaths(dir, 'expired');
-    const t = await startTestEdge();
+    const t = await startTestEdge({ ...front.overrides });
     try {
       const r = await run('curl', ['-sS', '--max-time', '10', '--cacert', pki.rootCa.cert, '--cert', f.chain, '--key', f.key, '-o', '/dev/null', '-w', '%{http_code}', `https://localhost:${t.httpsPort}/`], {
         timeout: 15_000,
