@@ -15,7 +15,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from '../test/parity/haproxy.js';
 import { HAVE_AB } from './ab.js';
-import { makeBenchPki, type BenchPki } from './benchPki.js';
+import { makeBenchPki } from './benchPki.js';
 import { median, pairedRound } from './pairing.js';
 import { startNodeTarget } from './nodeTargets.js';
 import { start, waitForOutput } from './procs.js';

@@ -470,14 +470,17 @@ async function main(): Promise<void> {
       if (nginxBin) results.set('nginx', { def: nginxTarget, f: await measure(nginxTarget, p256, rsa, echoPort, 'full') });
       else skipped.push('nginx: not installed (optional; `apt-get install -y nginx`)');
     }
-    const interDefs = [haproxyTarget, edge, nodeFloorTarget, edgeLog, edgeObserve].filter((d) => wanted(d.name) && (d !== haproxyTarget || haproxyBin));
+    // With all three edge variants wanted, observability is measured paired below, so the
+    // interleaved rounds leave its two variants out.
+    const pairedObservabilityWanted = !has('no-rounds') && [edge, edgeLog, edgeObserve].every((d) => wanted(d.name));
+    const interDefs = [haproxyTarget, edge, nodeFloorTarget, ...(pairedObservabilityWanted ? [] : [edgeLog, edgeObserve])].filter((d) => wanted(d.name) && (d !== haproxyTarget || haproxyBin));
     let inter = new Map<string, Interleaved>();
     if (!has('no-rounds') && interDefs.length > 1) {
       process.stdout.write(`\n== interleaved rounds (P-256, ${ROUNDS} × ${Math.min(5, DURATION)} s per figure and target)\n`);
       inter = await interleaved(interDefs, p256, echoPort, Math.min(5, DURATION));
     }
     let paired: PairedCosts | null = null;
-    if (!has('no-rounds') && [edge, edgeLog, edgeObserve].every((d) => wanted(d.name))) {
+    if (pairedObservabilityWanted) {
       process.stdout.write(`\n== observability cost, paired (${ROUNDS} rounds: the edge with and without, on the proxy core at the same time)\n`);
       paired = await pairedObservability(edge, edgeLog, edgeObserve, p256, echoPort);
     }

@@ -62,9 +62,6 @@ async function newKey(path: string, type: KeyType): Promise<string> {
   return path;
 }
 
-const concat = async (...files: string[]): Promise<string> =>
-  (await Promise.all(files.map((f) => readFile(f, 'utf8')))).map((s) => (s.endsWith('\n') ? s : `${s}\n`)).join('');
-
 export async function writeLeaf(
   paths: { cert: string; key: string; chain: string },
   issuer: CaFiles,

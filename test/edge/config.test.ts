@@ -126,7 +126,7 @@ describe('edge: configuration errors via the CLI, and SIGTERM drain', function (
     // A slow upstream: answers 1.5 s after the request arrives.
     let arrived: () => void = () => undefined;
     const gotRequest = new Promise<void>((r) => (arrived = r));
-    const slow = http.createServer((req, res) => {
+    const slow = http.createServer((_req, res) => {
       arrived();
       setTimeout(() => res.end('drained-ok'), 1500);
     });

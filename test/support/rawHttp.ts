@@ -95,7 +95,7 @@ export class ResponseReader {
   private error: Error | null = null;
   private wake: (() => void) | null = null;
 
-  constructor(private readonly socket: net.Socket) {
+  constructor(socket: net.Socket) {
     socket.on('data', (c: Buffer) => {
       this.buf = Buffer.concat([this.buf, c]);
       this.notify();
