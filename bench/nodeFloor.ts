@@ -8,7 +8,7 @@
 import https from 'node:https';
 import { readFileSync } from 'node:fs';
 import { X509Certificate, constants } from 'node:crypto';
-import { Pool } from 'undici';
+import { Pool } from '../src/edge/undiciPool.js';
 
 const [port, chain, key, trust, echoPort, clientCert] = process.argv.slice(2);
 const leaf = new X509Certificate(readFileSync(clientCert!));

@@ -49,38 +49,40 @@ export function proxyRequest(ctx: RequestContext, pool: Dispatcher, extraRespons
   const { req, res } = ctx;
   let status = 0;
   return new Promise<ProxyResult>((resolve) => {
-    pool.stream(
-      {
-        path: req.url ?? '/',
-        method: req.method as Dispatcher.HttpMethod,
-        headers: ctx.headers,
-        body: requestHasBody(req) ? req : null,
-        responseHeaders: 'raw',
-        // undici otherwise takes the TLS server name from each request's Host header, so the
-        // configured upstream `tls.servername` would be ignored (and the pool reconnect per host).
-        ...(ctx.route?.route.tls?.servername ? { servername: ctx.route.route.tls.servername } : {}),
-      },
-      ({ statusCode, headers }): Writable => {
-        status = statusCode;
-        res.writeHead(statusCode, responseHeaders(headers as unknown as Buffer[], extraResponseHeaders));
-        return res as unknown as Writable;
-      },
-      (err) => {
-        if (!err) {
-          resolve({ status, error: null });
-          return;
-        }
-        const e = err as Error & { code?: string };
-        if (res.headersSent || res.destroyed) {
-          // Mid-response failure: the client must see a broken response, not a truncated success.
-          res.destroy();
-          resolve({ status: status || 502, error: `upstream failed mid-response: ${e.code ?? e.message}` });
-          return;
-        }
-        const code = upstreamErrorStatus(e);
-        sendErrorPage(res as ServerResponse, code);
-        resolve({ status: code, error: `upstream ${ctx.route?.label ?? ''}: ${e.code ?? e.message}` });
-      },
-    );
+    const failed = (err: Error & { code?: string }): void => {
+      if (res.headersSent || res.destroyed) {
+        // Mid-response failure: the client must see a broken response, not a truncated success.
+        res.destroy();
+        resolve({ status: status || 502, error: `upstream failed mid-response: ${err.code ?? err.message}` });
+        return;
+      }
+      const code = upstreamErrorStatus(err);
+      sendErrorPage(res as ServerResponse, code);
+      resolve({ status: code, error: `upstream ${ctx.route?.label ?? ''}: ${err.code ?? err.message}` });
+    };
+    // undici reports failures through the callback; a throw here would be a defect, and the
+    // request that was already accepted still gets its error page instead of hanging.
+    try {
+      pool.stream(
+        {
+          path: req.url ?? '/',
+          method: req.method as Dispatcher.HttpMethod,
+          headers: ctx.headers,
+          body: requestHasBody(req) ? req : null,
+          responseHeaders: 'raw',
+          // undici otherwise takes the TLS server name from each request's Host header, so the
+          // configured upstream `tls.servername` would be ignored (and the pool reconnect per host).
+          ...(ctx.route?.route.tls?.servername ? { servername: ctx.route.route.tls.servername } : {}),
+        },
+        ({ statusCode, headers }): Writable => {
+          status = statusCode;
+          res.writeHead(statusCode, responseHeaders(headers as unknown as Buffer[], extraResponseHeaders));
+          return res as unknown as Writable;
+        },
+        (err) => (err ? failed(err) : resolve({ status, error: null })),
+      );
+    } catch (e) {
+      failed(e as Error);
+    }
   });
 }

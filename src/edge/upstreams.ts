@@ -1,5 +1,5 @@
 // One undici Pool per upstream origin: keep-alive connections reused across requests and clients.
-import { Pool } from 'undici';
+import { Pool } from './undiciPool.js';
 import type { ResolvedUpstreamTls } from '../config/resolve.js';
 
 export interface UpstreamTimeouts {

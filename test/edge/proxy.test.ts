@@ -1,0 +1,35 @@
+import { expect } from 'chai';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Dispatcher } from 'undici';
+import { newContext } from '../../src/edge/pipeline.js';
+import { proxyRequest, type ProxyResult } from '../../src/edge/proxy.js';
+
+// A dispatcher that throws instead of calling back: undici never should, but if a defect (or an
+// upgrade) makes it, the request the edge already accepted must still be answered.
+const throwingDispatcher = {
+  stream(): void {
+    throw new TypeError('dispatcher defect');
+  },
+} as unknown as Dispatcher;
+
+describe('edge: the upstream hop answers an accepted request even when the dispatcher throws', () => {
+  let server: Server;
+  const results: ProxyResult[] = [];
+  before(async () => {
+    server = createServer((req, res) => {
+      void proxyRequest(newContext(req, res, 'http'), throwingDispatcher, []).then((r) => results.push(r));
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  });
+  after(async () => new Promise<void>((r) => server.close(() => r())));
+
+  it('sends the 502 page and reports the error', async () => {
+    const reply = await fetch(`http://127.0.0.1:${(server.address() as AddressInfo).port}/x`, { signal: AbortSignal.timeout(5_000) });
+    expect(reply.status).to.equal(502);
+    expect(await reply.text()).to.match(/502/);
+    expect(results).to.have.length(1);
+    expect(results[0]).to.deep.include({ status: 502 });
+    expect(results[0]!.error).to.contain('dispatcher defect');
+  });
+});
