@@ -1,39 +1,14 @@
-// The `mtls-edge` command line: one module per command, assembled here. Only the module of the
-// command being run is loaded, so `start` does not pay for the PKI tooling's imports (the edge
-// must be ready in under a second).
-import yargs, { type CommandModule } from 'yargs';
-import { hideBin } from 'yargs/helpers';
-import { CliError } from './cliError.js';
+// The `mtls-edge` entry point. `start` parses its flags and loads the configuration in a worker
+// thread (startHost.ts), so yargs, YAML and zod are not resident in the long-running edge; every
+// other command runs the command line here. This file is also that worker's entry.
+import { isMainThread, parentPort, workerData } from 'node:worker_threads';
+import type { CliWorkerData } from './startHost.js';
 
-type AnyCommand = CommandModule<object, never>;
-const COMMANDS: Record<string, () => Promise<AnyCommand>> = {
-  start: async () => (await import('./start.js')).startCommand as unknown as AnyCommand,
-  certs: async () => (await import('./certs.js')).certsCommand as unknown as AnyCommand,
-  echo: async () => (await import('./echo.js')).echoCommand as unknown as AnyCommand,
-};
+const cliWorker = !isMainThread && (workerData as CliWorkerData | null)?.cli === true;
+const argv = cliWorker ? (workerData as CliWorkerData).argv : process.argv.slice(2);
 
-const argv = hideBin(process.argv);
-const wanted = argv[0] && COMMANDS[argv[0]] ? [argv[0]] : Object.keys(COMMANDS);
-const modules = await Promise.all(wanted.map((name) => COMMANDS[name]()));
-
-let cli = yargs(argv).scriptName('mtls-edge');
-for (const m of modules) cli = cli.command(m);
-cli = cli
-  .demandCommand(1, `Name a command: ${Object.keys(COMMANDS).join(', ')}`)
-  .strict()
-  .help()
-  .version()
-  .fail((message, error) => {
-    if (error instanceof CliError) {
-      process.stderr.write(`mtls-edge: ${error.message}\n`);
-      process.exit(error.exitCode);
-    }
-    if (error) {
-      process.stderr.write(`mtls-edge: ${error.message}\n`);
-      process.exit(1);
-    }
-    process.stderr.write(`mtls-edge: ${message}\nRun \`mtls-edge --help\` for usage.\n`);
-    process.exit(2);
-  });
-
-await cli.parseAsync();
+if (isMainThread && argv[0] === 'start') {
+  await (await import('./startHost.js')).startViaCliWorker(argv);
+} else {
+  await (await import('./cli.js')).runCli(argv, cliWorker ? parentPort : null);
+}

@@ -9,7 +9,8 @@ import { emptyStatus, type StatusSnapshot } from '../observe/status.js';
 import { ownCertificates, statusSnapshot } from '../edge/statusSnapshot.js';
 import { VERSION } from '../version.js';
 import { workerNumber } from './workers.js';
-import { loadConfig, type ConfigOverrides, type LoadedConfig } from '../config/load.js';
+import type { ConfigOverrides, LoadedConfig } from '../config/load.js';
+import { loadConfigInWorker } from '../config/loadInWorker.js';
 import { ConfigError } from '../config/configError.js';
 import { startEdge, type RunningEdge } from '../edge/edge.js';
 
@@ -90,7 +91,7 @@ export async function runEdgeProcess(loaded: LoadedConfig, opts: RunOptions): Pr
   let reloading: Promise<void> = Promise.resolve();
   const reload = (why: string): void => {
     reloading = reloading.then(() =>
-      loadConfig({ file: opts.configFile, overrides: opts.overrides }).then(
+      loadConfigInWorker({ file: opts.configFile, overrides: opts.overrides }).then(
         (next) => {
           edge.reload(next.config, next.resolved);
           warnExpiringCertificates(bus, ownCertificates(edge), { days: next.config.expiry_warning_days });

@@ -3,12 +3,10 @@
 // configuration (the message names the file and field).
 import { resolve } from 'node:path';
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
-import { loadConfig, type ConfigOverrides } from '../config/load.js';
+import { isMainThread, parentPort } from 'node:worker_threads';
+import { loadConfig, type ConfigOverrides, type LoadedConfig } from '../config/load.js';
 import { ConfigError } from '../config/configError.js';
 import { CliError } from './cliError.js';
-import cluster from 'node:cluster';
-import { runEdgeProcess } from './runEdge.js';
-import { runPrimary } from './workers.js';
 
 export interface StartArgs {
   config?: string;
@@ -33,6 +31,13 @@ export interface StartArgs {
   'explain-rejections'?: boolean;
   workers?: number;
   'pki-dir'?: string;
+}
+
+/** What the edge needs to run: the loaded configuration and how to load it again on reload. */
+export interface StartRequest {
+  readonly loaded: LoadedConfig;
+  readonly configFile?: string;
+  readonly overrides: ConfigOverrides;
 }
 
 const abs = (p: string | undefined): string | undefined => (p === undefined ? undefined : resolve(p));
@@ -90,18 +95,20 @@ export const startCommand: CommandModule<object, StartArgs> = {
       .option('workers', { type: 'number', describe: 'worker processes (node:cluster), one per core' })
       .option('pki-dir', { type: 'string', describe: 'where the dev PKI lives (default ./certs)' }) as unknown as Argv<StartArgs>,
   handler: async (args) => {
+    const overrides = overridesFromArgs(args);
     let loaded;
     try {
-      loaded = await loadConfig({ file: args.config, overrides: overridesFromArgs(args) });
+      loaded = await loadConfig({ file: args.config, overrides });
     } catch (e) {
       if (e instanceof ConfigError) throw new CliError(`configuration error:\n  ${e.problems.map((p) => `${p.where}: ${p.message}`).join('\n  ')}`, 2);
       throw e;
     }
-    // The primary loads the configuration first, so the dev PKI is made once, before any worker.
-    if (loaded.config.workers > 1 && cluster.isPrimary) {
-      runPrimary(loaded.config.workers);
+    const request: StartRequest = { loaded, configFile: args.config, overrides };
+    // In the configuration worker (startHost.ts) the main thread runs the edge; otherwise run it here.
+    if (!isMainThread && parentPort) {
+      parentPort.postMessage({ kind: 'start', request });
       return;
     }
-    await runEdgeProcess(loaded, { configFile: args.config, overrides: overridesFromArgs(args) });
+    await (await import('./runStart.js')).runStart(request);
   },
 };
