@@ -1,12 +1,8 @@
 // The yargs command line: one module per command, assembled here. Only the module of the command
-// being run is loaded, so `start` does not pay for the PKI tooling's imports. For `start` this runs
-// inside the configuration worker (startHost.ts); `reportTo` is then the channel to the main
-// thread, and failures are sent there instead of ending the process from a worker.
-import type { MessagePort } from 'node:worker_threads';
+// being run is loaded, so `start` does not pay for the PKI tooling's imports (the edge must be
+// ready in under a second).
 import yargs, { type CommandModule } from 'yargs';
 import { CliError } from './cliError.js';
-
-export type CliExit = { readonly kind: 'exit'; readonly code: number; readonly text: string };
 
 type AnyCommand = CommandModule<object, never>;
 const COMMANDS: Record<string, () => Promise<AnyCommand>> = {
@@ -15,20 +11,9 @@ const COMMANDS: Record<string, () => Promise<AnyCommand>> = {
   echo: async () => (await import('./echo.js')).echoCommand as unknown as AnyCommand,
 };
 
-/** Thrown after a failure was reported to the main thread, to stop yargs from going on. */
-class Reported extends Error {}
-
-export async function runCli(argv: readonly string[], reportTo: MessagePort | null): Promise<void> {
+export async function runCli(argv: readonly string[]): Promise<void> {
   const wanted = argv[0] && COMMANDS[argv[0]] ? [argv[0]] : Object.keys(COMMANDS);
   const modules = await Promise.all(wanted.map((name) => COMMANDS[name]!()));
-  const exit = (code: number, text: string): never => {
-    if (reportTo) {
-      reportTo.postMessage({ kind: 'exit', code, text } satisfies CliExit);
-      throw new Reported(text);
-    }
-    process.stderr.write(text);
-    process.exit(code);
-  };
 
   let cli = yargs([...argv]).scriptName('mtls-edge');
   for (const m of modules) cli = cli.command(m);
@@ -37,16 +22,18 @@ export async function runCli(argv: readonly string[], reportTo: MessagePort | nu
     .strict()
     .help()
     .version()
-    .exitProcess(reportTo === null)
     .fail((message, error) => {
-      if (error instanceof Reported) throw error;
-      if (error instanceof CliError) exit(error.exitCode, `mtls-edge: ${error.message}\n`);
-      if (error) exit(1, `mtls-edge: ${error.message}\n`);
-      exit(2, `mtls-edge: ${message}\nRun \`mtls-edge --help\` for usage.\n`);
+      if (error instanceof CliError) {
+        process.stderr.write(`mtls-edge: ${error.message}\n`);
+        process.exit(error.exitCode);
+      }
+      if (error) {
+        process.stderr.write(`mtls-edge: ${error.message}\n`);
+        process.exit(1);
+      }
+      process.stderr.write(`mtls-edge: ${message}\nRun \`mtls-edge --help\` for usage.\n`);
+      process.exit(2);
     });
-  try {
-    await cli.parseAsync();
-  } catch (e) {
-    if (!(e instanceof Reported)) throw e;
-  }
+
+  await cli.parseAsync();
 }

@@ -1,14 +1,12 @@
-// The `mtls-edge` entry point. `start` parses its flags and loads the configuration in a worker
-// thread (startHost.ts), so yargs, YAML and zod are not resident in the long-running edge; every
-// other command runs the command line here. This file is also that worker's entry.
-import { isMainThread, parentPort, workerData } from 'node:worker_threads';
-import type { CliWorkerData } from './startHost.js';
+// The `mtls-edge` entry point. `start` has its flags parsed and its configuration loaded by a
+// short-lived child running this same file (startHost.ts), so yargs, YAML and zod are never
+// resident in the long-running edge; every other command runs the command line here.
+import { isLoaderProcess } from '../config/loaderProcess.js';
 
-const cliWorker = !isMainThread && (workerData as CliWorkerData | null)?.cli === true;
-const argv = cliWorker ? (workerData as CliWorkerData).argv : process.argv.slice(2);
+const argv = process.argv.slice(2);
 
-if (isMainThread && argv[0] === 'start') {
-  await (await import('./startHost.js')).startViaCliWorker(argv);
+if (argv[0] === 'start' && !isLoaderProcess()) {
+  await (await import('./startHost.js')).startViaLoader(argv);
 } else {
-  await (await import('./cli.js')).runCli(argv, cliWorker ? parentPort : null);
+  await (await import('./cli.js')).runCli(argv);
 }

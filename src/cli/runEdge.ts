@@ -10,7 +10,7 @@ import { ownCertificates, statusSnapshot } from '../edge/statusSnapshot.js';
 import { VERSION } from '../version.js';
 import { workerNumber } from './workers.js';
 import type { ConfigOverrides, LoadedConfig } from '../config/load.js';
-import { loadConfigInWorker } from '../config/loadInWorker.js';
+import { loadConfigInChild } from '../config/loaderProcess.js';
 import { ConfigError } from '../config/configError.js';
 import { startEdge, type RunningEdge } from '../edge/edge.js';
 
@@ -91,7 +91,7 @@ export async function runEdgeProcess(loaded: LoadedConfig, opts: RunOptions): Pr
   let reloading: Promise<void> = Promise.resolve();
   const reload = (why: string): void => {
     reloading = reloading.then(() =>
-      loadConfigInWorker({ file: opts.configFile, overrides: opts.overrides }).then(
+      loadConfigInChild({ file: opts.configFile, overrides: opts.overrides }).then(
         (next) => {
           edge.reload(next.config, next.resolved);
           warnExpiringCertificates(bus, ownCertificates(edge), { days: next.config.expiry_warning_days });

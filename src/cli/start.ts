@@ -3,10 +3,11 @@
 // configuration (the message names the file and field).
 import { resolve } from 'node:path';
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
-import { isMainThread, parentPort } from 'node:worker_threads';
 import { loadConfig, type ConfigOverrides, type LoadedConfig } from '../config/load.js';
 import { ConfigError } from '../config/configError.js';
 import { CliError } from './cliError.js';
+import { isLoaderProcess, replyToParent } from '../config/loaderProcess.js';
+import { toWire, type LoadedConfigWire } from '../config/loadedWire.js';
 
 export interface StartArgs {
   config?: string;
@@ -38,6 +39,12 @@ export interface StartRequest {
   readonly loaded: LoadedConfig;
   readonly configFile?: string;
   readonly overrides: ConfigOverrides;
+}
+
+/** What a loader child sends back to the process that runs the edge (startHost.ts). */
+export interface StartReply {
+  readonly kind: 'start';
+  readonly request: Omit<StartRequest, 'loaded'> & { readonly loaded: LoadedConfigWire };
 }
 
 const abs = (p: string | undefined): string | undefined => (p === undefined ? undefined : resolve(p));
@@ -104,9 +111,9 @@ export const startCommand: CommandModule<object, StartArgs> = {
       throw e;
     }
     const request: StartRequest = { loaded, configFile: args.config, overrides };
-    // In the configuration worker (startHost.ts) the main thread runs the edge; otherwise run it here.
-    if (!isMainThread && parentPort) {
-      parentPort.postMessage({ kind: 'start', request });
+    // In a loader child (startHost.ts) the parent runs the edge; otherwise it runs here.
+    if (isLoaderProcess()) {
+      replyToParent({ kind: 'start', request: { ...request, loaded: toWire(loaded) } } satisfies StartReply);
       return;
     }
     await (await import('./runStart.js')).runStart(request);

@@ -9,9 +9,9 @@ export interface EdgeProcess {
   httpsPort: number;
 }
 
-export function startCli(args: string[], cwd: string): Promise<EdgeProcess> {
+export function startCli(args: string[], cwd: string, nodeArgs: string[] = []): Promise<EdgeProcess> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [join(process.cwd(), 'bin/mtls-edge.js'), 'start', ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [...nodeArgs, join(process.cwd(), 'bin/mtls-edge.js'), 'start', ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
     const lines: string[] = [];
     const timer = setTimeout(() => reject(new Error(`edge did not get ready: ${lines.join('\n')}`)), 15_000);
     const onLine = (chunk: Buffer): void => {

@@ -1,0 +1,132 @@
+// `start` loads its configuration in a short-lived child (src/config/loaderProcess.ts): the edge
+// gets the same configuration as an in-process load, errors come back the same, the running edge
+// never imports yargs, YAML or zod, and `--workers` still forms a cluster (the loader is not one of
+// its workers).
+import { expect } from 'chai';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { promisify } from 'node:util';
+import { deserialize, serialize } from 'node:v8';
+import { loadConfig, type LoadedConfig } from '../../src/config/load.js';
+import { ConfigError } from '../../src/config/configError.js';
+import { fromWire, toWire } from '../../src/config/loadedWire.js';
+import { loadConfigInChild } from '../../src/config/loaderProcess.js';
+import { testPki, clientIdentity, httpsRequest } from '../support/edgeHarness.js';
+import { startCli, stopCli, waitForLine, type EdgeProcess } from '../support/cliProcess.js';
+
+const run = promisify(execFile);
+
+/** What the edge uses of a loaded configuration, in comparable form. */
+function essentials(l: LoadedConfig): unknown {
+  return {
+    config: l.config,
+    profiles: l.resolved.tlsProfiles.map((p) => ({
+      ...p,
+      serverCert: p.serverCert.fingerprint256,
+      trustCerts: p.trustCerts.map((c) => c.fingerprint256),
+      ignore: p.ignore === 'all' ? 'all' : [...p.ignore],
+    })),
+    routes: l.resolved.routes,
+    userMappings: l.resolved.userMappings,
+    devPki: l.resolved.devPki,
+    files: l.resolved.files,
+  };
+}
+
+describe('CLI: the configuration loader child', function () {
+  this.timeout(60_000);
+  let dir: string;
+  let pkiDir: string;
+  before(async () => {
+    ({ dir: pkiDir } = await testPki());
+    dir = mkdtempSync(join(tmpdir(), 'mtls-edge-loader-'));
+    writeFileSync(
+      join(dir, 'edge.yaml'),
+      [
+        `pki_dir: ${pkiDir}`,
+        'https_port: 0',
+        'http_port: 0',
+        'bind: 127.0.0.1',
+        'admin: false',
+        'tls:',
+        `  - cert: ${pkiDir}/server-chain.crt`,
+        `    key: ${pkiDir}/server.key`,
+        `    trust: [${pkiDir}/ca/root-ca.crt]`,
+        '    ignore_errors: "10,18"',
+        '',
+      ].join('\n'),
+    );
+    writeFileSync(join(dir, 'broken.yaml'), ['https_port: "many"', 'no_such_key: 1', 'tls:', '  - cert: /nonexistent/server.crt', ''].join('\n'));
+  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('survives the trip between processes unchanged (v8 serialization, certificates as DER)', async () => {
+    const loaded = await loadConfig({ file: join(dir, 'edge.yaml') });
+    const arrived = fromWire(deserialize(serialize(toWire(loaded))) as ReturnType<typeof toWire>);
+    expect(essentials(arrived)).to.deep.equal(essentials(loaded));
+  });
+
+  it('loads in a child exactly what an in-process load gives', async () => {
+    const [inChild, inProcess] = await Promise.all([loadConfigInChild({ file: join(dir, 'edge.yaml') }), loadConfig({ file: join(dir, 'edge.yaml') })]);
+    expect(essentials(inChild)).to.deep.equal(essentials(inProcess));
+  });
+
+  it('reports every problem of a broken file, as an in-process load does', async () => {
+    const problems = async (load: () => Promise<unknown>): Promise<unknown> =>
+      load().then(
+        () => 'loaded',
+        (e: unknown) => (e instanceof ConfigError ? e.problems : `not a ConfigError: ${String(e)}`),
+      );
+    const fromChild = await problems(() => loadConfigInChild({ file: join(dir, 'broken.yaml') }));
+    expect(fromChild).to.deep.equal(await problems(() => loadConfig({ file: join(dir, 'broken.yaml') })));
+    expect(fromChild).to.be.an('array').with.length.greaterThan(1);
+  });
+
+  it('keeps yargs, YAML and zod out of the running edge (the loader child imported them)', async () => {
+    const log = join(dir, 'imports.log');
+    const hooks = join(dir, 'hooks.mjs');
+    writeFileSync(hooks, `import { appendFileSync } from 'node:fs';\nexport async function resolve(s, c, next) { const r = await next(s, c); appendFileSync(${JSON.stringify(log)}, r.url + '\\n'); return r; }\n`);
+    writeFileSync(join(dir, 'register.mjs'), `import { register } from 'node:module';\nregister(${JSON.stringify(pathToFileURL(hooks).href)});\n`);
+    const edge = await startCli(['--config', join(dir, 'edge.yaml')], dir, ['--import', join(dir, 'register.mjs')]);
+    try {
+      const reply = await httpsRequest(edge.httpsPort, { identity: await clientIdentity('valid') });
+      expect(reply.status).to.equal(200);
+      const imported = readFileSync(log, 'utf8').split('\n');
+      expect(imported.some((u) => u.includes('/dist/src/edge/edge.js'))).to.equal(true);
+      expect(imported.filter((u) => /node_modules\/(yargs|yaml|zod)\//.test(u))).to.deep.equal([]);
+    } finally {
+      await stopCli(edge);
+    }
+  });
+
+  it('--workers 2: two cluster workers start from the loaded configuration and serve; SIGTERM drains to exit 0', async () => {
+    let edge: EdgeProcess | null = null;
+    try {
+      edge = await startCli(['--config', join(dir, 'edge.yaml'), '--workers', '2'], dir);
+      await waitForLine(edge, /"mtls-edge ready"[\s\S]*/, 10_000);
+      const deadline = Date.now() + 10_000;
+      while (edge.lines.filter((l) => l.includes('"mtls-edge ready"')).length < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      expect(edge.lines.filter((l) => l.includes('"mtls-edge ready"'))).to.have.length(2);
+      const reply = await httpsRequest(edge.httpsPort, { identity: await clientIdentity('valid') });
+      expect(reply.status).to.equal(200);
+      expect(await stopCli(edge)).to.equal(0);
+    } finally {
+      if (edge) await stopCli(edge);
+    }
+  });
+
+  it('`start --help` and a bad flag are answered by the loader with the usual exit codes', async () => {
+    const bin = join(process.cwd(), 'bin/mtls-edge.js');
+    const help = await run(process.execPath, [bin, 'start', '--help']);
+    expect(help.stdout).to.match(/--forwarded-client-cert/);
+    const bad = await run(process.execPath, [bin, 'start', '--bogus-flag']).then(
+      () => null,
+      (e: { code: number; stderr: string }) => e,
+    );
+    expect(bad?.code).to.equal(2);
+    expect(bad?.stderr).to.match(/Unknown arguments?: bogus-flag/);
+  });
+});
