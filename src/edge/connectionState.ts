@@ -104,10 +104,14 @@ export function connectionH10Values(state: ConnectionState, socket: TLSSocket): 
   settleConnectionCert(state);
   if (!state.certUsed || !state.certInfo || state.outcome.kind !== 'cert') {
     state.h10Values = null;
+    state.sessionId = null;
     return null;
   }
   // The ID is in the session read above for a verified certificate; a certificate read at the
   // handshake (ignored errors) under TLS 1.3 had none yet, so the session is asked again.
   state.h10Values = state.certInfo.headerValues(state.outcome.code, upperHex(state.sessionId ?? sessionIdFromSessionDer(socket.getSession())));
+  // The hex value is in the headers now; the small Buffer would keep an 8 KB pool slab alive per
+  // idle connection.
+  state.sessionId = null;
   return state.h10Values;
 }

@@ -1,7 +1,11 @@
 // The process log: readable lines on a terminal, JSON lines for machines. Built on winston, but the
 // rest of mtls-edge only sees the small Logger interface below, so the backend stays replaceable.
 // Every line passes the redaction step first: no field or message can carry a key or password out.
-import winston from 'winston';
+// winston (≈80 modules, ≈3 MB resident) is loaded at the first line that passes the level, so a
+// quiet edge (log level error or warn, e.g. in CI) does not carry it until it has something to say.
+// It is a CommonJS package, so it loads synchronously there: no line waits or changes order.
+import { createRequire } from 'node:module';
+import type winston from 'winston';
 import { redactFields, scrubText } from './redact.js';
 
 export const LOG_LEVELS = ['error', 'warn', 'info', 'debug'] as const;
@@ -77,6 +81,42 @@ export function createLogger(opts: LoggerOptions = {}): Logger {
   const level: LogLevel = levelName;
   const colour = format === 'pretty' && Boolean((stream as { isTTY?: boolean }).isTTY);
 
+  const w = lazyBackend(() => winstonLogger(level, format, colour, stream));
+  const log = (lvl: LogLevel, message: string, fields?: LogFields): void => {
+    if (LEVEL_RANK[lvl] > LEVEL_RANK[level]) return;
+    w.get().log({ level: lvl, message, fields: fields as Record<string, unknown> | undefined });
+  };
+
+  return {
+    level,
+    format,
+    error: (m, f) => log('error', m, f),
+    warn: (m, f) => log('warn', m, f),
+    info: (m, f) => log('info', m, f),
+    debug: (m, f) => log('debug', m, f),
+    isLevelEnabled: (lvl) => LEVEL_RANK[lvl] <= LEVEL_RANK[level],
+    close: () => {
+      const backend = w.made();
+      if (!backend) return Promise.resolve();
+      return new Promise<void>((resolve) => {
+        // `finish` fires once winston has handed every queued line to the stream; the stream itself
+        // (usually stdout) belongs to the caller and stays open.
+        backend.once('finish', () => resolve());
+        backend.end();
+      });
+    },
+  };
+}
+
+function lazyBackend<T>(make: () => T): { get(): T; made(): T | null } {
+  let made: T | null = null;
+  return { get: () => (made ??= make()), made: () => made };
+}
+
+const requireCjs = createRequire(import.meta.url);
+
+function winstonLogger(level: LogLevel, format: LogFormat, colour: boolean, stream: NodeJS.WritableStream): winston.Logger {
+  const winston = requireCjs('winston') as typeof import('winston');
   const redact = winston.format((info: Info) => {
     info.message = scrubText(String(info.message));
     info.fields = redactFields(info.fields);
@@ -96,33 +136,11 @@ export function createLogger(opts: LoggerOptions = {}): Logger {
           return `${info.time} ${head} ${String(info.message)}${prettyFields(info.fields ?? {})}`;
         });
 
-  const w = winston.createLogger({
+  return winston.createLogger({
     levels: LEVEL_RANK,
     level,
     format: winston.format.combine(redact(), render),
     transports: [new winston.transports.Stream({ stream })],
     exitOnError: false,
   });
-
-  const log = (lvl: LogLevel, message: string, fields?: LogFields): void => {
-    if (LEVEL_RANK[lvl] > LEVEL_RANK[level]) return;
-    w.log({ level: lvl, message, fields: fields as Record<string, unknown> | undefined });
-  };
-
-  return {
-    level,
-    format,
-    error: (m, f) => log('error', m, f),
-    warn: (m, f) => log('warn', m, f),
-    info: (m, f) => log('info', m, f),
-    debug: (m, f) => log('debug', m, f),
-    isLevelEnabled: (lvl) => LEVEL_RANK[lvl] <= LEVEL_RANK[level],
-    close: () =>
-      new Promise<void>((resolve) => {
-        // `finish` fires once winston has handed every queued line to the stream; the stream itself
-        // (usually stdout) belongs to the caller and stays open.
-        w.once('finish', () => resolve());
-        w.end();
-      }),
-  };
 }

@@ -1,11 +1,36 @@
 import { expect } from 'chai';
+import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { createLogger } from '../../src/observe/logger.js';
 import { createLogSink, describeRejection } from '../../src/observe/logSink.js';
 import { Collect, rejectedEvent, requestEvent, T0 } from './fixtures.js';
 
 const settle = (): Promise<void> => new Promise((r) => setTimeout(r, 5));
 
+const loggerModule = fileURLToPath(new URL('../../src/observe/logger.js', import.meta.url));
+
 describe('observe/logger', () => {
+  it('loads winston only at the first line that passes the level, and keeps the order of lines', async () => {
+    // A fresh process: this test file's own imports must not have loaded winston already.
+    const script = `import { createRequire } from 'node:module';
+const { createLogger } = await import(${JSON.stringify(loggerModule)});
+const loaded = () => Object.keys(createRequire(import.meta.url).cache).some((f) => f.includes('/node_modules/winston/'));
+const log = createLogger({ format: 'json', level: 'warn' });
+log.info('dropped');
+log.debug('dropped too');
+const before = loaded();
+log.warn('first');
+log.error('second');
+log.warn('third');
+await log.close();
+process.stderr.write(JSON.stringify({ before, after: loaded() }));`;
+    const { stdout, stderr } = await new Promise<{ stdout: string; stderr: string }>((resolve, reject) =>
+      execFile(process.execPath, ['--input-type=module', '-e', script], { timeout: 15_000 }, (err, stdout, stderr) => (err ? reject(new Error(stderr || err.message)) : resolve({ stdout, stderr }))),
+    );
+    expect(JSON.parse(stderr)).to.deep.equal({ before: false, after: true });
+    expect(stdout.trim().split('\n').map((l) => (JSON.parse(l) as { msg: string }).msg)).to.deep.equal(['first', 'second', 'third']);
+  });
+
   it('writes JSON lines with time, level, msg and the fields', async () => {
     const out = new Collect();
     const log = createLogger({ format: 'json', stream: out });
