@@ -1,6 +1,6 @@
 // RSS with many idle mTLS connections, for Node targets side by side in interleaved rounds: the
-// process's resident size at start and after N connections that each carried one request, and the
-// difference per connection. Used for the memory figures of docs/performance.md.
+// process's resident size at start and with N connections that each carried one request (one
+// second after they are up, and settled: see IDLE_SETTLE_MS), and the difference per connection. Used for the memory figures of docs/performance.md.
 //
 //   node dist/bench/idleRss.js [--targets edge,node-floor] [--connections 1000] [--rounds 3] [--pad 0]
 //
@@ -13,7 +13,7 @@ import { freePort } from '../test/parity/haproxy.js';
 import { makeBenchPki } from './benchPki.js';
 import { NODE_TARGETS_HELP, startNodeTarget } from './nodeTargets.js';
 import { median } from './pairing.js';
-import { rssMiB, start, waitForOutput } from './procs.js';
+import { idleRssReadings, IDLE_SETTLE_MS, rssMiB, start, waitForOutput } from './procs.js';
 
 const PROXY_CPU = 0;
 const LOAD_CPU = 1;
@@ -41,6 +41,7 @@ async function main(): Promise<void> {
   process.stdout.write(`idle RSS: ${TARGETS.join(', ')} (${NODE_TARGETS_HELP}); ${CONNECTIONS} connections${PAD ? ` with a ${PAD}-byte header` : ''}, ${ROUNDS} interleaved rounds\n`);
   const perConn = new Map<string, number[]>();
   const idle = new Map<string, number[]>();
+  const idle1s = new Map<string, number[]>();
   try {
     for (let round = 1; round <= ROUNDS; round++) {
       for (const name of TARGETS) {
@@ -51,12 +52,12 @@ async function main(): Promise<void> {
           const clients = start(process.execPath, [join(process.cwd(), 'dist/bench/idleClients.js'), String(t.port), String(CONNECTIONS), pki.clientChain, pki.clientKey, String(PAD)], { cpu: LOAD_CPU });
           try {
             const line = await waitForOutput(clients, /open (\d+) failed (\d+)/, 120_000);
-            await sleep(1000);
-            const after = rssMiB([t.pid]);
+            const { at1s, settled: after } = await idleRssReadings(() => [t.pid]);
             const kb = ((after - before) * 1024) / CONNECTIONS;
             (perConn.get(name) ?? perConn.set(name, []).get(name)!).push(kb);
             (idle.get(name) ?? idle.set(name, []).get(name)!).push(after);
-            process.stdout.write(`round ${round}: ${name} ${before.toFixed(1)} → ${after.toFixed(1)} MiB (${kb.toFixed(1)} KB per connection; ${line[0]})\n`);
+            (idle1s.get(name) ?? idle1s.set(name, []).get(name)!).push(at1s);
+            process.stdout.write(`round ${round}: ${name} ${before.toFixed(1)} → ${at1s.toFixed(1)} MiB 1 s after, ${after.toFixed(1)} MiB settled (${kb.toFixed(1)} KB per connection; ${line[0]})\n`);
           } finally {
             await clients.stop();
           }
@@ -69,7 +70,7 @@ async function main(): Promise<void> {
     await echo.stop();
   }
   for (const name of TARGETS) {
-    process.stdout.write(`median ${name}: ${median(idle.get(name) ?? []).toFixed(1)} MiB with ${CONNECTIONS} idle connections, ${median(perConn.get(name) ?? []).toFixed(1)} KB per connection\n`);
+    process.stdout.write(`median ${name}: ${median(idle.get(name) ?? []).toFixed(1)} MiB with ${CONNECTIONS} idle connections settled (${IDLE_SETTLE_MS / 1000} s; ${median(idle1s.get(name) ?? []).toFixed(1)} MiB 1 s after), ${median(perConn.get(name) ?? []).toFixed(1)} KB per connection\n`);
   }
 }
 
