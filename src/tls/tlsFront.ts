@@ -85,11 +85,14 @@ function acceptRaw(raw: net.Socket, opts: TlsFrontOptions): void {
     if (sendAlert !== undefined) raw.end(rawAlertRecord(sendAlert));
     else raw.destroy();
   };
+  function handshakeTimedOut(): void {
+    fail('TLS handshake not completed within the handshake timeout (timeouts.request_headers)', null);
+  }
   // Runs until the handshake completes (startTls clears it), with or without the peek.
-  raw.setTimeout(opts.handshakeTimeoutMs, () => fail('TLS handshake not completed within the handshake timeout (timeouts.request_headers)', null));
+  raw.setTimeout(opts.handshakeTimeoutMs, handshakeTimedOut);
   raw.on('error', () => raw.destroy());
   if (!needsSniPeek(set)) {
-    startTls(raw, set.profiles[0]!, undefined, clientAddress, opts);
+    startTls(raw, set.profiles[0]!, undefined, clientAddress, opts, handshakeTimedOut);
     return;
   }
   const onData = (chunk: Buffer): void => {
@@ -124,7 +127,7 @@ function acceptRaw(raw: net.Socket, opts: TlsFrontOptions): void {
     }
     raw.unshift(buffered);
     buffered = null;
-    startTls(raw, profile, peek.sni, clientAddress, opts);
+    startTls(raw, profile, peek.sni, clientAddress, opts, handshakeTimedOut);
   };
   raw.on('data', onData);
 }
@@ -146,7 +149,7 @@ function handshakeServername(socket: tls.TLSSocket): string | null {
 }
 
 /** @param peekedSni the SNI read by the peek; undefined when no peek ran (read it from the handshake). */
-function startTls(raw: net.Socket, profile: TlsProfile, peekedSni: string | null | undefined, clientAddress: string, opts: TlsFrontOptions): void {
+function startTls(raw: net.Socket, profile: TlsProfile, peekedSni: string | null | undefined, clientAddress: string, opts: TlsFrontOptions, onHandshakeTimeout: () => void): void {
   const { clientAuth } = profile.resolved;
   const socket = new tls.TLSSocket(raw, {
     isServer: true,
@@ -160,7 +163,7 @@ function startTls(raw: net.Socket, profile: TlsProfile, peekedSni: string | null
   });
   let settled = false;
   const sniOf = (): string | null => (peekedSni !== undefined ? peekedSni : handshakeServername(socket));
-  socket.on('_tlsError', (err: Error & { code?: string }) => {
+  const onTlsError = (err: Error & { code?: string }): void => {
     if (settled) return;
     settled = true;
     const sni = sniOf();
@@ -171,11 +174,19 @@ function startTls(raw: net.Socket, profile: TlsProfile, peekedSni: string | null
       alert: noCert ? 'certificate_required' : null,
     });
     socket.destroy();
-  });
-  socket.on('secure', () => {
+  };
+  const onSecure = (): void => {
     if (settled) return;
     settled = true;
-    raw.setTimeout(0);
+    // The handshake's listeners and their closures would otherwise live as long as the connection
+    // (≈1 KB each of ~1,000 idle connections, docs/performance.md).
+    raw.setTimeout(0, onHandshakeTimeout);
+    socket.removeListener('_tlsError', onTlsError);
+    socket.removeListener('secure', onSecure);
+    // What tls.Server does for its own sockets once they are secure: a later TLS error (a bad
+    // record, an alert) then becomes an 'error' event, which closes the connection as HAProxy
+    // does; without it Node swallows the error and the TCP connection stays open until a timeout.
+    (socket as unknown as { _releaseControl?: () => boolean })._releaseControl?.();
     const sni = sniOf();
     let peer: PeerCertificate | null = null;
     let verifyError: string | null = null;
@@ -201,6 +212,8 @@ function startTls(raw: net.Socket, profile: TlsProfile, peekedSni: string | null
     });
     if (opts.explainRejections()) opts.onAccepted({ socket, clientAddress, clientPort: raw.remotePort, profile, sni, outcome, peer });
     else socket.destroy();
-  });
+  };
+  socket.on('_tlsError', onTlsError);
+  socket.on('secure', onSecure);
   socket.on('error', () => socket.destroy());
 }

@@ -1,5 +1,6 @@
 import { expect } from 'chai';
-import { createMetrics } from '../../src/observe/metrics.js';
+import { Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { createMetrics, DURATION_BUCKETS, OMITTED_DEFAULT_METRICS } from '../../src/observe/metrics.js';
 import { RingBuffer } from '../../src/observe/ringBuffer.js';
 import { rejectedEvent, requestEvent, spoofedNoCertRequest } from './fixtures.js';
 
@@ -41,6 +42,32 @@ describe('observe/metrics', () => {
     expect(sample(body, 'mtls_edge_open_connections', '')).to.equal(2);
     expect(sample(body, 'mtls_edge_h10_removed_requests_total', '')).to.equal(1);
     expect(m.counters()).to.deep.equal({ requests: 3, handshakesAccepted: 4, handshakesRejected: 2, openConnections: 2, h10Removed: 1, edgeAnswered: 0 });
+  });
+
+  it('renders the duration histogram exactly as prom-client’s Histogram would, and scrapes twice alike', async () => {
+    const m = createMetrics({ defaultMetrics: false });
+    const reference = new Registry();
+    const h = new Histogram({ name: 'mtls_edge_request_duration_seconds', help: 'Time from request to response end, by route.', labelNames: ['route'], buckets: [...DURATION_BUCKETS], registers: [reference] });
+    const durationsMs = [0, 0.4, 1, 1.0001, 2.5, 7, 10, 49.9, 50, 333, 1000, 2500, 9999, 30_000, 30_001, 120_000];
+    for (const [i, ms] of durationsMs.entries()) {
+      const route = i % 3 === 0 ? 'b.test/' : 'api.acme.test/';
+      m.emit(requestEvent({ durationMs: ms, route }));
+      h.observe({ route }, ms / 1000);
+    }
+    const histogramLines = (text: string): string[] => text.split('\n').filter((l) => l.startsWith('mtls_edge_request_duration_seconds')).sort();
+    const first = (await m.render()).body;
+    expect(histogramLines(first)).to.deep.equal(histogramLines(await reference.metrics()));
+    expect((await m.render()).body).to.equal(first);
+  });
+
+  it('has prom-client’s default process metrics except the GC-duration histogram', async () => {
+    const names = (r: Registry): string[] => r.getMetricsAsArray().map((x) => x.name).filter((n) => !n.startsWith('mtls_edge_') || !/handshakes|requests|request_duration|open_connections|h10_removed/.test(n)).sort();
+    const all = new Registry();
+    collectDefaultMetrics({ register: all, prefix: 'mtls_edge_' });
+    const ours = names(createMetrics({ defaultMetrics: true }).registry);
+    expect(OMITTED_DEFAULT_METRICS).to.deep.equal(['gc']);
+    expect(ours).to.deep.equal(names(all).filter((n) => n !== 'mtls_edge_nodejs_gc_duration_seconds'));
+    expect(ours.length).to.be.greaterThan(10);
   });
 
   it('keeps instances apart (private registries)', async () => {

@@ -82,6 +82,29 @@ describe('tls/tlsFront', function () {
         expect(ev.verify?.code).to.equal(10);
       });
 
+      it('a forged TLS record after the handshake closes the connection at once (as HAProxy does)', async () => {
+        const raw = await tcpConnect(t.httpsPort);
+        const client = tls.connect({ socket: raw, servername: 'localhost', cert: valid.cert, key: valid.key, rejectUnauthorized: false });
+        client.on('error', () => undefined);
+        try {
+          await new Promise<void>((resolve, reject) => {
+            client.once('secureConnect', () => client.write('GET / HTTP/1.1\r\nHost: localhost\r\n\r\n'));
+            client.once('data', () => resolve());
+            client.once('close', () => reject(new Error('closed before the response')));
+          });
+          const closedAt = new Promise<number>((resolve) => raw.once('close', () => resolve(Date.now())));
+          const sentAt = Date.now();
+          // An application-data record written past the TLS layer: its MAC cannot be right.
+          raw.write(Buffer.concat([Buffer.from([0x17, 0x03, 0x03, 0x00, 0x20]), Buffer.alloc(32, 7)]));
+          const closed = await Promise.race([closedAt, new Promise<null>((r) => setTimeout(() => r(null), 3_000))]);
+          expect(closed, 'the edge kept the connection open after a bad record').to.not.equal(null);
+          expect(closed! - sentAt).to.be.lessThan(3_000);
+        } finally {
+          client.destroy();
+          raw.destroy();
+        }
+      });
+
       for (const garbage of [
         { what: 'plain HTTP', bytes: Buffer.from('GET / HTTP/1.1\r\nHost: localhost\r\n\r\n'), reason: /^plain HTTP sent to the HTTPS port/ },
         { what: 'random bytes', bytes: Buffer.from('\x00\x01\x02\x03 not tls at all, just bytes\r\n'), reason: /^not a TLS handshake/ },
