@@ -20,10 +20,14 @@ export interface PairedOptions {
   readonly loadCpu: number;
 }
 
-/** CPU µs per request of a and b, measured together after a short warm-up of each. */
+/**
+ * CPU µs per request of a and b, measured together after a warm-up of each: for new connections a
+ * few thousand, because a fresh Node process compiles its connection path during the first
+ * thousands (bench/run.ts, HANDSHAKE_WARMUP_S) and two builds may warm up at different speeds.
+ */
 export async function pairedRound(a: PairedTarget, b: PairedTarget, o: PairedOptions): Promise<{ usA: number; usB: number }> {
   const url = (t: PairedTarget): string => `https://127.0.0.1:${t.port}/`;
-  const warm = { concurrency: 10, requests: 300, keepAlive: o.keepAlive, clientPem: o.clientPem, cpu: o.loadCpu };
+  const warm = { concurrency: 10, requests: o.keepAlive ? 300 : 3_000, keepAlive: o.keepAlive, clientPem: o.clientPem, cpu: o.loadCpu };
   await ab({ ...warm, url: url(a) });
   await ab({ ...warm, url: url(b) });
   const ta = processTicks(a.pids());
