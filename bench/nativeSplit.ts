@@ -4,7 +4,7 @@
 // (V8: JIT code, interpreter, inline caches, compiler, GC; Node's C++; libuv). node links OpenSSL
 // statically, so in the node binary every symbol that is not V8/Node/libuv C++, a V8 builtin or
 // JIT code counts as OpenSSL (the other C libraries node links do not run on this path).
-// Needs `perf` (Debian linux-perf) that can sample cpu-clock in this VM; otherwise null.
+// Needs `perf` (Debian linux-perf) that can sample cpu-clock here; havePerf() tells.
 import { spawnSync } from 'node:child_process';
 import { run } from './procs.js';
 

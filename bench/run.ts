@@ -43,9 +43,8 @@ const GROWTH_REQUESTS = clampInt(flag('growth-requests') ?? process.env.BENCH_GR
 const GROWTH_WARMUP = QUICK ? 5_000 : 20_000;
 // New connections before a handshake figure is taken, for every target alike. A Node process
 // compiles its connection path (TLS socket set-up, the HTTP server's per-connection code, the
-// upstream request) with TurboFan during its first few thousand connections: measured with perf,
-// ≈180 µs of compiler time per handshake over the first 4,500, ≈30 µs after 8,000
-// (docs/performance-notes.md). A long-running edge runs warm; HAProxy has nothing to warm.
+// upstream request) with TurboFan during its first few thousand connections (`--trace-opt` counts
+// in docs/performance-notes.md). A long-running edge runs warm; HAProxy has nothing to warm.
 const HANDSHAKE_WARMUP_S = QUICK ? 2 : 8;
 const IDLE = clampInt(flag('idle') ?? process.env.BENCH_IDLE, 1000, 10, 10_000);
 const CONCURRENCY = 50;
@@ -120,31 +119,25 @@ function edgeTarget(name: string, label: string, observe: 'off' | 'access-log' |
   };
 }
 
-const nodeFloorTarget: TargetDef = {
-  name: 'node-floor',
-  label: 'Node floor: bare node:https + undici forward + ten constant headers (no edge logic)',
-  tls: true,
-  async start(pki, echoPort) {
-    const port = await freePort();
-    const args = [...EDGE_NODE_FLAGS, join(repo, 'dist/bench/nodeFloor.js'), String(port), pki.serverChain, pki.serverKey, pki.rootCert, String(echoPort), pki.clientChain];
-    const p = start(process.execPath, args, { cpu: PROXY_CPU });
-    await waitForPort(port, p);
-    return { port, scheme: 'https', pids: () => [p.pid], command: `taskset -c ${PROXY_CPU} node ${EDGE_NODE_FLAGS.join(' ')} dist/bench/nodeFloor.js …`, stop: async () => void (await p.stop()) };
-  },
-};
+/** A Node reference script from dist/bench/ on the proxy core, with the edge's Node flags. */
+function nodeScriptTarget(name: string, label: string, script: string, args: (pki: BenchPki, echoPort: number) => string[]): TargetDef {
+  return {
+    name,
+    label,
+    tls: true,
+    async start(pki, echoPort) {
+      const port = await freePort();
+      const p = start(process.execPath, [...EDGE_NODE_FLAGS, join(repo, 'dist/bench', script), String(port), ...args(pki, echoPort)], { cpu: PROXY_CPU });
+      await waitForPort(port, p);
+      return { port, scheme: 'https', pids: () => [p.pid], command: `taskset -c ${PROXY_CPU} node ${EDGE_NODE_FLAGS.join(' ')} dist/bench/${script} …`, stop: async () => void (await p.stop()) };
+    },
+  };
+}
 
-const tlsFloorTarget: TargetDef = {
-  name: 'tls-floor',
-  label: 'bare node:tls, fixed response (no HTTP server, no upstream; not a proxy)',
-  tls: true,
-  async start(pki) {
-    const port = await freePort();
-    const args = [...EDGE_NODE_FLAGS, join(repo, 'dist/bench/tlsFloor.js'), String(port), pki.serverChain, pki.serverKey, pki.rootCert];
-    const p = start(process.execPath, args, { cpu: PROXY_CPU });
-    await waitForPort(port, p);
-    return { port, scheme: 'https', pids: () => [p.pid], command: `taskset -c ${PROXY_CPU} node ${EDGE_NODE_FLAGS.join(' ')} dist/bench/tlsFloor.js …`, stop: async () => void (await p.stop()) };
-  },
-};
+const nodeFloorTarget = nodeScriptTarget('node-floor', 'Node floor: bare node:https + undici forward + ten constant headers (no edge logic)', 'nodeFloor.js',
+  (pki, echoPort) => [pki.serverChain, pki.serverKey, pki.rootCert, String(echoPort), pki.clientChain]);
+const tlsFloorTarget = nodeScriptTarget('tls-floor', 'bare node:tls, fixed response (no HTTP server, no upstream; not a proxy)', 'tlsFloor.js',
+  (pki) => [pki.serverChain, pki.serverKey, pki.rootCert]);
 
 const haproxyBin = findHaproxy();
 const haproxyTarget: TargetDef = {
