@@ -8,7 +8,7 @@ import { warnExpiringCertificates } from '../observe/expiry.js';
 import { emptyStatus, type StatusSnapshot } from '../observe/status.js';
 import { ownCertificates, statusSnapshot } from '../edge/statusSnapshot.js';
 import { VERSION } from '../version.js';
-import { workerNumber } from './workers.js';
+import { workerNumber } from './workerNumber.js';
 import type { ConfigOverrides, LoadedConfig } from '../config/load.js';
 import { loadConfigInChild } from '../config/loaderProcess.js';
 import { ConfigError } from '../config/configError.js';
@@ -65,7 +65,7 @@ export async function runEdgeProcess(loaded: LoadedConfig, opts: RunOptions): Pr
     http: edge.httpPort === null ? null : `http://localhost:${edge.httpPort}`,
     mode: config.forwarded_client_cert,
     tlsConfigs: loaded.resolved.tlsProfiles.map((p) => `${p.name} (${p.clientAuth})`).join(', '),
-    upstreams: loaded.resolved.routes.map((r) => `${r.host}${r.path} → ${r.upstream}`).join(', '),
+    upstreams: loaded.resolved.routes.map((r) => `${r.host}${r.path} \u2192 ${r.upstream}`).join(', '),
   });
   if (tryIt) logger.info(`try it: ${tryIt}`);
 

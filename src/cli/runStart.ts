@@ -1,12 +1,13 @@
 // After the configuration is loaded: supervise workers (`--workers N`) or run the edge here.
-import cluster from 'node:cluster';
+// node:cluster is loaded only for `--workers N` (see workerNumber.ts).
 import { runEdgeProcess } from './runEdge.js';
-import { runPrimary } from './workers.js';
+import { isClusterWorker } from './workerNumber.js';
 import type { StartRequest } from './start.js';
 
 export async function runStart(request: StartRequest): Promise<void> {
   // The primary loads the configuration first, so the dev PKI is made once, before any worker.
-  if (request.loaded.config.workers > 1 && cluster.isPrimary) {
+  if (request.loaded.config.workers > 1 && !isClusterWorker()) {
+    const { runPrimary } = await import('./workers.js');
     runPrimary(request.loaded.config.workers);
     return;
   }

@@ -3,12 +3,7 @@
 // with 0 once every worker drained. The admin listener runs in worker 1 only (one flow page).
 import cluster from 'node:cluster';
 
-export const WORKER_ENV = 'MTLS_EDGE_WORKER';
-
-/** The 1-based worker number, or 0 in a process that is not a cluster worker. */
-export function workerNumber(): number {
-  return cluster.isWorker ? Number(process.env[WORKER_ENV] ?? 0) : 0;
-}
+import { WORKER_ENV } from './workerNumber.js';
 
 export function runPrimary(workers: number): void {
   const alive = new Set<number>();

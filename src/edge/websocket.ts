@@ -3,7 +3,7 @@
 // because the header list must reach the upstream in exactly our order, repeats included.
 import http, { type IncomingMessage } from 'node:http';
 import net from 'node:net';
-import tls from 'node:tls';
+import tls from '../tls/nodeTls.js';
 import type { Duplex } from 'node:stream';
 import type { ListenerKind } from './requestContext.js';
 import { newContext, requestEvent, runStages, stagesFor, type PipelineDeps } from './pipeline.js';

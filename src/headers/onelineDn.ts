@@ -19,7 +19,7 @@ import {
   readTlv,
   type Tlv,
 } from './der.js';
-import { OPENSSL_SHORT_NAMES } from './opensslShortNames.js';
+import { openSslShortName } from './opensslShortNames.js';
 
 /** i2t_ASN1_OBJECT writes into a 128-byte buffer in HAProxy: longer dotted OIDs are cut. */
 const HAPROXY_OID_TEXT_MAX = 127;
@@ -29,10 +29,7 @@ const EQUALS = Buffer.from('=');
 
 /** OpenSSL short name for a dotted OID, else the (possibly truncated) dotted text. */
 export function shortNameForOid(dotted: string): string {
-  const sn = Object.prototype.hasOwnProperty.call(OPENSSL_SHORT_NAMES, dotted)
-    ? OPENSSL_SHORT_NAMES[dotted]
-    : undefined;
-  return sn ?? dotted.slice(0, HAPROXY_OID_TEXT_MAX);
+  return openSslShortName(dotted) ?? dotted.slice(0, HAPROXY_OID_TEXT_MAX);
 }
 
 /** Calls `visit` for each AttributeTypeAndValue of a Name, in DER order (RDNs flattened). */

@@ -44,7 +44,7 @@ export function redactValue(value: unknown, depth = 0): unknown {
   if (value === null || typeof value !== 'object') {
     return typeof value === 'function' || typeof value === 'symbol' ? String(value) : value;
   }
-  if (depth > 6) return '[…]';
+  if (depth > 6) return '[\u2026]';
   if (value instanceof Uint8Array) return `[${value.byteLength} bytes]`;
   if (value instanceof Error) {
     const code = (value as NodeJS.ErrnoException).code;

@@ -3,14 +3,15 @@
 // per-hostname modes (no certificate request for one name, required for another) are possible in
 // Node, where requestCert belongs to the socket rather than to an SNI-selected SecureContext.
 import net from 'node:net';
-import tls from 'node:tls';
+import tls from './nodeTls.js';
+import type { TLSSocket } from 'node:tls';
 import { MAX_CLIENT_HELLO_BYTES, peekClientHello, rawAlertRecord } from './clientHello.js';
 import { selectProfile, type TlsProfile, type TlsProfileSet } from './tlsProfiles.js';
 import { verifyOutcome, type VerifyOutcome } from './verifyOutcome.js';
 import { PeerCertificate } from './peerCertificate.js';
 
 export interface AcceptedTls {
-  readonly socket: tls.TLSSocket;
+  readonly socket: TLSSocket;
   /** Read once from the TCP socket: asking the TLS socket again would cost a second getpeername(). */
   readonly clientAddress: string;
   readonly clientPort: number | undefined;
@@ -53,13 +54,31 @@ interface NodeTlsHandle {
  * (lib/_tls_wrap.js onServerSocketSecure); we create the TLSSocket ourselves and so read it the
  * same way. Covered by the verify-outcome tests, so a Node change breaks loudly.
  */
-function nodeVerifyError(socket: tls.TLSSocket): string | null {
+function nodeVerifyError(socket: TLSSocket): string | null {
   const handle = (socket as unknown as { _handle: NodeTlsHandle | null })._handle;
   const err = handle?.verifyError();
   return err ? (err.code ?? err.message) : null;
 }
 
-const remote = (s: net.Socket): string => s.remoteAddress ?? 'unknown';
+let lastAddress = 'unknown';
+/**
+ * Node returns a new string for every remoteAddress; the same client's address is kept once
+ * instead of once per idle connection (1,000 connections from 127.0.0.1 are 32 KB of copies).
+ */
+function remote(s: net.Socket): string {
+  const address = s.remoteAddress ?? 'unknown';
+  if (address !== lastAddress) lastAddress = address;
+  return lastAddress;
+}
+
+/**
+ * The error listener of every socket. A module function rather than a closure: a closure would
+ * keep the handshake's whole scope (its listeners, the options, the peeked bytes) alive for as
+ * long as the connection stays open.
+ */
+function destroyOnError(this: net.Socket): void {
+  this.destroy();
+}
 
 export function createTlsFront(opts: TlsFrontOptions): net.Server {
   const server = net.createServer({ pauseOnConnect: false, noDelay: true }, (raw) => acceptRaw(raw, opts));
@@ -85,14 +104,17 @@ function acceptRaw(raw: net.Socket, opts: TlsFrontOptions): void {
     if (sendAlert !== undefined) raw.end(rawAlertRecord(sendAlert));
     else raw.destroy();
   };
-  function handshakeTimedOut(): void {
-    fail('TLS handshake not completed within the handshake timeout (timeouts.request_headers)', null);
-  }
-  // Runs until the handshake completes (startTls clears it), with or without the peek.
-  raw.setTimeout(opts.handshakeTimeoutMs, handshakeTimedOut);
-  raw.on('error', () => raw.destroy());
+  // A deadline for the whole handshake, with or without the peek; startTls clears it once the
+  // handshake completes. A plain timer rather than raw.setTimeout: that one is an idle timeout (a
+  // client dripping one byte at a time would keep it from firing) and Node keeps its cleared timer
+  // object on the socket for the connection's life.
+  const handshakeTimer = setTimeout(() => {
+    if (!raw.destroyed) fail('TLS handshake not completed within the handshake timeout (timeouts.request_headers)', null);
+  }, opts.handshakeTimeoutMs);
+  handshakeTimer.unref();
+  raw.on('error', destroyOnError);
   if (!needsSniPeek(set)) {
-    startTls(raw, set.profiles[0]!, undefined, clientAddress, opts, handshakeTimedOut);
+    startTls(raw, set.profiles[0]!, undefined, clientAddress, opts, handshakeTimer);
     return;
   }
   const onData = (chunk: Buffer): void => {
@@ -127,7 +149,7 @@ function acceptRaw(raw: net.Socket, opts: TlsFrontOptions): void {
     }
     raw.unshift(buffered);
     buffered = null;
-    startTls(raw, profile, peek.sni, clientAddress, opts, handshakeTimedOut);
+    startTls(raw, profile, peek.sni, clientAddress, opts, handshakeTimer);
   };
   raw.on('data', onData);
 }
@@ -140,7 +162,7 @@ function handshakeFailureReason(code: string): string {
 }
 
 /** The SNI as OpenSSL parsed it; false/undefined before the ClientHello was read. */
-function handshakeServername(socket: tls.TLSSocket): string | null {
+function handshakeServername(socket: TLSSocket): string | null {
   const fromSocket = (socket as unknown as { servername?: string | false }).servername;
   if (typeof fromSocket === 'string' && fromSocket !== '') return fromSocket;
   const handle = (socket as unknown as { _handle: { getServername?(): string | false } | null })._handle;
@@ -149,7 +171,7 @@ function handshakeServername(socket: tls.TLSSocket): string | null {
 }
 
 /** @param peekedSni the SNI read by the peek; undefined when no peek ran (read it from the handshake). */
-function startTls(raw: net.Socket, profile: TlsProfile, peekedSni: string | null | undefined, clientAddress: string, opts: TlsFrontOptions, onHandshakeTimeout: () => void): void {
+function startTls(raw: net.Socket, profile: TlsProfile, peekedSni: string | null | undefined, clientAddress: string, opts: TlsFrontOptions, handshakeTimer: NodeJS.Timeout): void {
   const { clientAuth } = profile.resolved;
   const socket = new tls.TLSSocket(raw, {
     isServer: true,
@@ -161,6 +183,11 @@ function startTls(raw: net.Socket, profile: TlsProfile, peekedSni: string | null
     rejectUnauthorized: clientAuth === 'required',
     ALPNProtocols: profile.alpnWire,
   });
+  // Node copied the protocol list into a small pooled Buffer for this socket and gave OpenSSL its
+  // own copy; the socket's options keep that Buffer, and with it an 8 KB pool slab shared with
+  // short-lived allocations, for the connection's life. The profile's one Buffer has the same bytes.
+  const tlsOptions = (socket as unknown as { _tlsOptions?: { ALPNProtocols?: unknown } })._tlsOptions;
+  if (tlsOptions && tlsOptions.ALPNProtocols !== undefined) tlsOptions.ALPNProtocols = profile.alpnWire;
   let settled = false;
   const sniOf = (): string | null => (peekedSni !== undefined ? peekedSni : handshakeServername(socket));
   const onTlsError = (err: Error & { code?: string }): void => {
@@ -180,7 +207,7 @@ function startTls(raw: net.Socket, profile: TlsProfile, peekedSni: string | null
     settled = true;
     // The handshake's listeners and their closures would otherwise live as long as the connection
     // (≈1 KB each of ~1,000 idle connections, docs/performance.md).
-    raw.setTimeout(0, onHandshakeTimeout);
+    clearTimeout(handshakeTimer);
     socket.removeListener('_tlsError', onTlsError);
     socket.removeListener('secure', onSecure);
     // What tls.Server does for its own sockets once they are secure: a later TLS error (a bad
@@ -215,5 +242,5 @@ function startTls(raw: net.Socket, profile: TlsProfile, peekedSni: string | null
   };
   socket.on('_tlsError', onTlsError);
   socket.on('secure', onSecure);
-  socket.on('error', () => socket.destroy());
+  socket.on('error', destroyOnError);
 }

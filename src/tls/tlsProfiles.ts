@@ -1,12 +1,13 @@
 // TLS configurations ready to accept connections: a SecureContext each, plus host matchers for SNI.
 import { constants as cryptoConstants } from 'node:crypto';
-import tls from 'node:tls';
+import tls from './nodeTls.js';
+import type { SecureContext } from 'node:tls';
 import type { ResolvedTlsProfile } from '../config/resolve.js';
 import { hostMatcher, type HostMatcher } from './hostPattern.js';
 
 export interface TlsProfile {
   readonly resolved: ResolvedTlsProfile;
-  readonly secureContext: tls.SecureContext;
+  readonly secureContext: SecureContext;
   readonly matchers: readonly HostMatcher[];
   /** ALPN protocol list in wire format, built once: Node converts a string array on every socket. */
   readonly alpnWire: Buffer;
