@@ -1,6 +1,8 @@
-// What the edge knows about one client connection. The ten header values belong to the TLS session,
-// so they are computed once, at the first request (the TLS 1.3 session ID only exists by then), and
-// reused by every request on the connection. The client certificate's details are derived at that
+// What the edge knows about one client connection. The ten header values belong to the TLS session:
+// nine come from the certificate (computed once per certificate and verify code, in CertInfo) and
+// the session ID is read once, at the first request (the TLS 1.3 session ID only exists by then).
+// Only the session ID's text is kept per connection; the ten-value list is assembled per request
+// (a copy of ten references), because a kept list would cost about 200 bytes per idle connection. The client certificate's details are derived at that
 // first request too: the TLS session is read once, for the leaf and the session ID together.
 import type { TLSSocket } from 'node:tls';
 import type { Socket } from 'node:net';
@@ -31,7 +33,8 @@ export interface ConnectionState {
   sessionId: Buffer | null;
   /** The presented certificate until its details are derived; then null. */
   pending: { readonly peer: PeerCertificate; readonly lookup: (peer: PeerCertificate) => CertInfo } | null;
-  h10Values: readonly HeaderPair[] | null | undefined;
+  /** The session ID as upper-case hex once read; null when no certificate was used. */
+  sessionIdHex: string | null | undefined;
 }
 
 const STATE = Symbol('mtls-edge.connection-state');
@@ -57,9 +60,19 @@ export interface NewConnection {
   readonly rejected: boolean;
 }
 
+// One shared result per verify code (a few dozen exist) instead of one object per connection.
+const verifyResults = new Map<number, VerifyResult>();
+function verifyResult(code: number, name: string, hint: string): VerifyResult {
+  const known = verifyResults.get(code);
+  if (known !== undefined && known.name === name && known.hint === hint) return known;
+  const made: VerifyResult = Object.freeze({ code, name, hint });
+  if (verifyResults.size < 256) verifyResults.set(code, made);
+  return made;
+}
+
 export function newConnectionState(c: NewConnection): ConnectionState {
   const { outcome } = c;
-  const verify: VerifyResult | null = outcome.kind === 'cert' ? { code: outcome.code, name: outcome.info.name, hint: outcome.info.hint } : null;
+  const verify = outcome.kind === 'cert' ? verifyResult(outcome.code, outcome.info.name, outcome.info.hint) : null;
   const state: ConnectionState = {
     tlsConfig: c.profile.resolved.name,
     sni: c.sni,
@@ -75,7 +88,7 @@ export function newConnectionState(c: NewConnection): ConnectionState {
     certInfo: null,
     sessionId: null,
     pending: c.peer ? { peer: c.peer, lookup: c.lookup } : null,
-    h10Values: undefined,
+    sessionIdHex: undefined,
   };
   // A refused certificate was read at the handshake already; nothing is saved by waiting.
   if (c.rejected) settleConnectionCert(state);
@@ -98,20 +111,17 @@ function upperHex(bytes: Buffer | null): string {
   return bytes ? bytes.toString('hex').toUpperCase() : '';
 }
 
-/** The connection's ten values (null when no certificate was used), computed on first use. */
+/** The connection's ten values (null when no certificate was used). */
 export function connectionH10Values(state: ConnectionState, socket: TLSSocket): readonly HeaderPair[] | null {
-  if (state.h10Values !== undefined) return state.h10Values;
-  settleConnectionCert(state);
-  if (!state.certUsed || !state.certInfo || state.outcome.kind !== 'cert') {
-    state.h10Values = null;
+  if (state.sessionIdHex === undefined) {
+    settleConnectionCert(state);
+    if (!state.certUsed || !state.certInfo || state.outcome.kind !== 'cert') state.sessionIdHex = null;
+    // The ID is in the session read above for a verified certificate; a certificate read at the
+    // handshake (ignored errors) under TLS 1.3 had none yet, so the session is asked again.
+    else state.sessionIdHex = upperHex(state.sessionId ?? sessionIdFromSessionDer(socket.getSession()));
+    // The hex text is kept; the small Buffer would keep an 8 KB pool slab alive per idle connection.
     state.sessionId = null;
-    return null;
   }
-  // The ID is in the session read above for a verified certificate; a certificate read at the
-  // handshake (ignored errors) under TLS 1.3 had none yet, so the session is asked again.
-  state.h10Values = state.certInfo.headerValues(state.outcome.code, upperHex(state.sessionId ?? sessionIdFromSessionDer(socket.getSession())));
-  // The hex value is in the headers now; the small Buffer would keep an 8 KB pool slab alive per
-  // idle connection.
-  state.sessionId = null;
-  return state.h10Values;
+  if (state.sessionIdHex === null || !state.certInfo || state.outcome.kind !== 'cert') return null;
+  return state.certInfo.headerValues(state.outcome.code, state.sessionIdHex);
 }

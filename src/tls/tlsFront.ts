@@ -80,6 +80,11 @@ function destroyOnError(this: net.Socket): void {
   this.destroy();
 }
 
+/** Once the HTTP server took the socket, its own error listener (which also destroys) is enough. */
+function dropOwnErrorListener(socket: TLSSocket): void {
+  if (socket.listenerCount('error') > 1) socket.removeListener('error', destroyOnError);
+}
+
 export function createTlsFront(opts: TlsFrontOptions): net.Server {
   const server = net.createServer({ pauseOnConnect: false, noDelay: true }, (raw) => acceptRaw(raw, opts));
   return server;
@@ -97,6 +102,10 @@ export function needsSniPeek(set: TlsProfileSet): boolean {
 
 function acceptRaw(raw: net.Socket, opts: TlsFrontOptions): void {
   const clientAddress = remote(raw);
+  const clientPort = raw.remotePort;
+  // Node caches the peer address as an object on the socket; both values are read now and kept in
+  // the connection's state, so the cache would only cost ~100 bytes per idle connection.
+  (raw as unknown as { _peername?: unknown })._peername = undefined;
   const set = opts.profiles();
   let buffered: Buffer | null = null;
   const fail = (reason: string, alert: string | null, sendAlert?: number): void => {
@@ -114,7 +123,7 @@ function acceptRaw(raw: net.Socket, opts: TlsFrontOptions): void {
   handshakeTimer.unref();
   raw.on('error', destroyOnError);
   if (!needsSniPeek(set)) {
-    startTls(raw, set.profiles[0]!, undefined, clientAddress, opts, handshakeTimer);
+    startTls(raw, set.profiles[0]!, undefined, { clientAddress, clientPort }, opts, handshakeTimer);
     return;
   }
   const onData = (chunk: Buffer): void => {
@@ -149,7 +158,7 @@ function acceptRaw(raw: net.Socket, opts: TlsFrontOptions): void {
     }
     raw.unshift(buffered);
     buffered = null;
-    startTls(raw, profile, peek.sni, clientAddress, opts, handshakeTimer);
+    startTls(raw, profile, peek.sni, { clientAddress, clientPort }, opts, handshakeTimer);
   };
   raw.on('data', onData);
 }
@@ -171,7 +180,8 @@ function handshakeServername(socket: TLSSocket): string | null {
 }
 
 /** @param peekedSni the SNI read by the peek; undefined when no peek ran (read it from the handshake). */
-function startTls(raw: net.Socket, profile: TlsProfile, peekedSni: string | null | undefined, clientAddress: string, opts: TlsFrontOptions, handshakeTimer: NodeJS.Timeout): void {
+function startTls(raw: net.Socket, profile: TlsProfile, peekedSni: string | null | undefined, client: { readonly clientAddress: string; readonly clientPort: number | undefined }, opts: TlsFrontOptions, handshakeTimer: NodeJS.Timeout): void {
+  const { clientAddress, clientPort } = client;
   const { clientAuth } = profile.resolved;
   const socket = new tls.TLSSocket(raw, {
     isServer: true,
@@ -188,6 +198,9 @@ function startTls(raw: net.Socket, profile: TlsProfile, peekedSni: string | null
   // short-lived allocations, for the connection's life. The profile's one Buffer has the same bytes.
   const tlsOptions = (socket as unknown as { _tlsOptions?: { ALPNProtocols?: unknown } })._tlsOptions;
   if (tlsOptions && tlsOptions.ALPNProtocols !== undefined) tlsOptions.ALPNProtocols = profile.alpnWire;
+  // The TLS socket now listens for the TCP socket's errors itself (and destroys both); a second
+  // listener would turn the event's listener into an array kept per idle connection.
+  raw.removeListener('error', destroyOnError);
   let settled = false;
   const sniOf = (): string | null => (peekedSni !== undefined ? peekedSni : handshakeServername(socket));
   const onTlsError = (err: Error & { code?: string }): void => {
@@ -230,15 +243,18 @@ function startTls(raw: net.Socket, profile: TlsProfile, peekedSni: string | null
       trustCerts: profile.resolved.trustCerts,
     });
     if (outcome.accepted) {
-      opts.onAccepted({ socket, clientAddress, clientPort: raw.remotePort, profile, sni, outcome, peer });
+      opts.onAccepted({ socket, clientAddress, clientPort, profile, sni, outcome, peer });
+      dropOwnErrorListener(socket);
       return;
     }
     opts.onRejected({
       clientAddress, sni, profile, outcome, peer, reason: null,
       alert: outcome.kind === 'cert' ? (outcome.info.alert?.name ?? null) : 'certificate_required',
     });
-    if (opts.explainRejections()) opts.onAccepted({ socket, clientAddress, clientPort: raw.remotePort, profile, sni, outcome, peer });
-    else socket.destroy();
+    if (opts.explainRejections()) {
+      opts.onAccepted({ socket, clientAddress, clientPort, profile, sni, outcome, peer });
+      dropOwnErrorListener(socket);
+    } else socket.destroy();
   };
   socket.on('_tlsError', onTlsError);
   socket.on('secure', onSecure);
