@@ -2,8 +2,9 @@
 // nine come from the certificate (computed once per certificate and verify code, in CertInfo) and
 // the session ID is read once, at the first request (the TLS 1.3 session ID only exists by then).
 // Only the session ID's text is kept per connection; the ten-value list is assembled per request
-// (a copy of ten references), because a kept list would cost about 200 bytes per idle connection. The client certificate's details are derived at that
-// first request too: the TLS session is read once, for the leaf and the session ID together.
+// (a copy of ten references), because a kept list would cost about 200 bytes per idle connection.
+// The client certificate's details are derived at that first request too: the TLS session is read
+// once, for the leaf and the session ID together.
 import type { TLSSocket } from 'node:tls';
 import type { Socket } from 'node:net';
 import { sessionIdFromSessionDer } from '../headers/sessionId.js';
