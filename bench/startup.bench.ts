@@ -1,5 +1,7 @@
 // `npm start` to ready, with the dev PKI already present (issue target: under 1 s).
 // Runs the real CLI N times on free ports and prints median and max milliseconds to the ready line.
+// `--compare DIR` also runs DIR's built checkout (e.g. a `git worktree` of an older commit with
+// node_modules and `npx tsc -p .`), interleaved run by run, so both see the same machine.
 import { spawn } from 'node:child_process';
 import { EDGE_NODE_FLAGS } from '../src/cli/nodeFlags.js';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -8,12 +10,14 @@ import { join } from 'node:path';
 
 const runs = Number(process.env.STARTUP_RUNS ?? 7);
 const bin = join(process.cwd(), 'bin/mtls-edge.js');
+const compareAt = process.argv.indexOf('--compare');
+const compareBin = compareAt > 0 && process.argv[compareAt + 1] ? join(process.argv[compareAt + 1]!, 'bin/mtls-edge.js') : null;
 const dir = mkdtempSync(join(tmpdir(), 'mtls-edge-startup-'));
 
-function once(): Promise<number> {
+function once(binPath = bin): Promise<number> {
   return new Promise((resolve, reject) => {
     const t0 = process.hrtime.bigint();
-    const child = spawn(process.execPath, [...EDGE_NODE_FLAGS, bin, 'start', '--https-port', '0', '--http-port', '0', '--admin-port', '0', '--log-format', 'json'], { cwd: dir });
+    const child = spawn(process.execPath, [...EDGE_NODE_FLAGS, binPath, 'start', '--https-port', '0', '--http-port', '0', '--admin-port', '0', '--log-format', 'json'], { cwd: dir });
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
       reject(new Error('not ready within 20 s'));
@@ -32,11 +36,21 @@ function once(): Promise<number> {
 try {
   const first = await once(); // generates the PKI
   const times: number[] = [];
-  for (let i = 0; i < runs; i++) times.push(await once());
+  const compared: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    // Alternating which one goes first spreads any drift of the machine over both.
+    if (compareBin && i % 2 === 0) compared.push(await once(compareBin));
+    times.push(await once());
+    if (compareBin && i % 2 === 1) compared.push(await once(compareBin));
+  }
   times.sort((a, b) => a - b);
   const median = times[Math.floor(times.length / 2)];
   console.log(`startup: first run (generates the dev PKI) ${first.toFixed(0)} ms`);
   console.log(`startup: ready with existing PKI: median ${median.toFixed(0)} ms, max ${times[times.length - 1].toFixed(0)} ms over ${runs} runs (target < 1000 ms)`);
+  if (compareBin) {
+    compared.sort((a, b) => a - b);
+    console.log(`startup: ${compareBin}, interleaved: median ${compared[Math.floor(compared.length / 2)]!.toFixed(0)} ms, max ${compared[compared.length - 1]!.toFixed(0)} ms over ${runs} runs`);
+  }
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }

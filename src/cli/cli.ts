@@ -43,7 +43,8 @@ type UsageInternals = { getInternalMethods?: () => { getUsageInstance?: () => { 
 
 /**
  * yargs renders the whole help text after every named command's handler only to keep it for a
- * later showHelp(): ≈40 ms of `mtls-edge start` before ready on a slow core. Nothing here shows
+ * later showHelp(), which was tens of milliseconds of the loader's time before ready (a CPU
+ * profile, docs/performance-notes.md). Nothing here shows
  * help later (the fail handler prints its own line), and --help renders it when asked.
  * `getInternalMethods` is yargs' internal API: if it changes, the cache simply stays.
  */

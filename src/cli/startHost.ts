@@ -9,7 +9,7 @@ import type { StartReply } from './start.js';
 export async function startViaLoader(argv: readonly string[]): Promise<void> {
   const loading = runLoader<StartReply>(new URL('./main.js', import.meta.url), argv);
   // The edge's own modules load here while the child parses and validates (a second core, or the
-  // child's waits for files): without the overlap they were the last ≈0.2 s before ready.
+  // child's waits for files) instead of after its reply (`startup.bench.js --compare`, docs/performance-notes.md).
   const runStartModule = import('./runStart.js');
   runStartModule.catch(() => undefined);
   const { code, reply } = await loading;
