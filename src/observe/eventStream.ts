@@ -5,7 +5,7 @@
 // from the ring.
 import type { ServerResponse } from 'node:http';
 import { randomUUID } from 'node:crypto';
-import type { EdgeEvent, EventSink } from './events.js';
+import type { EdgeEvent, EventSink, HeaderPair } from './events.js';
 import { RingBuffer } from './ringBuffer.js';
 import { redactFields, scrubText } from './redact.js';
 
@@ -34,9 +34,10 @@ export interface EventStreamOptions {
   maxEventsPerSecond?: number;
 }
 
-// A request event repeats its connection's ten header values (the client certificate in base64
-// among them) and its certificate's summary: the same objects for every request of a connection.
-// Their JSON is made once per object, which takes most of the serialisation off each request.
+// A request event repeats its certificate's summary (the same object for every request of a
+// connection) and the ten header values. The list itself is new per request, but its pairs come from
+// the certificate's template, all but the session ID's. JSON is made once per shared object, which
+// takes most of the serialisation off each request.
 const sharedPartJson = new WeakMap<object, string>();
 function sharedJson(part: object): string {
   let json = sharedPartJson.get(part);
@@ -47,6 +48,19 @@ function sharedJson(part: object): string {
   return json;
 }
 
+// Shorter pairs (the session ID's is made per request) are serialised each time: caching them
+// would only fill the WeakMap with keys that die young.
+const CACHED_PAIR_MIN_LENGTH = 64;
+function headerPairsJson(pairs: readonly HeaderPair[]): string {
+  let out = '[';
+  for (let i = 0; i < pairs.length; i++) {
+    const pair = pairs[i]!;
+    if (i > 0) out += ',';
+    out += pair[1].length >= CACHED_PAIR_MIN_LENGTH ? sharedJson(pair) : scrubText(JSON.stringify(pair));
+  }
+  return `${out}]`;
+}
+
 /** The JSON a page receives for one event: secrets scrubbed, lifecycle fields redacted by name. */
 export function eventToJson(item: StreamedEvent): string {
   const e = item.event;
@@ -54,7 +68,7 @@ export function eventToJson(item: StreamedEvent): string {
     const { h10, cert, ...perRequest } = e;
     const head = scrubText(`{"seq":${item.seq},"event":${JSON.stringify(perRequest).slice(0, -1)}`);
     const sentAndRemoved = scrubText(`"sent":${JSON.stringify(h10.sent)},"removed":${JSON.stringify(h10.removed)}`);
-    return `${head},"h10":{${sentAndRemoved},"set":${sharedJson(h10.set)}},"cert":${cert ? sharedJson(cert) : 'null'}}}`;
+    return `${head},"h10":{${sentAndRemoved},"set":${headerPairsJson(h10.set)}},"cert":${cert ? sharedJson(cert) : 'null'}}}`;
   }
   const safe: EdgeEvent = e.kind === 'lifecycle' && e.fields ? { ...e, fields: redactFields(e.fields) } : e;
   return scrubText(`{"seq":${item.seq},"event":${JSON.stringify(safe)}}`);

@@ -30,6 +30,14 @@ describe('observe/eventStream: eventToJson', () => {
     expect(eventToJson({ seq: 1, event })).to.equal(eventToJson({ seq: 1, event }));
   });
 
+  it('a new ten-value list per request, sharing the template pairs, gives the same text as the first', () => {
+    const first = requestEvent({ id: 'req-same', h10: { sent: [], removed: [], set: SET_FOR_DEV_CLIENT.slice() } });
+    const next = requestEvent({ id: 'req-same', h10: { sent: [], removed: [], set: SET_FOR_DEV_CLIENT.slice() } });
+    const expected = JSON.stringify({ seq: 1, event: first });
+    expect(JSON.parse(eventToJson({ seq: 1, event: first }))).to.deep.equal(JSON.parse(expected));
+    expect(eventToJson({ seq: 1, event: next })).to.equal(eventToJson({ seq: 1, event: first }));
+  });
+
   const SECRET_PLACES: ReadonlyArray<{ where: string; event: EdgeEvent }> = [
     { where: 'the path', event: requestEvent({ path: `/x?k=${KEY_BLOCK}` }) },
     { where: 'a header the client sent', event: requestEvent({ h10: { sent: [['X-SSL-Client-Cert', KEY_BLOCK]], removed: [], set: SET_FOR_DEV_CLIENT } }) },
