@@ -10,7 +10,7 @@ import type { BenchPki } from './benchPki.js';
 import { start, waitForPort, type Proc } from './procs.js';
 
 export const NODE_TARGETS_HELP =
-  'edge, edge-default-flags, edge-trim (glibc trim threshold 128 KiB), edge-log (access log), edge-admin (+ admin listener), edge-page (+ a page on /events), node-floor or edge@DIR (a built checkout)';
+  'edge, edge-default-flags, edge+--FLAG (extra Node/V8 flags), edge-trim (glibc trim threshold 128 KiB), edge-log (access log), edge-admin (+ admin listener), edge-page (+ a page on /events), node-floor or edge@DIR (a built checkout)';
 
 const OBSERVE: Record<string, { log: boolean; admin: boolean; page: boolean }> = {
   edge: { log: false, admin: false, page: false },
@@ -42,6 +42,17 @@ export function edgeBenchConfig(c: { port: number; pki: BenchPki; echoPort: numb
   ].join('\n');
 }
 
+/**
+ * `edge+--flag[+--flag…]`: the edge with Node or V8 flags after its own, to measure a flag before
+ * adopting it (V8 takes the last value of a repeated flag). Only `--` flags without spaces.
+ */
+function extraFlags(name: string): string[] {
+  if (!name.startsWith('edge+')) return [];
+  const flags = name.slice('edge+'.length).split('+');
+  for (const f of flags) if (!/^--[a-z0-9-]+(=[\w.-]+)?$/.test(f)) throw new Error(`target "${name}": "${f}" is not a --flag[=value]`);
+  return flags;
+}
+
 export interface NodeTarget {
   readonly port: number;
   readonly pid: number;
@@ -56,13 +67,13 @@ export async function startNodeTarget(name: string, pki: BenchPki, echoPort: num
   let adminPort: number | null = null;
   if (name === 'node-floor') {
     args = [...EDGE_NODE_FLAGS, join(repo, 'dist/bench/nodeFloor.js'), String(port), pki.serverChain, pki.serverKey, pki.rootCert, String(echoPort), pki.clientChain];
-  } else if (OBSERVE[name] || name.startsWith('edge@')) {
+  } else if (OBSERVE[name] || name.startsWith('edge@') || name.startsWith('edge+')) {
     const checkout = name.startsWith('edge@') ? name.slice(5) : repo;
     const observe = OBSERVE[name] ?? OBSERVE.edge!;
     adminPort = observe.admin ? await freePort() : null;
     const cfg = join(o.work, `${name.replace(/[^a-z0-9]/gi, '_')}-${port}.yaml`);
     writeFileSync(cfg, edgeBenchConfig({ port, pki, echoPort, timeoutSeconds: 600, log: observe.log, adminPort }));
-    args = [...(name === 'edge-default-flags' ? [] : EDGE_NODE_FLAGS), join(checkout, 'bin/mtls-edge.js'), 'start', '--config', cfg];
+    args = [...(name === 'edge-default-flags' ? [] : EDGE_NODE_FLAGS), ...extraFlags(name), join(checkout, 'bin/mtls-edge.js'), 'start', '--config', cfg];
   } else {
     throw new Error(`unknown target "${name}": use ${NODE_TARGETS_HELP}`);
   }

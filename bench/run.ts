@@ -298,9 +298,12 @@ async function idleRss(r: Running, pki: BenchPki, f: Figures): Promise<void> {
 
 const ROUNDS = clampInt(flag('rounds') ?? process.env.BENCH_ROUNDS, QUICK ? 2 : 5, 1, 50);
 
+type CpuKind = 'keepAlive' | 'hsP256' | 'hsRsa';
+
 export interface Interleaved {
   readonly keepAlive: Load[];
   readonly hsP256: Load[];
+  readonly hsRsa: Load[];
 }
 
 /** Observability cost as the ratio "with ÷ without", measured paired (bench/pairing.ts). */
@@ -345,29 +348,40 @@ async function pairedObservability(edgeDef: TargetDef, logDef: TargetDef, observ
  * speed of the CPU drifts by tens of percent over minutes; interleaving puts that drift into every
  * target alike, and the median of the rounds drops the outliers.
  */
-async function interleaved(defs: readonly TargetDef[], pki: BenchPki, echoPort: number, seconds: number): Promise<Map<string, Interleaved>> {
+async function interleaved(defs: readonly TargetDef[], p256: BenchPki, rsa: BenchPki, echoPort: number, seconds: number): Promise<Map<string, Interleaved>> {
   const out = new Map<string, Interleaved>();
-  const running: { def: TargetDef; r: Running }[] = [];
+  // Each target runs twice, once per PKI: a server certificate is a process's configuration.
+  const running: { def: TargetDef; r: Running; rRsa: Running }[] = [];
+  const stops: Running[] = [];
   try {
-    for (const def of defs) running.push({ def, r: await def.start(pki, echoPort) });
-    for (const { def, r } of running) {
-      out.set(def.name, { keepAlive: [], hsP256: [] });
-      await load(r, pki, { keepAlive: true, seconds: 1 }); // warm-up
-      await load(r, pki, { keepAlive: false, seconds: HANDSHAKE_WARMUP_S });
+    for (const def of defs) {
+      const r = await def.start(p256, echoPort);
+      stops.push(r);
+      const rRsa = await def.start(rsa, echoPort);
+      stops.push(rRsa);
+      running.push({ def, r, rRsa });
+    }
+    for (const { def, r, rRsa } of running) {
+      out.set(def.name, { keepAlive: [], hsP256: [], hsRsa: [] });
+      await load(r, p256, { keepAlive: true, seconds: 1 }); // warm-up
+      await load(r, p256, { keepAlive: false, seconds: HANDSHAKE_WARMUP_S });
+      await load(rRsa, rsa, { keepAlive: false, seconds: HANDSHAKE_WARMUP_S });
     }
     for (let round = 1; round <= ROUNDS; round++) {
       process.stdout.write(`   round ${round}/${ROUNDS}:`);
-      for (const { def, r } of running) {
-        const ka = await load(r, pki, { keepAlive: true, seconds });
-        const hs = await load(r, pki, { keepAlive: false, seconds });
+      for (const { def, r, rRsa } of running) {
+        const ka = await load(r, p256, { keepAlive: true, seconds });
+        const hs = await load(r, p256, { keepAlive: false, seconds });
+        const hsRsa = await load(rRsa, rsa, { keepAlive: false, seconds });
         out.get(def.name)!.keepAlive.push(ka);
         out.get(def.name)!.hsP256.push(hs);
-        process.stdout.write(` ${def.name} ${ka.cpuUsPerRequest.toFixed(0)} µs/req ${(hs.cpuUsPerRequest / 1000).toFixed(2)} ms/hs;`);
+        out.get(def.name)!.hsRsa.push(hsRsa);
+        process.stdout.write(` ${def.name} ${ka.cpuUsPerRequest.toFixed(0)} µs/req ${(hs.cpuUsPerRequest / 1000).toFixed(2)} ms/hs P-256 ${(hsRsa.cpuUsPerRequest / 1000).toFixed(2)} ms/hs RSA;`);
       }
       process.stdout.write('\n');
     }
   } finally {
-    for (const { r } of running) await r.stop();
+    for (const r of stops) await r.stop();
   }
   return out;
 }
@@ -530,8 +544,8 @@ async function main(): Promise<void> {
     const interDefs = [haproxyTarget, edge, nodeFloorTarget, tlsFloorTarget, ...(pairedObservabilityWanted ? [] : [edgeLog, edgeObserve])].filter((d) => wanted(d.name) && (d !== haproxyTarget || haproxyBin));
     let inter = new Map<string, Interleaved>();
     if (!has('no-rounds') && interDefs.length > 1) {
-      process.stdout.write(`\n== interleaved rounds (P-256, ${ROUNDS} × ${Math.min(5, DURATION)} s per figure and target)\n`);
-      inter = await interleaved(interDefs, p256, echoPort, Math.min(5, DURATION));
+      process.stdout.write(`\n== interleaved rounds (P-256 keep-alive and handshakes, RSA-2048 handshakes; ${ROUNDS} × ${Math.min(5, DURATION)} s per figure and target)\n`);
+      inter = await interleaved(interDefs, p256, rsa, echoPort, Math.min(5, DURATION));
     }
     let paired: PairedCosts | null = null;
     if (pairedObservabilityWanted) {
@@ -544,7 +558,7 @@ async function main(): Promise<void> {
       split = await handshakeSplit([haproxyTarget, edge, nodeFloorTarget, tlsFloorTarget].filter((d) => wanted(d.name)), p256, echoPort);
     } else if (!has('no-perf')) skipped.push('the perf split of handshake CPU: `perf` cannot sample here (optional; Debian linux-perf)');
     /** Median CPU µs per request (or handshake) over the interleaved rounds; the single run otherwise. */
-    const cpuOf = (name: string, kind: 'keepAlive' | 'hsP256'): number | undefined => {
+    const cpuOf = (name: string, kind: CpuKind): number | undefined => {
       const rounds = inter.get(name)?.[kind];
       if (rounds && rounds.length) return median(rounds.map((l) => l.cpuUsPerRequest));
       return results.get(name)?.f[kind]?.cpuUsPerRequest;
@@ -582,10 +596,11 @@ async function main(): Promise<void> {
     // CPU cost per unit of work: independent of which core saturated first (see "Reading these figures").
     const cpuR = (ours: number | undefined, theirs: number | undefined): number | undefined => (ours && theirs ? theirs / ours : undefined);
     const roundsNote = inter.size ? ` (median of ${ROUNDS} interleaved rounds)` : '';
-    const fmtCpu = (v: number | undefined, kind: 'keepAlive' | 'hsP256'): string => (v === undefined ? '—' : kind === 'keepAlive' ? `${v.toFixed(0)} µs` : `${(v / 1000).toFixed(2)} ms`);
-    const vs = (a: string, b: string, kind: 'keepAlive' | 'hsP256'): string => `${fmtCpu(cpuOf(a, kind), kind)} vs ${fmtCpu(cpuOf(b, kind), kind)}`;
+    const fmtCpu = (v: number | undefined, kind: CpuKind): string => (v === undefined ? '—' : kind === 'keepAlive' ? `${v.toFixed(0)} µs` : `${(v / 1000).toFixed(2)} ms`);
+    const vs = (a: string, b: string, kind: CpuKind): string => `${fmtCpu(cpuOf(a, kind), kind)} vs ${fmtCpu(cpuOf(b, kind), kind)}`;
     check(`keep-alive capacity vs HAProxy (its CPU/request ÷ ours)${roundsNote}`, `≥ ${TARGETS.keepAliveRatio}×`, cpuR(cpuOf('edge', 'keepAlive'), cpuOf('haproxy', 'keepAlive')), (v) => v >= TARGETS.keepAliveRatio, (v) => `${v.toFixed(2)}× (${vs('edge', 'haproxy', 'keepAlive')})`);
     check(`handshake capacity vs HAProxy, P-256 (CPU/handshake)${roundsNote}`, `≥ ${TARGETS.handshakeRatio}×`, cpuR(cpuOf('edge', 'hsP256'), cpuOf('haproxy', 'hsP256')), (v) => v >= TARGETS.handshakeRatio, (v) => `${v.toFixed(2)}× (${vs('edge', 'haproxy', 'hsP256')})`);
+    check(`handshake capacity vs HAProxy, RSA-2048 (CPU/handshake)${roundsNote}`, `≥ ${TARGETS.handshakeRatio}×`, cpuR(cpuOf('edge', 'hsRsa'), cpuOf('haproxy', 'hsRsa')), (v) => v >= TARGETS.handshakeRatio, (v) => `${v.toFixed(2)}× (${vs('edge', 'haproxy', 'hsRsa')})`);
     const nf = results.get('node-floor')?.f;
     const info = (what: string, v: number | undefined, show: (v: number) => string): void => {
       checks.push({ what, target: 'for reference', got: v === undefined || Number.isNaN(v) ? 'not measured' : show(v), ok: null });
@@ -593,6 +608,9 @@ async function main(): Promise<void> {
     info(`handshake capacity vs the Node floor, P-256 (CPU/handshake)${roundsNote}`, cpuR(cpuOf('edge', 'hsP256'), cpuOf('node-floor', 'hsP256')), (v) => `${v.toFixed(2)}× (${vs('edge', 'node-floor', 'hsP256')})`);
     info(`Node floor handshake capacity vs HAProxy, P-256 (CPU/handshake)${roundsNote}`, cpuR(cpuOf('node-floor', 'hsP256'), cpuOf('haproxy', 'hsP256')), (v) => `${v.toFixed(2)}× (${vs('node-floor', 'haproxy', 'hsP256')})`);
     info(`bare node:tls (no HTTP, no upstream) handshake capacity vs HAProxy, P-256 (CPU/handshake)${roundsNote}`, cpuR(cpuOf('tls-floor', 'hsP256'), cpuOf('haproxy', 'hsP256')), (v) => `${v.toFixed(2)}× (${vs('tls-floor', 'haproxy', 'hsP256')})`);
+    info(`handshake capacity vs the Node floor, RSA-2048 (CPU/handshake)${roundsNote}`, cpuR(cpuOf('edge', 'hsRsa'), cpuOf('node-floor', 'hsRsa')), (v) => `${v.toFixed(2)}× (${vs('edge', 'node-floor', 'hsRsa')})`);
+    info(`Node floor handshake capacity vs HAProxy, RSA-2048 (CPU/handshake)${roundsNote}`, cpuR(cpuOf('node-floor', 'hsRsa'), cpuOf('haproxy', 'hsRsa')), (v) => `${v.toFixed(2)}× (${vs('node-floor', 'haproxy', 'hsRsa')})`);
+    info(`bare node:tls (no HTTP, no upstream) handshake capacity vs HAProxy, RSA-2048 (CPU/handshake)${roundsNote}`, cpuR(cpuOf('tls-floor', 'hsRsa'), cpuOf('haproxy', 'hsRsa')), (v) => `${v.toFixed(2)}× (${vs('tls-floor', 'haproxy', 'hsRsa')})`);
     info(`keep-alive capacity vs the Node floor (CPU/request)${roundsNote}`, cpuR(cpuOf('edge', 'keepAlive'), cpuOf('node-floor', 'keepAlive')), (v) => `${v.toFixed(2)}× (${vs('edge', 'node-floor', 'keepAlive')})`);
     info(`RSS with ${IDLE} idle mTLS connections, 1 s after they are up`, e?.rssIdle1s, (v) => `${v.toFixed(1)} MiB`);
     info(`Node floor RSS with ${IDLE} idle mTLS connections (settled)`, nf?.rssIdle, (v) => `${v.toFixed(1)} MiB (${(v / MIB_PER_MB).toFixed(1)} MB)`);
@@ -622,17 +640,17 @@ async function main(): Promise<void> {
     const busyTable = busyRows.join('\n');
     const interRows = inter.size
       ? [
-          `Interleaved rounds (P-256, ${ROUNDS} rounds, all targets running at once and loaded in turn): the proxy's own CPU per unit of work, median [min–max].`,
+          `Interleaved rounds (${ROUNDS} rounds, all targets running at once and loaded in turn; keep-alive with the P-256 PKI): the proxy's own CPU per unit of work, median [min–max].`,
           '',
-          '| target | CPU µs per keep-alive request | CPU ms per new mTLS handshake | keep-alive req/s (median) | handshakes/s (median) |',
-          '|---|---:|---:|---:|---:|',
+          '| target | CPU µs per keep-alive request | CPU ms per new mTLS handshake, P-256 | RSA-2048 | keep-alive req/s (median) | handshakes/s P-256 (median) | RSA-2048 |',
+          '|---|---:|---:|---:|---:|---:|---:|',
           ...[...inter.entries()].map(([name, v]) => {
             const label = interDefs.find((d) => d.name === name)?.label ?? name;
             const span = (ls: Load[], scale: number, d: number): string => {
               const xs = ls.map((l) => l.cpuUsPerRequest / scale);
               return `${median(xs).toFixed(d)} [${Math.min(...xs).toFixed(d)}–${Math.max(...xs).toFixed(d)}]`;
             };
-            return `| ${label} | ${span(v.keepAlive, 1, 0)} | ${span(v.hsP256, 1000, 2)} | ${median(v.keepAlive.map((l) => l.rps)).toFixed(0)} | ${median(v.hsP256.map((l) => l.rps)).toFixed(0)} |`;
+            return `| ${label} | ${span(v.keepAlive, 1, 0)} | ${span(v.hsP256, 1000, 2)} | ${span(v.hsRsa, 1000, 2)} | ${median(v.keepAlive.map((l) => l.rps)).toFixed(0)} | ${median(v.hsP256.map((l) => l.rps)).toFixed(0)} | ${median(v.hsRsa.map((l) => l.rps)).toFixed(0)} |`;
           }),
         ].join('\n')
       : '';
