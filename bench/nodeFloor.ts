@@ -4,7 +4,9 @@
 // headers of the edge's sizes as constants made once from CLIENT_CERT (so requests and responses
 // are as large as the edge's: Node keeps per-connection TLS buffers sized by the largest message).
 // Run with the edge's Node flags (src/cli/nodeFlags.ts) so runtime settings are not the difference.
-// Usage: node dist/bench/nodeFloor.js PORT SERVER_CHAIN SERVER_KEY TRUST ECHO_PORT CLIENT_CERT
+// With ECHO_PORT `none` it answers every request itself with a fixed response: node:https without
+// the upstream hop (the `https-floor` target), to tell the HTTP server's share from the client's.
+// Usage: node dist/bench/nodeFloor.js PORT SERVER_CHAIN SERVER_KEY TRUST ECHO_PORT|none CLIENT_CERT
 import https from 'node:https';
 import { readFileSync } from 'node:fs';
 import { X509Certificate, constants } from 'node:crypto';
@@ -24,10 +26,15 @@ const ten: string[] = [
   'X-SSL-Client-NotBefore', '251123000000Z',
   'X-SSL-Client-NotAfter', '261123000000Z',
 ];
-const pool = new Pool(`http://127.0.0.1:${echoPort}`, { pipelining: 1 });
+const pool = echoPort === 'none' ? null : new Pool(`http://127.0.0.1:${echoPort}`, { pipelining: 1 });
+const fixedBody = '{"floor":"https"}\n';
 const server = https.createServer(
   { cert: readFileSync(chain!), key: readFileSync(key!), ca: readFileSync(trust!), requestCert: true, rejectUnauthorized: false, secureOptions: constants.SSL_OP_NO_TICKET, keepAliveTimeout: 120_000 },
   (req, res) => {
+    if (!pool) {
+      res.writeHead(200, ['Content-Type', 'application/json', 'Content-Length', String(fixedBody.length)]);
+      return void res.end(fixedBody);
+    }
     const headers: string[] = [];
     for (let i = 0; i < req.rawHeaders.length; i += 2) {
       if (req.rawHeaders[i]!.toLowerCase() !== 'connection') headers.push(req.rawHeaders[i]!, req.rawHeaders[i + 1]!);

@@ -10,7 +10,7 @@ import type { BenchPki } from './benchPki.js';
 import { start, waitForPort, type Proc } from './procs.js';
 
 export const NODE_TARGETS_HELP =
-  'edge, edge-default-flags, edge+--FLAG (extra Node/V8 flags), edge-trim (glibc trim threshold 128 KiB), edge-log (access log), edge-admin (+ admin listener), edge-page (+ a page on /events), node-floor or edge@DIR (a built checkout)';
+  'edge, edge-default-flags, edge+--FLAG (extra Node/V8 flags), edge-trim (glibc trim threshold 128 KiB), edge-log (access log), edge-admin (+ admin listener), edge-page (+ a page on /events), node-floor, https-floor (node:https, fixed response, no upstream), tls-floor (node:tls, fixed response) or edge@DIR (a built checkout)';
 
 const OBSERVE: Record<string, { log: boolean; admin: boolean; page: boolean }> = {
   edge: { log: false, admin: false, page: false },
@@ -65,8 +65,11 @@ export async function startNodeTarget(name: string, pki: BenchPki, echoPort: num
   const port = await freePort();
   let args: string[];
   let adminPort: number | null = null;
-  if (name === 'node-floor') {
-    args = [...EDGE_NODE_FLAGS, join(repo, 'dist/bench/nodeFloor.js'), String(port), pki.serverChain, pki.serverKey, pki.rootCert, String(echoPort), pki.clientChain];
+  if (name === 'node-floor' || name === 'https-floor') {
+    const upstream = name === 'node-floor' ? String(echoPort) : 'none';
+    args = [...EDGE_NODE_FLAGS, join(repo, 'dist/bench/nodeFloor.js'), String(port), pki.serverChain, pki.serverKey, pki.rootCert, upstream, pki.clientChain];
+  } else if (name === 'tls-floor') {
+    args = [...EDGE_NODE_FLAGS, join(repo, 'dist/bench/tlsFloor.js'), String(port), pki.serverChain, pki.serverKey, pki.rootCert];
   } else if (OBSERVE[name] || name.startsWith('edge@') || name.startsWith('edge+')) {
     const checkout = name.startsWith('edge@') ? name.slice(5) : repo;
     const observe = OBSERVE[name] ?? OBSERVE.edge!;

@@ -4,6 +4,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Writable } from 'node:stream';
 import type { Dispatcher } from 'undici';
 import type { RequestContext } from './requestContext.js';
+import type { Pool } from './undiciPool.js';
 import { sendErrorPage } from './errorPages.js';
 
 // Response headers that describe the upstream connection, not the response.
@@ -45,7 +46,7 @@ export function upstreamErrorStatus(err: Error & { code?: string }): number {
   }
 }
 
-export function proxyRequest(ctx: RequestContext, pool: Dispatcher, extraResponseHeaders: readonly string[]): Promise<ProxyResult> {
+export function proxyRequest(ctx: RequestContext, pool: Pick<Pool, 'stream'>, extraResponseHeaders: readonly string[]): Promise<ProxyResult> {
   const { req, res } = ctx;
   let status = 0;
   return new Promise<ProxyResult>((resolve) => {

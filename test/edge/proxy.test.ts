@@ -1,9 +1,9 @@
 import { expect } from 'chai';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Dispatcher } from 'undici';
 import { newContext } from '../../src/edge/pipeline.js';
 import { proxyRequest, type ProxyResult } from '../../src/edge/proxy.js';
+import type { Pool } from '../../src/edge/undiciPool.js';
 
 // A dispatcher that throws instead of calling back: undici never should, but if a defect (or an
 // upgrade) makes it, the request the edge already accepted must still be answered.
@@ -11,7 +11,7 @@ const throwingDispatcher = {
   stream(): void {
     throw new TypeError('dispatcher defect');
   },
-} as unknown as Dispatcher;
+} as unknown as Pick<Pool, 'stream'>;
 
 describe('edge: the upstream hop answers an accepted request even when the dispatcher throws', () => {
   let server: Server;
