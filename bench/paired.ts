@@ -5,7 +5,7 @@
 // the edge, or the edge and the Node floor; not for HAProxy (sharing a core hurts the larger
 // process more, so that ratio would be biased).
 //
-//   node dist/bench/paired.js [--a edge] [--b node-floor] [--rounds 4] [--connections 2000] [--keep-alive]
+//   node dist/bench/paired.js [--a edge] [--b node-floor] [--rounds 4] [--seconds 10] [--keep-alive]
 //
 // Targets: see bench/nodeTargets.ts (`edge`, `edge-default-flags`, `edge-trim`, `edge-log`, `edge-admin`,
 // `edge-page`, `node-floor`, `edge@DIR` for the built checkout in DIR, e.g. a `git worktree` of an
@@ -34,7 +34,7 @@ const A = flag('a') ?? 'edge';
 const B = flag('b') ?? 'node-floor';
 const ROUNDS = bounded(flag('rounds'), 4, 1, 20);
 const KEEP_ALIVE = process.argv.includes('--keep-alive');
-const COUNT = bounded(flag('connections'), KEEP_ALIVE ? 30_000 : 2_000, 100, 1_000_000);
+const SECONDS = bounded(flag('seconds'), 10, 2, 120);
 
 const work = mkdtempSync(join(tmpdir(), 'mtls-edge-paired-'));
 process.once('exit', () => rmSync(work, { recursive: true, force: true }));
@@ -46,7 +46,7 @@ async function main(): Promise<void> {
   const echo = start(process.execPath, [join(repo, 'dist/bench/echoProcess.js'), String(echoPort)], { cpu: LOAD_CPU });
   await waitForOutput(echo, /ready \d+/, 15_000);
   const unit = KEEP_ALIVE ? 'µs CPU per keep-alive request' : 'µs CPU per new mTLS handshake (P-256)';
-  process.stdout.write(`paired: ${A} vs ${B}, ${ROUNDS} rounds of ${COUNT} ${KEEP_ALIVE ? 'keep-alive requests' : 'new connections'} each, both on CPU ${PROXY_CPU} at the same time\n`);
+  process.stdout.write(`paired: ${A} vs ${B}, ${ROUNDS} rounds of ${SECONDS} s of ${KEEP_ALIVE ? 'keep-alive requests' : 'new connections'} each, both on CPU ${PROXY_CPU} at the same time\n`);
   const ratios: number[] = [];
   try {
     for (let round = 1; round <= ROUNDS; round++) {
@@ -56,7 +56,7 @@ async function main(): Promise<void> {
         const { usA, usB } = await pairedRound(
           { port: a.port, pids: () => [a.pid] },
           { port: b.port, pids: () => [b.pid] },
-          { keepAlive: KEEP_ALIVE, count: COUNT, clientPem: pki.clientPem, loadCpu: LOAD_CPU },
+          { keepAlive: KEEP_ALIVE, seconds: SECONDS, clientPem: pki.clientPem, loadCpu: LOAD_CPU },
         );
         ratios.push(usA / usB);
         process.stdout.write(`round ${round}: ${A} ${usA.toFixed(0)}, ${B} ${usB.toFixed(0)} ${unit}; ratio ${(usA / usB).toFixed(3)}\n`);

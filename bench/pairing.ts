@@ -13,28 +13,36 @@ export interface PairedTarget {
 
 export interface PairedOptions {
   readonly keepAlive: boolean;
-  /** Requests (keep-alive) or new connections per target. */
-  readonly count: number;
+  /** Length of the measured load; both load generators run for this long at the same time. */
+  readonly seconds: number;
   readonly clientPem: string;
   /** CPU for the two load generators. */
   readonly loadCpu: number;
 }
 
 /**
- * CPU µs per request of a and b, measured together after a warm-up of each: for new connections a
- * few thousand, because a fresh Node process compiles its connection path during the first
- * thousands (bench/run.ts, HANDSHAKE_WARMUP_S) and two builds may warm up at different speeds.
+ * CPU µs per request (or new connection) of a and b, measured together after a warm-up of both,
+ * also together: for new connections a few thousand, because a fresh Node process compiles its
+ * connection path during the first thousands (bench/run.ts, HANDSHAKE_WARMUP_S).
+ *
+ * Both phases are symmetric on purpose. Warming a and then b left a idle for the length of b's
+ * warm-up, long enough for V8's memory reducer to shrink a's heap, and a fixed count let whichever
+ * finished last run alone on the core at the end: an A/A run (the same build as a and b) read
+ * 1.13–1.21 per handshake that way. Now both warm up at once, and the measured load is
+ * time-bounded: both load generators start and stop together, and each proxy's CPU time is
+ * divided by the requests its own load generator completed.
  */
 export async function pairedRound(a: PairedTarget, b: PairedTarget, o: PairedOptions): Promise<{ usA: number; usB: number }> {
   const url = (t: PairedTarget): string => `https://127.0.0.1:${t.port}/`;
   const warm = { concurrency: 10, requests: o.keepAlive ? 300 : 3_000, keepAlive: o.keepAlive, clientPem: o.clientPem, cpu: o.loadCpu };
-  await ab({ ...warm, url: url(a) });
-  await ab({ ...warm, url: url(b) });
+  await Promise.all([ab({ ...warm, url: url(a) }), ab({ ...warm, url: url(b) })]);
   const ta = processTicks(a.pids());
   const tb = processTicks(b.pids());
-  const loadOpts = { concurrency: 20, requests: o.count, keepAlive: o.keepAlive, clientPem: o.clientPem, cpu: o.loadCpu };
-  await Promise.all([ab({ ...loadOpts, url: url(a) }), ab({ ...loadOpts, url: url(b) })]);
-  return { usA: ((processTicks(a.pids()) - ta) * TICK_US) / o.count, usB: ((processTicks(b.pids()) - tb) * TICK_US) / o.count };
+  const loadOpts = { concurrency: 20, seconds: o.seconds, keepAlive: o.keepAlive, clientPem: o.clientPem, cpu: o.loadCpu };
+  const [ra, rb] = await Promise.all([ab({ ...loadOpts, url: url(a) }), ab({ ...loadOpts, url: url(b) })]);
+  const usA = ((processTicks(a.pids()) - ta) * TICK_US) / ra.complete;
+  const usB = ((processTicks(b.pids()) - tb) * TICK_US) / rb.complete;
+  return { usA, usB };
 }
 
 export const median = (xs: readonly number[]): number => {

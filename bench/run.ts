@@ -322,26 +322,25 @@ interface PairedCosts {
  */
 async function pairedObservability(edgeDef: TargetDef, logDef: TargetDef, observeDef: TargetDef, pki: BenchPki, echoPort: number): Promise<PairedCosts> {
   const out: PairedCosts = { logKeepAlive: [], observeKeepAlive: [], observeHandshake: [] };
-  const requests = QUICK ? 10_000 : 30_000;
-  const connections = QUICK ? 1_000 : 2_000;
+  const seconds = QUICK ? 4 : 10;
   const opts = { clientPem: pki.clientPem, loadCpu: LOAD_CPU };
-  const freshPair = async (aDef: TargetDef, keepAlive: boolean, count: number): Promise<number> => {
+  const freshPair = async (aDef: TargetDef, keepAlive: boolean): Promise<number> => {
     const running: Running[] = [];
     try {
       const a = await aDef.start(pki, echoPort);
       running.push(a);
       const b = await edgeDef.start(pki, echoPort);
       running.push(b);
-      const r = await pairedRound(a, b, { ...opts, keepAlive, count });
+      const r = await pairedRound(a, b, { ...opts, keepAlive, seconds });
       return r.usA / r.usB;
     } finally {
       for (const r of running) await r.stop();
     }
   };
   for (let round = 1; round <= ROUNDS; round++) {
-    const l = await freshPair(logDef, true, requests);
-    const o = await freshPair(observeDef, true, requests);
-    const h = await freshPair(observeDef, false, connections);
+    const l = await freshPair(logDef, true);
+    const o = await freshPair(observeDef, true);
+    const h = await freshPair(observeDef, false);
     out.logKeepAlive.push(l);
     out.observeKeepAlive.push(o);
     out.observeHandshake.push(h);
