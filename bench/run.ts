@@ -318,7 +318,8 @@ interface PairedCosts {
  * the proxy core at the same time, loaded together. Sequential rounds scattered by more than the
  * 10 % being checked on this VM. Each comparison gets a fresh pair with nothing else running, as in
  * bench/paired.ts (whose A/A check reads 1.00): a third edge on the same core, and handshake rounds
- * between the keep-alive rounds, had inflated the ratios (docs/performance-notes.md).
+ * between the keep-alive rounds, had inflated the ratios (docs/performance-notes.md). Each round
+ * warms both together and loads both for the same seconds (bench/pairing.ts says why).
  */
 async function pairedObservability(edgeDef: TargetDef, logDef: TargetDef, observeDef: TargetDef, pki: BenchPki, echoPort: number): Promise<PairedCosts> {
   const out: PairedCosts = { logKeepAlive: [], observeKeepAlive: [], observeHandshake: [] };
