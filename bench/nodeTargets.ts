@@ -10,7 +10,7 @@ import type { BenchPki } from './benchPki.js';
 import { start, waitForPort, type Proc } from './procs.js';
 
 export const NODE_TARGETS_HELP =
-  'edge, edge-default-flags, edge+--FLAG (extra Node/V8 flags), edge-trim (glibc trim threshold 128 KiB), edge-log (access log), edge-admin (+ admin listener), edge-page (+ a page on /events), node-floor, https-floor (node:https, fixed response, no upstream), tls-floor (node:tls, fixed response) or edge@DIR (a built checkout)';
+  'edge, edge-default-flags, edge+--FLAG (extra Node/V8 flags), edge-trim (glibc trim threshold 128 KiB), edge-log (access log), edge-admin (+ admin listener), edge-page (+ a page on /events), node-floor, https-floor (node:https, fixed response, no upstream), tls-floor (node:tls, fixed response) or edge@DIR (a built checkout; also edge-log@DIR, edge-admin@DIR, edge-page@DIR)';
 
 const OBSERVE: Record<string, { log: boolean; admin: boolean; page: boolean }> = {
   edge: { log: false, admin: false, page: false },
@@ -65,29 +65,32 @@ export async function startNodeTarget(name: string, pki: BenchPki, echoPort: num
   const port = await freePort();
   let args: string[];
   let adminPort: number | null = null;
+  // `VARIANT@DIR`: that variant of the built checkout in DIR.
+  const at = name.indexOf('@');
+  const variant = at > 0 ? name.slice(0, at) : name;
   if (name === 'node-floor' || name === 'https-floor') {
     const upstream = name === 'node-floor' ? String(echoPort) : 'none';
     args = [...EDGE_NODE_FLAGS, join(repo, 'dist/bench/nodeFloor.js'), String(port), pki.serverChain, pki.serverKey, pki.rootCert, upstream, pki.clientChain];
   } else if (name === 'tls-floor') {
     args = [...EDGE_NODE_FLAGS, join(repo, 'dist/bench/tlsFloor.js'), String(port), pki.serverChain, pki.serverKey, pki.rootCert];
-  } else if (OBSERVE[name] || name.startsWith('edge@') || name.startsWith('edge+')) {
-    const checkout = name.startsWith('edge@') ? name.slice(5) : repo;
-    const observe = OBSERVE[name] ?? OBSERVE.edge!;
+  } else if (OBSERVE[variant] || name.startsWith('edge+')) {
+    const checkout = at > 0 ? name.slice(at + 1) : repo;
+    const observe = OBSERVE[variant] ?? OBSERVE.edge!;
     adminPort = observe.admin ? await freePort() : null;
     const cfg = join(o.work, `${name.replace(/[^a-z0-9]/gi, '_')}-${port}.yaml`);
     writeFileSync(cfg, edgeBenchConfig({ port, pki, echoPort, timeoutSeconds: 600, log: observe.log, adminPort }));
-    args = [...(name === 'edge-default-flags' ? [] : EDGE_NODE_FLAGS), ...extraFlags(name), join(checkout, 'bin/mtls-edge.js'), 'start', '--config', cfg];
+    args = [...(variant === 'edge-default-flags' ? [] : EDGE_NODE_FLAGS), ...extraFlags(name), join(checkout, 'bin/mtls-edge.js'), 'start', '--config', cfg];
   } else {
     throw new Error(`unknown target "${name}": use ${NODE_TARGETS_HELP}`);
   }
   // Logs go to /dev/null ('ignore'): their formatting and write cost is measured, not a reader's.
   // edge-trim: glibc returns free memory at the top of its heap above 128 KiB instead of its
   // adaptive threshold (measured and not adopted: docs/performance-notes.md).
-  const env = name === 'edge-trim' ? { ...process.env, MALLOC_TRIM_THRESHOLD_: '131072' } : process.env;
+  const env = variant === 'edge-trim' ? { ...process.env, MALLOC_TRIM_THRESHOLD_: '131072' } : process.env;
   const proc: Proc = start(process.execPath, args, { cpu: o.cpu, stdio: ['ignore', 'ignore', 'pipe'], env });
   await waitForPort(port, proc);
   let page: http.ClientRequest | null = null;
-  if (adminPort !== null && OBSERVE[name]?.page) {
+  if (adminPort !== null && OBSERVE[variant]?.page) {
     await waitForPort(adminPort, proc);
     page = http.get({ host: '127.0.0.1', port: adminPort, path: '/events', agent: false }, (res) => res.resume());
     page.on('error', () => undefined);

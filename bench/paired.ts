@@ -8,7 +8,7 @@
 //   node dist/bench/paired.js [--a edge] [--b node-floor] [--rounds 4] [--seconds 10] [--keep-alive]
 //
 // Targets: see bench/nodeTargets.ts (`edge`, `edge-default-flags`, `edge-trim`, `edge-log`, `edge-admin`,
-// `edge-page`, `node-floor`, `edge@DIR` for the built checkout in DIR, e.g. a `git worktree` of an
+// `edge-page`, `node-floor`, `edge@DIR` (or `edge-page@DIR` and the like) for the built checkout in DIR, e.g. a `git worktree` of an
 // older commit after `npm ci` there). Only 127.0.0.1 is used; every process is stopped at the end.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
