@@ -10,7 +10,7 @@ import type { BenchPki } from './benchPki.js';
 import { start, waitForPort, type Proc } from './procs.js';
 
 export const NODE_TARGETS_HELP =
-  'edge, edge-default-flags, edge+--FLAG (extra Node/V8 flags), edge-trim (glibc trim threshold 128 KiB), edge-log (access log), edge-admin (+ admin listener), edge-page (+ a page on /events), node-floor, https-floor (node:https, fixed response, no upstream), tls-floor (node:tls, fixed response) or edge@DIR (a built checkout; also edge-log@DIR, edge-admin@DIR, edge-page@DIR)';
+  'edge, edge-default-flags, edge-trim (glibc trim threshold 128 KiB), edge-log (access log), edge-admin (+ admin listener), edge-page (+ a page on /events), node-floor, https-floor (node:https, fixed response, no upstream), tls-floor (node:tls, fixed response); an edge variant takes +--FLAG (extra Node/V8 flags) and @DIR (a built checkout), e.g. edge-admin+--no-opt@/tmp/old';
 
 const OBSERVE: Record<string, { log: boolean; admin: boolean; page: boolean }> = {
   edge: { log: false, admin: false, page: false },
@@ -43,14 +43,17 @@ export function edgeBenchConfig(c: { port: number; pki: BenchPki; echoPort: numb
 }
 
 /**
- * `edge+--flag[+--flag…]`: the edge with Node or V8 flags after its own, to measure a flag before
- * adopting it (V8 takes the last value of a repeated flag). Only `--` flags without spaces.
+ * An edge target's name: `VARIANT[+--flag…][@DIR]`. `+--flag` adds Node or V8 flags after the
+ * edge's own, to measure a flag before adopting it (V8 takes the last value of a repeated flag;
+ * only `--` flags without spaces). `@DIR` runs the built checkout in DIR instead of this one.
  */
-function extraFlags(name: string): string[] {
-  if (!name.startsWith('edge+')) return [];
-  const flags = name.slice('edge+'.length).split('+');
+function parseEdgeName(name: string): { variant: string; flags: string[]; checkout: string | null } {
+  const at = name.indexOf('@');
+  const base = at > 0 ? name.slice(0, at) : name;
+  const plus = base.indexOf('+');
+  const flags = plus > 0 ? base.slice(plus + 1).split('+') : [];
   for (const f of flags) if (!/^--[a-z0-9-]+(=[\w.-]+)?$/.test(f)) throw new Error(`target "${name}": "${f}" is not a --flag[=value]`);
-  return flags;
+  return { variant: plus > 0 ? base.slice(0, plus) : base, flags, checkout: at > 0 ? name.slice(at + 1) : null };
 }
 
 export interface NodeTarget {
@@ -60,26 +63,23 @@ export interface NodeTarget {
 }
 
 /** Starts one target on `cpu`, with the bench's edge configuration (one TLS configuration, sanitize_set). */
-export async function startNodeTarget(name: string, pki: BenchPki, echoPort: number, o: { cpu: number; work: string }): Promise<NodeTarget> {
+export async function startNodeTarget(name: string, pki: BenchPki, echoPort: number, o: { cpu: number; work: string; nodeFlags?: readonly string[] }): Promise<NodeTarget> {
   const repo = process.cwd();
   const port = await freePort();
   let args: string[];
   let adminPort: number | null = null;
-  // `VARIANT@DIR`: that variant of the built checkout in DIR.
-  const at = name.indexOf('@');
-  const variant = at > 0 ? name.slice(0, at) : name;
+  const { variant, flags, checkout } = parseEdgeName(name);
   if (name === 'node-floor' || name === 'https-floor') {
     const upstream = name === 'node-floor' ? String(echoPort) : 'none';
-    args = [...EDGE_NODE_FLAGS, join(repo, 'dist/bench/nodeFloor.js'), String(port), pki.serverChain, pki.serverKey, pki.rootCert, upstream, pki.clientChain];
+    args = [...EDGE_NODE_FLAGS, ...(o.nodeFlags ?? []), join(repo, 'dist/bench/nodeFloor.js'), String(port), pki.serverChain, pki.serverKey, pki.rootCert, upstream, pki.clientChain];
   } else if (name === 'tls-floor') {
-    args = [...EDGE_NODE_FLAGS, join(repo, 'dist/bench/tlsFloor.js'), String(port), pki.serverChain, pki.serverKey, pki.rootCert];
-  } else if (OBSERVE[variant] || name.startsWith('edge+')) {
-    const checkout = at > 0 ? name.slice(at + 1) : repo;
-    const observe = OBSERVE[variant] ?? OBSERVE.edge!;
+    args = [...EDGE_NODE_FLAGS, ...(o.nodeFlags ?? []), join(repo, 'dist/bench/tlsFloor.js'), String(port), pki.serverChain, pki.serverKey, pki.rootCert];
+  } else if (OBSERVE[variant]) {
+    const observe = OBSERVE[variant]!;
     adminPort = observe.admin ? await freePort() : null;
     const cfg = join(o.work, `${name.replace(/[^a-z0-9]/gi, '_')}-${port}.yaml`);
     writeFileSync(cfg, edgeBenchConfig({ port, pki, echoPort, timeoutSeconds: 600, log: observe.log, adminPort }));
-    args = [...(variant === 'edge-default-flags' ? [] : EDGE_NODE_FLAGS), ...extraFlags(name), join(checkout, 'bin/mtls-edge.js'), 'start', '--config', cfg];
+    args = [...(variant === 'edge-default-flags' ? [] : EDGE_NODE_FLAGS), ...flags, ...(o.nodeFlags ?? []), join(checkout ?? repo, 'bin/mtls-edge.js'), 'start', '--config', cfg];
   } else {
     throw new Error(`unknown target "${name}": use ${NODE_TARGETS_HELP}`);
   }

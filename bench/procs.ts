@@ -164,18 +164,26 @@ export function childPids(pid: number): number[] {
   }
 }
 
-/** utime + stime of the given processes, in clock ticks (/proc/PID/stat fields 14 and 15). */
-export function processTicks(pids: readonly number[]): number {
-  let ticks = 0;
+/** utime and stime of the given processes, in clock ticks (/proc/PID/stat fields 14 and 15). */
+export function processTicksSplit(pids: readonly number[]): { user: number; system: number } {
+  let user = 0;
+  let system = 0;
   for (const pid of pids) {
     try {
       const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
       const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      ticks += Number(fields[11]) + Number(fields[12]);
+      user += Number(fields[11]);
+      system += Number(fields[12]);
     } catch {
       // A process that exited contributes nothing more.
     }
   }
-  return ticks;
+  return { user, system };
+}
+
+/** utime + stime of the given processes, in clock ticks. */
+export function processTicks(pids: readonly number[]): number {
+  const t = processTicksSplit(pids);
+  return t.user + t.system;
 }
 export const TICK_US = 1_000_000 / 100; // USER_HZ is 100 on Linux
