@@ -38,6 +38,35 @@ describe('observe/eventStream: eventToJson', () => {
     expect(eventToJson({ seq: 1, event: next })).to.equal(eventToJson({ seq: 1, event: first }));
   });
 
+  it('serialises the certificate summary and the long header pairs once, however many requests share them', () => {
+    // Reads of a getter count serialisations: JSON.stringify reads every property it writes.
+    let summaryReads = 0;
+    const cert = Object.defineProperty({ ...DEV_CLIENT }, 'subject', {
+      enumerable: true,
+      get: () => {
+        summaryReads++;
+        return DEV_CLIENT.subject;
+      },
+    });
+    let pairReads = 0;
+    const xfcc = SET_FOR_DEV_CLIENT.find((p) => p[1].length >= 64)!;
+    const longPair = Object.defineProperty([xfcc[0]] as unknown as [string, string], 1, {
+      enumerable: true,
+      get: () => {
+        pairReads++;
+        return xfcc[1];
+      },
+    });
+    const set = SET_FOR_DEV_CLIENT.map((p) => (p === xfcc ? longPair : p));
+    const texts = [1, 2, 3].map((i) => eventToJson({ seq: i, event: requestEvent({ id: `r${i}`, cert, h10: { sent: [], removed: [], set: set.slice() } }) }));
+    expect(summaryReads, 'certificate summary serialised once').to.equal(1);
+    // headerPairsJson reads the value once to decide whether the pair is long enough to cache,
+    // then JSON.stringify reads it once, the first time only.
+    expect(pairReads, 'long pair serialised once (plus one length check per request)').to.equal(1 + 3);
+    expect(JSON.parse(texts[2]!).event.cert.subject).to.equal(DEV_CLIENT.subject);
+    expect(JSON.parse(texts[2]!).event.h10.set).to.deep.include([xfcc[0], xfcc[1]]);
+  });
+
   const SECRET_PLACES: ReadonlyArray<{ where: string; event: EdgeEvent }> = [
     { where: 'the path', event: requestEvent({ path: `/x?k=${KEY_BLOCK}` }) },
     { where: 'a header the client sent', event: requestEvent({ h10: { sent: [['X-SSL-Client-Cert', KEY_BLOCK]], removed: [], set: SET_FOR_DEV_CLIENT } }) },
