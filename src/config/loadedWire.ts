@@ -1,6 +1,7 @@
-// A loaded configuration as it crosses from the loader process to the edge (v8 serialization:
-// plain data, Buffers and Sets survive it; X509Certificate objects do not, so they travel as DER and
-// are parsed again on arrival, which costs well under a millisecond per certificate).
+// A loaded configuration as it crosses from the loader process to the edge (JSON with Buffers and
+// Sets tagged, loaderProcess.ts: plain data, Buffers and Sets survive it; X509Certificate objects do
+// not, so they travel as DER and are parsed again on arrival, which costs well under a millisecond
+// per certificate).
 import { X509Certificate } from 'node:crypto';
 import type { LoadedConfig } from './load.js';
 import type { ResolvedConfig, ResolvedTlsProfile } from './resolve.js';

@@ -9,11 +9,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
-import { deserialize, serialize } from 'node:v8';
 import { loadConfig, type LoadedConfig } from '../../src/config/load.js';
 import { ConfigError } from '../../src/config/configError.js';
 import { fromWire, toWire } from '../../src/config/loadedWire.js';
-import { loadConfigInChild } from '../../src/config/loaderProcess.js';
+import { decodeReply, encodeReply, loadConfigInChild, LOADER_ENV } from '../../src/config/loaderProcess.js';
 import { testPki, clientIdentity, httpsRequest } from '../support/edgeHarness.js';
 import { startCli, stopCli, waitForLine, type EdgeProcess } from '../support/cliProcess.js';
 
@@ -63,10 +62,43 @@ describe('CLI: the configuration loader child', function () {
   });
   after(() => rmSync(dir, { recursive: true, force: true }));
 
-  it('survives the trip between processes unchanged (v8 serialization, certificates as DER)', async () => {
+  it('survives the trip between processes unchanged (tagged JSON, certificates as DER)', async () => {
     const loaded = await loadConfig({ file: join(dir, 'edge.yaml') });
-    const arrived = fromWire(deserialize(serialize(toWire(loaded))) as ReturnType<typeof toWire>);
+    const arrived = fromWire(decodeReply(encodeReply(toWire(loaded))) as ReturnType<typeof toWire>);
     expect(essentials(arrived)).to.deep.equal(essentials(loaded));
+    expect(Buffer.isBuffer(arrived.resolved.tlsProfiles[0]!.keyPem)).to.equal(true);
+  });
+
+  const WIRE_VALUES: ReadonlyArray<{ name: string; value: unknown }> = [
+    { name: 'a Buffer', value: Buffer.from([0, 1, 2, 255]) },
+    { name: 'an empty Buffer', value: Buffer.alloc(0) },
+    { name: 'a Set of numbers', value: new Set([10, 18]) },
+    { name: 'Buffers in arrays and objects', value: { crl: [Buffer.from('a'), Buffer.from('b')], nested: { key: Buffer.from('k') } } },
+    { name: 'a Set inside an object next to plain data', value: { ignore: new Set([20]), name: 'x', n: 1, none: null, list: [1, 'two'] } },
+    { name: 'objects that look like Buffers to JSON', value: { type: 'Buffer', data: [1, 2] } },
+    { name: 'a key whose value is undefined', value: { tls: undefined, name: 'r' } },
+    { name: 'an array with holes filled by undefined (as JSON: null)', value: [1, null] },
+  ];
+  for (const row of WIRE_VALUES) {
+    it(`the reply codec carries ${row.name} unchanged`, () => {
+      expect(decodeReply(encodeReply(row.value))).to.deep.equal(row.value);
+    });
+  }
+
+  it('an exported MTLS_EDGE_CONFIG_LOADER alone does not make a process a loader; with the reply pipe it does', async () => {
+    const probe = `import(${JSON.stringify(pathToFileURL(join(process.cwd(), 'dist/src/config/loaderProcess.js')).href)}).then((m) => process.stdout.write(String(m.isLoaderProcess())))`;
+    const env = { ...process.env, [LOADER_ENV]: '1' };
+    const alone = await run(process.execPath, ['-e', probe], { env });
+    expect(alone.stdout).to.equal('false');
+    const { spawn } = await import('node:child_process');
+    const withPipe = await new Promise<string>((resolve, reject) => {
+      const c = spawn(process.execPath, ['-e', probe], { env, stdio: ['ignore', 'pipe', 'inherit', 'pipe'] });
+      let out = '';
+      c.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+      c.once('error', reject);
+      c.once('close', () => resolve(out));
+    });
+    expect(withPipe).to.equal('true');
   });
 
   it('loads in a child exactly what an in-process load gives', async () => {
