@@ -13,23 +13,16 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort } from '../test/parity/haproxy.js';
 import { ab, HAVE_AB } from './ab.js';
 import { makeBenchPki } from './benchPki.js';
 import { summariseCpuProfile } from './cpuProfile.js';
 import { startNodeTarget } from './nodeTargets.js';
-import { processTicksSplit, start, TICK_US, waitForOutput } from './procs.js';
+import { processTicksSplit, startEchoUpstream, TICK_US } from './procs.js';
+import { bounded, flag } from './args.js';
 
 const PROXY_CPU = 0;
 const LOAD_CPU = 1;
 const CONCURRENCY = 20;
-const repo = process.cwd();
-
-function flag(name: string): string | undefined {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? process.argv[i + 1] : undefined;
-}
-const bounded = (v: string | undefined, dflt: number, min: number, max: number): number => Math.min(max, Math.max(min, Math.trunc(Number(v ?? dflt)) || dflt));
 
 const TARGETS = (flag('targets') ?? 'https-floor,node-floor,edge').split(',').filter(Boolean);
 const KEEP_ALIVE = process.argv.includes('--keep-alive');
@@ -61,9 +54,7 @@ interface Measured {
 async function main(): Promise<void> {
   if (!HAVE_AB) throw new Error('ab (Debian apache2-utils) is needed');
   const pki = await makeBenchPki(join(work, 'pki'), 'ec-p256');
-  const echoPort = await freePort();
-  const echo = start(process.execPath, [join(repo, 'dist/bench/echoProcess.js'), String(echoPort)], { cpu: LOAD_CPU });
-  await waitForOutput(echo, /ready \d+/, 15_000);
+  const { port: echoPort, proc: echo } = await startEchoUpstream(LOAD_CPU);
   const unit = KEEP_ALIVE ? 'keep-alive request' : 'new mTLS connection (P-256)';
   process.stdout.write(`alone: ${TARGETS.join(', ')}, each alone on CPU ${PROXY_CPU}: ${WARMUP} s warm-up, then ${SECONDS} s of ab -c ${CONCURRENCY}${KEEP_ALIVE ? ' -k' : ''}; CPU µs per ${unit}\n`);
   const measured: Measured[] = [];

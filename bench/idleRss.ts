@@ -9,20 +9,14 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort } from '../test/parity/haproxy.js';
 import { makeBenchPki } from './benchPki.js';
-import { NODE_TARGETS_HELP, startNodeTarget } from './nodeTargets.js';
+import { startNodeTarget } from './nodeTargets.js';
 import { median } from './pairing.js';
-import { idleRssReadings, IDLE_SETTLE_MS, rssMiB, start, waitForOutput } from './procs.js';
+import { idleRssReadings, IDLE_SETTLE_MS, rssMiB, start, startEchoUpstream, waitForOutput } from './procs.js';
+import { bounded, flag } from './args.js';
 
 const PROXY_CPU = 0;
 const LOAD_CPU = 1;
-
-function flag(name: string): string | undefined {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? process.argv[i + 1] : undefined;
-}
-const bounded = (v: string | undefined, dflt: number, min: number, max: number): number => Math.min(max, Math.max(min, Math.trunc(Number(v ?? dflt)) || dflt));
 
 const TARGETS = (flag('targets') ?? 'edge,node-floor').split(',').filter(Boolean);
 const CONNECTIONS = bounded(flag('connections'), 1000, 10, 10_000);
@@ -35,10 +29,8 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
 
 async function main(): Promise<void> {
   const pki = await makeBenchPki(join(work, 'pki'), 'ec-p256');
-  const echoPort = await freePort();
-  const echo = start(process.execPath, [join(process.cwd(), 'dist/bench/echoProcess.js'), String(echoPort)], { cpu: LOAD_CPU });
-  await waitForOutput(echo, /ready \d+/, 15_000);
-  process.stdout.write(`idle RSS: ${TARGETS.join(', ')} (${NODE_TARGETS_HELP}); ${CONNECTIONS} connections${PAD ? ` with a ${PAD}-byte header` : ''}, ${ROUNDS} interleaved rounds\n`);
+  const { port: echoPort, proc: echo } = await startEchoUpstream(LOAD_CPU);
+  process.stdout.write(`idle RSS: ${TARGETS.join(', ')}; ${CONNECTIONS} connections${PAD ? ` with a ${PAD}-byte header` : ''}, ${ROUNDS} interleaved rounds\n`);
   const perConn = new Map<string, number[]>();
   const idle = new Map<string, number[]>();
   const idle1s = new Map<string, number[]>();

@@ -13,22 +13,15 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort } from '../test/parity/haproxy.js';
 import { HAVE_AB } from './ab.js';
 import { makeBenchPki } from './benchPki.js';
 import { median, pairedRound } from './pairing.js';
 import { startNodeTarget } from './nodeTargets.js';
-import { start, waitForOutput } from './procs.js';
+import { startEchoUpstream } from './procs.js';
+import { bounded, flag } from './args.js';
 
 const PROXY_CPU = 0;
 const LOAD_CPU = 1;
-const repo = process.cwd();
-
-function flag(name: string): string | undefined {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? process.argv[i + 1] : undefined;
-}
-const bounded = (v: string | undefined, dflt: number, min: number, max: number): number => Math.min(max, Math.max(min, Math.trunc(Number(v ?? dflt)) || dflt));
 
 const A = flag('a') ?? 'edge';
 const B = flag('b') ?? 'node-floor';
@@ -42,9 +35,7 @@ process.once('exit', () => rmSync(work, { recursive: true, force: true }));
 async function main(): Promise<void> {
   if (!HAVE_AB) throw new Error('ab (Debian apache2-utils) is needed');
   const pki = await makeBenchPki(join(work, 'pki'), 'ec-p256');
-  const echoPort = await freePort();
-  const echo = start(process.execPath, [join(repo, 'dist/bench/echoProcess.js'), String(echoPort)], { cpu: LOAD_CPU });
-  await waitForOutput(echo, /ready \d+/, 15_000);
+  const { port: echoPort, proc: echo } = await startEchoUpstream(LOAD_CPU);
   const unit = KEEP_ALIVE ? 'µs CPU per keep-alive request' : 'µs CPU per new mTLS handshake (P-256)';
   process.stdout.write(`paired: ${A} vs ${B}, ${ROUNDS} rounds of ${SECONDS} s of ${KEEP_ALIVE ? 'keep-alive requests' : 'new connections'} each, both on CPU ${PROXY_CPU} at the same time\n`);
   const ratios: number[] = [];

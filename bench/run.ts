@@ -18,7 +18,7 @@ import { spawnSync } from 'node:child_process';
 import { freePort, findHaproxy, haproxyVersion, renderHaproxyConfig, supportsFetch } from '../test/parity/haproxy.js';
 import { makeBenchPki, type BenchPki } from './benchPki.js';
 import { ab, HAVE_AB, type AbResult } from './ab.js';
-import { childPids, HAVE_TASKSET, IDLE_SETTLE_MS, idleRssReadings, killAll, processTicks, rssMiB, run, start, TICK_US, waitForOutput, waitForPort, type Proc } from './procs.js';
+import { childPids, HAVE_TASKSET, IDLE_SETTLE_MS, idleRssReadings, killAll, processTicks, rssMiB, run, start, startEchoUpstream, TICK_US, waitForOutput, waitForPort } from './procs.js';
 import { summariseCpuProfile } from './cpuProfile.js';
 import { AREAS, havePerf, perfRecord, samplesByArea, splitPerHandshake, type Area } from './nativeSplit.js';
 import { EDGE_NODE_FLAGS } from '../src/cli/nodeFlags.js';
@@ -521,9 +521,7 @@ async function main(): Promise<void> {
   process.stdout.write(`CPUs: ${cpus().length} (${cpus()[0]?.model ?? '?'}); proxy on CPU ${PROXY_CPU}, load generator + echo on CPU ${LOAD_CPU}${HAVE_TASKSET ? '' : ' (taskset missing: NOT pinned)'}\n`);
   const [p256, rsa] = await Promise.all([makeBenchPki(join(work, 'pki-p256'), 'ec-p256'), makeBenchPki(join(work, 'pki-rsa'), 'rsa2048')]);
 
-  const echoPort = await freePort();
-  const echo: Proc = start(process.execPath, [join(repo, 'dist/bench/echoProcess.js'), String(echoPort)], { cpu: LOAD_CPU });
-  await waitForOutput(echo, /ready \d+/, 15_000);
+  const { port: echoPort, proc: echo } = await startEchoUpstream(LOAD_CPU);
 
   const results = new Map<string, { def: TargetDef; f: Figures }>();
   const skipped: string[] = [];
