@@ -3,14 +3,15 @@
 // connections the echo server holds at the end (a pool that reconnected would show many, or sockets
 // in TIME-WAIT). Sequential runs drift on a shared VM, so compare targets with paired.js; this is
 // for the user/system split, and, with --profile, for a CPU profile of each target under the same
-// load with a side-by-side table of self time per unit of work.
+// load with a side-by-side table of self time per unit of work; with --alloc, where each target's
+// allocation goes (V8's sampling heap profiler, bench/allocSampling.ts), bytes per unit of work.
 //
 //   node dist/bench/alone.js --targets https-floor,node-floor,edge [--keep-alive] [--seconds 8]
-//        [--warmup 6] [--profile DIR] [--top 30]
+//        [--warmup 6] [--profile DIR | --alloc DIR] [--top 30]
 //
 // Targets: bench/nodeTargets.ts. Only 127.0.0.1 is used; every process is stopped at the end.
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ab, HAVE_AB } from './ab.js';
@@ -29,6 +30,7 @@ const KEEP_ALIVE = process.argv.includes('--keep-alive');
 const SECONDS = bounded(flag('seconds'), 8, 2, 120);
 const WARMUP = bounded(flag('warmup'), 6, 1, 120);
 const PROFILE_DIR = flag('profile');
+const ALLOC_DIR = flag('alloc');
 const TOP = bounded(flag('top'), 30, 5, 200);
 
 const work = mkdtempSync(join(tmpdir(), 'mtls-edge-alone-'));
@@ -49,6 +51,7 @@ interface Measured {
   /** Requests (or connections) over warm-up and measurement: the profile covers both. */
   readonly allUnits: number;
   readonly profile: string | null;
+  readonly alloc: string | null;
 }
 
 async function main(): Promise<void> {
@@ -61,9 +64,11 @@ async function main(): Promise<void> {
   try {
     for (const name of TARGETS) {
       const profileDir = PROFILE_DIR ? join(PROFILE_DIR, name.replace(/[^a-z0-9-]/gi, '_')) : null;
-      if (profileDir) mkdirSync(profileDir, { recursive: true });
-      const nodeFlags = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [];
-      const t = await startNodeTarget(name, pki, echoPort, { cpu: PROXY_CPU, work, nodeFlags });
+      const allocDir = ALLOC_DIR && !PROFILE_DIR ? join(ALLOC_DIR, name.replace(/[^a-z0-9-]/gi, '_')) : null;
+      for (const d of [profileDir, allocDir]) if (d) mkdirSync(d, { recursive: true });
+      const nodeFlags = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : allocDir ? ['--import', join(process.cwd(), 'dist/bench/allocSampling.js')] : [];
+      const env = allocDir ? { ...process.env, ALLOC_PROFILE_DIR: allocDir } : undefined;
+      const t = await startNodeTarget(name, pki, echoPort, { cpu: PROXY_CPU, work, nodeFlags, env });
       const load = { url: `https://127.0.0.1:${t.port}/`, concurrency: CONCURRENCY, keepAlive: KEEP_ALIVE, clientPem: pki.clientPem, cpu: LOAD_CPU };
       let allUnits = 0;
       try {
@@ -84,13 +89,16 @@ async function main(): Promise<void> {
       }
       // The target's own profile is named after its pid (the edge's config loader child writes its own).
       const file = profileDir ? readdirSync(profileDir).find((f) => f.includes(`.${t.pid}.`) && f.endsWith('.cpuprofile')) : undefined;
-      measured.push({ name, allUnits, profile: profileDir && file ? join(profileDir, file) : null });
+      const allocFile = allocDir ? readdirSync(allocDir).find((f) => f === `alloc-${t.pid}.heapprofile`) : undefined;
+      measured.push({ name, allUnits, profile: profileDir && file ? join(profileDir, file) : null, alloc: allocDir && allocFile ? join(allocDir, allocFile) : null });
     }
   } finally {
     await echo.stop();
   }
   const profiled = measured.filter((m) => m.profile !== null);
   if (profiled.length > 0) printProfiles(profiled, unit);
+  const sampled = measured.filter((m) => m.alloc !== null);
+  if (sampled.length > 0) printAllocations(sampled, unit);
 }
 
 /** Self time per function in µs per unit of work, one column per target, sorted by the spread. */
@@ -109,6 +117,38 @@ function printProfiles(list: readonly Measured[], unit: string): void {
   process.stdout.write(`${columns.map((c) => c.name.padStart(14)).join(' ')}  function\n`);
   process.stdout.write(`${columns.map((c) => c.busy.toFixed(0).padStart(14)).join(' ')}  (all busy samples)\n`);
   for (const r of rows.slice(0, TOP)) process.stdout.write(`${r.v.map((x) => x.toFixed(1).padStart(14)).join(' ')}  ${r.frame}\n`);
+}
+
+interface AllocNode { callFrame: { functionName: string; url: string; lineNumber: number }; selfSize: number; children: AllocNode[] }
+
+/** Allocated bytes per call site in a sampling heap profile. */
+function allocationBySite(file: string): Map<string, number> {
+  const head = (JSON.parse(readFileSync(file, 'utf8')) as { head: AllocNode }).head;
+  const out = new Map<string, number>();
+  const stack: AllocNode[] = [head];
+  for (let n = stack.pop(); n; n = stack.pop()) {
+    const cf = n.callFrame;
+    const where = /\/(node_modules\/.+|src\/.+|bench\/.+)$/.exec(cf.url)?.[1] ?? cf.url;
+    const site = `${cf.functionName || '(anonymous)'}${where ? ` ${where}:${cf.lineNumber + 1}` : ''}`;
+    if (n.selfSize > 0) out.set(site, (out.get(site) ?? 0) + n.selfSize);
+    stack.push(...n.children);
+  }
+  return out;
+}
+
+/** Bytes allocated per unit of work by call site, one column per target, sorted by the largest. */
+function printAllocations(list: readonly Measured[], unit: string): void {
+  const columns = list.map((m) => {
+    const sites = allocationBySite(m.alloc!);
+    const total = [...sites.values()].reduce((a, b) => a + b, 0);
+    return { name: m.name, total: total / m.allUnits, sites: new Map([...sites].map(([k, v]) => [k, v / m.allUnits])) };
+  });
+  const rows = [...new Set(columns.flatMap((c) => [...c.sites.keys()]))].map((site) => ({ site, v: columns.map((c) => c.sites.get(site) ?? 0) }));
+  rows.sort((a, b) => Math.max(...b.v) - Math.max(...a.v));
+  process.stdout.write(`\nAllocation (sampled every 4 KiB, freed objects included, warm-up included), bytes per ${unit}; profiles in ${ALLOC_DIR}\n`);
+  process.stdout.write(`${columns.map((c) => c.name.padStart(14)).join(' ')}  site\n`);
+  process.stdout.write(`${columns.map((c) => c.total.toFixed(0).padStart(14)).join(' ')}  (all)\n`);
+  for (const r of rows.slice(0, TOP)) process.stdout.write(`${r.v.map((x) => x.toFixed(0).padStart(14)).join(' ')}  ${r.site}\n`);
 }
 
 main().catch((e: unknown) => {

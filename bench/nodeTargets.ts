@@ -63,7 +63,7 @@ export interface NodeTarget {
 }
 
 /** Starts one target on `cpu`, with the bench's edge configuration (one TLS configuration, sanitize_set). */
-export async function startNodeTarget(name: string, pki: BenchPki, echoPort: number, o: { cpu: number; work: string; nodeFlags?: readonly string[] }): Promise<NodeTarget> {
+export async function startNodeTarget(name: string, pki: BenchPki, echoPort: number, o: { cpu: number; work: string; nodeFlags?: readonly string[]; env?: NodeJS.ProcessEnv }): Promise<NodeTarget> {
   const repo = process.cwd();
   const port = await freePort();
   let args: string[];
@@ -86,7 +86,8 @@ export async function startNodeTarget(name: string, pki: BenchPki, echoPort: num
   // Logs go to /dev/null ('ignore'): their formatting and write cost is measured, not a reader's.
   // edge-trim: glibc returns free memory at the top of its heap above 128 KiB instead of its
   // adaptive threshold (measured and not adopted: docs/performance-notes.md).
-  const env = variant === 'edge-trim' ? { ...process.env, MALLOC_TRIM_THRESHOLD_: '131072' } : process.env;
+  const baseEnv = o.env ?? process.env;
+  const env = variant === 'edge-trim' ? { ...baseEnv, MALLOC_TRIM_THRESHOLD_: '131072' } : baseEnv;
   const proc: Proc = start(process.execPath, args, { cpu: o.cpu, stdio: ['ignore', 'ignore', 'pipe'], env });
   await waitForPort(port, proc);
   let page: http.ClientRequest | null = null;
