@@ -3,6 +3,7 @@
 import type { Argv, CommandModule } from 'yargs';
 import { join, resolve } from 'node:path';
 import { CliError } from './cliError.js';
+import { COMMAND_SUMMARIES } from './commandList.js';
 import { devPkiPaths, ensureDevPki, crlPaths } from '../pki/devPki.js';
 import { FAILURE_KINDS } from '../pki/failures.js';
 import { DEFAULT_P12_PASSWORD, importMaterial, resolveName, toBase64Pem, toOneLinePem, toPem, toPkcs12 } from '../pki/convert.js';
@@ -192,8 +193,7 @@ const inspect: CommandModule<object, InspectArgs> = {
 };
 
 export const certsCommand: CommandModule<object, object> = {
-  command: 'certs <command>',
-  describe: 'Dev PKI and certificate tooling (init, issue, export, import, inspect)',
+  ...COMMAND_SUMMARIES.certs,
   builder: (y: Argv<object>) =>
     y
       .command(init)

@@ -1,19 +1,24 @@
 // The yargs command line: one module per command, assembled here. Only the module of the command
 // being run is loaded, so `start` does not pay for the PKI tooling's imports (the edge must be
-// ready in under a second).
+// ready in under a second); without a command (help, version, a typo) none is: the summaries in
+// commandList.ts are enough for yargs to list the commands and reject unknown ones.
 import yargs, { type CommandModule } from 'yargs';
 import { CliError } from './cliError.js';
+import { COMMAND_SUMMARIES, type CommandName } from './commandList.js';
 
 type AnyCommand = CommandModule<object, never>;
-const COMMANDS: Record<string, () => Promise<AnyCommand>> = {
+const COMMANDS: Record<CommandName, () => Promise<AnyCommand>> = {
   start: async () => (await import('./start.js')).startCommand as unknown as AnyCommand,
   certs: async () => (await import('./certs.js')).certsCommand as unknown as AnyCommand,
   echo: async () => (await import('./echo.js')).echoCommand as unknown as AnyCommand,
 };
 
+const isCommand = (name: string | undefined): name is CommandName => name !== undefined && Object.hasOwn(COMMANDS, name);
+
 export async function runCli(argv: readonly string[]): Promise<void> {
-  const wanted = argv[0] && COMMANDS[argv[0]] ? [argv[0]] : Object.keys(COMMANDS);
-  const modules = await Promise.all(wanted.map((name) => COMMANDS[name]!()));
+  // The command is the first word that is not an option (`mtls-edge --help start` is start's help).
+  const first = argv.find((a) => !a.startsWith('-'));
+  const modules: AnyCommand[] = isCommand(first) ? [await COMMANDS[first]()] : Object.values(COMMAND_SUMMARIES).map((c) => ({ ...c, handler: () => undefined }));
 
   let cli = yargs([...argv]).scriptName('mtls-edge');
   for (const m of modules) cli = cli.command(m);

@@ -2,6 +2,7 @@
 // another proxy (HAProxy, nginx) when comparing.
 import type { Argv, CommandModule } from 'yargs';
 import { startEchoServer } from '../echo/echoServer.js';
+import { COMMAND_SUMMARIES } from './commandList.js';
 
 interface EchoArgs {
   port: number;
@@ -9,8 +10,7 @@ interface EchoArgs {
 }
 
 export const echoCommand: CommandModule<object, EchoArgs> = {
-  command: 'echo',
-  describe: 'Run only the echo upstream (answers with the method, path and headers it received)',
+  ...COMMAND_SUMMARIES.echo,
   builder: (y: Argv) =>
     y
       .option('port', { type: 'number', default: 3000, describe: 'port (0 = any free port)' })

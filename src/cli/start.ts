@@ -6,6 +6,7 @@ import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import { loadConfig, type ConfigOverrides, type LoadedConfig } from '../config/load.js';
 import { ConfigError } from '../config/configError.js';
 import { CliError } from './cliError.js';
+import { COMMAND_SUMMARIES } from './commandList.js';
 import { isLoaderProcess, replyToParent } from '../config/loaderProcess.js';
 import { toWire, type LoadedConfigWire } from '../config/loadedWire.js';
 
@@ -75,8 +76,7 @@ export function overridesFromArgs(a: ArgumentsCamelCase<StartArgs> | StartArgs):
 }
 
 export const startCommand: CommandModule<object, StartArgs> = {
-  command: 'start',
-  describe: 'Run the edge (zero config: dev PKI in ./certs, echo upstream, HTTPS :8443, HTTP :8080)',
+  ...COMMAND_SUMMARIES.start,
   builder: (y: Argv) =>
     y
       .option('config', { alias: 'c', type: 'string', describe: 'YAML configuration file' })
