@@ -56,6 +56,8 @@ interface Measured {
 
 async function main(): Promise<void> {
   if (!HAVE_AB) throw new Error('ab (Debian apache2-utils) is needed');
+  // The CPU profiler's own allocations would show up in the allocation profile, and its cost in the CPU figures.
+  if (PROFILE_DIR && ALLOC_DIR) throw new Error('--profile and --alloc: one at a time');
   const pki = await makeBenchPki(join(work, 'pki'), 'ec-p256');
   const { port: echoPort, proc: echo } = await startEchoUpstream(LOAD_CPU);
   const unit = KEEP_ALIVE ? 'keep-alive request' : 'new mTLS connection (P-256)';
@@ -63,8 +65,9 @@ async function main(): Promise<void> {
   const measured: Measured[] = [];
   try {
     for (const name of TARGETS) {
-      const profileDir = PROFILE_DIR ? join(PROFILE_DIR, name.replace(/[^a-z0-9-]/gi, '_')) : null;
-      const allocDir = ALLOC_DIR && !PROFILE_DIR ? join(ALLOC_DIR, name.replace(/[^a-z0-9-]/gi, '_')) : null;
+      const folder = name.replace(/[^a-z0-9-]/gi, '_');
+      const profileDir = PROFILE_DIR ? join(PROFILE_DIR, folder) : null;
+      const allocDir = ALLOC_DIR ? join(ALLOC_DIR, folder) : null;
       for (const d of [profileDir, allocDir]) if (d) mkdirSync(d, { recursive: true });
       const nodeFlags = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : allocDir ? ['--import', join(process.cwd(), 'dist/bench/allocSampling.js')] : [];
       const env = allocDir ? { ...process.env, ALLOC_PROFILE_DIR: allocDir } : undefined;

@@ -14,6 +14,7 @@ import { ConfigError } from '../../src/config/configError.js';
 import { fromWire, toWire } from '../../src/config/loadedWire.js';
 import { decodeReply, encodeReply, loadConfigInChild, LOADER_ENV } from '../../src/config/loaderProcess.js';
 import { testPki, clientIdentity, httpsRequest } from '../support/edgeHarness.js';
+import { importLogHook } from '../support/importLog.js';
 import { startCli, stopCli, waitForLine, type EdgeProcess } from '../support/cliProcess.js';
 
 const run = promisify(execFile);
@@ -119,10 +120,7 @@ describe('CLI: the configuration loader child', function () {
 
   it('keeps yargs, YAML and zod out of the running edge (the loader child imported them)', async () => {
     const log = join(dir, 'imports.log');
-    const hooks = join(dir, 'hooks.mjs');
-    writeFileSync(hooks, `import { appendFileSync } from 'node:fs';\nexport async function resolve(s, c, next) { const r = await next(s, c); appendFileSync(${JSON.stringify(log)}, r.url + '\\n'); return r; }\n`);
-    writeFileSync(join(dir, 'register.mjs'), `import { register } from 'node:module';\nregister(${JSON.stringify(pathToFileURL(hooks).href)});\n`);
-    const edge = await startCli(['--config', join(dir, 'edge.yaml')], dir, ['--import', join(dir, 'register.mjs')]);
+    const edge = await startCli(['--config', join(dir, 'edge.yaml')], dir, ['--import', importLogHook(dir, log)]);
     try {
       const reply = await httpsRequest(edge.httpsPort, { identity: await clientIdentity('valid') });
       expect(reply.status).to.equal(200);
