@@ -13,6 +13,7 @@ import type { ConfigOverrides, LoadedConfig } from '../config/load.js';
 import { loadConfigInChild } from '../config/loaderProcess.js';
 import { ConfigError } from '../config/configError.js';
 import { startEdge, type RunningEdge } from '../edge/edge.js';
+import { connectionErrorEvent } from '../edge/faultBoundary.js';
 
 export interface RunOptions {
   configFile?: string;
@@ -47,6 +48,13 @@ export async function runEdgeProcess(loaded: LoadedConfig, opts: RunOptions): Pr
     process.exit(1);
   }
   const { logger, bus, metrics } = obs;
+  // The last resort. Every place where a client's input enters the edge is a fault boundary that
+  // ends only that connection (src/edge/faultBoundary.ts), so nothing should arrive here; should a
+  // fault escape all the same (a callback of a library, a timer), one client must not stop the edge
+  // for every other one: the fault is logged with its stack and counted, and the edge goes on.
+  const lastResort = (err: unknown): void => bus.emit(connectionErrorEvent({ listener: 'edge', stage: 'uncaught', clientAddress: '-' }, err));
+  process.on('uncaughtException', lastResort);
+  process.on('unhandledRejection', lastResort);
 
   let edge: RunningEdge;
   try {

@@ -14,12 +14,17 @@ export type UserMappingLookup = (leaf: X509Certificate) => string | null;
 
 const SESSION_ID_INDEX = H10_SET_ORDER.indexOf('X-SSL-Client-Session-ID');
 
-/** RFC 2253-like one-line form of Node's multi-line DN ("C=DE\nCN=x" → "CN=x,C=DE"). */
-export function rfc2253(nodeDn: string): string {
-  return nodeDn.split('\n').filter(Boolean).reverse().join(',');
+/**
+ * RFC 2253-like one-line form of Node's multi-line DN ("C=DE\nCN=x" → "CN=x,C=DE"). Node reports an
+ * empty name (a certificate with an empty subject or issuer) as undefined, whatever its type says.
+ */
+export function rfc2253(nodeDn: string | undefined): string {
+  return typeof nodeDn === 'string' ? nodeDn.split('\n').filter(Boolean).reverse().join(',') : '';
 }
 
-function cnOf(nodeDn: string): string | null {
+/** The first CN of Node's multi-line DN, or null (none, or an empty name). */
+export function cnOf(nodeDn: string | undefined): string | null {
+  if (typeof nodeDn !== 'string') return null;
   const line = nodeDn.split('\n').find((l) => l.startsWith('CN='));
   return line ? line.slice(3) : null;
 }

@@ -12,8 +12,8 @@ import { NO_CERTIFICATE } from '../pki/verifyCodes.js';
 import { startEchoServer, type EchoServer } from '../echo/echoServer.js';
 import { buildTlsProfileSet, type TlsProfileSet } from '../tls/tlsProfiles.js';
 import { createTlsFront, type AcceptedTls, type TlsRejection } from '../tls/tlsFront.js';
-import { attachState, newConnectionState } from './connectionState.js';
-import { CertInfo, CertInfoCache, certSummary, type UserMappingLookup } from './certInfoCache.js';
+import { attachState, newConnectionState, stateOf } from './connectionState.js';
+import { CertInfo, CertInfoCache, certSummary, cnOf, type UserMappingLookup } from './certInfoCache.js';
 import type { TlsProfile } from '../tls/tlsProfiles.js';
 import type { PeerCertificate } from '../tls/peerCertificate.js';
 import { createRequestHandler, type PipelineSettings } from './pipeline.js';
@@ -21,6 +21,7 @@ import { createUpgradeHandler } from './websocket.js';
 import { RouteTable } from './routeTable.js';
 import { Upstreams } from './upstreams.js';
 import { rawErrorResponse, sendErrorPage } from './errorPages.js';
+import { endConnectionAfterFault, guarded } from './faultBoundary.js';
 
 export interface EdgeRuntime {
   readonly config: Config;
@@ -57,7 +58,7 @@ function userMapper(resolved: ResolvedConfig): UserMappingLookup {
     for (const m of maps) {
       if (m.fingerprint256 && m.fingerprint256 === leaf.fingerprint256) return m.user;
     }
-    const cn = leaf.subject.split('\n').find((l) => l.startsWith('CN='))?.slice(3);
+    const cn = cnOf(leaf.subject);
     for (const m of maps) if (m.subjectCn && m.subjectCn === cn) return m.user;
     return null;
   };
@@ -158,18 +159,24 @@ export async function startEdge(config: Config, resolved: ResolvedConfig, events
 
   let inFlight = 0;
   let draining = false;
-  const track = (handler: (req: IncomingMessage, res: ServerResponse) => void) => (req: IncomingMessage, res: ServerResponse): void => {
-    inFlight++;
-    res.once('close', () => inFlight--);
-    if (draining) res.shouldKeepAlive = false;
-    if (req.httpVersionMajor !== 1) {
-      // Node's parser accepts an HTTP/0.9 request line ("GET /"); HAProxy refuses it with 400.
-      res.shouldKeepAlive = false;
-      sendErrorPage(res, 400);
-      return;
-    }
-    handler(req, res);
-  };
+  /** Where a request's fault is reported: read from fields only, so it cannot throw itself. */
+  const requestFault = (kind: 'https' | 'http') => (req: IncomingMessage, res: ServerResponse) => ({
+    where: { listener: kind, stage: 'request' as const, clientAddress: stateOf(req.socket)?.clientAddress ?? req.socket?.remoteAddress ?? 'unknown' },
+    sockets: [res, req.socket],
+  });
+  const track = (kind: 'https' | 'http', handler: (req: IncomingMessage, res: ServerResponse) => void) =>
+    guarded(events, requestFault(kind), (req: IncomingMessage, res: ServerResponse): void => {
+      inFlight++;
+      res.once('close', () => inFlight--);
+      if (draining) res.shouldKeepAlive = false;
+      if (req.httpVersionMajor !== 1) {
+        // Node's parser accepts an HTTP/0.9 request line ("GET /"); HAProxy refuses it with 400.
+        res.shouldKeepAlive = false;
+        sendErrorPage(res, 400);
+        return;
+      }
+      handler(req, res);
+    });
   const serverOptions: http.ServerOptions = {
     maxHeaderSize: config.max_header_size,
     keepAliveTimeout: t.keep_alive * 1000,
@@ -187,14 +194,21 @@ export async function startEdge(config: Config, resolved: ResolvedConfig, events
   // measurable CPU per handshake).
   const upgradedSockets = new Set<Duplex>();
   const makeHttp = (kind: 'https' | 'http'): http.Server => {
-    const s = http.createServer(serverOptions, track(createRequestHandler(kind, deps)));
+    const s = http.createServer(serverOptions, track(kind, createRequestHandler(kind, deps)));
     const upgrade = createUpgradeHandler(kind, deps, t.tunnel * 1000, t.connect * 1000);
-    s.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    const upgradeFault = (req: IncomingMessage, socket: Duplex, _head: Buffer) => ({
+      where: { listener: kind, stage: 'upgrade' as const, clientAddress: stateOf(req.socket)?.clientAddress ?? req.socket?.remoteAddress ?? 'unknown' },
+      sockets: [socket],
+    });
+    s.on('upgrade', guarded(events, upgradeFault, (req: IncomingMessage, socket: Duplex, head: Buffer) => {
       upgradedSockets.add(socket);
       socket.once('close', () => upgradedSockets.delete(socket));
       upgrade(req, socket, head);
-    });
-    s.on('clientError', onClientError);
+    }));
+    s.on('clientError', guarded(events, (_err: Error, socket: Socket) => ({
+      where: { listener: kind, stage: 'client-error' as const, clientAddress: stateOf(socket)?.clientAddress ?? socket.remoteAddress ?? 'unknown' },
+      sockets: [socket],
+    }), onClientError));
     s.timeout = t.client * 1000;
     return s;
   };
@@ -223,6 +237,7 @@ export async function startEdge(config: Config, resolved: ResolvedConfig, events
       behindTls.emit('connection', socket);
     },
     onRejected: (r) => events.emit(rejectionEvent(r, runtime.config.explain_rejections && r.outcome !== null && r.alert !== 'certificate_required')),
+    onFault: (stage, clientAddress, err) => endConnectionAfterFault(events, { listener: 'https', stage, clientAddress }, err),
   });
   front.on('error', (e) => events.emit({ kind: 'lifecycle', time: Date.now(), level: 'error', message: `HTTPS listener error: ${e.message}` }));
 

@@ -9,6 +9,7 @@ import type { ListenerKind, RequestContext, Stage } from './requestContext.js';
 import type { RouteTable } from './routeTable.js';
 import type { Upstreams } from './upstreams.js';
 import { proxyRequest } from './proxy.js';
+import { endConnectionAfterFault } from './faultBoundary.js';
 import { explainRejection } from './stages/explainRejection.js';
 import { domainFronting, type DomainFrontingSetting } from './stages/domainFronting.js';
 import { clientCertHeaders } from './stages/clientCertHeaders.js';
@@ -59,6 +60,7 @@ export function newContext(req: IncomingMessage, res: ServerResponse, listener: 
     conn,
     startedAt: Date.now(),
     clientAddress: conn ? conn.clientAddress : (socket.remoteAddress ?? ''),
+    clientPort: conn ? conn.clientPort : socket.remotePort,
     host: host ? hostWithoutPort(host) : '',
     headers: req.rawHeaders,
     h10: NO_H10,
@@ -75,7 +77,7 @@ export function requestEvent(ctx: RequestContext, status: number, error: string 
     time: ctx.startedAt,
     listener: ctx.listener,
     clientAddress: ctx.clientAddress,
-    clientPort: conn ? conn.clientPort : req.socket.remotePort,
+    clientPort: ctx.clientPort,
     sni: conn?.sni ?? null,
     tlsConfig: conn?.tlsConfig ?? null,
     host: ctx.host,
@@ -117,7 +119,12 @@ export function createRequestHandler(listener: ListenerKind, deps: PipelineDeps)
     }
     const ctx = newContext(req, res, listener);
     const finish = (status: number, error: string | null): void => {
-      deps.events.emit(requestEvent(ctx, status, error, false, settings.forwardedClientCert));
+      // Runs after the response, outside the request handler's own boundary (a promise callback).
+      try {
+        deps.events.emit(requestEvent(ctx, status, error, false, settings.forwardedClientCert));
+      } catch (err) {
+        endConnectionAfterFault(deps.events, { listener, stage: 'response', clientAddress: ctx.clientAddress }, err, req.socket);
+      }
     };
     if (!runStages(stages, ctx)) {
       finish(ctx.answeredWith?.status ?? res.statusCode, ctx.answeredWith?.error ?? null);

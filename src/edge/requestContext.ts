@@ -14,6 +14,8 @@ export interface RequestContext {
   readonly conn: ConnectionState | null;
   readonly startedAt: number;
   readonly clientAddress: string;
+  /** Read when the request arrives: the socket may be gone (null) by the time the request ends. */
+  readonly clientPort: number | undefined;
   /** Host header without port, lower-cased ('' when absent). */
   readonly host: string;
   /** Flat raw header list being prepared for the upstream: [name, value, name, value, …]. */

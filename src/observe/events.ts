@@ -89,15 +89,38 @@ export interface LifecycleEvent {
   readonly fields?: Readonly<Record<string, unknown>>;
 }
 
-export type EdgeEvent = HandshakeRejectedEvent | RequestEvent | LifecycleEvent;
+/**
+ * A fault (an exception) while the edge handled one client's connection: that connection was ended,
+ * the process and every other connection go on. `stage` says where the client's input was being handled.
+ */
+export interface ConnectionErrorEvent {
+  readonly kind: 'connection-error';
+  readonly time: number;
+  readonly listener: 'https' | 'http' | 'edge';
+  readonly stage: FaultStage;
+  readonly clientAddress: string;
+  readonly message: string;
+  readonly stack: string;
+}
+
+/** Where a client's bytes or certificate enter the edge: each is a fault boundary. */
+export const FAULT_STAGES = ['accept', 'client-hello', 'handshake', 'request', 'upgrade', 'response', 'client-error', 'event', 'uncaught'] as const;
+export type FaultStage = (typeof FAULT_STAGES)[number];
+
+export type EdgeEvent = HandshakeRejectedEvent | RequestEvent | LifecycleEvent | ConnectionErrorEvent;
 
 export interface EventSink {
   emit(event: EdgeEvent): void;
 }
 
-/** Fans one event out to many sinks; a failing sink never breaks the request path. */
+/**
+ * Fans one event out to many sinks; a failing sink never breaks the request path. A sink's fault is
+ * reported to `onSinkFault` (once per fault, never re-entrantly: a failing logger cannot loop).
+ */
 export class EventBus implements EventSink {
   private readonly sinks: EventSink[] = [];
+  private reportingFault = false;
+  constructor(private readonly onSinkFault: (err: unknown, event: EdgeEvent) => void = () => undefined) {}
   subscribe(sink: EventSink): () => void {
     this.sinks.push(sink);
     return () => {
@@ -109,8 +132,17 @@ export class EventBus implements EventSink {
     for (const sink of this.sinks) {
       try {
         sink.emit(event);
-      } catch {
+      } catch (err) {
         // An observer must not take the edge down; the event is dropped for that sink only.
+        if (this.reportingFault) continue;
+        this.reportingFault = true;
+        try {
+          this.onSinkFault(err, event);
+        } catch {
+          // The fault reporter failed too: nothing left to tell it to.
+        } finally {
+          this.reportingFault = false;
+        }
       }
     }
   }

@@ -32,8 +32,9 @@ const DAY = 86_400_000;
 const PEM_CERT = /-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g;
 
 /** Node prints subjects one attribute per line; people read `CN=…, O=…`. */
-function oneLine(name: string): string {
-  return name.split('\n').filter(Boolean).reverse().join(', ');
+/** Node reports an empty name as undefined, whatever its type says. */
+function oneLine(name: string | undefined): string {
+  return (name ?? '').split('\n').filter(Boolean).reverse().join(', ');
 }
 
 function parse(input: ExpiryInput): X509Certificate[] {

@@ -80,7 +80,7 @@ export const FLOW_PAGE_SCRIPT = String.raw`
   function fmtTime(t) { var d = new Date(t); return pad(d.getHours()) + ':' + pad(d.getMinutes()) + ':' + pad(d.getSeconds()) + '.' + pad(d.getMilliseconds(), 3); }
   function fmtMs(ms) { return ms < 10 ? ms.toFixed(1) + ' ms' : ms < 1000 ? Math.round(ms) + ' ms' : (ms / 1000).toFixed(2) + ' s'; }
   function statusKind(s) { return s >= 500 ? 'err' : s >= 400 ? 'warn' : s >= 300 ? 'info' : 'ok'; }
-  function outcomeOf(ev) { return ev.kind === 'handshake-rejected' ? 'rejected' : ev.kind === 'lifecycle' ? 'lifecycle' : ev.status >= 400 ? 'error' : 'ok'; }
+  function outcomeOf(ev) { return ev.kind === 'handshake-rejected' ? 'rejected' : ev.kind === 'lifecycle' ? 'lifecycle' : ev.kind === 'connection-error' ? 'error' : ev.status >= 400 ? 'error' : 'ok'; }
   function codeName(code) { return CODES[code] || ('code ' + code); }
   function certLabel(ev) {
     if (ev.mappedUser) return ev.mappedUser;
@@ -169,8 +169,9 @@ export const FLOW_PAGE_SCRIPT = String.raw`
       tr.appendChild(td(null, badge(ev.verify ? ev.verify.name.replace('X509_V_ERR_', '') + ' (' + ev.verify.code + ')' : (ev.cert ? (ev.alert || 'TLS error') : 'NO_CERTIFICATE'), 'err')));
       var r = td('reason', ev.reason); r.colSpan = 3; tr.appendChild(r);
     } else {
-      tr.appendChild(td(null, badge(ev.level, ev.level === 'error' ? 'err' : ev.level === 'warn' ? 'warn' : 'info')));
-      var m = td(null, ev.message); m.colSpan = 7; tr.appendChild(m);
+      var level = ev.kind === 'connection-error' ? 'error' : ev.level;
+      tr.appendChild(td(null, badge(ev.kind === 'connection-error' ? 'fault' : level, level === 'error' ? 'err' : level === 'warn' ? 'warn' : 'info')));
+      var m = td(null, ev.kind === 'connection-error' ? 'connection from ' + ev.clientAddress + ' ended by a fault (' + ev.stage + '): ' + ev.message : ev.message); m.colSpan = 7; tr.appendChild(m);
     }
     if (state.selected === item.seq) tr.classList.add('selected');
     return tr;
@@ -320,7 +321,8 @@ export const FLOW_PAGE_SCRIPT = String.raw`
       section(body, 'Presented certificate', certSection(ev.cert, null, null));
     } else {
       body.appendChild(el('h2', null, ev.message));
-      body.appendChild(el('div', 'muted', ev.level + ' \u00b7 ' + fmtTime(ev.time)));
+      body.appendChild(el('div', 'muted', (ev.kind === 'connection-error' ? 'connection fault in ' + ev.stage + ' from ' + ev.clientAddress : ev.level) + ' \u00b7 ' + fmtTime(ev.time)));
+      if (ev.stack) section(body, 'Stack', el('pre', null, ev.stack));
     }
     var raw = add(el('details'), el('summary', null, 'Raw event (JSON)'), el('pre', null, JSON.stringify(ev, null, 2)));
     body.appendChild(el('h3', null, ' ')); body.appendChild(raw);

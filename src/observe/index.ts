@@ -43,7 +43,15 @@ export interface Observability {
 export async function createObservability(opts: ObservabilityOptions): Promise<Observability> {
   const stdout = opts.stdout ?? process.stdout;
   const logger = createLogger({ format: opts.logFormat, level: opts.logLevel, stream: stdout });
-  const bus = new EventBus();
+  // A sink that throws (a formatting fault on hostile input) drops that event for itself only; the
+  // fault is logged so that it is seen and fixed. The bus never calls this re-entrantly.
+  const bus = new EventBus((err, event) =>
+    logger.error(`an event of kind ${event.kind} could not be reported by one of the sinks: ${(err as Error)?.message ?? String(err)}`, {
+      event: 'connection-error',
+      stage: 'event',
+      stack: (err as Error)?.stack ?? null,
+    }),
+  );
   const unsubscribe: (() => void)[] = [];
   // prom-client and the page are loaded only with an admin listener: without one they would cost
   // start-up time and resident memory for metrics nobody can read.

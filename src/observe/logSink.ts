@@ -83,6 +83,16 @@ export function createLogSink(logger: Logger): EventSink {
         case 'lifecycle':
           logger[event.level](event.message, event.fields);
           return;
+        case 'connection-error':
+          logger.error(`connection from ${event.clientAddress} ended by a fault in the edge (${event.stage}): ${event.message}`, {
+            event: 'connection-error',
+            listener: event.listener,
+            stage: event.stage,
+            client: event.clientAddress,
+            error: event.message,
+            stack: event.stack,
+          });
+          return;
         case 'request':
           if (event.error !== null) {
             logger.warn(`${event.status} answered by the edge for ${event.method} ${event.host}${event.path}: ${event.error}`, requestFields(event));

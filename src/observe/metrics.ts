@@ -63,6 +63,7 @@ export function createMetrics(opts: MetricsOptions = {}): Metrics {
   const perRoute = new Map<string, RouteStats>();
   const accepted = new Map<number | null, number>();
   const rejected = new Map<string, number>();
+  const faults = new Map<string, number>();
   const plain = { requests: 0, handshakesAccepted: 0, handshakesRejected: 0, openConnections: 0, h10Removed: 0, edgeAnswered: 0 };
 
   new Counter({
@@ -87,6 +88,16 @@ export function createMetrics(opts: MetricsOptions = {}): Metrics {
     collect() {
       this.reset();
       for (const [route, r] of perRoute) for (const [status, n] of r.byStatus) this.inc({ status: String(status), route }, n);
+    },
+  });
+  new Counter({
+    name: `${PREFIX}connection_errors_total`,
+    help: 'Connections ended by a fault (an exception) in the edge while handling them, by stage; each is logged with its stack.',
+    labelNames: ['stage'] as const,
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const [stage, n] of faults) this.inc({ stage }, n);
     },
   });
   registry.registerMetric(routeDurationHistogram(perRoute));
@@ -132,7 +143,7 @@ export function createMetrics(opts: MetricsOptions = {}): Metrics {
         plain.handshakesRejected++;
         const code = event.verify ? String(event.verify.code) : 'none';
         rejected.set(code, (rejected.get(code) ?? 0) + 1);
-      }
+      } else if (event.kind === 'connection-error') faults.set(event.stage, (faults.get(event.stage) ?? 0) + 1);
     },
     connectionOpened() {
       plain.openConnections++;

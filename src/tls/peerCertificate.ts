@@ -35,7 +35,9 @@ export class PeerCertificate {
 
   /** DER of the leaf the client presented. */
   get der(): Buffer {
-    return this.session().peerCertificateDer!;
+    const der = this.session().peerCertificateDer;
+    if (!der) throw new Error('the client certificate of this connection is no longer available from the TLS session');
+    return der;
   }
 
   /** The TLS session ID when the session has one at the time of the first read; null otherwise. */
@@ -49,7 +51,13 @@ export class PeerCertificate {
    * so nothing else may ask the socket first.
    */
   x509(): X509Certificate {
-    this.linked ??= this.socket.getPeerX509Certificate()!;
+    if (this.linked === undefined) {
+      const linked = this.socket.getPeerX509Certificate();
+      // Only a second handshake could take the certificate away, and renegotiation is refused; a
+      // throw here ends this connection at its fault boundary rather than reading `undefined`.
+      if (linked === undefined) throw new Error('the client certificate of this connection is no longer available from the TLS session');
+      this.linked = linked;
+    }
     return this.linked;
   }
 

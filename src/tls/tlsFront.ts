@@ -9,6 +9,7 @@ import { MAX_CLIENT_HELLO_BYTES, peekClientHello, rawAlertRecord } from './clien
 import { selectProfile, type TlsProfile, type TlsProfileSet } from './tlsProfiles.js';
 import { verifyOutcome, type VerifyOutcome } from './verifyOutcome.js';
 import { PeerCertificate } from './peerCertificate.js';
+import type { FaultStage } from '../observe/events.js';
 
 export interface AcceptedTls {
   readonly socket: TLSSocket;
@@ -43,6 +44,11 @@ export interface TlsFrontOptions {
   readonly onRejected: (rejection: TlsRejection) => void;
   /** When true, a rejected certificate still completes the handshake and goes to onAccepted. */
   readonly explainRejections: () => boolean;
+  /**
+   * A fault (an exception) while handling one connection's ClientHello or handshake, including in
+   * onAccepted/onRejected: the front has already destroyed that connection.
+   */
+  readonly onFault: (stage: FaultStage, clientAddress: string, err: unknown) => void;
 }
 
 interface NodeTlsHandle {
@@ -85,8 +91,18 @@ function dropOwnErrorListener(socket: TLSSocket): void {
   if (socket.listenerCount('error') > 1) socket.removeListener('error', destroyOnError);
 }
 
+/** Runs one step of a connection's handshake; a throw ends that connection only and is reported. */
+function contained(opts: TlsFrontOptions, stage: FaultStage, clientAddress: string, sockets: readonly net.Socket[], step: () => void): void {
+  try {
+    step();
+  } catch (err) {
+    for (const s of sockets) s.destroy();
+    opts.onFault(stage, clientAddress, err);
+  }
+}
+
 export function createTlsFront(opts: TlsFrontOptions): net.Server {
-  const server = net.createServer({ pauseOnConnect: false, noDelay: true }, (raw) => acceptRaw(raw, opts));
+  const server = net.createServer({ pauseOnConnect: false, noDelay: true }, (raw) => contained(opts, 'accept', raw.remoteAddress ?? 'unknown', [raw], () => acceptRaw(raw, opts)));
   return server;
 }
 
@@ -118,7 +134,9 @@ function acceptRaw(raw: net.Socket, opts: TlsFrontOptions): void {
   // client dripping one byte at a time would keep it from firing) and Node keeps its cleared timer
   // object on the socket for the connection's life.
   const handshakeTimer = setTimeout(() => {
-    if (!raw.destroyed) fail('TLS handshake not completed within the handshake timeout (timeouts.request_headers)', null);
+    contained(opts, 'handshake', clientAddress, [raw], () => {
+      if (!raw.destroyed) fail('TLS handshake not completed within the handshake timeout (timeouts.request_headers)', null);
+    });
   }, opts.handshakeTimeoutMs);
   handshakeTimer.unref();
   raw.on('error', destroyOnError);
@@ -126,7 +144,8 @@ function acceptRaw(raw: net.Socket, opts: TlsFrontOptions): void {
     startTls(raw, set.profiles[0]!, undefined, { clientAddress, clientPort }, opts, handshakeTimer);
     return;
   }
-  const onData = (chunk: Buffer): void => {
+  const onData = (chunk: Buffer): void => contained(opts, 'client-hello', clientAddress, [raw], () => peekStep(chunk));
+  const peekStep = (chunk: Buffer): void => {
     buffered = buffered ? Buffer.concat([buffered, chunk]) : chunk;
     let peek: ReturnType<typeof peekClientHello>;
     try {
@@ -201,9 +220,13 @@ function startTls(raw: net.Socket, profile: TlsProfile, peekedSni: string | null
   // The TLS socket now listens for the TCP socket's errors itself (and destroys both); a second
   // listener would turn the event's listener into an array kept per idle connection.
   raw.removeListener('error', destroyOnError);
+  // Refused by OpenSSL already (SSL_OP_NO_RENEGOTIATION in every profile's context); should a second
+  // handshake start all the same, Node ends the connection instead of letting it swap certificates.
+  socket.disableRenegotiation();
   let settled = false;
   const sniOf = (): string | null => (peekedSni !== undefined ? peekedSni : handshakeServername(socket));
-  const onTlsError = (err: Error & { code?: string }): void => {
+  const onTlsError = (err: Error & { code?: string }): void => contained(opts, 'handshake', clientAddress, [socket, raw], () => tlsErrorStep(err));
+  const tlsErrorStep = (err: Error & { code?: string }): void => {
     if (settled) return;
     settled = true;
     const sni = sniOf();
@@ -215,7 +238,8 @@ function startTls(raw: net.Socket, profile: TlsProfile, peekedSni: string | null
     });
     socket.destroy();
   };
-  const onSecure = (): void => {
+  const onSecure = (): void => contained(opts, 'handshake', clientAddress, [socket, raw], secureStep);
+  const secureStep = (): void => {
     if (settled) return;
     settled = true;
     // The handshake's listeners and their closures would otherwise live as long as the connection

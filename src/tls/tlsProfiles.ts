@@ -19,8 +19,11 @@ export interface TlsProfileSet {
 }
 
 // HAProxy's Cloud Foundry defaults: no-sslv3 no-tls-tickets. Without tickets every connection
-// carries a session ID, which X-SSL-Client-Session-ID reports.
-const SECURE_OPTIONS = cryptoConstants.SSL_OP_NO_TICKET;
+// carries a session ID, which X-SSL-Client-Session-ID reports. HAProxy also sets OpenSSL's
+// no-renegotiation option: a client's TLS 1.2 renegotiation gets a no_renegotiation alert and the
+// connection keeps the certificate of its one handshake (a renegotiation could otherwise swap in
+// an unverified certificate after the first was verified).
+const SECURE_OPTIONS = cryptoConstants.SSL_OP_NO_TICKET | cryptoConstants.SSL_OP_NO_RENEGOTIATION;
 
 export function buildTlsProfile(resolved: ResolvedTlsProfile): TlsProfile {
   const secureContext = tls.createSecureContext({
