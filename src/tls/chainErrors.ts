@@ -4,7 +4,7 @@
 // depth > 0 in ca-ignore-err, else the handshake fails. An ignore list may therefore be applied only
 // to the whole list, rebuilt here in OpenSSL's order (crypto/x509/x509_vfy.c, verify_chain):
 //   build_chain       → 18 / 19 / 2 / 20 at the top of the chain when it ends untrusted
-//   check_extensions  → 34 unknown critical extension, 24 CA flag, 26 purpose (ssl_client), 25 pathLen
+//   check_extensions  → 34 unknown critical extension, 79 CA flag (INVALID_CA; 24 in OpenSSL 1.1), 26 purpose (ssl_client), 25 pathLen
 //   check_revocation  → per certificate, with CRLs configured: 3, 35, 11, 12, 8, 23
 //   internal_verify   → top down: 21, 32 issuer keyUsage, 7 signature, 9 / 10 validity
 // Whatever this model does not evaluate (name constraints, policies, proxy certificates, indirect or
@@ -336,7 +336,7 @@ function extensionErrors(chain: readonly Cert[], out: ChainError[]): void {
     if (x.unknownCritical) out.push({ code: 34, depth: i });
     if (i > 0) {
       const ca = checkCa(x);
-      if (ca === 0 || (i + 1 < chain.length && ca !== 1)) out.push({ code: 24, depth: i });
+      if (ca === 0 || (i + 1 < chain.length && ca !== 1)) out.push({ code: 79, depth: i });
     }
     // check_purpose with X509_PURPOSE_SSL_CLIENT (what a TLS server sets for client certificates).
     const purposeOk = i === 0

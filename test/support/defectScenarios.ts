@@ -62,7 +62,7 @@ export function buildDefectPki(): DefectPki {
   write('wrong-purpose-expired', [leaf(103, { ...expired(), eku: [EKU_SERVER] }), int], leafKey, 10, [[26, 0], [10, 0]]);
   const notCaKey = forgeKey();
   const notCa = forgeCert({ subject: 'Not A CA', issuer: 'Defect Root', serial: 3, key: notCaKey, signer: rootKey, ...validNow(), ca: { ca: false }, keyUsage: KU.keyCertSign | KU.cRLSign, eku: null });
-  write('ca-without-ca-flag', [leaf(104, {}, notCaKey, 'Not A CA'), notCa], leafKey, 26, [[24, 1], [26, 1]]);
+  write('ca-without-ca-flag', [leaf(104, {}, notCaKey, 'Not A CA'), notCa], leafKey, 26, [[79, 1], [26, 1]]);
   const expiredIntKey = forgeKey();
   const expiredInt = forgeCert({ subject: 'Expired Int', issuer: 'Defect Root', serial: 4, key: expiredIntKey, signer: rootKey, ...expired(), ...ROOT_EXT });
   write('expired-intermediate', [leaf(105, {}, expiredIntKey, 'Expired Int'), expiredInt], leafKey, 10, [[10, 1]]);
