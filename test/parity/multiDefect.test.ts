@@ -4,89 +4,14 @@
 // X-SSL-Client-Verify. Runs against Debian's HAProxy and, when present, the 3.2 build in
 // <repo>/../shared/tools/haproxy-3.2/haproxy (or a parent's). Without any haproxy it skips, saying why.
 import { expect } from 'chai';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { startEchoServer, type EchoServer } from '../../src/echo/echoServer.js';
 import { buildDefectPki, type DefectPki, type DefectScenario } from '../support/defectScenarios.js';
-import { httpsRequest, received, startTestEdge, testPki, type TestEdge } from '../support/edgeHarness.js';
-import { findHaproxy, freePort, haproxyVersion, renderHaproxyConfig, startHaproxy, writeServerPem, type RunningHaproxy } from './haproxy.js';
-
-/** Debian's haproxy, and the 3.2 build found in ../shared/tools of the repo or of any parent. */
-export function haproxyBinaries(): string[] {
-  const out: string[] = [];
-  const debian = findHaproxy();
-  if (debian) out.push(debian);
-  let dir = resolve(process.cwd());
-  for (let i = 0; i < 8; i++) {
-    const p = join(dir, '..', 'shared', 'tools', 'haproxy-3.2', 'haproxy');
-    if (existsSync(p)) {
-      out.push(resolve(p));
-      break;
-    }
-    const up = dirname(dir);
-    if (up === dir) break;
-    dir = up;
-  }
-  return out;
-}
-
-export interface IgnoreSetting {
-  /** crt-ignore-err (depth 0) — '' = none. */
-  readonly crt: string;
-  /** ca-ignore-err (depth > 0) — '' = none. */
-  readonly ca: string;
-  readonly crl: boolean;
-}
-
-/** The bind line's ignore options, as HAProxy takes them. */
-export function haproxyIgnoreOptions(s: IgnoreSetting): string {
-  return `${s.crt ? ` crt-ignore-err ${s.crt}` : ''}${s.ca ? ` ca-ignore-err ${s.ca}` : ''}`;
-}
-
-const yamlList = (v: string): string => (v === 'all' ? '"all"' : `[${v}]`);
-
-export function edgeYaml(serverChain: string, serverKey: string, trustFile: string, crlFiles: readonly string[], s: IgnoreSetting): string {
-  return [
-    'tls:',
-    `  - cert: ${serverChain}`,
-    `    key: ${serverKey}`,
-    '    client_auth: optional',
-    `    trust: [${trustFile}]`,
-    ...(s.crl ? [`    crl: [${crlFiles.join(', ')}]`] : []),
-    `    ignore_errors: ${yamlList(s.crt)}`,
-    `    ca_ignore_errors: ${yamlList(s.ca)}`,
-    '',
-  ].join('\n');
-}
-
-export interface Verdict {
-  readonly accepted: boolean;
-  readonly verify: string | null;
-}
-
-export async function verdictOf(port: number, identity: { cert: Buffer; key: Buffer }): Promise<Verdict> {
-  try {
-    const reply = await httpsRequest(port, { identity });
-    return { accepted: reply.status === 200, verify: received(reply, 'X-SSL-Client-Verify')[0] ?? null };
-  } catch {
-    return { accepted: false, verify: null };
-  }
-}
-
-/** HAProxy with one ignore setting in front of the echo upstream (bind line edited for crt/ca-only lists). */
-export async function startHaproxyFor(bin: string, dir: string, serverPem: string, trustFile: string, crlFile: string, upstreamPort: number, s: IgnoreSetting): Promise<{ haproxy: RunningHaproxy; port: number }> {
-  const port = await freePort();
-  const cfg = renderHaproxyConfig({
-    httpsPort: port,
-    httpPort: null,
-    upstreamPort,
-    mode: 'sanitize_set',
-    tls: { serverPem, caFile: trustFile, verify: 'optional', crlFile: s.crl ? crlFile : undefined },
-    withRootCaDn: false,
-  }).replace(/(ca-file \S+ verify optional)/, `$1${haproxyIgnoreOptions(s)}`);
-  return { haproxy: await startHaproxy(bin, cfg, port, { dir }), port };
-}
+import { startTestEdge, testPki, type TestEdge } from '../support/edgeHarness.js';
+import { haproxyVersion, writeServerPem, type RunningHaproxy } from './haproxy.js';
+import { edgeYaml, haproxyBinaries, startHaproxyFor, verdictOf, type IgnoreSetting } from './ignoreParity.js';
 
 const SETTINGS: readonly IgnoreSetting[] = [
   ...['10', '10,23', '7', 'all', '7,10', '79,26', '10,26', '10,20,21'].flatMap((l) => [false, true].map((crl) => ({ crt: l, ca: l, crl }))),
