@@ -34,7 +34,9 @@ export interface ChainError {
 
 export type ChainErrors =
   | { readonly kind: 'computed'; readonly errors: readonly ChainError[] }
-  | { readonly kind: 'uncomputable'; readonly reason: string };
+  | { readonly kind: 'uncomputable'; readonly reason: string }
+  /** HAProxy refuses it whatever its ignore lists say (seen with real HAProxy, even under `all`). */
+  | { readonly kind: 'refused'; readonly reason: string };
 
 /** A CRL of the TLS configuration, parsed once (parseCrls). */
 export interface ParsedCrl {
@@ -67,6 +69,7 @@ export interface ChainInput {
 }
 
 class Uncomputable extends Error {}
+class AlwaysRefused extends Error {}
 
 const fail = (reason: string): never => {
   throw new Uncomputable(reason);
@@ -192,9 +195,9 @@ function parseCert(x509: X509Certificate): Cert {
     seen.add(e.extnID);
     const notEvaluated = NOT_EVALUATED.get(e.extnID);
     if (notEvaluated) fail(`${notEvaluated} extension not evaluated`);
-    // OpenSSL reports 34 for it, yet HAProxy was seen refusing such a certificate with 34 (and every
-    // other code) ignored at both depths: what else OpenSSL does with it is not modelled.
-    if (e.critical && !SUPPORTED_CRITICAL.has(e.extnID)) fail('unhandled critical extension (34) not modelled');
+    // OpenSSL's verify reports 34 for it, yet real HAProxy (2.6 and 3.2) refuses such a client
+    // certificate even with `all` ignored at both depths (differential test): never accepted.
+    if (e.critical && !SUPPORTED_CRITICAL.has(e.extnID)) throw new AlwaysRefused(`unhandled critical extension ${e.extnID} (34)`);
     switch (e.extnID) {
       case OID.basicConstraints: {
         const bc = decodeExtension(e, BasicConstraints);
@@ -447,6 +450,7 @@ export function chainErrors(input: ChainInput): ChainErrors {
     signatureAndTimeErrors(built.chain, input.now, errors);
     return { kind: 'computed', errors };
   } catch (e) {
+    if (e instanceof AlwaysRefused) return { kind: 'refused', reason: e.message };
     return { kind: 'uncomputable', reason: e instanceof Uncomputable ? e.message : `unexpected: ${e instanceof Error ? e.message : String(e)}` };
   }
 }

@@ -116,6 +116,7 @@ interface Verdict {
 export function judgeChain(reportedCode: number, leaf: X509Certificate, policy: VerifyPolicy, now = Date.now()): Verdict {
   const found = chainErrors({ leaf, sent: peerChain(leaf), trust: policy.trustCerts, crls: crlSetOf(policy.crlPem), now });
   const all = ignoresEverything(policy);
+  if (found.kind === 'refused') return { code: reportedCode, accepted: false, errors: [reportedCode], chainErrors: null, uncomputable: found.reason };
   if (found.kind === 'uncomputable') return { code: reportedCode, accepted: all, errors: [reportedCode], chainErrors: null, uncomputable: found.reason };
   const last = found.errors[found.errors.length - 1];
   const nodeCode = reportedCode === -1 && last && NODE_UNNAMED.has(last.code) ? last.code : reportedCode;
