@@ -4,12 +4,13 @@
 // depth > 0 in ca-ignore-err, else the handshake fails. An ignore list may therefore be applied only
 // to the whole list, rebuilt here in OpenSSL's order (crypto/x509/x509_vfy.c, verify_chain):
 //   build_chain       → 18 / 19 / 2 / 20 at the top of the chain when it ends untrusted
-//   check_extensions  → 34 unknown critical extension, 79 CA flag (INVALID_CA; 24 in OpenSSL 1.1), 26 purpose (ssl_client), 25 pathLen
+//   check_extensions  → 79 CA flag (INVALID_CA; 24 in OpenSSL 1.1), 26 purpose (ssl_client), 25 pathLen
 //   check_revocation  → per certificate, with CRLs configured: 3, 35, 11, 12, 8, 23
 //   internal_verify   → top down: 21, 32 issuer keyUsage, 7 signature, 9 / 10 validity
 // Whatever this model does not evaluate (name constraints, policies, proxy certificates, indirect or
 // delta CRLs, ambiguous issuers, unparseable input, an exception) makes the result `uncomputable`,
-// which only `all` accepts. The function is total: it never throws.
+// which only `all` accepts; an unhandled critical extension (34) is `refused` outright, as real
+// HAProxy refuses it even under `all`. The function is total: it never throws.
 import { verify as verifySignature, type KeyObject, type X509Certificate } from 'node:crypto';
 import { AsnConvert } from '@peculiar/asn1-schema';
 import {
@@ -158,7 +159,6 @@ interface Cert {
   readonly extKeyUsage: readonly string[] | null;
   readonly skid: string | null;
   readonly akidKeyId: string | null;
-  readonly unknownCritical: boolean;
 }
 
 const fold = (name: string): string => name.toLowerCase().replace(/\s+/g, ' ').trim();
@@ -188,7 +188,6 @@ function parseCert(x509: X509Certificate): Cert {
   let extKeyUsage: string[] | null = null;
   let skid: string | null = null;
   let akidKeyId: string | null = null;
-  let unknownCritical = false;
   const seen = new Set<string>();
   for (const e of tbs.extensions ?? []) {
     if (seen.has(e.extnID)) fail(`duplicate extension ${e.extnID}`);
@@ -243,7 +242,6 @@ function parseCert(x509: X509Certificate): Cert {
     extKeyUsage,
     skid,
     akidKeyId,
-    unknownCritical,
   };
 }
 
@@ -338,7 +336,6 @@ function extensionErrors(chain: readonly Cert[], out: ChainError[]): void {
   let plen = 0;
   for (let i = 0; i < chain.length; i++) {
     const x = chain[i]!;
-    if (x.unknownCritical) out.push({ code: 34, depth: i });
     if (i > 0) {
       const ca = checkCa(x);
       if (ca === 0 || (i + 1 < chain.length && ca !== 1)) out.push({ code: 79, depth: i });
