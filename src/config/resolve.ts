@@ -18,7 +18,10 @@ export interface ResolvedTlsProfile {
   readonly trustPem: Buffer;
   readonly trustCerts: readonly X509Certificate[];
   readonly crlPem: readonly Buffer[];
+  /** crt-ignore-err: verify codes accepted at depth 0 (the client certificate). */
   readonly ignore: 'all' | ReadonlySet<number>;
+  /** ca-ignore-err: verify codes accepted at depth > 0; the same list as `ignore` unless ca_ignore_errors is set. */
+  readonly caIgnore: 'all' | ReadonlySet<number>;
   readonly alpn: readonly string[];
   /** Files this profile was read from, for reload watching. */
   readonly files: readonly string[];
@@ -170,6 +173,7 @@ async function resolveTlsProfile(reader: FileReader, t: TlsConfig, where: string
     trustCerts,
     crlPem,
     ignore: ignoreSet(t.ignore_errors),
+    caIgnore: ignoreSet(t.ca_ignore_errors ?? t.ignore_errors),
     alpn: t.alpn,
     files: [t.cert, ...(t.key ? [t.key] : []), ...t.trust, ...t.crl].map((f) => reader.path(f)),
   };

@@ -36,6 +36,9 @@ export const tlsConfigSchema = z.strictObject({
   trust: filePaths.default([]).describe('PEM files of CA certificates whose clients are accepted (ca-file).'),
   crl: filePaths.default([]).describe('PEM CRL files (crl-file); every CA in a chain then needs a CRL.'),
   ignore_errors: ignoreErrors.default([]).describe('OpenSSL verify codes to accept anyway (crt-ignore-err / ca-ignore-err).'),
+  ca_ignore_errors: ignoreErrors
+    .optional()
+    .describe('Verify codes to accept at depth > 0 (the CAs of the chain; ca-ignore-err). When set, ignore_errors applies to depth 0 only (crt-ignore-err); when absent, ignore_errors applies to both.'),
   alpn: z.array(z.enum(['http/1.1'])).default(['http/1.1']),
 });
 

@@ -33,7 +33,7 @@ export const CHECKLIST: readonly ChecklistItem[] = [
   { id: 'sent', codes: ['none'], text: 'Is the client certificate sent at all? Check the client: curl --cert/--key, the certificate settings in Postman, the keystore in SoapUI or STRUST.' },
   { id: 'self-signed', codes: [18], text: 'Is the certificate signed by a CA? Self-signed certificates are refused.' },
   { id: 'trusted-ca', codes: [19, 20, 21, 2], text: 'Is the root of the CA that signed it in the trust list of this host?' },
-  { id: 'chain', codes: [20, 21, 2, 24, 7], text: 'Does the client send the whole chain (leaf and intermediates)? The trust list holds only root CAs.' },
+  { id: 'chain', codes: [20, 21, 2, 79, 7], text: 'Does the client send the whole chain (leaf and intermediates)? The trust list holds only root CAs.' },
   { id: 'validity', codes: [9, 10], text: 'Is the certificate valid now (not expired, not before its start date)? Check the clocks too.' },
   { id: 'purpose', codes: [26], text: 'Does the certificate allow client authentication (extended key usage clientAuth)?' },
   { id: 'revoked', codes: [23, 3], text: 'Is the certificate revoked, or does a CA of the chain lack a CRL while CRL checking is on?' },

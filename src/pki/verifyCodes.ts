@@ -48,7 +48,8 @@ export const VERIFY_CODES: readonly VerifyCodeInfo[] = [
     'The CA that issued the certificate is not in the trust list, or the intermediate is missing: send the whole chain and trust its root.'),
   row(23, 'X509_V_ERR_CERT_REVOKED', 'CERT_REVOKED', 'certificate revoked', ['certificate_revoked', 44],
     'The certificate is revoked by its CA: request a new certificate.'),
-  row(24, 'X509_V_ERR_INVALID_CA', 'INVALID_CA', 'invalid CA certificate', ['bad_certificate', 42],
+  // 79 in OpenSSL 3 (24 was INVALID_CA in OpenSSL 1.1; OpenSSL 3 uses 24 for NO_ISSUER_PUBLIC_KEY).
+  row(79, 'X509_V_ERR_INVALID_CA', 'INVALID_CA', 'invalid CA certificate', ['bad_certificate', 42],
     'A certificate in the chain is used as a CA but is not one (basicConstraints CA:FALSE): send the correct intermediate.'),
   row(26, 'X509_V_ERR_INVALID_PURPOSE', 'INVALID_PURPOSE', 'unsupported certificate purpose', ['unsupported_certificate', 43],
     'The certificate is not allowed for client authentication (its extended key usage lacks clientAuth): issue it with EKU clientAuth.'),

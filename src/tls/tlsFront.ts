@@ -261,11 +261,7 @@ function startTls(raw: net.Socket, profile: TlsProfile, peekedSni: string | null
       // never resumed here: no tickets, no session cache). Such a certificate is read later, once.
       peer = verifyError === null ? PeerCertificate.verified(socket) : PeerCertificate.of(socket);
     }
-    const outcome = verifyOutcome(peer ? verifyError : null, peer, {
-      clientAuth,
-      ignore: profile.resolved.ignore,
-      trustCerts: profile.resolved.trustCerts,
-    });
+    const outcome = verifyOutcome(peer ? verifyError : null, peer, profile.resolved);
     if (outcome.accepted) {
       opts.onAccepted({ socket, clientAddress, clientPort, profile, sni, outcome, peer });
       dropOwnErrorListener(socket);

@@ -1,24 +1,42 @@
 // From what Node's TLS layer reports to the verdict HAProxy would reach.
 // Node gives the LAST verify error OpenSSL met (its verify callback accepts everything and the
-// result is read after the handshake), which is also what HAProxy's ssl_c_verify reports. An ignore
-// list must however cover EVERY error met on the way (an untrusted CA needs 20 and 21), so the
-// errors OpenSSL walked through are reconstructed from the chain itself.
+// result is read after the handshake), which is also what HAProxy's ssl_c_verify reports. HAProxy
+// however refuses the handshake at the FIRST error its ignore lists do not cover (crt-ignore-err at
+// depth 0, ca-ignore-err above), so every error is rebuilt from the chain (chainErrors.ts) and each
+// one must be covered at its depth. Nothing of this runs for a certificate Node reports verified.
 import type { X509Certificate } from 'node:crypto';
 import { verifyCodeFromNode, verifyCodeInfo, type VerifyCodeInfo } from '../pki/verifyCodes.js';
 import type { ClientAuthMode } from '../config/schema.js';
+import { chainErrors, parseCrls, type ChainError, type CrlSet } from './chainErrors.js';
 
 export type VerifyOutcome =
   | { readonly kind: 'no-cert'; readonly accepted: boolean }
-  | { readonly kind: 'cert'; readonly accepted: boolean; readonly code: number; readonly errors: readonly number[]; readonly info: VerifyCodeInfo };
+  | {
+      readonly kind: 'cert';
+      readonly accepted: boolean;
+      /** Node's (= OpenSSL's last) verify code: what X-SSL-Client-Verify carries. */
+      readonly code: number;
+      /** Every code met, sorted (empty when verified). */
+      readonly errors: readonly number[];
+      /** Every error with its depth, in OpenSSL's order; null when they could not be computed. */
+      readonly chainErrors: readonly ChainError[] | null;
+      /** Why the errors could not be computed (then only `all` accepts), or null. */
+      readonly uncomputable: string | null;
+      readonly info: VerifyCodeInfo;
+    };
+
+export type IgnoreList = 'all' | ReadonlySet<number>;
 
 export interface VerifyPolicy {
   readonly clientAuth: ClientAuthMode;
-  readonly ignore: 'all' | ReadonlySet<number>;
+  /** crt-ignore-err: errors at depth 0 (the client certificate). */
+  readonly ignore: IgnoreList;
+  /** ca-ignore-err: errors at depth > 0 (its CAs); absent = the same list as `ignore`. */
+  readonly caIgnore?: IgnoreList;
   readonly trustCerts: readonly X509Certificate[];
+  /** The configuration's CRLs, one PEM CRL per buffer; absent or empty = CRL checking off. */
+  readonly crlPem?: readonly Buffer[];
 }
-
-const CLIENT_AUTH_OID = '1.3.6.1.5.5.7.3.2';
-const ANY_EKU_OID = '2.5.29.37.0';
 
 /** The certificate chain as Node links it: leaf, then each issuerCertificate until it repeats. */
 export function peerChain(leaf: X509Certificate): X509Certificate[] {
@@ -54,51 +72,64 @@ function isSelfIssued(c: X509Certificate): boolean {
   return c.subject === c.issuer && c.checkIssued(c);
 }
 
-function inTrust(c: X509Certificate, trust: readonly X509Certificate[]): boolean {
-  return trust.some((t) => t.fingerprint256 === c.fingerprint256);
+const covers = (list: IgnoreList, code: number): boolean => list === 'all' || list.has(code);
+
+/** The list HAProxy consults for an error at this depth (ssl_sock_bind_verifycbk). */
+export function ignoreListFor(policy: Pick<VerifyPolicy, 'ignore' | 'caIgnore'>, depth: number): IgnoreList {
+  return depth > 0 ? (policy.caIgnore ?? policy.ignore) : policy.ignore;
 }
 
-function issuedByTrust(c: X509Certificate, trust: readonly X509Certificate[]): boolean {
-  return trust.some((t) => c.checkIssued(t) && c.verify(t.publicKey));
+/** Both lists are `all`: HAProxy then accepts whatever the errors. */
+function ignoresEverything(policy: VerifyPolicy): boolean {
+  return policy.ignore === 'all' && (policy.caIgnore ?? policy.ignore) === 'all';
 }
 
-/** Errors of chain building that a later error (expiry, EKU) can hide from Node's single code. */
-function trustErrors(chain: readonly X509Certificate[], trust: readonly X509Certificate[]): number[] {
-  if (chain.some((c) => inTrust(c, trust) || issuedByTrust(c, trust))) return [];
-  const top = chain[chain.length - 1];
-  if (chain.length === 1 && isSelfIssued(top)) return [18];
-  if (isSelfIssued(top)) return [19];
-  return chain.length === 1 ? [20, 21] : [20];
-}
-
-function timeErrors(chain: readonly X509Certificate[], now: number): number[] {
-  const out: number[] = [];
-  for (const c of chain) {
-    if (Date.parse(c.validFrom) > now) out.push(9);
-    if (Date.parse(c.validTo) < now) out.push(10);
+/** CRLs are parsed once per configuration (the buffers live as long as the configuration). */
+const parsedCrls = new WeakMap<readonly Buffer[], CrlSet>();
+function crlSetOf(pems: readonly Buffer[] | undefined): CrlSet {
+  if (!pems || pems.length === 0) return null;
+  let set = parsedCrls.get(pems);
+  if (set === undefined) {
+    set = parseCrls(pems);
+    parsedCrls.set(pems, set);
   }
-  return out;
+  return set;
 }
 
-function ekuErrors(leaf: X509Certificate): number[] {
-  const eku = leaf.keyUsage;
-  if (!eku || eku.length === 0) return [];
-  return eku.includes(CLIENT_AUTH_OID) || eku.includes(ANY_EKU_OID) ? [] : [26];
+/** Codes Node reports as UNSPECIFIED (its code table has no name for them). */
+const NODE_UNNAMED: ReadonlySet<number> = new Set([32, 34, 35]);
+
+interface Verdict {
+  /** The code X-SSL-Client-Verify carries: Node's, or the chain's last error when Node has no name for it. */
+  readonly code: number;
+  readonly accepted: boolean;
+  readonly errors: readonly number[];
+  readonly chainErrors: readonly ChainError[] | null;
+  readonly uncomputable: string | null;
 }
 
-/** The errors OpenSSL met, for Node's final code: the code itself plus what it may have hidden. */
-export function walkedErrors(finalCode: number, chain: readonly X509Certificate[], trust: readonly X509Certificate[], now = Date.now()): number[] {
-  if (finalCode === 0) return [];
-  const errors = new Set<number>(finalCode === 21 ? [20, 21] : [finalCode]);
-  for (const e of [...trustErrors(chain, trust), ...timeErrors(chain, now), ...ekuErrors(chain[0])]) errors.add(e);
-  return [...errors].sort((a, b) => a - b);
+/**
+ * Every error OpenSSL met must be covered by the list for its depth, and Node's own code must be
+ * among them: a code the model did not find means the model and OpenSSL disagree, so only `all`
+ * accepts. Time is read per call (never cached): a certificate may expire between two connections.
+ */
+export function judgeChain(reportedCode: number, leaf: X509Certificate, policy: VerifyPolicy, now = Date.now()): Verdict {
+  const found = chainErrors({ leaf, sent: peerChain(leaf), trust: policy.trustCerts, crls: crlSetOf(policy.crlPem), now });
+  const all = ignoresEverything(policy);
+  if (found.kind === 'refused') return { code: reportedCode, accepted: false, errors: [reportedCode], chainErrors: null, uncomputable: found.reason };
+  if (found.kind === 'uncomputable') return { code: reportedCode, accepted: all, errors: [reportedCode], chainErrors: null, uncomputable: found.reason };
+  const last = found.errors[found.errors.length - 1];
+  const nodeCode = reportedCode === -1 && last && NODE_UNNAMED.has(last.code) ? last.code : reportedCode;
+  const codes = [...new Set(found.errors.map((e) => e.code))].sort((a, b) => a - b);
+  if (!codes.includes(nodeCode)) {
+    const errors = [...new Set([...codes, nodeCode])].sort((a, b) => a - b);
+    return { code: nodeCode, accepted: all, errors, chainErrors: found.errors, uncomputable: `OpenSSL reported ${nodeCode}, which the chain model did not find (it found ${codes.join(',') || 'none'})` };
+  }
+  const accepted = all || found.errors.every((e) => covers(ignoreListFor(policy, e.depth), e.code));
+  return { code: nodeCode, accepted, errors: codes, chainErrors: found.errors, uncomputable: null };
 }
 
-function isIgnored(errors: readonly number[], ignore: VerifyPolicy['ignore']): boolean {
-  return ignore === 'all' || errors.every((e) => ignore.has(e));
-}
-
-const VERIFIED: VerifyOutcome = Object.freeze({ kind: 'cert', accepted: true, code: 0, errors: Object.freeze([]) as readonly number[], info: verifyCodeInfo(0) });
+const VERIFIED: VerifyOutcome = Object.freeze({ kind: 'cert', accepted: true, code: 0, errors: Object.freeze([]) as readonly number[], chainErrors: Object.freeze([]) as readonly ChainError[], uncomputable: null, info: verifyCodeInfo(0) });
 
 /**
  * @param nodeError Node's verify error code (e.g. `CERT_HAS_EXPIRED`), or null when verified.
@@ -108,7 +139,7 @@ export function verifyOutcome(nodeError: string | null, presented: { x509(): X50
   if (!presented) return { kind: 'no-cert', accepted: policy.clientAuth !== 'required' };
   if (!nodeError) return VERIFIED;
   const info = verifyCodeFromNode(nodeError) ?? verifyCodeInfo(-1);
-  const errors = walkedErrors(info.code, peerChain(presented.x509()), policy.trustCerts);
-  return { kind: 'cert', accepted: isIgnored(errors, policy.ignore), code: info.code, errors, info };
+  const verdict = judgeChain(info.code, presented.x509(), policy);
+  return { kind: 'cert', ...verdict, info: verdict.code === info.code ? info : verifyCodeInfo(verdict.code) };
 }
 
