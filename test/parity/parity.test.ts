@@ -3,14 +3,15 @@
 // Foundry template produces (spec §7), runs real HAProxy and mtls-edge side by side in front of the
 // same echo upstream, sends both the same requests (every certificate kind × clean and spoofed H10
 // headers × HTTPS and plain HTTP) and compares what the upstream received, header by header, and what
-// the client got. Without `haproxy` on PATH the suite says why and skips.
+// the client got. It runs once per HAProxy version (Debian's 2.6 and the 3.2 build beside the
+// repository); a version whose binary is missing here is skipped with the reason.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
 import { startEchoServer, type EchoServer } from '../../src/echo/echoServer.js';
 import { clientIdentity, httpRequest, httpsRequest, startTestEdge, testCrls, testPki, type ClientIdentity, type EchoReply, type TestEdge } from '../support/edgeHarness.js';
-import { findHaproxy, freePort, haproxyVersion, renderHaproxyConfig, startHaproxy, supportsFetch, writeServerPem, type RunningHaproxy } from './haproxy.js';
+import { freePort, haproxyVersion, majorMinor, parityTargets, renderHaproxyConfig, startHaproxy, supportsFetch, writeServerPem, type HaproxyTarget, type RunningHaproxy } from './haproxy.js';
 import {
   alertOf,
   caseId,
@@ -30,11 +31,13 @@ import {
 } from './parityCases.js';
 
 // ---------------------------------------------------------------------------------------------
-// THE table of known differences between Debian's HAProxy and mtls-edge. A case that differs only
-// in one of these ways is reported as a known difference (never counted as identical, never hidden).
+// THE table of known differences between real HAProxy and mtls-edge. A case that differs only in
+// one of these ways is reported as a known difference (never counted as identical, never hidden).
+// A difference with `versions` holds for those HAProxy versions (major.minor) only; with another
+// version the same outcome is an unexpected difference.
 interface Facts {
-  /** This HAProxy has the ssl_c_r_dn fetch (3.x does, Debian 12's 2.6 does not). */
-  readonly haproxyHasRootDn: boolean;
+  /** major.minor of the HAProxy compared with, e.g. `2.6`. */
+  readonly version: string;
 }
 interface Pair {
   readonly c: ParityCase;
@@ -48,8 +51,10 @@ interface KnownDifference {
   readonly id: string;
   readonly what: string;
   readonly reason: string;
+  /** HAProxy versions (major.minor) this difference is declared for; absent: every version. */
+  readonly versions?: readonly string[];
   /** Whether this difference may explain the pair. */
-  readonly applies: (p: Pair, f: Facts) => boolean;
+  readonly applies: (p: Pair) => boolean;
   /** Makes both upstream requests comparable (then compared again); absent = `applies` explains the whole pair. */
   readonly reconcile?: (p: Pair) => void;
 }
@@ -61,7 +66,8 @@ export const KNOWN_DIFFERENCES: readonly KnownDifference[] = [
     id: 'root-ca-dn',
     what: 'X-SSL-Client-Root-CA-DN: HAProxy sets none (the set-header line is left out of its config), mtls-edge sets it',
     reason: 'HAProxy < 2.8 (Debian 12 ships 2.6) has no ssl_c_r_dn sample fetch, so the template line cannot be rendered; the header is not compared there',
-    applies: (p, f) => !f.haproxyHasRootDn && p.h !== null && p.e !== null,
+    versions: ['2.6'],
+    applies: (p) => p.h !== null && p.e !== null,
     reconcile: (p) => {
       const strip = (r: NormalisedRequest): NormalisedRequest => ({ host: r.host, lines: r.lines.filter(([k]) => k !== ROOT_DN) });
       p.h = strip(p.h!);
@@ -72,6 +78,7 @@ export const KNOWN_DIFFERENCES: readonly KnownDifference[] = [
     id: 'oversized-431',
     what: 'request headers above the buffer: HAProxy 2.6 answers 400, mtls-edge 431',
     reason: 'HAProxy 2.6 reports a header-buffer overflow as 400 Bad Request; HAProxy 3.2 (the CF job, spec §4) answers 431, which mtls-edge follows',
+    versions: ['2.6'],
     applies: (p) => p.c.headers === 'oversized' && p.haproxy.kind === 'http' && p.haproxy.status === 400 && p.edge.kind === 'http' && p.edge.status === 431,
   },
   {
@@ -81,6 +88,10 @@ export const KNOWN_DIFFERENCES: readonly KnownDifference[] = [
     applies: (p) => p.haproxy.kind === 'no-http-response' && p.haproxy.alert !== null && p.edge.kind === 'no-http-response' && p.edge.alert === null,
   },
 ];
+
+function knownDifferencesFor(f: Facts): KnownDifference[] {
+  return KNOWN_DIFFERENCES.filter((kd) => !kd.versions || kd.versions.includes(f.version));
+}
 
 // ---------------------------------------------------------------------------------------------
 
@@ -114,8 +125,8 @@ function compare(c: ParityCase, haproxy: Outcome, edge: Outcome, facts: Facts): 
   const first = equalNow(p);
   if (first === null) return { kind: 'identical' };
   const used: string[] = [];
-  for (const kd of KNOWN_DIFFERENCES) {
-    if (!kd.applies(p, facts)) continue;
+  for (const kd of knownDifferencesFor(facts)) {
+    if (!kd.applies(p)) continue;
     if (!kd.reconcile) return { kind: 'known', ids: [...used, kd.id] };
     kd.reconcile(p);
     used.push(kd.id);
@@ -163,114 +174,122 @@ interface Tally {
   different: { id: string; detail: string }[];
 }
 
-const haproxyBin = findHaproxy();
+for (const target of parityTargets()) paritySuite(target);
 
-describe('parity with real HAProxy (issue 5.1)', function () {
-  this.timeout(180_000);
-  const tally: Tally = { total: 0, identical: 0, known: new Map(), different: [] };
-  let facts: Facts = { haproxyHasRootDn: false };
-  let echo: EchoServer | null = null;
-  let workDir = '';
-  let serverPem = '';
-  let haproxy: RunningHaproxy | null = null;
-  let edge: TestEdge | null = null;
-  const identities = new Map<CertKind, ClientIdentity | undefined>();
+function paritySuite(target: HaproxyTarget): void {
+  const haproxyBin = target.bin;
+  const title = haproxyBin ? `HAProxy ${haproxyVersion(haproxyBin)}` : target.name;
 
-  before(async function () {
-    if (!haproxyBin) {
-      console.log('    parity suite skipped: no `haproxy` on PATH (or in /usr/sbin). Install it, e.g. `apt-get install -y haproxy`, to compare mtls-edge with real HAProxy.');
-      this.skip();
-    }
-    facts = { haproxyHasRootDn: supportsFetch(haproxyBin, 'ssl_c_r_dn') };
-    console.log(`    HAProxy ${haproxyVersion(haproxyBin)} at ${haproxyBin}; ssl_c_r_dn ${facts.haproxyHasRootDn ? 'available' : 'NOT available (known difference root-ca-dn)'}`);
-    const { pki } = await testPki();
-    workDir = mkdtempSync(join(tmpdir(), 'mtls-edge-parity-'));
-    serverPem = writeServerPem(workDir, pki.server.chain, pki.server.key);
-    echo = await startEchoServer();
-    identities.set('none', undefined);
-    for (const kind of casesFor(SETTINGS[0]).map((c) => c.cert)) if (kind !== 'none' && !identities.has(kind)) identities.set(kind, await clientIdentity(kind));
-  });
+  describe(`parity with real HAProxy (issue 5.1): ${title}`, function () {
+    this.timeout(180_000);
+    const tally: Tally = { total: 0, identical: 0, known: new Map(), different: [] };
+    let facts: Facts = { version: '' };
+    let hasRootDn = false;
+    let echo: EchoServer | null = null;
+    let workDir = '';
+    let serverPem = '';
+    let haproxy: RunningHaproxy | null = null;
+    let edge: TestEdge | null = null;
+    const identities = new Map<CertKind, ClientIdentity | undefined>();
 
-  afterEach(async () => {
-    // Always, also when a case failed: stop this setting's HAProxy and edge.
-    await haproxy?.stop();
-    haproxy = null;
-    await edge?.close();
-    edge = null;
-  });
-
-  after(async function () {
-    await echo?.close();
-    if (workDir) rmSync(workDir, { recursive: true, force: true });
-    if (!haproxyBin || tally.total === 0) return;
-    const lines: string[] = ['', '    Parity with real HAProxy — normalisations applied to every case:'];
-    for (const n of NORMALISATIONS) lines.push(`      - ${n}`);
-    lines.push('    Known differences (cases that differ only in these ways):');
-    for (const kd of KNOWN_DIFFERENCES) {
-      const hits = tally.known.get(kd.id) ?? [];
-      lines.push(`      [${kd.id}] ${hits.length} case(s): ${kd.what}`, `          reason: ${kd.reason}`);
-      for (const id of hits.slice(0, 3)) lines.push(`          e.g. ${id}`);
-    }
-    if (tally.different.length) {
-      lines.push(`    UNEXPECTED differences: ${tally.different.length}`);
-      for (const d of tally.different.slice(0, 20)) lines.push(`      ${d.id}: ${d.detail.replace(/\n/g, '\n        ')}`);
-    }
-    const knownCount = [...tally.known.values()].reduce((n, l) => n + l.length, 0);
-    lines.push(`    ${tally.identical}/${tally.total} cases identical (${knownCount} known differences, ${tally.different.length} unexpected)`);
-    console.log(lines.join('\n'));
-  });
-
-  for (const setting of SETTINGS) {
-    it(`${setting.id}: same upstream request and same client outcome as HAProxy`, async function () {
-      await runSetting(setting);
-    });
-  }
-
-  async function runSetting(setting: ParitySetting): Promise<void> {
-    const { pki } = await testPki();
-    const crls = await testCrls();
-    const [hsPort, hPort] = [await freePort(), await freePort()];
-    const cfg = renderHaproxyConfig({
-      httpsPort: hsPort,
-      httpPort: hPort,
-      upstreamPort: echo!.port,
-      mode: setting.mode,
-      tls: {
-        serverPem,
-        caFile: setting.clientAuth === 'off' ? null : pki.rootCa.cert,
-        verify: setting.clientAuth === 'required' ? 'required' : 'optional',
-        ignore: setting.ignore,
-        crlFile: setting.crl ? crls.all : undefined,
-      },
-      withRootCaDn: facts.haproxyHasRootDn,
-    });
-    haproxy = await startHaproxy(haproxyBin!, cfg, hsPort, { dir: workDir });
-    edge = await startTestEdge({
-      upstream: echo!.origin,
-      forwardedClientCert: setting.mode,
-      clientAuth: setting.clientAuth === 'off' ? 'disabled' : setting.clientAuth,
-      ignoreErrors: setting.ignore,
-      crl: setting.crl ? [crls.all] : undefined,
-    });
-    const ports = { h: { https: hsPort, http: hPort }, e: { https: edge.httpsPort, http: edge.httpPort } };
-    const cases = casesFor(setting);
-    const verdicts = await pool(cases, 6, async (c) => {
-      const identity = identities.get(c.cert);
-      const [h, e] = await Promise.all([sendCase(c, ports.h, identity), sendCase(c, ports.e, identity)]);
-      return { c, v: compare(c, h, e, facts), h, e };
-    });
-    const failures: string[] = [];
-    for (const { c, v } of verdicts) {
-      tally.total++;
-      if (v.kind === 'identical') tally.identical++;
-      else if (v.kind === 'known') for (const id of v.ids) tally.known.set(id, [...(tally.known.get(id) ?? []), caseId(c)]);
-      else {
-        tally.different.push({ id: caseId(c), detail: v.detail });
-        failures.push(`${caseId(c)}: ${v.detail}`);
+    before(async function () {
+      if (!haproxyBin) {
+        console.log(`    skipped (${target.name}): ${target.whyMissing}`);
+        this.skip();
       }
+      const version = haproxyVersion(haproxyBin);
+      facts = { version: majorMinor(version) };
+      hasRootDn = supportsFetch(haproxyBin, 'ssl_c_r_dn');
+      console.log(`    HAProxy ${version} at ${haproxyBin}; ssl_c_r_dn ${hasRootDn ? 'available' : 'NOT available'}`);
+      const { pki } = await testPki();
+      workDir = mkdtempSync(join(tmpdir(), 'mtls-edge-parity-'));
+      serverPem = writeServerPem(workDir, pki.server.chain, pki.server.key);
+      echo = await startEchoServer();
+      identities.set('none', undefined);
+      for (const kind of casesFor(SETTINGS[0]).map((c) => c.cert)) if (kind !== 'none' && !identities.has(kind)) identities.set(kind, await clientIdentity(kind));
+    });
+
+    afterEach(async () => {
+      // Always, also when a case failed: stop this setting's HAProxy and edge.
+      await haproxy?.stop();
+      haproxy = null;
+      await edge?.close();
+      edge = null;
+    });
+
+    after(async function () {
+      await echo?.close();
+      if (workDir) rmSync(workDir, { recursive: true, force: true });
+      if (!haproxyBin || tally.total === 0) return;
+      const lines: string[] = ['', '    Parity with real HAProxy — normalisations applied to every case:'];
+      for (const n of NORMALISATIONS) lines.push(`      - ${n}`);
+      lines.push(`    Known differences for HAProxy ${facts.version} (cases that differ only in these ways):`);
+      for (const kd of knownDifferencesFor(facts)) {
+        const hits = tally.known.get(kd.id) ?? [];
+        lines.push(`      [${kd.id}] ${hits.length} case(s): ${kd.what}`, `          reason: ${kd.reason}`);
+        for (const id of hits.slice(0, 3)) lines.push(`          e.g. ${id}`);
+      }
+      if (tally.different.length) {
+        lines.push(`    UNEXPECTED differences: ${tally.different.length}`);
+        for (const d of tally.different.slice(0, 20)) lines.push(`      ${d.id}: ${d.detail.replace(/\n/g, '\n        ')}`);
+      }
+      const knownCount = [...tally.known.values()].reduce((n, l) => n + l.length, 0);
+      lines.push(`    HAProxy ${haproxyVersion(haproxyBin)}: ${tally.identical}/${tally.total} identical (${knownCount} known differences, ${tally.different.length} unexpected)`);
+      console.log(lines.join('\n'));
+    });
+
+    for (const setting of SETTINGS) {
+      it(`${setting.id}: same upstream request and same client outcome as HAProxy`, async function () {
+        await runSetting(setting);
+      });
     }
-    const identical = verdicts.filter((x) => x.v.kind === 'identical').length;
-    console.log(`      ${identical}/${cases.length} identical, ${verdicts.filter((x) => x.v.kind === 'known').length} known differences, ${failures.length} unexpected`);
-    expect(failures, `${failures.length} case(s) differ from HAProxy in a way not in KNOWN_DIFFERENCES:\n${failures.slice(0, 10).join('\n\n')}`).to.deep.equal([]);
-  }
-});
+
+    async function runSetting(setting: ParitySetting): Promise<void> {
+      const { pki } = await testPki();
+      const crls = await testCrls();
+      const [hsPort, hPort] = [await freePort(), await freePort()];
+      const cfg = renderHaproxyConfig({
+        httpsPort: hsPort,
+        httpPort: hPort,
+        upstreamPort: echo!.port,
+        mode: setting.mode,
+        tls: {
+          serverPem,
+          caFile: setting.clientAuth === 'off' ? null : pki.rootCa.cert,
+          verify: setting.clientAuth === 'required' ? 'required' : 'optional',
+          ignore: setting.ignore,
+          crlFile: setting.crl ? crls.all : undefined,
+        },
+        withRootCaDn: hasRootDn,
+      });
+      haproxy = await startHaproxy(haproxyBin!, cfg, hsPort, { dir: workDir });
+      edge = await startTestEdge({
+        upstream: echo!.origin,
+        forwardedClientCert: setting.mode,
+        clientAuth: setting.clientAuth === 'off' ? 'disabled' : setting.clientAuth,
+        ignoreErrors: setting.ignore,
+        crl: setting.crl ? [crls.all] : undefined,
+      });
+      const ports = { h: { https: hsPort, http: hPort }, e: { https: edge.httpsPort, http: edge.httpPort } };
+      const cases = casesFor(setting);
+      const verdicts = await pool(cases, 6, async (c) => {
+        const identity = identities.get(c.cert);
+        const [h, e] = await Promise.all([sendCase(c, ports.h, identity), sendCase(c, ports.e, identity)]);
+        return { c, v: compare(c, h, e, facts), h, e };
+      });
+      const failures: string[] = [];
+      for (const { c, v } of verdicts) {
+        tally.total++;
+        if (v.kind === 'identical') tally.identical++;
+        else if (v.kind === 'known') for (const id of v.ids) tally.known.set(id, [...(tally.known.get(id) ?? []), caseId(c)]);
+        else {
+          tally.different.push({ id: caseId(c), detail: v.detail });
+          failures.push(`${caseId(c)}: ${v.detail}`);
+        }
+      }
+      const identical = verdicts.filter((x) => x.v.kind === 'identical').length;
+      console.log(`      ${identical}/${cases.length} identical, ${verdicts.filter((x) => x.v.kind === 'known').length} known differences, ${failures.length} unexpected`);
+      expect(failures, `${failures.length} case(s) differ from HAProxy in a way not in KNOWN_DIFFERENCES:\n${failures.slice(0, 10).join('\n\n')}`).to.deep.equal([]);
+    }
+  });
+}
