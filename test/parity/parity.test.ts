@@ -11,11 +11,13 @@ import { join } from 'node:path';
 import { expect } from 'chai';
 import { startEchoServer, type EchoServer } from '../../src/echo/echoServer.js';
 import { clientIdentity, httpRequest, httpsRequest, startTestEdge, testCrls, testPki, type ClientIdentity, type EchoReply, type TestEdge } from '../support/edgeHarness.js';
+import { emptyNameIdentities, isEmptyNameKind } from './emptyNameCerts.js';
 import { freePort, haproxyVersion, majorMinor, parityTargets, renderHaproxyConfig, startHaproxy, supportsFetch, writeServerPem, type HaproxyTarget, type RunningHaproxy } from './haproxy.js';
 import {
   alertOf,
   caseId,
   casesFor,
+  CERT_KINDS,
   describeOutcome,
   diffLines,
   normalise,
@@ -206,7 +208,8 @@ function paritySuite(target: HaproxyTarget): void {
       serverPem = writeServerPem(workDir, pki.server.chain, pki.server.key);
       echo = await startEchoServer();
       identities.set('none', undefined);
-      for (const kind of casesFor(SETTINGS[0]).map((c) => c.cert)) if (kind !== 'none' && !identities.has(kind)) identities.set(kind, await clientIdentity(kind));
+      for (const [kind, id] of await emptyNameIdentities(workDir, pki.intermediateCa)) identities.set(kind, id);
+      for (const kind of CERT_KINDS) if (!identities.has(kind) && kind !== 'none' && !isEmptyNameKind(kind)) identities.set(kind, await clientIdentity(kind));
     });
 
     afterEach(async () => {

@@ -2,6 +2,7 @@
 // how two outcomes (real HAProxy vs mtls-edge) are normalised and compared. The known differences
 // themselves live in parity.test.ts (one table, with reasons).
 import { FAILURE_KINDS, type FailureKind } from '../../src/pki/failures.js';
+import { EMPTY_NAME_KINDS, type EmptyNameKind } from './emptyNameCerts.js';
 import type { Mode } from './haproxy.js';
 
 export type ClientAuth = 'off' | 'optional' | 'required';
@@ -32,8 +33,8 @@ export const SETTINGS: readonly ParitySetting[] = [
   { id: 'sanitize_set/crl/ignore-23,3', mode: 'sanitize_set', clientAuth: 'optional', crl: true, ignore: '3,23' },
 ];
 
-export type CertKind = 'none' | 'valid' | FailureKind;
-export const CERT_KINDS: readonly CertKind[] = ['none', 'valid', ...FAILURE_KINDS];
+export type CertKind = 'none' | 'valid' | FailureKind | EmptyNameKind;
+export const CERT_KINDS: readonly CertKind[] = ['none', 'valid', ...FAILURE_KINDS, ...EMPTY_NAME_KINDS];
 
 export type HeaderSet = 'clean' | 'spoofed' | 'spoofed+signature' | 'spoofed+empty-signature' | 'oversized';
 export const HEADER_SETS: readonly HeaderSet[] = ['clean', 'spoofed', 'spoofed+signature', 'spoofed+empty-signature'];
