@@ -21,6 +21,7 @@ import { createUpgradeHandler } from './websocket.js';
 import { RouteTable } from './routeTable.js';
 import { Upstreams } from './upstreams.js';
 import { rawErrorResponse, sendErrorPage } from './errorPages.js';
+import { oversizedRequestStatus } from './oversizedRequest.js';
 
 export interface EdgeRuntime {
   readonly config: Config;
@@ -127,7 +128,7 @@ function listen(server: net.Server, port: number, host: string): Promise<number>
 }
 
 /** HAProxy answers malformed requests itself; Node's parser errors become the same pages. */
-function onClientError(err: Error & { code?: string }, socket: Socket): void {
+function onClientError(err: Error & { code?: string; rawPacket?: unknown; bytesParsed?: unknown }, socket: Socket): void {
   // Already answered: the rest of the same oversized request (its next TLS record or TCP chunk) hits
   // the parser again. Destroying now would drop the error page before it is flushed (client: EOF).
   if (socket.writableEnded) return;
@@ -135,7 +136,7 @@ function onClientError(err: Error & { code?: string }, socket: Socket): void {
     socket.destroy();
     return;
   }
-  const status = err.code === 'HPE_HEADER_OVERFLOW' ? 431 : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
+  const status = err.code === 'HPE_HEADER_OVERFLOW' ? oversizedRequestStatus(err.rawPacket, err.bytesParsed) : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
   socket.end(rawErrorResponse(status));
 }
 

@@ -23,6 +23,7 @@ import {
   normalise,
   NORMALISATIONS,
   requestHeaders,
+  requestPath,
   sameLines,
   SETTINGS,
   type CertKind,
@@ -77,11 +78,13 @@ export const KNOWN_DIFFERENCES: readonly KnownDifference[] = [
     },
   },
   {
-    id: 'oversized-431',
-    what: 'request headers above the buffer: HAProxy 2.6 answers 400, mtls-edge 431',
-    reason: 'HAProxy 2.6 reports a header-buffer overflow as 400 Bad Request; HAProxy 3.2 (the CF job, spec §4) answers 431, which mtls-edge follows',
+    id: 'oversized-400',
+    what: 'request head above the buffer: HAProxy 2.6 answers 400, mtls-edge 431 (a 20 KiB header) or 414 (a 20,000-byte URI)',
+    reason: 'HAProxy 2.6 reports every request-buffer overflow as 400 Bad Request; HAProxy 3.2 (the CF job) answers 431 for headers and 414 for a request line that alone overflows the buffer, which mtls-edge follows',
     versions: ['2.6'],
-    applies: (p) => p.c.headers === 'oversized' && p.haproxy.kind === 'http' && p.haproxy.status === 400 && p.edge.kind === 'http' && p.edge.status === 431,
+    applies: (p) =>
+      p.haproxy.kind === 'http' && p.haproxy.status === 400 && p.edge.kind === 'http' &&
+      ((p.c.headers === 'oversized' && p.edge.status === 431) || (p.c.headers === 'long-uri' && p.edge.status === 414)),
   },
   {
     id: 'no-tls-alert',
@@ -150,8 +153,9 @@ async function outcomeOf(send: () => Promise<EchoReply>): Promise<Outcome> {
 
 function sendCase(c: ParityCase, port: { https: number; http: number }, identity: ClientIdentity | undefined): Promise<Outcome> {
   const headers = requestHeaders(c.headers);
-  if (c.listener === 'http') return outcomeOf(() => httpRequest(port.http, { headers }));
-  return outcomeOf(() => httpsRequest(port.https, { identity, headers, maxVersion: c.setting.tls12 ? 'TLSv1.2' : undefined }));
+  const path = requestPath(c.headers);
+  if (c.listener === 'http') return outcomeOf(() => httpRequest(port.http, { headers, path }));
+  return outcomeOf(() => httpsRequest(port.https, { identity, headers, path, maxVersion: c.setting.tls12 ? 'TLSv1.2' : undefined }));
 }
 
 /** Runs `fn` over `items` with at most `limit` in flight. */
