@@ -12,6 +12,7 @@ import { expect } from 'chai';
 import { startEchoServer, type EchoServer } from '../../src/echo/echoServer.js';
 import { clientIdentity, httpRequest, httpsRequest, startTestEdge, testCrls, testPki, type ClientIdentity, type EchoReply, type TestEdge } from '../support/edgeHarness.js';
 import { emptyNameIdentities, isEmptyNameKind } from './emptyNameCerts.js';
+import { renegotiationOutcome } from './renegotiation.js';
 import { freePort, haproxyVersion, majorMinor, parityTargets, renderHaproxyConfig, startHaproxy, supportsFetch, writeServerPem, type HaproxyTarget, type RunningHaproxy } from './haproxy.js';
 import {
   alertOf,
@@ -251,7 +252,22 @@ function paritySuite(target: HaproxyTarget): void {
       });
     }
 
-    async function runSetting(setting: ParitySetting): Promise<void> {
+    it('client-initiated TLS 1.2 renegotiation: the client sees what HAProxy gives it (refused, no_renegotiation)', async function () {
+      const setting = SETTINGS.find((s) => s.id === 'sanitize_set/client-auth/TLS1.2')!;
+      const ports = await startBoth(setting);
+      const identity = identities.get('valid')!;
+      const h = await renegotiationOutcome(ports.h.https, identity);
+      const e = await renegotiationOutcome(ports.e.https, identity);
+      const id = `${setting.id} https cert=valid renegotiation`;
+      const same = JSON.stringify(h) === JSON.stringify(e);
+      tally.total++;
+      if (same) tally.identical++;
+      else tally.different.push({ id, detail: `haproxy ${JSON.stringify(h)}, mtls-edge ${JSON.stringify(e)}` });
+      expect(e, `${id}: the client sees something else than with HAProxy`).to.deep.equal(h);
+    });
+
+    /** This setting's HAProxy and mtls-edge, in front of the one echo upstream. */
+    async function startBoth(setting: ParitySetting): Promise<{ h: { https: number; http: number }; e: { https: number; http: number } }> {
       const { pki } = await testPki();
       const crls = await testCrls();
       const [hsPort, hPort] = [await freePort(), await freePort()];
@@ -277,7 +293,11 @@ function paritySuite(target: HaproxyTarget): void {
         ignoreErrors: setting.ignore,
         crl: setting.crl ? [crls.all] : undefined,
       });
-      const ports = { h: { https: hsPort, http: hPort }, e: { https: edge.httpsPort, http: edge.httpPort } };
+      return { h: { https: hsPort, http: hPort }, e: { https: edge.httpsPort, http: edge.httpPort } };
+    }
+
+    async function runSetting(setting: ParitySetting): Promise<void> {
+      const ports = await startBoth(setting);
       const cases = casesFor(setting);
       const verdicts = await pool(cases, 6, async (c) => {
         const identity = identities.get(c.cert);
