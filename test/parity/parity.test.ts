@@ -95,6 +95,8 @@ export const KNOWN_DIFFERENCES: readonly KnownDifference[] = [
   },
 ];
 
+const EMPTY_NAME_PREMISE_SETTING = 'sanitize_set/client-auth';
+
 function knownDifferencesFor(f: Facts): KnownDifference[] {
   return KNOWN_DIFFERENCES.filter((kd) => !kd.versions || kd.versions.includes(f.version));
 }
@@ -198,6 +200,8 @@ function paritySuite(target: HaproxyTarget): void {
     let haproxy: RunningHaproxy | null = null;
     let edge: TestEdge | null = null;
     const identities = new Map<CertKind, ClientIdentity | undefined>();
+  /** What HAProxy gave the empty-name certificates in EMPTY_NAME_PREMISE_SETTING (clean headers). */
+  const emptyNameOutcomes = new Map<CertKind, Outcome>();
 
     before(async function () {
       if (!haproxyBin) {
@@ -252,6 +256,21 @@ function paritySuite(target: HaproxyTarget): void {
       });
     }
 
+    it('HAProxy accepts the CA-signed empty-name certificates and sets the ten headers with empty DN/CN values (the premise of those cases)', function () {
+      const at = (cert: CertKind): Outcome | undefined => emptyNameOutcomes.get(cert);
+      if (emptyNameOutcomes.size === 0) this.skip();
+      const values = (o: Outcome | undefined, name: string): string[] | null =>
+        o?.kind === 'http' && o.upstream ? o.upstream.filter(([k]) => k.toLowerCase() === name.toLowerCase()).map(([, v]) => v) : null;
+      for (const cert of ['empty-subject', 'empty-cn'] as const) {
+        expect(at(cert), cert).to.include({ kind: 'http', status: 200 });
+        expect(values(at(cert), 'X-SSL-Client-Verify'), cert).to.deep.equal(['0']);
+        expect(values(at(cert), 'X-SSL-Client-Subject-CN'), cert).to.deep.equal(['']);
+      }
+      expect(values(at('empty-subject'), 'X-SSL-Client-Subject-DN')).to.deep.equal(['']);
+      expect(values(at('empty-cn'), 'X-SSL-Client-Subject-DN')).to.deep.equal([Buffer.from('/CN=').toString('base64')]);
+      expect(at('self-signed-empty-subject')).to.include({ kind: 'no-http-response', alert: 'unknown_ca' });
+    });
+
     it('client-initiated TLS 1.2 renegotiation: the client sees what HAProxy gives it (refused, no_renegotiation)', async function () {
       const setting = SETTINGS.find((s) => s.id === 'sanitize_set/client-auth/TLS1.2')!;
       const ports = await startBoth(setting);
@@ -302,6 +321,7 @@ function paritySuite(target: HaproxyTarget): void {
       const verdicts = await pool(cases, 6, async (c) => {
         const identity = identities.get(c.cert);
         const [h, e] = await Promise.all([sendCase(c, ports.h, identity), sendCase(c, ports.e, identity)]);
+        if (setting.id === EMPTY_NAME_PREMISE_SETTING && c.listener === 'https' && c.headers === 'clean' && isEmptyNameKind(c.cert)) emptyNameOutcomes.set(c.cert, h);
         return { c, v: compare(c, h, e, facts), h, e };
       });
       const failures: string[] = [];
