@@ -1,6 +1,7 @@
-// Real HAProxy for the parity suite (and the benchmarks): finds the binaries (Debian's 2.6, the 3.2 build beside the repository), renders the haproxy.cfg
-// the Cloud Foundry template produces (spec §7) for one TLS/forwarded_client_cert setting, runs it in
-// the foreground (`haproxy -f cfg -db`) on free loopback ports and stops it again.
+// Real HAProxy for the parity suite (and the benchmarks): finds the binaries (Debian's 2.6, the
+// 3.2 build beside the repository), renders the haproxy.cfg the Cloud Foundry template produces
+// (spec §7) for one TLS/forwarded_client_cert setting, runs it in the foreground (`haproxy -f cfg
+// -db`) on free loopback ports and stops it again.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import net, { type AddressInfo } from 'node:net';
