@@ -22,6 +22,7 @@ import { RouteTable } from './routeTable.js';
 import { Upstreams } from './upstreams.js';
 import { rawErrorResponse, sendErrorPage } from './errorPages.js';
 import { endConnectionAfterFault, guarded } from './faultBoundary.js';
+import { oversizedRequestStatus } from './oversizedRequest.js';
 
 export interface EdgeRuntime {
   readonly config: Config;
@@ -128,15 +129,18 @@ function listen(server: net.Server, port: number, host: string): Promise<number>
 }
 
 /** HAProxy answers malformed requests itself; Node's parser errors become the same pages. */
-function onClientError(err: Error & { code?: string }, socket: Socket): void {
+function onClientError(err: Error & { code?: string; rawPacket?: unknown; bytesParsed?: unknown }, socket: Socket): void {
   // Already answered: the rest of the same oversized request (its next TLS record or TCP chunk) hits
   // the parser again. Destroying now would drop the error page before it is flushed (client: EOF).
   if (socket.writableEnded) return;
-  if (!socket.writable || (socket as Socket & { _httpMessage?: unknown })._httpMessage) {
+  // Only the HTTP parser's errors get an answer; a TLS-level error (a refused renegotiation, a
+  // client's fatal alert) or a reset closes the connection, as HAProxy does.
+  const answerable = err.code === 'ERR_HTTP_REQUEST_TIMEOUT' || err.code?.startsWith('HPE_') === true;
+  if (!answerable || !socket.writable || (socket as Socket & { _httpMessage?: unknown })._httpMessage) {
     socket.destroy();
     return;
   }
-  const status = err.code === 'HPE_HEADER_OVERFLOW' ? 431 : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
+  const status = err.code === 'HPE_HEADER_OVERFLOW' ? oversizedRequestStatus(err.rawPacket, err.bytesParsed) : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
   socket.end(rawErrorResponse(status));
 }
 

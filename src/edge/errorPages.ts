@@ -5,6 +5,7 @@ const PAGES: Readonly<Record<number, readonly [reason: string, text: string]>> =
   400: ['Bad request', 'Your browser sent an invalid request.'],
   403: ['Forbidden', 'Request forbidden by administrative rules.'],
   408: ['Request Time-out', "Your browser didn't send a complete request in time."],
+  414: ['URI Too Long', 'The URI provided was too long for the server to process.'],
   421: ['Misdirected Request', 'Request sent to a non-authoritative server.'],
   431: ['Request Header Fields Too Large', 'The request header fields are too large.'],
   500: ['Internal Server Error', 'An internal server error occurred.'],

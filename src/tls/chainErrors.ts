@@ -161,7 +161,8 @@ interface Cert {
   readonly akidKeyId: string | null;
 }
 
-const fold = (name: string): string => name.toLowerCase().replace(/\s+/g, ' ').trim();
+// Node reports an empty name as undefined (its typings say string).
+const fold = (name: string | undefined): string => (name ?? '').toLowerCase().replace(/\s+/g, ' ').trim();
 
 function keyTypeOf(x509: X509Certificate): KeyType {
   const key = x509.publicKey;

@@ -220,9 +220,9 @@ function startTls(raw: net.Socket, profile: TlsProfile, peekedSni: string | null
   // The TLS socket now listens for the TCP socket's errors itself (and destroys both); a second
   // listener would turn the event's listener into an array kept per idle connection.
   raw.removeListener('error', destroyOnError);
-  // Refused by OpenSSL already (SSL_OP_NO_RENEGOTIATION in every profile's context); should a second
-  // handshake start all the same, Node ends the connection instead of letting it swap certificates.
-  socket.disableRenegotiation();
+  // Renegotiation is refused by OpenSSL (SSL_OP_NO_RENEGOTIATION in every profile's context: a
+  // no_renegotiation alert, as HAProxy sends). Node's disableRenegotiation() is not added on top: it
+  // ends the connection before that alert reaches the client, which HAProxy does not do.
   let settled = false;
   const sniOf = (): string | null => (peekedSni !== undefined ? peekedSni : handshakeServername(socket));
   const onTlsError = (err: Error & { code?: string }): void => contained(opts, 'handshake', clientAddress, [socket, raw], () => tlsErrorStep(err));

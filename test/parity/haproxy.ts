@@ -1,11 +1,13 @@
-// Real HAProxy for the parity suite (and the benchmarks): finds the binary, renders the haproxy.cfg
-// the Cloud Foundry template produces (spec §7) for one TLS/forwarded_client_cert setting, runs it in
-// the foreground (`haproxy -f cfg -db`) on free loopback ports and stops it again.
+// Real HAProxy for the parity suite (and the benchmarks): finds the binaries (Debian's 2.6, the
+// 3.2 build beside the repository), renders the haproxy.cfg the Cloud Foundry template produces
+// (spec §7) for one TLS/forwarded_client_cert setting, runs it in the foreground (`haproxy -f cfg
+// -db`) on free loopback ports and stops it again.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import net, { type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
-import { delimiter, join } from 'node:path';
+import { delimiter, dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 export const H10_NAMES = [
   'X-Forwarded-Client-Cert',
@@ -32,6 +34,64 @@ export function findHaproxy(): string | null {
     if (r.status === 0 && /HAProxy version/.test(r.stdout)) return p;
   }
   return null;
+}
+
+/** Where the HAProxy 3.2 build lives, relative to a directory beside the repository (CI clones next to `shared/`). */
+export const HAPROXY_32_RELATIVE = join('shared', 'tools', 'haproxy-3.2', 'haproxy');
+
+/** The nearest directory at or above `from` that holds a package.json (the repository root). */
+function repoRoot(from: string): string | null {
+  for (let d = from, i = 0; i < 64; d = dirname(d), i++) {
+    if (existsSync(join(d, 'package.json'))) return d;
+    if (dirname(d) === d) return null;
+  }
+  return null;
+}
+
+/**
+ * `<repo>/../shared/tools/haproxy-3.2/haproxy`, or the same path under any further parent (a git
+ * worktree such as /work/wt/NAME finds /work/shared/...): the first one that runs and reports 3.2.
+ */
+export function findHaproxy32(from: string = dirname(fileURLToPath(import.meta.url))): { bin: string | null; looked: string[] } {
+  const root = repoRoot(from);
+  const looked: string[] = [];
+  if (!root) return { bin: null, looked };
+  for (let d = dirname(root), i = 0; i < 64; d = dirname(d), i++) {
+    const p = join(d, HAPROXY_32_RELATIVE);
+    looked.push(p);
+    if (existsSync(p) && /^3\.2\./.test(haproxyVersion(p))) return { bin: p, looked };
+    if (dirname(d) === d) break;
+  }
+  return { bin: null, looked };
+}
+
+/** One HAProxy the parity suite compares with: its binary, or why there is none here. */
+export interface HaproxyTarget {
+  readonly name: string;
+  readonly bin: string | null;
+  readonly whyMissing: string;
+}
+
+/** Both HAProxy versions the parity suite runs against: Debian's package (2.6) and the 3.2 build beside the repository. */
+export function parityTargets(): HaproxyTarget[] {
+  const h32 = findHaproxy32();
+  return [
+    {
+      name: "Debian's haproxy (PATH, /usr/sbin)",
+      bin: findHaproxy(),
+      whyMissing: 'no `haproxy` on PATH or in /usr/sbin; install it, e.g. `apt-get install -y haproxy` (Debian 12: 2.6)',
+    },
+    {
+      name: 'HAProxy 3.2 (<repo>/../shared/tools/haproxy-3.2)',
+      bin: h32.bin,
+      whyMissing: `no HAProxy 3.2 binary at ${h32.looked.length ? h32.looked.join(', ') : `<repo>/../${HAPROXY_32_RELATIVE}`}`,
+    },
+  ];
+}
+
+/** `2.6.12-1+deb12u4` → `2.6`: the key version-specific known differences are declared under. */
+export function majorMinor(version: string): string {
+  return /^(\d+\.\d+)/.exec(version)?.[1] ?? version;
 }
 
 export function haproxyVersion(bin: string): string {

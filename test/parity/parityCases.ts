@@ -2,6 +2,7 @@
 // how two outcomes (real HAProxy vs mtls-edge) are normalised and compared. The known differences
 // themselves live in parity.test.ts (one table, with reasons).
 import { FAILURE_KINDS, type FailureKind } from '../../src/pki/failures.js';
+import { EMPTY_NAME_KINDS, type EmptyNameKind } from './emptyNameCerts.js';
 import type { Mode } from './haproxy.js';
 
 export type ClientAuth = 'off' | 'optional' | 'required';
@@ -32,10 +33,11 @@ export const SETTINGS: readonly ParitySetting[] = [
   { id: 'sanitize_set/crl/ignore-23,3', mode: 'sanitize_set', clientAuth: 'optional', crl: true, ignore: '3,23' },
 ];
 
-export type CertKind = 'none' | 'valid' | FailureKind;
-export const CERT_KINDS: readonly CertKind[] = ['none', 'valid', ...FAILURE_KINDS];
+export type CertKind = 'none' | 'valid' | FailureKind | EmptyNameKind;
+export const CERT_KINDS: readonly CertKind[] = ['none', 'valid', ...FAILURE_KINDS, ...EMPTY_NAME_KINDS];
 
-export type HeaderSet = 'clean' | 'spoofed' | 'spoofed+signature' | 'spoofed+empty-signature' | 'oversized';
+/** The request's headers; `oversized` adds one 20 KiB header, `long-uri` sends clean headers with a 20,000-byte URI. */
+export type HeaderSet = 'clean' | 'spoofed' | 'spoofed+signature' | 'spoofed+empty-signature' | 'oversized' | 'long-uri';
 export const HEADER_SETS: readonly HeaderSet[] = ['clean', 'spoofed', 'spoofed+signature', 'spoofed+empty-signature'];
 
 export interface ParityCase {
@@ -49,13 +51,15 @@ export function caseId(c: ParityCase): string {
   return `${c.setting.id} ${c.listener}${c.listener === 'https' ? ` cert=${c.cert}` : ''} headers=${c.headers}`;
 }
 
-/** Every request of one setting: each certificate kind × each header set on HTTPS, each header set on HTTP, oversized on both. */
+/** Every request of one setting: each certificate kind × each header set on HTTPS, each header set on HTTP, oversized and long-uri on both. */
 export function casesFor(setting: ParitySetting): ParityCase[] {
   const out: ParityCase[] = [];
   for (const cert of CERT_KINDS) for (const headers of HEADER_SETS) out.push({ setting, listener: 'https', cert, headers });
   for (const headers of HEADER_SETS) out.push({ setting, listener: 'http', cert: 'none', headers });
   out.push({ setting, listener: 'https', cert: 'valid', headers: 'oversized' });
   out.push({ setting, listener: 'http', cert: 'none', headers: 'oversized' });
+  out.push({ setting, listener: 'https', cert: 'valid', headers: 'long-uri' });
+  out.push({ setting, listener: 'http', cert: 'none', headers: 'long-uri' });
   return out;
 }
 
@@ -82,6 +86,7 @@ export function requestHeaders(set: HeaderSet): [string, string][] {
   const base: [string, string][] = [['Host', 'localhost'], ['User-Agent', 'mtls-edge-parity'], ['Accept', '*/*']];
   switch (set) {
     case 'clean':
+    case 'long-uri':
       return base;
     case 'spoofed':
       return [...base, ...SPOOFED];
@@ -93,6 +98,15 @@ export function requestHeaders(set: HeaderSet): [string, string][] {
       // 20 KiB of one header: above HAProxy's 16 KiB buffer (minus maxrewrite) and mtls-edge's 15 KiB.
       return [...base, ['X-Big', 'x'.repeat(20 * 1024)]];
   }
+}
+
+/**
+ * The request target. 20,000 bytes is above the whole 16 KiB buffer, so HAProxy 3.2 answers 414
+ * (the request line alone overflows; a shorter line that fits the buffer but not the 15 KiB left
+ * after maxrewrite gets 431).
+ */
+export function requestPath(set: HeaderSet): string {
+  return set === 'long-uri' ? `/${'u'.repeat(19_999)}` : '/';
 }
 
 /** What the client got, and (when the echo answered) what the upstream received. */
