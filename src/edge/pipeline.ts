@@ -14,6 +14,7 @@ import { domainFronting, type DomainFrontingSetting } from './stages/domainFront
 import { clientCertHeaders } from './stages/clientCertHeaders.js';
 import { gorouterHeaders } from './stages/gorouterHeaders.js';
 import { forwardedHeaders } from './stages/forwardedHeaders.js';
+import { hopByHopHeaders } from './stages/hopByHopHeaders.js';
 import { route } from './stages/route.js';
 
 export interface PipelineSettings {
@@ -37,9 +38,11 @@ export function stagesFor(listener: ListenerKind, s: PipelineSettings, routes: (
   return [
     ...(listener === 'https' ? [explainRejection()] : []),
     domainFronting(s.domainFronting),
+    // Before the client-certificate rules: a Connection token must not remove what they set.
+    hopByHopHeaders({ keepUpgrade: opts.upgrade }),
     ...(listener === 'https' ? [clientCertHeaders({ mode: s.forwardedClientCert, legacyXfccHeaderMapping: s.legacyXfccHeaderMapping })] : []),
     gorouterHeaders(s.gorouter),
-    forwardedHeaders({ keepUpgrade: opts.upgrade }),
+    forwardedHeaders(),
     route(routes),
   ];
 }
