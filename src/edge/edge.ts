@@ -188,7 +188,7 @@ export async function startEdge(config: Config, resolved: ResolvedConfig, events
   const upgradedSockets = new Set<Duplex>();
   const makeHttp = (kind: 'https' | 'http'): http.Server => {
     const s = http.createServer(serverOptions, track(createRequestHandler(kind, deps)));
-    const upgrade = createUpgradeHandler(kind, deps, t.tunnel * 1000, t.connect * 1000);
+    const upgrade = createUpgradeHandler(kind, deps, t.tunnel * 1000, t.connect * 1000, t.server * 1000);
     s.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
       upgradedSockets.add(socket);
       socket.once('close', () => upgradedSockets.delete(socket));
