@@ -61,7 +61,7 @@ export function createUpgradeHandler(listener: ListenerKind, deps: PipelineDeps,
       deps.events.emit(requestEvent(ctx, status, error, true, settings.forwardedClientCert));
     };
     socket.on('error', () => socket.destroy());
-    if (!runStages(stagesFor(listener, settings, deps.routes, { upgrade: true }), ctx)) {
+    if (!runStages(stagesFor(listener, settings, deps.routes, { upgrade: true, tls: deps.tls }), ctx)) {
       finish(ctx.answeredWith?.status ?? 400, ctx.answeredWith?.error ?? null);
       return;
     }

@@ -143,4 +143,106 @@ describe('hostile: pipeline cases (issue "Unfoolable")', function () {
       expect(values(up.seen[0]!, 'X-Latin')).to.deep.equal(['caf\xe9 \xff']);
     });
   });
+
+  describe('case 5: SNI and Host select different TLS configurations', () => {
+    const twoConfigs = async (extra: string): Promise<TestEdge> => {
+      const { pki } = t;
+      return startTestEdge(
+        {},
+        [
+          'tls:',
+          '  - name: partner-api',
+          '    hosts: [api.cert.localhost]',
+          `    cert: ${pki.server.chain}`,
+          `    key: ${pki.server.key}`,
+          '    client_auth: required',
+          `    trust: [${pki.rootCa.cert}]`,
+          '  - name: public',
+          "    hosts: ['*']",
+          `    cert: ${pki.server.chain}`,
+          `    key: ${pki.server.key}`,
+          '    client_auth: disabled',
+          routesTo(up.port),
+          extra,
+        ].join('\n'),
+      );
+    };
+    const ask = async (port: number, servername: string, lines: string[], withCert = false): Promise<number> =>
+      withSocket(tlsConnect(port, { servername, anyServerName: true, identity: withCert ? await clientIdentity('valid') : undefined }), async (s, reader) => {
+        s.write([...lines, '', ''].join('\r\n'));
+        return (await reader.next()).status;
+      });
+
+    for (const setting of ['', 'disable_domain_fronting: mtls_only', 'disable_domain_fronting: false']) {
+      it(`${setting || 'defaults'}: SNI www.localhost without a certificate, Host api.cert.localhost → 421, the partner app is not reached`, async () => {
+        const e = await twoConfigs(setting);
+        try {
+          expect(await ask(e.httpsPort, 'www.localhost', ['GET /admin HTTP/1.1', 'Host: api.cert.localhost'])).to.equal(421);
+          expect(up.seen).to.deep.equal([]);
+          const ev = e.events.find((x) => x.kind === 'request');
+          expect(ev && ev.kind === 'request' ? ev.error : '').to.match(/partner-api/);
+        } finally {
+          await e.close();
+        }
+      });
+    }
+
+    it('the other way round (a certificate connection for a public Host) is forwarded', async () => {
+      const e = await twoConfigs('');
+      try {
+        expect(await ask(e.httpsPort, 'api.cert.localhost', ['GET /x HTTP/1.1', 'Host: www.localhost'], true)).to.equal(200);
+        expect(up.seen.map((x) => x.url)).to.deep.equal(['/x']);
+      } finally {
+        await e.close();
+      }
+    });
+
+    it('disable_client_auth_fronting: false reproduces HAProxy (forwarded without a certificate)', async () => {
+      const e = await twoConfigs('disable_client_auth_fronting: false');
+      try {
+        expect(await ask(e.httpsPort, 'www.localhost', ['GET /admin HTTP/1.1', 'Host: api.cert.localhost'])).to.equal(200);
+        expect(up.seen.map((x) => x.url)).to.deep.equal(['/admin']);
+      } finally {
+        await e.close();
+      }
+    });
+
+    it('disable_domain_fronting: true: an absolute-form target whose authority is not the Host → 400 (as HAProxy)', async () => {
+      const e = await twoConfigs('disable_domain_fronting: true');
+      try {
+        expect(await ask(e.httpsPort, 'www.localhost', ['GET http://api.cert.localhost/admin HTTP/1.1', 'Host: www.localhost'])).to.equal(400);
+        expect(await ask(e.httpsPort, 'www.localhost', ['GET http://www.localhost/ok HTTP/1.1', 'Host: www.localhost'])).to.equal(200);
+        expect(up.seen.map((x) => x.url)).to.deep.equal(['http://www.localhost/ok']);
+      } finally {
+        await e.close();
+      }
+    });
+  });
+
+  describe('case 6: header names with underscores', () => {
+    const FORGED = ['GET /u HTTP/1.1', 'Host: localhost', 'X_SSL_Client_Verify: 0', 'X_SSL_Client_Subject_CN: YWRtaW4=', '', ''].join('\r\n');
+
+    it('default (flag): passed as HAProxy does, and named in the request event', async () => {
+      await withSocket(tlsConnect(t.httpsPort), async (s, reader) => {
+        s.write(FORGED);
+        expect((await reader.next()).status).to.equal(200);
+      });
+      expect(values(up.seen[0]!, 'X_SSL_Client_Verify')).to.deep.equal(['0']);
+      const ev = t.events.filter((x) => x.kind === 'request').at(-1);
+      expect(ev && ev.kind === 'request' ? ev.underscoreHeaders : null).to.deep.equal(['X_SSL_Client_Verify', 'X_SSL_Client_Subject_CN']);
+    });
+
+    it('headers_with_underscores: drop removes them before the app', async () => {
+      const e = await startTestEdge({}, `${routesTo(up.port)}headers_with_underscores: drop\n`);
+      try {
+        await withSocket(tlsConnect(e.httpsPort), async (s, reader) => {
+          s.write(FORGED);
+          expect((await reader.next()).status).to.equal(200);
+        });
+        expect(up.seen[0]!.headers.filter(([k]) => k.includes('_'))).to.deep.equal([]);
+      } finally {
+        await e.close();
+      }
+    });
+  });
 });
