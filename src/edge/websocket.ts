@@ -137,7 +137,8 @@ export function createUpgradeHandler(listener: ListenerKind, deps: PipelineDeps,
       upRes.on('error', () => socket.destroy());
       upRes.on('aborted', () => socket.destroy());
       upRes.pipe(res);
-      finish(upRes.statusCode ?? 502, upRes.statusCode === 101 ? null : `upstream answered the Upgrade with ${upRes.statusCode}: not a tunnel, connection closed after the response`);
+      // The upstream answered (not the edge): no error. The event's status shows it was no 101.
+      finish(upRes.statusCode ?? 502, null);
     });
 
     upstreamRequest.on('error', (e: Error & { code?: string }) => {
