@@ -3,6 +3,7 @@
 // Cloud Foundry HAProxy job's properties, so BTP users recognise them.
 import { z } from 'zod';
 import { FORWARDED_CLIENT_CERT_MODES } from '../headers/modeTable.js';
+import { UNDERSCORE_HEADER_ACTIONS } from '../edge/stages/underscoreHeaders.js';
 
 const port = z.number().int().min(0).max(65535);
 const filePath = z.string().min(1, 'a file path is required');
@@ -70,6 +71,14 @@ export const configSchema = z.strictObject({
   tls: z.array(tlsConfigSchema).optional().describe('TLS configurations; the first is the default for unmatched SNI.'),
   routes: z.array(routeSchema).optional().describe('Routes in order; the first match wins. Default: everything to echo.'),
   disable_domain_fronting: z.union([z.boolean(), z.literal('mtls_only')]).default(false),
+  disable_client_auth_fronting: z
+    .boolean()
+    .default(true)
+    .describe('421 when the Host belongs to a TLS configuration that checks client certificates more strictly than the one the SNI selected. HAProxy has no such check: false reproduces it.'),
+  headers_with_underscores: z
+    .enum(UNDERSCORE_HEADER_ACTIONS, { error: `must be one of ${UNDERSCORE_HEADER_ACTIONS.join(', ')}` })
+    .default('flag')
+    .describe('Header names with underscores (read as dashed names by WSGI/Rack/PHP): allow (pass, as HAProxy) | flag (pass and name them in the log and flow page) | drop (remove them).'),
   hsts: z
     .strictObject({
       max_age: z.number().int().min(0),

@@ -87,6 +87,8 @@ function buildRuntime(config: Config, resolved: ResolvedConfig, echoOrigin: stri
       forwardedClientCert: config.forwarded_client_cert,
       legacyXfccHeaderMapping: config.legacy_xfcc_header_mapping,
       domainFronting: config.disable_domain_fronting,
+      clientAuthFronting: config.disable_client_auth_fronting,
+      headersWithUnderscores: config.headers_with_underscores,
       gorouter: config.gorouter.enabled,
       hsts: hstsValue(config.hsts),
     },
@@ -159,7 +161,7 @@ export async function startEdge(config: Config, resolved: ResolvedConfig, events
   let runtime = buildRuntime(config, resolved, echo?.origin ?? 'http://127.0.0.1:1');
   const t = config.timeouts;
   const upstreams = new Upstreams({ connectMs: t.connect * 1000, serverMs: t.server * 1000, keepAliveMs: t.keep_alive * 1000 });
-  const deps = { settings: () => runtime.settings, routes: () => runtime.routes, upstreams, events };
+  const deps = { settings: () => runtime.settings, routes: () => runtime.routes, tls: () => runtime.tls, upstreams, events };
 
   let inFlight = 0;
   let draining = false;
@@ -199,7 +201,7 @@ export async function startEdge(config: Config, resolved: ResolvedConfig, events
   const upgradedSockets = new Set<Duplex>();
   const makeHttp = (kind: 'https' | 'http'): http.Server => {
     const s = http.createServer(serverOptions, track(kind, createRequestHandler(kind, deps)));
-    const upgrade = createUpgradeHandler(kind, deps, t.tunnel * 1000, t.connect * 1000);
+    const upgrade = createUpgradeHandler(kind, deps, t.tunnel * 1000, t.connect * 1000, t.server * 1000);
     const upgradeFault = (req: IncomingMessage, socket: Duplex, _head: Buffer) => ({
       where: { listener: kind, stage: 'upgrade' as const, clientAddress: stateOf(req.socket)?.clientAddress ?? req.socket?.remoteAddress ?? 'unknown' },
       sockets: [socket],

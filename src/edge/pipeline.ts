@@ -15,12 +15,20 @@ import { domainFronting, type DomainFrontingSetting } from './stages/domainFront
 import { clientCertHeaders } from './stages/clientCertHeaders.js';
 import { gorouterHeaders } from './stages/gorouterHeaders.js';
 import { forwardedHeaders } from './stages/forwardedHeaders.js';
+import { hopByHopHeaders } from './stages/hopByHopHeaders.js';
 import { route } from './stages/route.js';
+import { absoluteForm } from './stages/absoluteForm.js';
+import { clientAuthFronting } from './stages/clientAuthFronting.js';
+import { underscoreHeaders, type UnderscoreHeaderAction } from './stages/underscoreHeaders.js';
+import type { TlsProfileSet } from '../tls/tlsProfiles.js';
 
 export interface PipelineSettings {
   readonly forwardedClientCert: ForwardedClientCertMode;
   readonly legacyXfccHeaderMapping: boolean;
   readonly domainFronting: DomainFrontingSetting;
+  /** 421 when the Host belongs to a TLS configuration that checks clients more strictly than the SNI's. */
+  readonly clientAuthFronting: boolean;
+  readonly headersWithUnderscores: UnderscoreHeaderAction;
   readonly gorouter: boolean;
   /** Strict-Transport-Security value for TLS responses, or null. */
   readonly hsts: string | null;
@@ -29,18 +37,25 @@ export interface PipelineSettings {
 export interface PipelineDeps {
   readonly settings: () => PipelineSettings;
   readonly routes: () => RouteTable;
+  /** The TLS configurations in force (for the cross-configuration Host check). */
+  readonly tls?: () => TlsProfileSet;
   readonly upstreams: Upstreams;
   readonly events: EventSink;
 }
 
 /** The stages in order, for one listener. The plain-HTTP listener has no client-certificate rules. */
-export function stagesFor(listener: ListenerKind, s: PipelineSettings, routes: () => RouteTable, opts: { upgrade: boolean }): Stage[] {
+export function stagesFor(listener: ListenerKind, s: PipelineSettings, routes: () => RouteTable, opts: { upgrade: boolean; tls?: () => TlsProfileSet }): Stage[] {
   return [
     ...(listener === 'https' ? [explainRejection()] : []),
+    absoluteForm(),
     domainFronting(s.domainFronting),
+    ...(listener === 'https' && opts.tls ? [clientAuthFronting(s.clientAuthFronting, opts.tls)] : []),
+    // Before the client-certificate rules: a Connection token must not remove what they set.
+    hopByHopHeaders({ keepUpgrade: opts.upgrade }),
+    underscoreHeaders(s.headersWithUnderscores),
     ...(listener === 'https' ? [clientCertHeaders({ mode: s.forwardedClientCert, legacyXfccHeaderMapping: s.legacyXfccHeaderMapping })] : []),
     gorouterHeaders(s.gorouter),
-    forwardedHeaders({ keepUpgrade: opts.upgrade }),
+    forwardedHeaders(),
     route(routes),
   ];
 }
@@ -96,6 +111,7 @@ export function requestEvent(ctx: RequestContext, status: number, error: string 
     durationMs: Date.now() - ctx.startedAt,
     websocket,
     error,
+    ...(ctx.underscoreHeaders ? { underscoreHeaders: ctx.underscoreHeaders } : {}),
   };
 }
 
@@ -114,7 +130,7 @@ export function createRequestHandler(listener: ListenerKind, deps: PipelineDeps)
     const settings = deps.settings();
     if (settings !== builtFor) {
       builtFor = settings;
-      stages = stagesFor(listener, settings, deps.routes, { upgrade: false });
+      stages = stagesFor(listener, settings, deps.routes, { upgrade: false, tls: deps.tls });
       extraResponseHeaders = listener === 'https' && settings.hsts ? ['Strict-Transport-Security', settings.hsts] : [];
     }
     const ctx = newContext(req, res, listener);

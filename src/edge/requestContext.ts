@@ -22,6 +22,8 @@ export interface RequestContext {
   headers: string[];
   h10: { sent: readonly HeaderPair[]; removed: readonly HeaderPair[]; set: readonly HeaderPair[] };
   route: RouteTarget | null;
+  /** Header names with underscores the client sent (set by the underscoreHeaders stage). */
+  underscoreHeaders?: readonly string[];
   /** Set when a stage answered the request itself. */
   answeredWith: { status: number; error: string } | null;
 }

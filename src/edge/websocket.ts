@@ -1,64 +1,157 @@
 // WebSocket (and any HTTP/1.1 Upgrade): the same stages as a request, so the ten headers get the
-// same treatment, then a raw tunnel. The head is written by hand rather than through http-proxy-3
-// because the header list must reach the upstream in exactly our order, repeats included.
+// same treatment, then the request goes up through node:http's client (whose strict parser reads
+// the upstream's answer, bounded in size and time). Only an upstream `101` turns the connection into
+// a raw tunnel. Any other answer is relayed as a normal response and the client connection is then
+// closed: the bytes the client sent after its Upgrade request are never forwarded, so a request
+// pipelined behind a refused Upgrade cannot reach the upstream without passing the stages.
+// (HAProxy keeps such a connection alive and parses the next request as a new one; closing is the
+// simpler of the two safe choices, and clients reconnect.)
+// Header names and values travel as latin1, byte for byte as received, like the plain-HTTP path.
 import http, { type IncomingMessage } from 'node:http';
+import https from 'node:https';
 import net from 'node:net';
-import tls from '../tls/nodeTls.js';
 import type { Duplex } from 'node:stream';
 import type { ListenerKind } from './requestContext.js';
 import { newContext, requestEvent, runStages, stagesFor, type PipelineDeps } from './pipeline.js';
 import { rawErrorResponse } from './errorPages.js';
+import { upstreamErrorStatus } from './proxy.js';
 
-function requestHead(req: IncomingMessage, headers: readonly string[]): string {
-  let head = `${req.method} ${req.url} HTTP/1.1\r\n`;
-  for (let i = 0; i + 1 < headers.length; i += 2) head += `${headers[i]}: ${headers[i + 1]}\r\n`;
-  return head + '\r\n';
+/** The upstream's response head may not exceed this (as HAProxy's default buffer). */
+export const MAX_UPSTREAM_RESPONSE_HEAD = 16_384;
+
+// Response headers that describe the upstream connection, not the response.
+const HOP_BY_HOP_RESPONSE = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'trailer']);
+
+function hasBody(req: IncomingMessage): boolean {
+  const cl = req.headers['content-length'];
+  return (cl !== undefined && cl !== '0') || req.headers['transfer-encoding'] !== undefined;
 }
 
-export function createUpgradeHandler(listener: ListenerKind, deps: PipelineDeps, tunnelTimeoutMs: number, connectTimeoutMs: number): (req: IncomingMessage, socket: Duplex, head: Buffer) => void {
-  return (req, socket, head) => {
+function timeoutError(message: string, code: string): Error {
+  return Object.assign(new Error(message), { code });
+}
+
+/** The 101 head as the upstream sent it (latin1, header order and case kept). */
+function switchingHead(res: IncomingMessage): Buffer {
+  let head = `HTTP/1.1 101 ${res.statusMessage || 'Switching Protocols'}\r\n`;
+  const h = res.rawHeaders;
+  for (let i = 0; i + 1 < h.length; i += 2) head += `${h[i]}: ${h[i + 1]}\r\n`;
+  return Buffer.from(`${head}\r\n`, 'latin1');
+}
+
+export function createUpgradeHandler(listener: ListenerKind, deps: PipelineDeps, tunnelTimeoutMs: number, connectTimeoutMs: number, responseTimeoutMs = 30_000): (req: IncomingMessage, socket: Duplex, head: Buffer) => void {
+  return (req, clientSocket, head) => {
+    const socket = clientSocket as net.Socket;
     const settings = deps.settings();
     const res = new http.ServerResponse(req);
-    res.assignSocket(socket as net.Socket);
+    res.assignSocket(socket);
+    // Whatever happens, this connection carries no further HTTP request.
+    res.shouldKeepAlive = false;
+    // Unread client bytes at close would make the kernel reset the connection and could cost the
+    // client the response: read and drop them, then close.
+    res.on('finish', () => {
+      socket.resume();
+      socket.end();
+    });
     const ctx = newContext(req, res, listener);
-    const finish = (status: number, error: string | null): void => deps.events.emit(requestEvent(ctx, status, error, true, settings.forwardedClientCert));
+    let finished = false;
+    const finish = (status: number, error: string | null): void => {
+      if (finished) return;
+      finished = true;
+      deps.events.emit(requestEvent(ctx, status, error, true, settings.forwardedClientCert));
+    };
     socket.on('error', () => socket.destroy());
-    if (!runStages(stagesFor(listener, settings, deps.routes, { upgrade: true }), ctx)) {
-      res.on('finish', () => socket.end());
+    if (!runStages(stagesFor(listener, settings, deps.routes, { upgrade: true, tls: deps.tls }), ctx)) {
       finish(ctx.answeredWith?.status ?? 400, ctx.answeredWith?.error ?? null);
       return;
     }
-    res.detachSocket(socket as net.Socket);
+    if (hasBody(req)) {
+      // Its body could not be told apart from the bytes meant for the tunnel.
+      socket.resume();
+      socket.end(rawErrorResponse(400));
+      finish(400, 'Upgrade request with a body');
+      return;
+    }
+    // Nothing the client sends after its request head moves before the upstream's 101.
+    socket.pause();
     const target = ctx.route!;
     const url = new URL(target.origin);
-    const port = Number(url.port) || (url.protocol === 'https:' ? 443 : 80);
+    const isTls = url.protocol === 'https:';
     const hostname = url.hostname.replace(/^\[|\]$/g, '');
     const t = target.route.tls;
-    const upstream: net.Socket =
-      url.protocol === 'https:'
-        ? tls.connect({ host: hostname, port, servername: t?.servername ?? (net.isIP(hostname) ? undefined : hostname), ca: t?.ca ? [...t.ca] : undefined, cert: t?.cert, key: t?.key, rejectUnauthorized: t?.rejectUnauthorized ?? true })
-        : net.connect({ host: hostname, port });
-    let connected = false;
-    const connectTimer = setTimeout(() => upstream.destroy(Object.assign(new Error('connect timeout'), { code: 'UND_ERR_CONNECT_TIMEOUT' })), connectTimeoutMs);
-    upstream.once(url.protocol === 'https:' ? 'secureConnect' : 'connect', () => {
-      clearTimeout(connectTimer);
-      connected = true;
-      upstream.write(requestHead(req, ctx.headers));
+    const options: https.RequestOptions = {
+      host: hostname,
+      port: Number(url.port) || (isTls ? 443 : 80),
+      method: req.method,
+      path: req.url ?? '/',
+      headers: ctx.headers,
+      setHost: false,
+      agent: false,
+      maxHeaderSize: MAX_UPSTREAM_RESPONSE_HEAD,
+      insecureHTTPParser: false,
+      ...(isTls
+        ? { servername: t?.servername ?? (net.isIP(hostname) ? undefined : hostname), ca: t?.ca ? [...t.ca] : undefined, cert: t?.cert, key: t?.key, rejectUnauthorized: t?.rejectUnauthorized ?? true }
+        : {}),
+    };
+    const upstreamRequest = (isTls ? https : http).request(options);
+    let timer = setTimeout(() => upstreamRequest.destroy(timeoutError('connect timeout', 'UND_ERR_CONNECT_TIMEOUT')), connectTimeoutMs);
+    upstreamRequest.once('socket', (s: net.Socket) => {
+      s.once(isTls ? 'secureConnect' : 'connect', () => {
+        clearTimeout(timer);
+        timer = setTimeout(() => upstreamRequest.destroy(timeoutError('no response head in time', 'UND_ERR_HEADERS_TIMEOUT')), responseTimeoutMs);
+      });
+    });
+    const closeUpstream = (): void => {
+      upstreamRequest.destroy();
+    };
+    socket.once('close', closeUpstream);
+
+    upstreamRequest.once('upgrade', (upRes: IncomingMessage, upstream: net.Socket, upHead: Buffer) => {
+      clearTimeout(timer);
+      socket.removeListener('close', closeUpstream);
+      if (socket.destroyed) {
+        upstream.destroy();
+        return;
+      }
+      res.detachSocket(socket);
+      socket.write(switchingHead(upRes));
+      if (upHead.length) socket.write(upHead);
       if (head.length) upstream.write(head);
+      upstream.on('error', () => socket.destroy());
       upstream.pipe(socket);
       socket.pipe(upstream);
       upstream.setTimeout(tunnelTimeoutMs, () => upstream.destroy());
+      upstream.once('close', () => socket.destroy());
+      socket.once('close', () => upstream.destroy());
       finish(101, null);
     });
-    upstream.on('error', (e: Error & { code?: string }) => {
-      clearTimeout(connectTimer);
-      if (!connected) {
-        const status = e.code === 'ECONNREFUSED' || e.code === 'UND_ERR_CONNECT_TIMEOUT' ? 503 : 502;
-        socket.end(rawErrorResponse(status));
-        finish(status, `upstream ${target.label}: ${e.code ?? e.message}`);
-      } else socket.destroy();
+
+    upstreamRequest.once('response', (upRes: IncomingMessage) => {
+      clearTimeout(timer);
+      // The body must keep coming: the same bound per silence as the response head.
+      upstreamRequest.setTimeout(responseTimeoutMs, () => upstreamRequest.destroy(timeoutError('response body stalled', 'UND_ERR_BODY_TIMEOUT')));
+      const headers: string[] = [];
+      const h = upRes.rawHeaders;
+      for (let i = 0; i + 1 < h.length; i += 2) if (!HOP_BY_HOP_RESPONSE.has(h[i].toLowerCase())) headers.push(h[i], h[i + 1]);
+      res.writeHead(upRes.statusCode ?? 502, upRes.statusMessage, headers);
+      upRes.on('error', () => socket.destroy());
+      upRes.on('aborted', () => socket.destroy());
+      upRes.pipe(res);
+      // The upstream answered (not the edge): no error. The event's status shows it was no 101.
+      finish(upRes.statusCode ?? 502, null);
     });
-    upstream.on('close', () => socket.destroy());
-    socket.on('close', () => upstream.destroy());
+
+    upstreamRequest.on('error', (e: Error & { code?: string }) => {
+      clearTimeout(timer);
+      if (res.headersSent || finished) {
+        socket.destroy();
+        return;
+      }
+      const status = upstreamErrorStatus(e);
+      socket.resume();
+      socket.end(rawErrorResponse(status));
+      finish(status, `upstream ${target.label}: ${e.code ?? e.message}`);
+    });
+    upstreamRequest.end();
   };
 }

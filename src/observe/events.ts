@@ -71,6 +71,11 @@ export interface RequestEvent {
   readonly websocket: boolean;
   /** Set when the edge answered itself (error page) instead of the upstream. */
   readonly error: string | null;
+  /**
+   * Header names with underscores the client sent (e.g. `X_SSL_Client_Verify`): WSGI, Rack and PHP
+   * read them as the dashed name. Absent when there were none or the setting is `allow`.
+   */
+  readonly underscoreHeaders?: readonly string[];
   /** Client's source port, for the HAProxy-style access log (`client:port`). */
   readonly clientPort?: number;
   /** Response bytes sent to the client (body and headers as far as known). */

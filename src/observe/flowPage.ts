@@ -303,7 +303,7 @@ export const FLOW_PAGE_SCRIPT = String.raw`
         ['Client', ev.clientAddress + (ev.clientPort ? ':' + ev.clientPort : ''), 'mono'], ['Listener', ev.listener], ['SNI', ev.sni, 'mono'], ['TLS configuration', ev.tlsConfig],
         ['Route', ev.route, 'mono'], ['Upstream', ev.upstream, 'mono'], ['HTTP version', ev.httpVersion], ['Answered by the edge', ev.error],
         ['Access log (cpi)', ev.clientAddress + ' - ' + (certLabel(ev) || '-') + ' "' + ev.method + ' ' + ev.path + '" ' + ev.status, 'mono']
-      ]));
+      ].concat(ev.underscoreHeaders ? [['Header names with underscores', ev.underscoreHeaders.map(function (n) { return n + ' (your framework may read this as ' + n.replace(/_/g, '-') + ')'; }).join('; '), 'mono']] : [])));
       section(body, 'Client certificate', certSection(ev.cert, ev.verify, ev.mappedUser));
       var removedKey = new Set(ev.h10.removed.map(function (p) { return p[0].toLowerCase() + '\u0000' + p[1]; }));
       section(body, 'H10 headers sent by the client (' + ev.h10.sent.length + ')', h10Table('h10-sent', ev.h10.sent, function (p) { return removedKey.has(p[0].toLowerCase() + '\u0000' + p[1]) ? 'removed' : 'passed through'; }));

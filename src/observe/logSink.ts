@@ -71,6 +71,11 @@ function requestFields(e: RequestEvent): LogFields {
   };
 }
 
+/** `X_A (your framework may read this as X-A), …`: WSGI, Rack and PHP merge `_` and `-` names. */
+export function underscoreNote(names: readonly string[]): string {
+  return names.map((n) => `${n}: your framework may read this as ${n.replace(/_/g, '-')}`).join('; ');
+}
+
 export function createLogSink(logger: Logger): EventSink {
   return {
     emit(event: EdgeEvent): void {
@@ -96,6 +101,8 @@ export function createLogSink(logger: Logger): EventSink {
         case 'request':
           if (event.error !== null) {
             logger.warn(`${event.status} answered by the edge for ${event.method} ${event.host}${event.path}: ${event.error}`, requestFields(event));
+          } else if (event.underscoreHeaders) {
+            logger.warn(`${event.method} ${event.host}${event.path}: header names with underscores (${underscoreNote(event.underscoreHeaders)})`, requestFields(event));
           } else if (logger.isLevelEnabled('debug')) {
             // Built only when it will be printed: this branch runs for every request.
             logger.debug(`${event.method} ${event.host}${event.path} ${event.status}`, requestFields(event));

@@ -1,0 +1,31 @@
+// Table: absolute-form targets must name the Host (HAProxy answers 400 otherwise).
+import { expect } from 'chai';
+import { absoluteForm, targetAuthority } from '../../../src/edge/stages/absoluteForm.js';
+import { stageContext } from './stageContext.js';
+
+const TABLE: readonly { url: string; host: string | null; status: number | null }[] = [
+  { url: '/path', host: 'a.example', status: null },
+  { url: 'http://a.example/x', host: 'a.example', status: null },
+  { url: 'HTTP://A.example/x', host: 'a.EXAMPLE', status: null },
+  { url: 'http://a.example:8080/x?q', host: 'a.example:8080', status: null },
+  { url: 'http://a.example/x', host: 'b.example', status: 400 },
+  { url: 'https://api.cert.localhost/admin', host: 'www.localhost', status: 400 },
+  { url: 'http://a.example/x', host: 'a.example:443', status: 400 },
+  { url: 'http://a.example', host: null, status: 400 },
+  { url: '*', host: 'a.example', status: null },
+];
+
+describe('stage absoluteForm (table)', () => {
+  for (const row of TABLE) {
+    it(`${row.url} with Host ${row.host ?? '(none)'} → ${row.status ?? 'passes'}`, () => {
+      const { ctx, answer } = stageContext({ headers: row.host === null ? [] : ['Host', row.host], url: row.url });
+      expect(absoluteForm()(ctx)).to.equal(row.status === null);
+      expect(answer.status).to.equal(row.status);
+    });
+  }
+  it('authority parsing', () => {
+    expect(targetAuthority('http://u@h:1/p')).to.equal('u@h:1');
+    expect(targetAuthority('http://h?x')).to.equal('h');
+    expect(targetAuthority('/http://h')).to.equal(null);
+  });
+});
