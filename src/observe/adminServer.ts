@@ -10,6 +10,7 @@ import type { StatusDocument, StatusSnapshot } from './status.js';
 import { EventStream, eventToJson } from './eventStream.js';
 import { FLOW_PAGE_CSP, renderFlowPage } from './flowPage.js';
 import { createAdminAccess, isLoopbackBind } from './adminAccess.js';
+import { safeJson } from './escape.js';
 
 export interface AdminServerOptions {
   /** Default 127.0.0.1. */
@@ -89,7 +90,7 @@ export async function startAdminServer(opts: AdminServerOptions): Promise<AdminS
         return;
       }
       case '/status':
-        send(res, 200, 'application/json; charset=utf-8', JSON.stringify(statusDocument(opts.status(), opts.metrics, stream), null, 2) + '\n');
+        send(res, 200, 'application/json; charset=utf-8', safeJson(statusDocument(opts.status(), opts.metrics, stream), 2) + '\n');
         return;
       case '/api/events':
         // The ring as JSON, for scripts and tests (the page uses /events).

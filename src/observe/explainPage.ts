@@ -5,6 +5,7 @@
 import type { CertSummary, VerifyResult } from './events.js';
 import { NO_CERTIFICATE, verifyCodeInfo } from '../pki/verifyCodes.js';
 import { escapeHtml } from './html.js';
+import { safeJson } from './escape.js';
 import { negotiate } from './accept.js';
 import { scrubText } from './redact.js';
 
@@ -148,7 +149,7 @@ export function renderExplanation(input: ExplainInput, accept: string | undefine
       certificate: x.cert,
       checklist: x.checklist,
     };
-    return { status: x.status, contentType: 'application/json; charset=utf-8', body: JSON.stringify(body, null, 2) + '\n' };
+    return { status: x.status, contentType: 'application/json; charset=utf-8', body: safeJson(body, 2) + '\n' };
   }
   if (type === 'text/plain') return { status: x.status, contentType: 'text/plain; charset=utf-8', body: renderText(x) };
   return { status: x.status, contentType: 'text/html; charset=utf-8', body: renderHtml(x) };
