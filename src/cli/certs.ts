@@ -13,7 +13,7 @@ import { issueFromCa } from '../pki/issueCli.js';
 import { isKeyType, KEY_TYPES } from '../pki/keys.js';
 import { MaterialError } from '../pki/readMaterial.js';
 import { OpensslError } from '../pki/openssl.js';
-import type { Validity } from '../pki/issue.js';
+import { normaliseSan, SanError, type Validity } from '../pki/issue.js';
 
 const out = (text: string): void => {
   process.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
@@ -85,6 +85,22 @@ function validityOf(a: IssueArgs): Validity {
   return { days };
 }
 
+/** Names go to openssl as they are: no line breaks, controls or bidi characters in a certificate. */
+function checkSubjectText(flag: string, value: string): void {
+  if (/[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c]/.test(value)) {
+    throw new CliError(`${flag} ${JSON.stringify(value)} contains a line break or a control character: use plain text`, 2);
+  }
+}
+
+function checkSan(flag: string, value: string): void {
+  try {
+    normaliseSan(value);
+  } catch (e) {
+    if (e instanceof SanError) throw new CliError(`${flag} ${e.message}`, 2);
+    throw e;
+  }
+}
+
 const issue: CommandModule<object, IssueArgs> = {
   command: 'issue <type>',
   describe: 'Issue a client or server certificate from the dev intermediate (or --ca DIR)',
@@ -108,6 +124,11 @@ const issue: CommandModule<object, IssueArgs> = {
     if (!isKeyType(a.key)) throw new CliError(`--key must be one of ${KEY_TYPES.join(', ')}`, 2);
     if (a.c !== undefined && !/^[A-Za-z]{2}$/.test(a.c)) throw new CliError(`--c must be a two-letter country code, got "${a.c}"`, 2);
     if (!a.cn.trim()) throw new CliError('--cn must not be empty', 2);
+    checkSubjectText('--cn', a.cn);
+    if (a.o !== undefined) checkSubjectText('--o', a.o);
+    for (const ou of a.ou ?? []) checkSubjectText('--ou', ou);
+    for (const san of a.san ?? []) checkSan('--san', san);
+    if (a.type === 'server' && (a.san ?? []).length === 0) checkSan('--cn (the DNS name of a server certificate without --san)', a.cn);
     const files = await issueFromCa({
       type: a.type, cn: a.cn, san: a.san, o: a.o, ou: a.ou, c: a.c, validity: validityOf(a), keyType: a.key,
       caDir: a.ca ?? a.dir, outDir: a.out ?? join(a.dir, 'issued'),

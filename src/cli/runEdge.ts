@@ -4,6 +4,7 @@
 import { relative, resolve } from 'node:path';
 import { watchFiles } from '../config/watch.js';
 import { createObservability } from '../observe/index.js';
+import { adminToken } from '../observe/adminAccess.js';
 import { warnExpiringCertificates } from '../observe/expiry.js';
 import { emptyStatus, type StatusSnapshot } from '../observe/status.js';
 import { ownCertificates, statusSnapshot } from '../edge/statusSnapshot.js';
@@ -38,7 +39,10 @@ export async function runEdgeProcess(loaded: LoadedConfig, opts: RunOptions): Pr
       logLevel: config.log.level,
       accessLogFormat: config.log.access,
       // One flow page: with --workers the admin listener lives in worker 1.
-      admin: config.admin === false || workerNumber() > 1 ? null : config.admin,
+      admin:
+        config.admin === false || workerNumber() > 1
+          ? null
+          : { host: config.admin.host, port: config.admin.port, token: adminToken(config.admin.token), allowedHosts: config.admin.allowed_hosts },
       ringSize: config.ring_size,
       expiryDays: config.expiry_warning_days,
       status: () => status(),

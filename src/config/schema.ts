@@ -121,8 +121,23 @@ export const configSchema = z.strictObject({
     })
     .prefault({}),
   admin: z
-    .union([z.literal(false), z.strictObject({ host: z.string().default('127.0.0.1'), port: port.default(9901) })])
-    .default({ host: '127.0.0.1', port: 9901 }),
+    .union([
+      z.literal(false),
+      z.strictObject({
+        host: z.string().default('127.0.0.1'),
+        port: port.default(9901),
+        token: z
+          .string()
+          .min(16, 'use at least 16 characters, e.g. the output of `openssl rand -hex 24`')
+          .optional()
+          .describe('Required when host is not loopback (or set MTLS_EDGE_ADMIN_TOKEN): send it as "Authorization: Bearer <token>", or open /?token=<token> once in a browser.'),
+        allowed_hosts: z
+          .array(z.string().min(1))
+          .default([])
+          .describe('Host names (besides loopback and the bound address) the admin listener answers to; others get 421 (DNS rebinding).'),
+      }),
+    ])
+    .default({ host: '127.0.0.1', port: 9901, allowed_hosts: [] }),
   ring_size: z.number().int().min(10).max(100000).default(500),
   expiry_warning_days: z.number().int().min(0).default(30),
   workers: z.number().int().min(1).max(64).default(1),

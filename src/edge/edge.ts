@@ -264,6 +264,8 @@ export async function startEdge(config: Config, resolved: ResolvedConfig, events
     inFlight: () => inFlight,
     reload(newConfig, newResolved) {
       runtime = buildRuntime(newConfig, newResolved, echo?.origin ?? 'http://127.0.0.1:1');
+      // Pools keyed by upstream TLS settings the new routes no longer use close after their requests.
+      upstreams.retain(runtime.routes.targets);
     },
     async close(graceMs = 10_000) {
       draining = true;

@@ -1,4 +1,9 @@
-// One undici Pool per upstream origin: keep-alive connections reused across requests and clients.
+// One undici Pool per upstream origin and upstream TLS settings: keep-alive connections reused across
+// requests and clients. The TLS settings are part of the key, so a reload that changes a route's CA,
+// client certificate, servername or verification gets a new pool instead of the old connections.
+import { createHash } from 'node:crypto';
+import { isIP } from 'node:net';
+import type { ConnectionOptions } from 'node:tls';
 import { Pool } from './undiciPool.js';
 import type { ResolvedUpstreamTls } from '../config/resolve.js';
 
@@ -8,13 +13,69 @@ export interface UpstreamTimeouts {
   readonly keepAliveMs: number;
 }
 
+/** What a pool is for: the origin dialled and the TLS settings used towards it. */
+export interface UpstreamTarget {
+  readonly origin: string;
+  readonly route: { readonly tls?: ResolvedUpstreamTls };
+}
+
+/**
+ * The TLS options for connecting to an upstream: the one place that turns a route's `tls:` block
+ * into node:tls options, for the HTTP pool and for WebSocket tunnels alike. `host` is the host name
+ * dialled; it is the default servername (SNI), except for an IP address, which SNI cannot carry.
+ */
+export function upstreamTlsOptions(tls: ResolvedUpstreamTls | undefined, host: string): ConnectionOptions {
+  const bare = host.replace(/^\[|\]$/g, '');
+  return {
+    servername: tls?.servername ?? (isIP(bare) ? undefined : bare),
+    ca: tls?.ca ? [...tls.ca] : undefined,
+    cert: tls?.cert,
+    key: tls?.key,
+    rejectUnauthorized: tls?.rejectUnauthorized ?? true,
+  };
+}
+
+// A route's ResolvedUpstreamTls is built once per configuration load, so its fingerprint is
+// computed once per load and not per request.
+const fingerprints = new WeakMap<ResolvedUpstreamTls, string>();
+
+/** A digest of everything in the TLS settings that changes how a connection is made. */
+function tlsFingerprint(tls: ResolvedUpstreamTls | undefined): string {
+  if (!tls) return 'plain-defaults';
+  let fp = fingerprints.get(tls);
+  if (fp === undefined) {
+    const h = createHash('sha256');
+    const part = (label: string, value: Buffer | string | undefined): void => {
+      // Length-prefixed, so no two different settings can hash the same byte sequence.
+      const bytes = value === undefined ? Buffer.alloc(0) : Buffer.from(value);
+      h.update(`${label}:${value === undefined ? '-' : bytes.length}:`);
+      h.update(bytes);
+    };
+    part('ca-count', String(tls.ca?.length ?? -1));
+    for (const ca of tls.ca ?? []) part('ca', ca);
+    part('cert', tls.cert);
+    part('key', tls.key);
+    part('servername', tls.servername);
+    part('reject', String(tls.rejectUnauthorized));
+    fp = h.digest('hex');
+    fingerprints.set(tls, fp);
+  }
+  return fp;
+}
+
+function poolKey(origin: string, tls: ResolvedUpstreamTls | undefined): string {
+  return `${origin} ${tlsFingerprint(tls)}`;
+}
+
 export class Upstreams {
   private readonly pools = new Map<string, Pool>();
   constructor(private readonly timeouts: UpstreamTimeouts) {}
 
   pool(origin: string, tls: ResolvedUpstreamTls | undefined): Pool {
-    let pool = this.pools.get(origin);
+    const key = poolKey(origin, tls);
+    let pool = this.pools.get(key);
     if (!pool) {
+      const host = new URL(origin).hostname;
       pool = new Pool(origin, {
         pipelining: 1,
         keepAliveTimeout: this.timeouts.keepAliveMs,
@@ -22,20 +83,32 @@ export class Upstreams {
         bodyTimeout: this.timeouts.serverMs,
         connect: {
           timeout: this.timeouts.connectMs,
-          ...(tls
-            ? {
-                ca: tls.ca ? [...tls.ca] : undefined,
-                cert: tls.cert,
-                key: tls.key,
-                rejectUnauthorized: tls.rejectUnauthorized,
-                servername: tls.servername,
-              }
-            : {}),
+          // Only https: origins use these; undici ignores them for plain TCP.
+          ...(tls ? upstreamTlsOptions(tls, host) : {}),
         },
       });
-      this.pools.set(origin, pool);
+      this.pools.set(key, pool);
     }
     return pool;
+  }
+
+  /** Pools open now (for tests and status). */
+  get size(): number {
+    return this.pools.size;
+  }
+
+  /**
+   * After a reload: closes the pools no current route uses. undici's close() lets the requests
+   * already on such a pool finish and then ends its connections; new requests use the new pools.
+   */
+  retain(targets: Iterable<UpstreamTarget>): void {
+    const keep = new Set<string>();
+    for (const t of targets) keep.add(poolKey(t.origin, t.route.tls));
+    for (const [key, pool] of this.pools) {
+      if (keep.has(key)) continue;
+      this.pools.delete(key);
+      pool.close().catch(() => undefined);
+    }
   }
 
   async close(): Promise<void> {

@@ -15,6 +15,7 @@ import type { ListenerKind } from './requestContext.js';
 import { newContext, requestEvent, runStages, stagesFor, type PipelineDeps } from './pipeline.js';
 import { rawErrorResponse } from './errorPages.js';
 import { upstreamErrorStatus } from './proxy.js';
+import { upstreamTlsOptions } from './upstreams.js';
 
 /** The upstream's response head may not exceed this (as HAProxy's default buffer). */
 export const MAX_UPSTREAM_RESPONSE_HEAD = 16_384;
@@ -78,7 +79,6 @@ export function createUpgradeHandler(listener: ListenerKind, deps: PipelineDeps,
     const url = new URL(target.origin);
     const isTls = url.protocol === 'https:';
     const hostname = url.hostname.replace(/^\[|\]$/g, '');
-    const t = target.route.tls;
     const options: https.RequestOptions = {
       host: hostname,
       port: Number(url.port) || (isTls ? 443 : 80),
@@ -89,9 +89,7 @@ export function createUpgradeHandler(listener: ListenerKind, deps: PipelineDeps,
       agent: false,
       maxHeaderSize: MAX_UPSTREAM_RESPONSE_HEAD,
       insecureHTTPParser: false,
-      ...(isTls
-        ? { servername: t?.servername ?? (net.isIP(hostname) ? undefined : hostname), ca: t?.ca ? [...t.ca] : undefined, cert: t?.cert, key: t?.key, rejectUnauthorized: t?.rejectUnauthorized ?? true }
-        : {}),
+      ...(isTls ? upstreamTlsOptions(target.route.tls, hostname) : {}),
     };
     const upstreamRequest = (isTls ? https : http).request(options);
     let timer = setTimeout(() => upstreamRequest.destroy(timeoutError('connect timeout', 'UND_ERR_CONNECT_TIMEOUT')), connectTimeoutMs);

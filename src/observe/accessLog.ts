@@ -4,7 +4,8 @@
 //    certificate reached the tenant: `CN@issuerCN`, the mapped user, or `-` for none.
 // The formatters are pure; the sink batches lines and writes them to a stream without blocking.
 import type { EdgeEvent, EventSink, RequestEvent } from './events.js';
-import { clfDate, haproxyDate, httpVersionLabel, logSafe } from './textFormat.js';
+import { clfDate, haproxyDate, httpVersionLabel } from './textFormat.js';
+import { escapeAccessLog as logSafe } from './escape.js';
 
 export const ACCESS_LOG_FORMATS = ['haproxy', 'cpi', 'off'] as const;
 export type AccessLogFormat = (typeof ACCESS_LOG_FORMATS)[number];

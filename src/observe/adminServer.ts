@@ -1,5 +1,6 @@
 // The admin listener: the live flow page, its event stream, status, health and metrics. It binds to
-// loopback by default because the page shows client certificates and headers of every request.
+// loopback by default because the page shows client certificates and headers of every request; off
+// loopback it needs a token (adminAccess.ts).
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { EventBus } from './events.js';
@@ -8,12 +9,18 @@ import type { Metrics } from './metrics.js';
 import type { StatusDocument, StatusSnapshot } from './status.js';
 import { EventStream, eventToJson } from './eventStream.js';
 import { FLOW_PAGE_CSP, renderFlowPage } from './flowPage.js';
+import { createAdminAccess, isLoopbackBind } from './adminAccess.js';
+import { safeJson } from './escape.js';
 
 export interface AdminServerOptions {
   /** Default 127.0.0.1. */
   host?: string;
   /** Default 9901; 0 picks a free port. */
   port?: number;
+  /** Required when `host` is not loopback; when set, required on every bind. */
+  token?: string;
+  /** Host names besides loopback and the bound address that the listener answers to. */
+  allowedHosts?: readonly string[];
   bus: EventBus;
   status: () => StatusSnapshot;
   /** Recent events kept for new pages; default 500. */
@@ -25,20 +32,11 @@ export interface AdminServerOptions {
 
 export interface AdminServer {
   readonly port: number;
+  /** True when requests need the admin token. */
+  readonly tokenRequired: boolean;
   /** The event stream (ring buffer + SSE), e.g. to read recent events. */
   readonly stream: EventStream;
   close(): Promise<void>;
-}
-
-const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
-
-/** Hostname of a Host header without port or IPv6 brackets. */
-function hostName(host: string | undefined): string {
-  if (!host) return '';
-  const h = host.trim().toLowerCase();
-  if (h.startsWith('[')) return h.slice(1, h.indexOf(']'));
-  const i = h.lastIndexOf(':');
-  return i >= 0 ? h.slice(0, i) : h;
 }
 
 export function statusDocument(snapshot: StatusSnapshot, metrics: Metrics | undefined, stream: EventStream): StatusDocument {
@@ -51,12 +49,11 @@ export function statusDocument(snapshot: StatusSnapshot, metrics: Metrics | unde
 
 export async function startAdminServer(opts: AdminServerOptions): Promise<AdminServer> {
   const host = opts.host ?? '127.0.0.1';
+  // Checked before anything listens: a missing or short token refuses to start.
+  const access = createAdminAccess({ host, token: opts.token, allowedHosts: opts.allowedHosts });
   const stream = new EventStream({ ringSize: opts.ringSize ?? 500 });
   const unsubscribe = opts.bus.subscribe(stream);
   const page = renderFlowPage({ ringSize: stream.ringSize });
-  // On a loopback bind, refuse other Host names: a web page on another origin could otherwise
-  // reach this listener through DNS rebinding and read the event stream.
-  const checkHost = LOOPBACK.has(host);
 
   const send = (res: http.ServerResponse, status: number, type: string, body: string, extra: http.OutgoingHttpHeaders = {}): void => {
     res.writeHead(status, { 'Content-Type': type, 'Cache-Control': 'no-store', 'X-Content-Type-Options': 'nosniff', ...extra });
@@ -64,15 +61,21 @@ export async function startAdminServer(opts: AdminServerOptions): Promise<AdminS
   };
 
   const handle = async (req: http.IncomingMessage, res: http.ServerResponse): Promise<void> => {
-    if (checkHost && !LOOPBACK.has(hostName(req.headers.host))) {
-      send(res, 421, 'text/plain; charset=utf-8', 'The admin listener answers only to localhost.\n');
+    const path = (req.url ?? '/').split('?')[0];
+    const decision = access.check(req, path ?? '/');
+    if (decision.kind === 'deny') {
+      send(res, decision.status, 'text/plain; charset=utf-8', decision.message, decision.status === 401 ? { 'WWW-Authenticate': 'Bearer realm="mtls-edge admin"' } : {});
+      return;
+    }
+    if (decision.kind === 'set-cookie') {
+      // The token leaves the address bar (and the browser history) at once.
+      send(res, 303, 'text/plain; charset=utf-8', '', { 'Set-Cookie': decision.cookie, Location: decision.location, 'Referrer-Policy': 'no-referrer' });
       return;
     }
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       send(res, 405, 'text/plain; charset=utf-8', 'Method not allowed\n', { Allow: 'GET, HEAD' });
       return;
     }
-    const path = (req.url ?? '/').split('?')[0];
     switch (path) {
       case '/':
         send(res, 200, 'text/html; charset=utf-8', page, { 'Content-Security-Policy': FLOW_PAGE_CSP, 'Referrer-Policy': 'no-referrer' });
@@ -87,7 +90,7 @@ export async function startAdminServer(opts: AdminServerOptions): Promise<AdminS
         return;
       }
       case '/status':
-        send(res, 200, 'application/json; charset=utf-8', JSON.stringify(statusDocument(opts.status(), opts.metrics, stream), null, 2) + '\n');
+        send(res, 200, 'application/json; charset=utf-8', safeJson(statusDocument(opts.status(), opts.metrics, stream), 2) + '\n');
         return;
       case '/api/events':
         // The ring as JSON, for scripts and tests (the page uses /events).
@@ -111,7 +114,8 @@ export async function startAdminServer(opts: AdminServerOptions): Promise<AdminS
 
   const server = http.createServer((req, res) => {
     handle(req, res).catch((err: unknown) => {
-      opts.logger.error('admin request failed', { path: req.url, err });
+      // The path only: a query may carry the token.
+      opts.logger.error('admin request failed', { path: (req.url ?? '/').split('?')[0], err });
       if (!res.headersSent) send(res, 500, 'text/plain; charset=utf-8', 'Internal error\n');
       else res.destroy();
     });
@@ -127,12 +131,13 @@ export async function startAdminServer(opts: AdminServerOptions): Promise<AdminS
     });
   });
   const port = (server.address() as AddressInfo).port;
-  if (!checkHost) {
-    opts.logger.warn('admin listener is reachable from the network: it shows client certificates and headers', { host, port });
+  if (!isLoopbackBind(host)) {
+    opts.logger.warn('admin listener is reachable from the network: it shows client certificates and headers (token required)', { host, port });
   }
 
   return {
     port,
+    tokenRequired: access.tokenRequired,
     stream,
     close: async () => {
       unsubscribe();

@@ -8,6 +8,7 @@ import { randomUUID } from 'node:crypto';
 import type { EdgeEvent, EventSink, HeaderPair } from './events.js';
 import { RingBuffer } from './ringBuffer.js';
 import { redactFields, scrubText } from './redact.js';
+import { escapeJsonText } from './escape.js';
 
 export interface StreamedEvent {
   readonly seq: number;
@@ -61,8 +62,15 @@ function headerPairsJson(pairs: readonly HeaderPair[]): string {
   return `${out}]`;
 }
 
-/** The JSON a page receives for one event: secrets scrubbed, lifecycle fields redacted by name. */
+/**
+ * The JSON a page receives for one event: secrets scrubbed, lifecycle fields redacted by name, and no
+ * control, separator or bidi character raw (escapeJsonText), for the page and for /api/events.
+ */
 export function eventToJson(item: StreamedEvent): string {
+  return escapeJsonText(eventJson(item));
+}
+
+function eventJson(item: StreamedEvent): string {
   const e = item.event;
   if (e.kind === 'request') {
     const { h10, cert, ...perRequest } = e;

@@ -5,6 +5,7 @@
 import type { CertSummary, VerifyResult } from './events.js';
 import { NO_CERTIFICATE, verifyCodeInfo } from '../pki/verifyCodes.js';
 import { escapeHtml } from './html.js';
+import { escapeText, safeJson } from './escape.js';
 import { negotiate } from './accept.js';
 import { scrubText } from './redact.js';
 
@@ -130,8 +131,9 @@ function renderText(x: Explanation): string {
   if (x.verify) lines.push(`OpenSSL: ${x.verify.name} (${x.verify.code}): ${x.verify.text}`, `TLS alert a real edge sends: ${x.verify.alert ?? '-'}`);
   if (x.cert) lines.push(`Subject: ${x.cert.subject}`, `Issuer: ${x.cert.issuer}`, `Valid: ${x.cert.validFrom} .. ${x.cert.validTo}`);
   lines.push('', 'Checklist:', ...x.checklist.map((c) => `${c.applies ? '->' : '  '} ${c.text}`), '');
-  // Certificate text may hold control bytes; a terminal must not interpret them.
-  return lines.join('\n').replace(/[\x00-\x08\x0b-\x1f\x7f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+  // SNI and certificate text may hold controls, separators or bidi characters; a terminal must not
+  // interpret them. Each line is escaped on its own, so the newlines between lines stay.
+  return lines.map(escapeText).join('\n');
 }
 
 export function renderExplanation(input: ExplainInput, accept: string | undefined): ExplainResponse {
@@ -148,7 +150,7 @@ export function renderExplanation(input: ExplainInput, accept: string | undefine
       certificate: x.cert,
       checklist: x.checklist,
     };
-    return { status: x.status, contentType: 'application/json; charset=utf-8', body: JSON.stringify(body, null, 2) + '\n' };
+    return { status: x.status, contentType: 'application/json; charset=utf-8', body: safeJson(body, 2) + '\n' };
   }
   if (type === 'text/plain') return { status: x.status, contentType: 'text/plain; charset=utf-8', body: renderText(x) };
   return { status: x.status, contentType: 'text/html; charset=utf-8', body: renderHtml(x) };

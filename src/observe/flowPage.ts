@@ -67,14 +67,20 @@ export const FLOW_PAGE_SCRIPT = String.raw`
   var state = { items: [], bySeq: new Map(), host: '', outcome: 'all', selected: null, paused: false, queue: [], timer: null, instance: null, hosts: new Set(), status: null };
   var tbody = document.querySelector('#flow tbody');
 
+  // Every text shown goes through visible(): controls, line separators and bidi characters a client
+  // sent (SNI, path, certificate names) appear as \xNN / \u{NNNN} instead of acting on the page.
+  var UNSAFE_G = /[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c]/g;
+  function visible(s) {
+    return String(s).replace(UNSAFE_G, function (c) { var n = c.charCodeAt(0); return n < 0x100 ? '\\x' + (n < 16 ? '0' : '') + n.toString(16).toUpperCase() : '\\u{' + n.toString(16).toUpperCase() + '}'; });
+  }
   function el(tag, cls, text) {
     var e = document.createElement(tag);
     if (cls) e.className = cls;
-    if (text !== undefined && text !== null) e.textContent = String(text);
+    if (text !== undefined && text !== null) e.textContent = visible(text);
     return e;
   }
-  function add(parent) { for (var i = 1; i < arguments.length; i++) { var c = arguments[i]; if (c !== null && c !== undefined) parent.appendChild(typeof c === 'string' ? document.createTextNode(c) : c); } return parent; }
-  function td(cls, content) { var c = el('td', cls); if (content instanceof Node) c.appendChild(content); else if (content !== undefined && content !== null) c.textContent = String(content); return c; }
+  function add(parent) { for (var i = 1; i < arguments.length; i++) { var c = arguments[i]; if (c !== null && c !== undefined) parent.appendChild(typeof c === 'string' ? document.createTextNode(visible(c)) : c); } return parent; }
+  function td(cls, content) { var c = el('td', cls); if (content instanceof Node) c.appendChild(content); else if (content !== undefined && content !== null) c.textContent = visible(content); return c; }
   function badge(text, kind) { return el('span', 'badge b-' + kind, text); }
   function pad(n, w) { n = String(n); while (n.length < (w || 2)) n = '0' + n; return n; }
   function fmtTime(t) { var d = new Date(t); return pad(d.getHours()) + ':' + pad(d.getMinutes()) + ':' + pad(d.getSeconds()) + '.' + pad(d.getMilliseconds(), 3); }
@@ -252,7 +258,7 @@ export const FLOW_PAGE_SCRIPT = String.raw`
     rows.forEach(function (r) {
       if (r[1] === null || r[1] === undefined || r[1] === '') return;
       var tr = el('tr'); tr.appendChild(el('th', null, r[0]));
-      var c = el('td', r[2] || null); if (r[1] instanceof Node) c.appendChild(r[1]); else c.textContent = String(r[1]);
+      var c = el('td', r[2] || null); if (r[1] instanceof Node) c.appendChild(r[1]); else c.textContent = visible(r[1]);
       tr.appendChild(c); t.appendChild(tr);
     });
     return t;

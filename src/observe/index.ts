@@ -17,8 +17,8 @@ export interface ObservabilityOptions {
   logLevel?: string;
   /** Default `cpi`; `off` writes none. */
   accessLogFormat?: AccessLogFormat;
-  /** The admin listener; null (or absent) runs none. */
-  admin?: { host: string; port: number } | null;
+  /** The admin listener; null (or absent) runs none. A token is required off loopback. */
+  admin?: { host: string; port: number; token?: string; allowedHosts?: readonly string[] } | null;
   /** Events kept for the flow page; default 500. */
   ringSize?: number;
   /** Where the log and the access log go; default process.stdout. */
@@ -70,7 +70,7 @@ export async function createObservability(opts: ObservabilityOptions): Promise<O
   if (opts.admin) {
     try {
       const { startAdminServer } = await import('./adminServer.js');
-      admin = await startAdminServer({ host: opts.admin.host, port: opts.admin.port, bus, status: opts.status, ringSize: opts.ringSize, logger, metrics: metrics ?? undefined });
+      admin = await startAdminServer({ host: opts.admin.host, port: opts.admin.port, token: opts.admin.token, allowedHosts: opts.admin.allowedHosts, bus, status: opts.status, ringSize: opts.ringSize, logger, metrics: metrics ?? undefined });
     } catch (err) {
       for (const u of unsubscribe) u();
       await accessLog?.close();
@@ -79,7 +79,9 @@ export async function createObservability(opts: ObservabilityOptions): Promise<O
       throw new Error(`admin listener could not start on ${opts.admin.host}:${opts.admin.port}: ${e.code === 'EADDRINUSE' ? 'the port is in use (choose another with the admin port option, 0 = any free port)' : e.message}`);
     }
     const shownHost = opts.admin.host.includes(':') ? `[${opts.admin.host}]` : opts.admin.host;
-    logger.info(`flow page: http://${shownHost}:${admin.port}/`, { admin: `${shownHost}:${admin.port}` });
+    // Never the token itself: only where it goes.
+    const howToOpen = admin.tokenRequired ? ' (token required: open it once as /?token=<admin token>)' : '';
+    logger.info(`flow page: http://${shownHost}:${admin.port}/${howToOpen}`, { admin: `${shownHost}:${admin.port}` });
   }
 
   let closed = false;

@@ -7,6 +7,7 @@
 import { createRequire } from 'node:module';
 import type winston from 'winston';
 import { redactFields, scrubText } from './redact.js';
+import { escapeJsonText, escapeText, hasUnsafeChars, safeJson } from './escape.js';
 
 export const LOG_LEVELS = ['error', 'warn', 'info', 'debug'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -55,10 +56,12 @@ interface Info extends winston.Logform.TransformableInfo {
 const COLOURS: Record<LogLevel, string> = { error: '\x1b[31m', warn: '\x1b[33m', info: '\x1b[36m', debug: '\x1b[90m' };
 const RESET = '\x1b[0m';
 
+// Field values a client may control (SNI, path, certificate names, reasons) are quoted as JSON with
+// every control, separator and bidi character escaped: they can neither end the line nor colour it.
 function prettyValue(v: unknown): string {
-  if (typeof v === 'string') return /^[^\s"=]+$/.test(v) ? v : JSON.stringify(v);
+  if (typeof v === 'string') return /^[^\s"=\\]+$/.test(v) && !hasUnsafeChars(v) ? v : safeJson(v);
   if (typeof v === 'number' || typeof v === 'boolean' || v === null || v === undefined) return String(v);
-  return JSON.stringify(v);
+  return safeJson(v);
 }
 
 /** `key=value` pairs after the message, quoting only where needed. */
@@ -66,9 +69,19 @@ export function prettyFields(fields: Readonly<Record<string, unknown>>): string 
   let out = '';
   for (const [k, v] of Object.entries(fields)) {
     if (v === undefined) continue;
-    out += ` ${k}=${prettyValue(v)}`;
+    out += ` ${escapeText(k)}=${prettyValue(v)}`;
   }
   return out;
+}
+
+/** One pretty line: the message is escaped text (it may quote an SNI or a path), then the fields. */
+export function prettyLine(time: string, head: string, message: string, fields: Readonly<Record<string, unknown>>): string {
+  return `${time} ${head} ${escapeText(message)}${prettyFields(fields)}`;
+}
+
+/** One JSON line; JSON.stringify escapes C0 controls, escapeJsonText the rest. */
+export function jsonLine(time: string, level: string, message: string, fields: Readonly<Record<string, unknown>>): string {
+  return escapeJsonText(JSON.stringify({ time, level, msg: message, ...fields }));
 }
 
 export function createLogger(opts: LoggerOptions = {}): Logger {
@@ -126,14 +139,12 @@ function winstonLogger(level: LogLevel, format: LogFormat, colour: boolean, stre
 
   const render =
     format === 'json'
-      ? winston.format.printf((info: Info) =>
-          JSON.stringify({ time: info.time, level: info.level, msg: info.message, ...info.fields }),
-        )
+      ? winston.format.printf((info: Info) => jsonLine(info.time ?? '', info.level, String(info.message), info.fields ?? {}))
       : winston.format.printf((info: Info) => {
           const lvl = info.level as LogLevel;
           const tag = lvl.toUpperCase().padEnd(5);
           const head = colour ? `${COLOURS[lvl] ?? ''}${tag}${RESET}` : tag;
-          return `${info.time} ${head} ${String(info.message)}${prettyFields(info.fields ?? {})}`;
+          return prettyLine(info.time ?? '', head, String(info.message), info.fields ?? {});
         });
 
   return winston.createLogger({

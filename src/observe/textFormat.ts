@@ -24,17 +24,6 @@ export function haproxyDate(time: number): string {
   return `${pad2(d.getUTCDate())}/${MONTHS[d.getUTCMonth()]}/${d.getUTCFullYear()}:${pad2(d.getUTCHours())}:${pad2(d.getUTCMinutes())}:${pad2(d.getUTCSeconds())}.${pad3(d.getUTCMilliseconds())}`;
 }
 
-// Control bytes, DEL, the double quote and the backslash. A client controls paths, header values and
-// certificate names; none of them may break a log line in two or forge a field.
-const UNSAFE = /[\x00-\x1f\x7f"\\]/;
-const UNSAFE_G = /[\x00-\x1f\x7f"\\]/g;
-
-/** Escapes like HAProxy does in logs: `#` + two hex digits for each unsafe byte. */
-export function logSafe(text: string): string {
-  if (!UNSAFE.test(text)) return text;
-  return text.replace(UNSAFE_G, (c) => '#' + c.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0'));
-}
-
 /** `HTTP/1.1` whether the edge reports `1.1` or `HTTP/1.1`. */
 export function httpVersionLabel(v: string): string {
   return v.startsWith('HTTP/') ? v : `HTTP/${v}`;

@@ -46,13 +46,67 @@ export function randomSerial(): string {
   return b.toString('hex').toUpperCase();
 }
 
-/** `DNS:`/`IP:`/`email:`/`URI:` prefixes are kept; bare values are classified. */
+/** A subjectAltName value that cannot be written into an OpenSSL extension safely. */
+export class SanError extends Error {}
+
+const SAN_TYPES = ['DNS', 'IP', 'email', 'URI'] as const;
+// Controls (a newline would start a new line in the OpenSSL config: another extension), separators,
+// bidi characters, and the comma, which separates entries in the subjectAltName line.
+const SAN_FORBIDDEN = /[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c,]/;
+const DNS_LABEL = '[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?';
+const DNS_NAME = new RegExp(`^(?:\\*\\.)?${DNS_LABEL}(?:\\.${DNS_LABEL})*\\.?$`);
+const EMAIL = new RegExp(`^[A-Za-z0-9.!#$%&'*+/=?^_\`{|}~-]{1,64}@${DNS_LABEL}(?:\\.${DNS_LABEL})*$`);
+
+const shown = (v: string): string => JSON.stringify(v).replace(/[\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+
+/**
+ * One subjectAltName entry as `TYPE:value`, checked by type: `DNS:`, `IP:`, `email:` and `URI:`
+ * prefixes are kept, bare values are classified (IP address, e-mail with `@`, URI with `scheme://`,
+ * else DNS name). Throws SanError, saying what is wrong and how to fix it, for anything else.
+ */
 export function normaliseSan(value: string): string {
-  if (/^(DNS|IP|email|URI|RID|dirName|otherName):/i.test(value)) return value;
-  if (isIP(value)) return `IP:${value}`;
-  if (value.includes('@')) return `email:${value}`;
-  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(value)) return `URI:${value}`;
-  return `DNS:${value}`;
+  if (SAN_FORBIDDEN.test(value)) {
+    throw new SanError(`${shown(value)} contains a comma, a line break or a control character: give one name per value (repeat the option for more names)`);
+  }
+  const prefixed = /^([A-Za-z]+):(?!\/\/)(.*)$/.exec(value);
+  let type: (typeof SAN_TYPES)[number];
+  let body: string;
+  if (prefixed && !isIP(value)) {
+    const found = SAN_TYPES.find((t) => t.toLowerCase() === prefixed[1]!.toLowerCase());
+    if (!found) throw new SanError(`${shown(value)}: unsupported type ${shown(prefixed[1]!)}: use DNS:, IP:, email: or URI: (or a bare name, address or e-mail)`);
+    type = found;
+    body = prefixed[2]!;
+  } else if (isIP(value)) {
+    [type, body] = ['IP', value];
+  } else if (value.includes('@')) {
+    [type, body] = ['email', value];
+  } else if (/^[a-z][a-z0-9+.-]*:\/\//i.test(value)) {
+    [type, body] = ['URI', value];
+  } else {
+    [type, body] = ['DNS', value];
+  }
+  switch (type) {
+    case 'DNS':
+      if (body.length > 253 || !DNS_NAME.test(body)) throw new SanError(`${shown(value)} is not a DNS name: use letters, digits, hyphens and dots (a leading *. for a wildcard)`);
+      break;
+    case 'IP':
+      if (!isIP(body)) throw new SanError(`${shown(value)} is not an IPv4 or IPv6 address`);
+      break;
+    case 'email':
+      if (!EMAIL.test(body)) throw new SanError(`${shown(value)} is not an e-mail address of the form name@example.com`);
+      break;
+    case 'URI': {
+      let ok = false;
+      try {
+        ok = /^[a-z][a-z0-9+.-]*:/i.test(body) && !/\s/.test(body) && new URL(body).protocol.length > 1;
+      } catch {
+        ok = false;
+      }
+      if (!ok) throw new SanError(`${shown(value)} is not an absolute URI such as spiffe://example.org/client`);
+      break;
+    }
+  }
+  return `${type}:${body}`;
 }
 
 function extensionLines(profile: Profile, keyIsEc: boolean, san: readonly string[], selfSigned: boolean): string[] {

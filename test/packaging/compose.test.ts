@@ -5,6 +5,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { configSchema } from '../../src/config/schema.js';
+import { ADMIN_TOKEN_ENV, isLoopbackBind } from '../../src/observe/adminAccess.js';
 
 const root = process.cwd();
 interface Service {
@@ -46,10 +47,19 @@ describe('docker-compose.yml', () => {
   });
 
   it('maps the ports the edge configuration listens on', () => {
-    const published = services.edge.ports!.map((p) => Number(p.split(':')[1]));
+    const published = services.edge.ports!.map((p) => Number(p.split(':')[2]));
     expect(published).to.include.members([edgeConfig.https_port, edgeConfig.http_port as number]);
     expect(edgeConfig.admin).to.not.equal(false);
     if (edgeConfig.admin !== false) expect(published).to.include(edgeConfig.admin.port);
+  });
+
+  it('publishes on the host loopback only, and gives the off-loopback admin listener its token', () => {
+    for (const p of services.edge.ports!) expect(p, 'host address of a published port').to.match(/^127\.0\.0\.1:\d+:\d+$/);
+    if (edgeConfig.admin !== false && !isLoopbackBind(edgeConfig.admin.host)) {
+      expect(edgeConfig.admin.token, 'no token committed in the example config').to.equal(undefined);
+      // Compose refuses to start (with this message) when the variable is not set.
+      expect(services.edge.environment?.[ADMIN_TOKEN_ENV]).to.match(/^\$\{MTLS_EDGE_ADMIN_TOKEN:\?set MTLS_EDGE_ADMIN_TOKEN first/);
+    }
   });
 
   it('routes to ports the echo and app services listen on', () => {

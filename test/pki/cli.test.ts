@@ -1,6 +1,7 @@
 // The real CLI (`node bin/mtls-edge.js certs …`): conversions, inspect verdicts, and bad input.
 import { expect } from 'chai';
 import { X509Certificate, createPrivateKey } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { readFile, stat, writeFile, readdir, mkdir, copyFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -104,6 +105,24 @@ describe('cli: mtls-edge certs', function () {
     const old = new X509Certificate(await readFile(join(dir, 'iss', 'old-client.crt')));
     expect(new Date(old.validTo).toISOString()).to.equal('2021-01-01T00:00:00.000Z');
     expect(old.keyUsage).to.deep.equal(['1.3.6.1.5.5.7.3.2']);
+  });
+
+  it('issue refuses a --san or name that would inject into the OpenSSL config, naming the flag and the fix', async () => {
+    const cases: readonly [string[], RegExp][] = [
+      [['client', '--cn', 'c1', '--san', 'x.localhost\nbasicConstraints=critical,CA:TRUE'], /^mtls-edge: --san "x\.localhost\\nbasicConstraints=critical,CA:TRUE" contains a comma, a line break or a control character: give one name per value/m],
+      [['client', '--cn', 'c2', '--san', 'a.localhost,DNS:b.localhost'], /^mtls-edge: --san "a\.localhost,DNS:b\.localhost" contains a comma/m],
+      [['client', '--cn', 'c3', '--san', 'dirName:evil'], /^mtls-edge: --san "dirName:evil": unsupported type "dirName": use DNS:, IP:, email: or URI:/m],
+      [['client', '--cn', 'c4', '--san', 'IP:1.2.3'], /^mtls-edge: --san "IP:1\.2\.3" is not an IPv4 or IPv6 address/m],
+      [['client', '--cn', 'c5', '--san', 'email:not an address'], /is not an e-mail address/m],
+      [['client', '--cn', 'bad\u001b[31mcn'], /^mtls-edge: --cn "bad\\u001b\[31mcn" contains a line break or a control character/m],
+      [['server', '--cn', 'my server'], /^mtls-edge: --cn \(the DNS name of a server certificate without --san\) "my server" is not a DNS name/m],
+    ];
+    for (const [args, message] of cases) {
+      const r = await cli('issue', ...args, '--out', join(dir, 'refused'));
+      expect(r.code, args.join(' ')).to.equal(2);
+      expect(r.stderr, args.join(' ')).to.match(message);
+    }
+    expect(existsSync(join(dir, 'refused')), 'nothing written').to.equal(false);
   });
 
   it('inspect --json shows both DN forms, EKU, SANs and fingerprint', async () => {

@@ -1,0 +1,147 @@
+// Who may use the admin listener. The flow page shows the certificates and headers of every request,
+// so two checks run before any path is served:
+//  - Host: only loopback names, the bound address and `admin.allowed_hosts`. Against DNS rebinding
+//    (a page on another origin whose name resolves to this listener) on every bind, loopback or not.
+//  - Token: required whenever the listener is not bound to loopback, and whenever one is configured.
+//    `Authorization: Bearer <token>` for scripts; for a browser, `?token=<token>` once sets an
+//    HttpOnly SameSite=Strict cookie and redirects to the same URL without the token.
+import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+import { isIP } from 'node:net';
+
+/** Environment variable holding the admin token when the configuration has none. */
+export const ADMIN_TOKEN_ENV = 'MTLS_EDGE_ADMIN_TOKEN';
+export const ADMIN_TOKEN_MIN_LENGTH = 16;
+const COOKIE = 'mtls_edge_admin';
+
+/** A bind address that only this machine can reach. */
+export function isLoopbackBind(host: string): boolean {
+  const h = host.trim().toLowerCase().replace(/^\[|\]$/g, '');
+  if (h === 'localhost' || h === '::1') return true;
+  const v4 = h.startsWith('::ffff:') ? h.slice(7) : h;
+  return isIP(v4) === 4 && v4.startsWith('127.');
+}
+
+const WILDCARD = new Set(['0.0.0.0', '::', '']);
+
+/** Hostname of a Host header without port or IPv6 brackets, lower case. */
+export function hostName(host: string | undefined): string {
+  if (!host) return '';
+  const h = host.trim().toLowerCase();
+  if (h.startsWith('[')) {
+    const end = h.indexOf(']');
+    return end < 0 ? h : h.slice(1, end);
+  }
+  const i = h.lastIndexOf(':');
+  return i >= 0 ? h.slice(0, i) : h;
+}
+
+/** The token in force: `admin.token` from the configuration, else the environment variable. */
+export function adminToken(configured: string | undefined, env: NodeJS.ProcessEnv = process.env): string | undefined {
+  if (configured !== undefined && configured !== '') return configured;
+  const fromEnv = env[ADMIN_TOKEN_ENV]?.trim();
+  return fromEnv ? fromEnv : undefined;
+}
+
+export interface AdminAccessOptions {
+  /** The bind address. */
+  host: string;
+  token?: string;
+  /** Extra Host names the listener answers to (e.g. the name of the machine it runs on). */
+  allowedHosts?: readonly string[];
+}
+
+export type AccessDecision =
+  | { readonly kind: 'allow' }
+  /** A valid `?token=`: set this cookie and redirect to `location`. */
+  | { readonly kind: 'set-cookie'; readonly cookie: string; readonly location: string }
+  | { readonly kind: 'deny'; readonly status: 401 | 421; readonly message: string };
+
+export type AdminRequest = Pick<IncomingMessage, 'headers' | 'url'>;
+
+export interface AdminAccess {
+  readonly tokenRequired: boolean;
+  check(req: AdminRequest, path: string): AccessDecision;
+}
+
+const digest = (text: string): Buffer => createHash('sha256').update(text, 'utf8').digest();
+
+/** Constant-time comparison; both sides hashed first so their lengths are equal. */
+function sameSecret(candidate: string, expected: Buffer): boolean {
+  return timingSafeEqual(digest(candidate), expected);
+}
+
+function cookieValue(req: AdminRequest, name: string): string | undefined {
+  const header = req.headers.cookie;
+  if (!header) return undefined;
+  for (const part of header.split(';')) {
+    const eq = part.indexOf('=');
+    if (eq > 0 && part.slice(0, eq).trim() === name) return part.slice(eq + 1).trim();
+  }
+  return undefined;
+}
+
+/**
+ * Refuses (with a message naming the setting and the fix) a configuration that would publish the
+ * flow page without a credential, or with a guessable one.
+ */
+export function createAdminAccess(opts: AdminAccessOptions): AdminAccess {
+  const loopback = isLoopbackBind(opts.host);
+  const token = opts.token;
+  if (token !== undefined && token.length < ADMIN_TOKEN_MIN_LENGTH) {
+    throw new Error(`admin.token (or ${ADMIN_TOKEN_ENV}) is too short: use at least ${ADMIN_TOKEN_MIN_LENGTH} characters, e.g. the output of \`openssl rand -hex 24\``);
+  }
+  if (!loopback && token === undefined) {
+    throw new Error(
+      `admin.host is ${opts.host}, which is not loopback, and no admin token is set: ` +
+        `set ${ADMIN_TOKEN_ENV} (e.g. \`export ${ADMIN_TOKEN_ENV}=$(openssl rand -hex 24)\`) or admin.token, ` +
+        `or bind admin.host to 127.0.0.1`,
+    );
+  }
+  const allowed = new Set(['localhost', '127.0.0.1', '::1', ...(opts.allowedHosts ?? []).map((h) => hostName(h) || h.toLowerCase())]);
+  const bound = opts.host.trim().toLowerCase().replace(/^\[|\]$/g, '');
+  if (!WILDCARD.has(bound)) allowed.add(bound);
+
+  const expected = token === undefined ? null : digest(token);
+  // The cookie carries a value derived from the token, not the token itself.
+  const cookieSecret = token === undefined ? null : createHmac('sha256', token).update('mtls-edge admin cookie').digest('hex');
+  const expectedCookie = cookieSecret === null ? null : digest(cookieSecret);
+
+  return {
+    tokenRequired: expected !== null,
+    check(req, path) {
+      const name = hostName(req.headers.host);
+      if (!allowed.has(name) && !(name.startsWith('127.') && isIP(name) === 4)) {
+        return { kind: 'deny', status: 421, message: `The admin listener does not answer to this Host name. Add it to admin.allowed_hosts if it is yours.\n` };
+      }
+      if (expected === null || expectedCookie === null || cookieSecret === null) return { kind: 'allow' };
+      // Health checks (container orchestrators, load balancers) carry no credential; /healthz shows
+      // only `ok` or `starting`.
+      if (path === '/healthz') return { kind: 'allow' };
+      const auth = req.headers.authorization;
+      if (auth !== undefined) {
+        const m = /^Bearer\s+(\S+)\s*$/i.exec(auth);
+        if (m && sameSecret(m[1]!, expected)) return { kind: 'allow' };
+        return { kind: 'deny', status: 401, message: 'Wrong admin token.\n' };
+      }
+      const url = new URL(req.url ?? '/', 'http://admin.invalid');
+      const fromQuery = url.searchParams.get('token');
+      if (fromQuery !== null) {
+        if (!sameSecret(fromQuery, expected)) return { kind: 'deny', status: 401, message: 'Wrong admin token.\n' };
+        url.searchParams.delete('token');
+        return {
+          kind: 'set-cookie',
+          cookie: `${COOKIE}=${cookieSecret}; HttpOnly; SameSite=Strict; Path=/`,
+          location: url.pathname + url.search,
+        };
+      }
+      const cookie = cookieValue(req, COOKIE);
+      if (cookie !== undefined && sameSecret(cookie, expectedCookie)) return { kind: 'allow' };
+      return {
+        kind: 'deny',
+        status: 401,
+        message: `The admin listener needs its token: send "Authorization: Bearer <token>", or open /?token=<token> once in the browser (the token is admin.token or ${ADMIN_TOKEN_ENV}).\n`,
+      };
+    },
+  };
+}
