@@ -21,6 +21,8 @@ import { createUpgradeHandler } from './websocket.js';
 import { RouteTable } from './routeTable.js';
 import { Upstreams } from './upstreams.js';
 import { rawErrorResponse, sendErrorPage } from './errorPages.js';
+import { ConnectionLimits, connectionCaps } from './connectionLimits.js';
+import { answerRequestTimeout, wholeRequestTimeoutMs } from './requestTimeout.js';
 
 export interface EdgeRuntime {
   readonly config: Config;
@@ -131,6 +133,7 @@ function onClientError(err: Error & { code?: string }, socket: Socket): void {
   // Already answered: the rest of the same oversized request (its next TLS record or TCP chunk) hits
   // the parser again. Destroying now would drop the error page before it is flushed (client: EOF).
   if (socket.writableEnded) return;
+  if (err.code === 'ERR_HTTP_REQUEST_TIMEOUT' && answerRequestTimeout(socket)) return;
   if (!socket.writable || (socket as Socket & { _httpMessage?: unknown })._httpMessage) {
     socket.destroy();
     return;
@@ -174,7 +177,7 @@ export async function startEdge(config: Config, resolved: ResolvedConfig, events
     maxHeaderSize: config.max_header_size,
     keepAliveTimeout: t.keep_alive * 1000,
     headersTimeout: t.request_headers * 1000,
-    requestTimeout: 0,
+    requestTimeout: wholeRequestTimeoutMs(t),
     // Node checks headersTimeout only every connectionsCheckingInterval (default 30 s): check often
     // enough that timeouts.request_headers holds as HAProxy's `timeout http-request` does.
     connectionsCheckingInterval: Math.max(50, Math.min(1000, t.request_headers * 250)),
@@ -224,6 +227,8 @@ export async function startEdge(config: Config, resolved: ResolvedConfig, events
     },
     onRejected: (r) => events.emit(rejectionEvent(r, runtime.config.explain_rejections && r.outcome !== null && r.alert !== 'certificate_required')),
   });
+  const limits = new ConnectionLimits(connectionCaps(config), events, config.http_port === false ? ['https'] : ['https', 'http']);
+  limits.guard(front, 'https');
   front.on('error', (e) => events.emit({ kind: 'lifecycle', time: Date.now(), level: 'error', message: `HTTPS listener error: ${e.message}` }));
 
   const httpsPort = await listen(front, config.https_port, config.bind);
@@ -231,6 +236,7 @@ export async function startEdge(config: Config, resolved: ResolvedConfig, events
   let httpPort: number | null = null;
   if (config.http_port !== false) {
     plain = makeHttp('http');
+    limits.guard(plain, 'http');
     httpPort = await listen(plain, config.http_port, config.bind);
   }
 

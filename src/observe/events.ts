@@ -89,7 +89,18 @@ export interface LifecycleEvent {
   readonly fields?: Readonly<Record<string, unknown>>;
 }
 
-export type EdgeEvent = HandshakeRejectedEvent | RequestEvent | LifecycleEvent;
+/** A connection closed at accept because a max_connections cap was reached (no TLS, no HTTP). */
+export interface ConnectionRefusedEvent {
+  readonly kind: 'connection-refused';
+  readonly time: number;
+  readonly listener: 'https' | 'http';
+  readonly clientAddress: string;
+  /** Which cap: the listener's own or max_connections over both listeners. */
+  readonly cap: 'listener' | 'total';
+  readonly limit: number;
+}
+
+export type EdgeEvent = HandshakeRejectedEvent | RequestEvent | LifecycleEvent | ConnectionRefusedEvent;
 
 export interface EventSink {
   emit(event: EdgeEvent): void;
