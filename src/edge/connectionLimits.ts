@@ -39,11 +39,6 @@ export class ConnectionLimits {
     this.countsTotal = listeners.reduce((sum, l) => sum + caps[l], 0) > caps.total;
   }
 
-  /** Connections open over both listeners (counted only when the total cap needs it, else null). */
-  openConnections(): number | null {
-    return this.countsTotal ? this.open : null;
-  }
-
   /** Applies the caps to a server before it listens (or before it is handed sockets). */
   guard(server: net.Server, listener: ListenerName): void {
     const own = this.caps[listener];
