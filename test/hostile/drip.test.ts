@@ -4,7 +4,7 @@
 // complete body.
 import { expect } from 'chai';
 import type net from 'node:net';
-import { clientIdentity, httpsRequest, startTestEdge, type ClientIdentity, type TestEdge } from '../support/edgeHarness.js';
+import { clientIdentity, eventually, httpsRequest, startTestEdge, type ClientIdentity, type TestEdge } from '../support/edgeHarness.js';
 import { ResponseReader, tcpConnect, tlsConnect } from '../support/rawHttp.js';
 import { recordingUpstream, type RecordingUpstream } from './recordingUpstream.js';
 
@@ -47,6 +47,10 @@ describe('hostile: a request body dripped one byte per second', function () {
         expect(answeredAfter, 'answered within the request timeout plus the 1 s check interval').to.be.below(REQUEST_TIMEOUT_S * 1000 + 1500);
         const rec = up.seen.filter((r) => r.url === path).at(-1);
         if (rec) expect(rec.complete, 'the upstream never got a complete body').to.equal(false);
+        // The log and access log say what the client got, not the upstream abort it caused.
+        await eventually(() => t.events.some((e) => e.kind === 'request' && e.path === path));
+        const logged = t.events.find((e) => e.kind === 'request' && e.path === path);
+        expect(logged?.kind === 'request' ? [logged.status, logged.error] : null).to.deep.equal([408, 'request not complete within timeouts.request']);
       } finally {
         clearInterval(drip);
         socket.destroy();
