@@ -23,9 +23,10 @@ const ignoreErrors = z
   .transform((v): 'all' | number[] => (v === 'all' ? 'all' : typeof v === 'string' ? v.split(',').map((s) => Number(s.trim())) : v));
 
 /**
- * HAProxy's CF job uses 64,000, but every proxied connection holds two descriptors (client and
- * upstream) and a TLS connection ~100 KB: 10,000 stays inside a laptop's descriptor limit (Node
- * raises the soft limit to the hard one, commonly ≥ 20,480) and about 1 GB of memory.
+ * HAProxy's CF job uses 64,000, but a proxied connection holds two descriptors (client and
+ * upstream) and an idle TLS connection 50–100 KB: 64,000 would run out of descriptors (Node raises
+ * the soft limit to the hard one at start; Linux often allows far more than 128,000, macOS far
+ * less) or memory before the cap. 10,000 is about 20,000 descriptors and at most ~1 GB.
  */
 export const DEFAULT_MAX_CONNECTIONS = 10_000;
 
