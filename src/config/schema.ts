@@ -23,6 +23,14 @@ const ignoreErrors = z
   ])
   .transform((v): 'all' | number[] => (v === 'all' ? 'all' : typeof v === 'string' ? v.split(',').map((s) => Number(s.trim())) : v));
 
+/**
+ * HAProxy's CF job uses 64,000, but a proxied connection holds two descriptors (client and
+ * upstream) and an idle TLS connection 50–100 KB: 64,000 would run out of descriptors (Node raises
+ * the soft limit to the hard one at start; Linux often allows far more than 128,000, macOS far
+ * less) or memory before the cap. 10,000 is about 20,000 descriptors and at most ~1 GB.
+ */
+export const DEFAULT_MAX_CONNECTIONS = 10_000;
+
 export const CLIENT_AUTH_MODES = ['disabled', 'optional', 'required'] as const;
 
 export const tlsConfigSchema = z.strictObject({
@@ -95,9 +103,31 @@ export const configSchema = z.strictObject({
       tunnel: z.number().positive().default(3600),
       keep_alive: z.number().positive().default(6),
       request_headers: z.number().positive().default(5),
+      request: z
+        .number()
+        .positive()
+        .optional()
+        .describe('Whole request, headers and body (HAProxy `timeout http-request` with `option http-buffer-request`); default: the client timeout. 408 when it expires.'),
     })
     .prefault({})
+    .refine((t) => t.request === undefined || t.request >= t.request_headers, {
+      path: ['request'],
+      message: 'the whole-request timeout must be at least timeouts.request_headers: raise timeouts.request or lower timeouts.request_headers',
+    })
     .describe('Seconds, as the HAProxy job sets them.'),
+  max_connections: z
+    .number()
+    .int()
+    .min(1)
+    .default(DEFAULT_MAX_CONNECTIONS)
+    .describe('Client connections open at once over both listeners (ha_proxy.max_connections, HAProxy `maxconn`); more are closed at accept.'),
+  listener_max_connections: z
+    .strictObject({
+      https: z.number().int().min(1).optional().describe('Cap of the HTTPS listener (frontend `maxconn`); default: max_connections.'),
+      http: z.number().int().min(1).optional().describe('Cap of the plain-HTTP listener; default: max_connections.'),
+    })
+    .prefault({})
+    .describe('Per-listener caps, each at most max_connections.'),
   max_header_size: z.number().int().min(1024).max(1024 * 1024).default(15360).describe('Bytes of request headers; larger → 431.'),
   gorouter: z
     .strictObject({ enabled: z.boolean().default(false) })
@@ -142,6 +172,17 @@ export const configSchema = z.strictObject({
   expiry_warning_days: z.number().int().min(0).default(30),
   workers: z.number().int().min(1).max(64).default(1),
   pki_dir: z.string().default('certs').describe('Where the dev PKI is generated when no TLS configuration is given.'),
+}).superRefine((c, ctx) => {
+  for (const listener of ['https', 'http'] as const) {
+    const cap = c.listener_max_connections[listener];
+    if (cap !== undefined && cap > c.max_connections) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['listener_max_connections', listener],
+        message: `${cap} is above max_connections (${c.max_connections}), which caps both listeners together: lower it or raise max_connections`,
+      });
+    }
+  }
 });
 
 export type ConfigInput = z.input<typeof configSchema>;

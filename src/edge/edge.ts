@@ -23,6 +23,8 @@ import { Upstreams } from './upstreams.js';
 import { rawErrorResponse, sendErrorPage } from './errorPages.js';
 import { endConnectionAfterFault, guarded } from './faultBoundary.js';
 import { oversizedRequestStatus } from './oversizedRequest.js';
+import { ConnectionLimits, connectionCaps } from './connectionLimits.js';
+import { answerRequestTimeout, wholeRequestTimeoutMs } from './requestTimeout.js';
 
 export interface EdgeRuntime {
   readonly config: Config;
@@ -135,6 +137,7 @@ function onClientError(err: Error & { code?: string; rawPacket?: unknown; bytesP
   // Already answered: the rest of the same oversized request (its next TLS record or TCP chunk) hits
   // the parser again. Destroying now would drop the error page before it is flushed (client: EOF).
   if (socket.writableEnded) return;
+  if (err.code === 'ERR_HTTP_REQUEST_TIMEOUT' && answerRequestTimeout(socket)) return;
   // Only the HTTP parser's errors get an answer; a TLS-level error (a refused renegotiation, a
   // client's fatal alert) or a reset closes the connection, as HAProxy does.
   const answerable = err.code === 'ERR_HTTP_REQUEST_TIMEOUT' || err.code?.startsWith('HPE_') === true;
@@ -187,7 +190,7 @@ export async function startEdge(config: Config, resolved: ResolvedConfig, events
     maxHeaderSize: config.max_header_size,
     keepAliveTimeout: t.keep_alive * 1000,
     headersTimeout: t.request_headers * 1000,
-    requestTimeout: 0,
+    requestTimeout: wholeRequestTimeoutMs(t),
     // Node checks headersTimeout only every connectionsCheckingInterval (default 30 s): check often
     // enough that timeouts.request_headers holds as HAProxy's `timeout http-request` does.
     connectionsCheckingInterval: Math.max(50, Math.min(1000, t.request_headers * 250)),
@@ -245,6 +248,8 @@ export async function startEdge(config: Config, resolved: ResolvedConfig, events
     onRejected: (r) => events.emit(rejectionEvent(r, runtime.config.explain_rejections && r.outcome !== null && r.alert !== 'certificate_required')),
     onFault: (stage, clientAddress, err) => endConnectionAfterFault(events, { listener: 'https', stage, clientAddress }, err),
   });
+  const limits = new ConnectionLimits(connectionCaps(config), events, config.http_port === false ? ['https'] : ['https', 'http']);
+  limits.guard(front, 'https');
   front.on('error', (e) => events.emit({ kind: 'lifecycle', time: Date.now(), level: 'error', message: `HTTPS listener error: ${e.message}` }));
 
   const httpsPort = await listen(front, config.https_port, config.bind);
@@ -252,6 +257,7 @@ export async function startEdge(config: Config, resolved: ResolvedConfig, events
   let httpPort: number | null = null;
   if (config.http_port !== false) {
     plain = makeHttp('http');
+    limits.guard(plain, 'http');
     httpPort = await listen(plain, config.http_port, config.bind);
   }
 

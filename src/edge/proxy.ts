@@ -6,6 +6,7 @@ import type { Dispatcher } from 'undici';
 import type { RequestContext } from './requestContext.js';
 import type { Pool } from './undiciPool.js';
 import { sendErrorPage } from './errorPages.js';
+import { REQUEST_EXPIRED_ERROR, requestExpired } from './requestTimeout.js';
 
 // Response headers that describe the upstream connection, not the response.
 const HOP_BY_HOP_RESPONSE = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'trailer']);
@@ -51,6 +52,11 @@ export function proxyRequest(ctx: RequestContext, pool: Pick<Pool, 'stream'>, ex
   let status = 0;
   return new Promise<ProxyResult>((resolve) => {
     const failed = (err: Error & { code?: string }): void => {
+      if (requestExpired(res)) {
+        res.destroy();
+        resolve({ status: 408, error: REQUEST_EXPIRED_ERROR });
+        return;
+      }
       if (res.headersSent || res.destroyed) {
         // Mid-response failure: the client must see a broken response, not a truncated success.
         res.destroy();

@@ -116,6 +116,9 @@ export class EventStream implements EventSink {
   }
 
   emit(event: EdgeEvent): void {
+    // Refused connections are counted (metrics) and summarised (log); a flood of them would only
+    // push every request out of the page's ring.
+    if (event.kind === 'connection-refused') return;
     const item = { seq: ++this.seq, event };
     this.ring.push(item);
     if (this.clients.size === 0) return; // the common case under load: no page, no serialisation

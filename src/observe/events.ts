@@ -112,7 +112,19 @@ export interface ConnectionErrorEvent {
 export const FAULT_STAGES = ['accept', 'client-hello', 'handshake', 'request', 'upgrade', 'response', 'client-error', 'event', 'uncaught'] as const;
 export type FaultStage = (typeof FAULT_STAGES)[number];
 
-export type EdgeEvent = HandshakeRejectedEvent | RequestEvent | LifecycleEvent | ConnectionErrorEvent;
+
+/** A connection closed at accept because a max_connections cap was reached (no TLS, no HTTP). */
+export interface ConnectionRefusedEvent {
+  readonly kind: 'connection-refused';
+  readonly time: number;
+  readonly listener: 'https' | 'http';
+  readonly clientAddress: string;
+  /** Which cap: the listener's own or max_connections over both listeners. */
+  readonly cap: 'listener' | 'total';
+  readonly limit: number;
+}
+
+export type EdgeEvent = HandshakeRejectedEvent | RequestEvent | LifecycleEvent | ConnectionRefusedEvent | ConnectionErrorEvent;
 
 export interface EventSink {
   emit(event: EdgeEvent): void;

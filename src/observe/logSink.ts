@@ -4,6 +4,7 @@
 import type { EdgeEvent, EventSink, HandshakeRejectedEvent, RequestEvent } from './events.js';
 import type { LogFields, Logger } from './logger.js';
 import { NO_CERTIFICATE, verifyCodeInfo } from '../pki/verifyCodes.js';
+import { LineBudget, LOG_INTERVAL_MS, refusedReason, rejectionReason, summaryLine } from './logBudget.js';
 
 export interface RejectionLine {
   readonly message: string;
@@ -76,19 +77,46 @@ export function underscoreNote(names: readonly string[]): string {
   return names.map((n) => `${n}: your framework may read this as ${n.replace(/_/g, '-')}`).join('; ');
 }
 
-export function createLogSink(logger: Logger): EventSink {
+export function createLogSink(logger: Logger, budget: LineBudget = new LineBudget()): EventSink {
+  // One timer at a time, armed by the first line held back in a window; it writes the summaries.
+  let summaryTimer: NodeJS.Timeout | null = null;
+  const writeSummaries = (): void => {
+    summaryTimer = null;
+    for (const held of budget.endWindow(Date.now())) logger.warn(summaryLine(held, LOG_INTERVAL_MS), { event: 'log-summary', reason: held.reason, count: held.count });
+  };
+  /** False (and a summary due) when this reason used up its lines for the interval. */
+  const mayLog = (reason: string): boolean => {
+    const now = Date.now();
+    if (budget.take(reason, now)) return true;
+    if (summaryTimer === null) {
+      summaryTimer = setTimeout(writeSummaries, Math.max(0, budget.windowEndsAt() - now));
+      summaryTimer.unref();
+    }
+    return false;
+  };
   return {
     emit(event: EdgeEvent): void {
       switch (event.kind) {
         case 'handshake-rejected': {
+          if (!mayLog(rejectionReason(event))) return;
           const line = describeRejection(event);
           logger.warn(line.message, line.fields);
+          return;
+        }
+        case 'connection-refused': {
+          const reason = refusedReason(event);
+          if (!mayLog(reason)) return;
+          logger.warn(`connection from ${event.clientAddress} to the ${event.listener} listener closed at accept: ${reason}`, {
+            event: 'connection-refused', client: event.clientAddress, listener: event.listener, cap: event.cap, limit: event.limit,
+          });
           return;
         }
         case 'lifecycle':
           logger[event.level](event.message, event.fields);
           return;
         case 'connection-error':
+          // A client that can trigger one fault can trigger it in a loop: the same budget as refusals.
+          if (!mayLog(`fault in ${event.stage}: ${event.message}`)) return;
           logger.error(`connection from ${event.clientAddress} ended by a fault in the edge (${event.stage}): ${event.message}`, {
             event: 'connection-error',
             listener: event.listener,

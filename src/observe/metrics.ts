@@ -64,7 +64,8 @@ export function createMetrics(opts: MetricsOptions = {}): Metrics {
   const accepted = new Map<number | null, number>();
   const rejected = new Map<string, number>();
   const faults = new Map<string, number>();
-  const plain = { requests: 0, handshakesAccepted: 0, handshakesRejected: 0, openConnections: 0, h10Removed: 0, edgeAnswered: 0 };
+  const plain = { requests: 0, handshakesAccepted: 0, handshakesRejected: 0, openConnections: 0, h10Removed: 0, edgeAnswered: 0, connectionsRefused: 0 };
+  const refused = new Map<string, number>();
 
   new Counter({
     name: `${PREFIX}handshakes_total`,
@@ -101,6 +102,19 @@ export function createMetrics(opts: MetricsOptions = {}): Metrics {
     },
   });
   registry.registerMetric(routeDurationHistogram(perRoute));
+  new Counter({
+    name: `${PREFIX}connections_refused_total`,
+    help: 'Connections closed at accept because a cap was reached (cap = listener: listener_max_connections, total: max_connections).',
+    labelNames: ['listener', 'cap'] as const,
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const [key, n] of refused) {
+        const [listener, cap] = key.split(' ');
+        this.inc({ listener, cap }, n);
+      }
+    },
+  });
   new Gauge({
     name: `${PREFIX}open_connections`,
     help: 'Client connections currently open.',
@@ -143,6 +157,10 @@ export function createMetrics(opts: MetricsOptions = {}): Metrics {
         plain.handshakesRejected++;
         const code = event.verify ? String(event.verify.code) : 'none';
         rejected.set(code, (rejected.get(code) ?? 0) + 1);
+      } else if (event.kind === 'connection-refused') {
+        plain.connectionsRefused++;
+        const key = `${event.listener} ${event.cap}`;
+        refused.set(key, (refused.get(key) ?? 0) + 1);
       } else if (event.kind === 'connection-error') faults.set(event.stage, (faults.get(event.stage) ?? 0) + 1);
     },
     connectionOpened() {

@@ -117,6 +117,7 @@ export function needsSniPeek(set: TlsProfileSet): boolean {
 }
 
 function acceptRaw(raw: net.Socket, opts: TlsFrontOptions): void {
+  if (raw.destroyed) return; // closed at accept by a connection cap (edge/connectionLimits.ts)
   const clientAddress = remote(raw);
   const clientPort = raw.remotePort;
   // Node caches the peer address as an object on the socket; both values are read now and kept in

@@ -26,6 +26,8 @@ describe('observe/metrics', () => {
     m.emit(requestEvent({ durationMs: 40 }));
     m.emit(spoofedNoCertRequest({ route: 'api.acme.test/', durationMs: 2000 }));
     m.emit({ kind: 'lifecycle', time: 0, level: 'info', message: 'x' });
+    m.emit({ kind: 'connection-refused', time: 0, listener: 'https', clientAddress: '127.0.0.1', cap: 'total', limit: 5 });
+    m.emit({ kind: 'connection-refused', time: 0, listener: 'https', clientAddress: '127.0.0.1', cap: 'total', limit: 5 });
 
     const { body, contentType } = await m.render();
     expect(contentType).to.match(/^text\/plain/);
@@ -41,7 +43,8 @@ describe('observe/metrics', () => {
     expect(sample(body, 'mtls_edge_request_duration_seconds_count', 'route="api.acme.test/"')).to.equal(3);
     expect(sample(body, 'mtls_edge_open_connections', '')).to.equal(2);
     expect(sample(body, 'mtls_edge_h10_removed_requests_total', '')).to.equal(1);
-    expect(m.counters()).to.deep.equal({ requests: 3, handshakesAccepted: 4, handshakesRejected: 2, openConnections: 2, h10Removed: 1, edgeAnswered: 0 });
+    expect(sample(body, 'mtls_edge_connections_refused_total', 'listener="https",cap="total"')).to.equal(2);
+    expect(m.counters()).to.deep.equal({ requests: 3, handshakesAccepted: 4, handshakesRejected: 2, openConnections: 2, h10Removed: 1, edgeAnswered: 0, connectionsRefused: 2 });
   });
 
   it('renders the duration histogram exactly as prom-client’s Histogram would, and scrapes twice alike', async () => {

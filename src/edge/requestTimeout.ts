@@ -1,0 +1,37 @@
+// The whole-request deadline: headers and body must arrive within timeouts.request (default: the
+// client timeout), as HAProxy's `timeout http-request` does with `option http-buffer-request`. The
+// client timeout alone is an idle timeout, so a body dripped one byte a second would never end.
+// Node's http server enforces the deadline (`requestTimeout`) and reports it as a client error.
+import type { ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
+import type { Config } from '../config/schema.js';
+import { rawErrorResponse } from './errorPages.js';
+
+/** Node requires an integer of at least headersTimeout. */
+export function wholeRequestTimeoutMs(t: Config['timeouts']): number {
+  return Math.round(Math.max(t.request ?? t.client, t.request_headers) * 1000);
+}
+
+// Responses whose request expired: the proxy then reports 408 (what the client got), not the
+// upstream failure that closing the connection causes.
+const expired = new WeakSet<ServerResponse>();
+
+export function requestExpired(res: ServerResponse): boolean {
+  return expired.has(res);
+}
+
+export const REQUEST_EXPIRED_ERROR = 'request not complete within timeouts.request';
+
+/**
+ * Answers an expired request (headers or body) with HAProxy's 408 page and closes the connection
+ * once the page is flushed: a client still dripping bytes must not keep it open. False when the
+ * response has already started (the caller then only closes the connection).
+ */
+export function answerRequestTimeout(socket: Socket): boolean {
+  // Node's own link from a socket to the response in progress (also read by the default handler).
+  const response = (socket as Socket & { _httpMessage?: ServerResponse | null })._httpMessage;
+  if (!socket.writable || response?.headersSent) return false;
+  if (response) expired.add(response);
+  socket.end(rawErrorResponse(408), () => socket.destroy());
+  return true;
+}
