@@ -6,6 +6,7 @@ import { CliError } from './cliError.js';
 import { COMMAND_SUMMARIES } from './commandList.js';
 import { devPkiPaths, ensureDevPki, crlPaths } from '../pki/devPki.js';
 import { FAILURE_KINDS } from '../pki/failures.js';
+import { ensureHostile, HOSTILE_KINDS, hostileDir } from '../pki/hostile.js';
 import { DEFAULT_P12_PASSWORD, importMaterial, resolveName, toBase64Pem, toOneLinePem, toPem, toPkcs12 } from '../pki/convert.js';
 import { writeFileAtomic, PRIVATE_MODE } from '../pki/fsAtomic.js';
 import { formatReport, inspectFile } from '../pki/inspect.js';
@@ -42,23 +43,27 @@ const passwordOf = (p: string | undefined): string | undefined => p ?? process.e
 
 const dirOption = { type: 'string', default: 'certs', describe: 'Folder of the dev PKI' } as const;
 
-const init: CommandModule<object, { dir: string; force: boolean; withFailures: boolean }> = {
+const init: CommandModule<object, { dir: string; force: boolean; withFailures: boolean; hostile: boolean }> = {
   command: 'init',
   describe: 'Create the dev PKI: root CA -> intermediate -> server + client certificates (kept if present)',
   builder: (y: Argv<object>) =>
     y
       .option('dir', dirOption)
       .option('force', { type: 'boolean', default: false, describe: 'Regenerate everything, replacing existing keys' })
-      .option('with-failures', { type: 'boolean', default: false, describe: 'Also create the failure family (expired, revoked, …) and CRLs' }) as unknown as Argv<{ dir: string; force: boolean; withFailures: boolean }>,
+      .option('with-failures', { type: 'boolean', default: false, describe: 'Also create the failure family (expired, revoked, …) and CRLs' })
+      .option('hostile', { type: 'boolean', default: false, describe: 'Also create the hostile family (empty subject, 150 RDNs, control bytes, 50-cert chain, …)' }) as unknown as Argv<{ dir: string; force: boolean; withFailures: boolean; hostile: boolean }>,
   handler: guard(async (a) => {
     const { pki, created } = await ensureDevPki(a.dir, { force: a.force, withFailures: a.withFailures });
-    out(created ? `Dev PKI written to ${pki.dir}` : `Dev PKI in ${pki.dir} is complete; kept as is (--force regenerates it)`);
+    // Regenerated CA material makes old hostile certificates unverifiable: rebuild them with it.
+    const hostileMade = a.hostile && (await ensureHostile(a.dir, { force: a.force || created }));
+    out(created || hostileMade ? `Dev PKI written to ${pki.dir}` : `Dev PKI in ${pki.dir} is complete; kept as is (--force regenerates it)`);
     out([
       `  trust list (root CA):  ${pki.rootCa.cert}`,
       `  server chain / key:    ${pki.server.chain}  ${pki.server.key}`,
       `  client chain / key:    ${pki.client.chain}  ${pki.client.key}`,
       `  CRLs:                  ${crlPaths(a.dir).all}`,
       a.withFailures ? `  failure family:        ${join(pki.dir, 'failures')} (${FAILURE_KINDS.length} cases)` : '',
+      a.hostile ? `  hostile family:        ${hostileDir(pki.dir)} (${HOSTILE_KINDS.length} cases, see docs/certs.md)` : '',
       `  how to use them:       ${join(pki.dir, 'README.txt')}`,
     ].filter(Boolean).join('\n'));
   }),
