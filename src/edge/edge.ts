@@ -25,6 +25,7 @@ import { endConnectionAfterFault, guarded } from './faultBoundary.js';
 import { oversizedRequestStatus } from './oversizedRequest.js';
 import { ConnectionLimits, connectionCaps } from './connectionLimits.js';
 import { answerRequestTimeout, wholeRequestTimeoutMs } from './requestTimeout.js';
+import { recordResponse, responseInProgress } from './responseInProgress.js';
 
 export interface EdgeRuntime {
   readonly config: Config;
@@ -141,7 +142,7 @@ function onClientError(err: Error & { code?: string; rawPacket?: unknown; bytesP
   // Only the HTTP parser's errors get an answer; a TLS-level error (a refused renegotiation, a
   // client's fatal alert) or a reset closes the connection, as HAProxy does.
   const answerable = err.code === 'ERR_HTTP_REQUEST_TIMEOUT' || err.code?.startsWith('HPE_') === true;
-  if (!answerable || !socket.writable || (socket as Socket & { _httpMessage?: unknown })._httpMessage) {
+  if (!answerable || !socket.writable || responseInProgress(socket) !== null) {
     socket.destroy();
     return;
   }
@@ -176,6 +177,7 @@ export async function startEdge(config: Config, resolved: ResolvedConfig, events
   const track = (kind: 'https' | 'http', handler: (req: IncomingMessage, res: ServerResponse) => void) =>
     guarded(events, requestFault(kind), (req: IncomingMessage, res: ServerResponse): void => {
       inFlight++;
+      recordResponse(req.socket, res);
       res.once('close', () => inFlight--);
       if (draining) res.shouldKeepAlive = false;
       if (req.httpVersionMajor !== 1) {
@@ -195,7 +197,7 @@ export async function startEdge(config: Config, resolved: ResolvedConfig, events
     // enough that timeouts.request_headers holds as HAProxy's `timeout http-request` does.
     connectionsCheckingInterval: Math.max(50, Math.min(1000, t.request_headers * 250)),
     noDelay: true,
-    // The domain-fronting stage answers a missing Host with Gorouter's text/plain 400 (spec §4).
+    // The domain-fronting stage answers a missing Host with Gorouter's text/plain 400.
     requireHostHeader: false,
   };
   // Upgraded (WebSocket) sockets leave the HTTP servers' own bookkeeping, so closeAllConnections()

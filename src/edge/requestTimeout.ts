@@ -6,6 +6,7 @@ import type { ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Config } from '../config/schema.js';
 import { rawErrorResponse } from './errorPages.js';
+import { responseInProgress } from './responseInProgress.js';
 
 /** Node requires an integer of at least headersTimeout. */
 export function wholeRequestTimeoutMs(t: Config['timeouts']): number {
@@ -28,8 +29,7 @@ export const REQUEST_EXPIRED_ERROR = 'request not complete within timeouts.reque
  * response has already started (the caller then only closes the connection).
  */
 export function answerRequestTimeout(socket: Socket): boolean {
-  // Node's own link from a socket to the response in progress (also read by the default handler).
-  const response = (socket as Socket & { _httpMessage?: ServerResponse | null })._httpMessage;
+  const response = responseInProgress(socket);
   if (!socket.writable || response?.headersSent) return false;
   if (response) expired.add(response);
   socket.end(rawErrorResponse(408), () => socket.destroy());
