@@ -92,6 +92,7 @@ function buildRuntime(config: Config, resolved: ResolvedConfig, echoOrigin: stri
       domainFronting: config.disable_domain_fronting,
       clientAuthFronting: config.disable_client_auth_fronting,
       headersWithUnderscores: config.headers_with_underscores,
+      maxHeaderSize: config.max_header_size,
       gorouter: config.gorouter.enabled,
       hsts: hstsValue(config.hsts),
     },

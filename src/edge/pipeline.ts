@@ -20,6 +20,7 @@ import { route } from './stages/route.js';
 import { absoluteForm } from './stages/absoluteForm.js';
 import { clientAuthFronting } from './stages/clientAuthFronting.js';
 import { underscoreHeaders, type UnderscoreHeaderAction } from './stages/underscoreHeaders.js';
+import { MAX_REWRITE, rewriteBudget } from './stages/rewriteBudget.js';
 import type { TlsProfileSet } from '../tls/tlsProfiles.js';
 
 export interface PipelineSettings {
@@ -29,6 +30,8 @@ export interface PipelineSettings {
   /** 421 when the Host belongs to a TLS configuration that checks clients more strictly than the SNI's. */
   readonly clientAuthFronting: boolean;
   readonly headersWithUnderscores: UnderscoreHeaderAction;
+  /** max_header_size: the request head HAProxy reads (bufsize - maxrewrite); rules may grow it by MAX_REWRITE. */
+  readonly maxHeaderSize: number;
   readonly gorouter: boolean;
   /** Strict-Transport-Security value for TLS responses, or null. */
   readonly hsts: string | null;
@@ -54,6 +57,8 @@ export function stagesFor(listener: ListenerKind, s: PipelineSettings, routes: (
     hopByHopHeaders({ keepUpgrade: opts.upgrade }),
     underscoreHeaders(s.headersWithUnderscores),
     ...(listener === 'https' ? [clientCertHeaders({ mode: s.forwardedClientCert, legacyXfccHeaderMapping: s.legacyXfccHeaderMapping })] : []),
+    // After HAProxy's http-request rules (the set-header lines): a head they grew past the buffer is a 500.
+    ...(listener === 'https' ? [rewriteBudget(s.maxHeaderSize + MAX_REWRITE)] : []),
     gorouterHeaders(s.gorouter),
     forwardedHeaders(),
     route(routes),

@@ -48,6 +48,13 @@ export const VERIFY_CODES: readonly VerifyCodeInfo[] = [
     'The CA that issued the certificate is not in the trust list, or the intermediate is missing: send the whole chain and trust its root.'),
   row(23, 'X509_V_ERR_CERT_REVOKED', 'CERT_REVOKED', 'certificate revoked', ['certificate_revoked', 44],
     'The certificate is revoked by its CA: request a new certificate.'),
+  // The TLS security level (2, as Debian's and Ubuntu's OpenSSL configuration sets it): 112 bits at least.
+  row(66, 'X509_V_ERR_EE_KEY_TOO_SMALL', 'EE_KEY_TOO_SMALL', 'EE certificate key too weak', ['bad_certificate', 42],
+    'The client key is too weak for security level 2 (e.g. RSA below 2048 bits): issue the certificate with an RSA-2048 or EC P-256 key.'),
+  row(67, 'X509_V_ERR_CA_KEY_TOO_SMALL', 'CA_KEY_TOO_SMALL', 'CA certificate key too weak', ['bad_certificate', 42],
+    'A CA in the chain has a key too weak for security level 2 (e.g. RSA below 2048 bits): the CA must be re-keyed.'),
+  row(68, 'X509_V_ERR_CA_MD_TOO_WEAK', 'CA_MD_TOO_WEAK', 'CA signature digest algorithm too weak', ['bad_certificate', 42],
+    'A certificate in the chain is signed with a weak hash (SHA-1 or MD5): have it re-issued with SHA-256.'),
   // 79 in OpenSSL 3 (24 was INVALID_CA in OpenSSL 1.1; OpenSSL 3 uses 24 for NO_ISSUER_PUBLIC_KEY).
   row(79, 'X509_V_ERR_INVALID_CA', 'INVALID_CA', 'invalid CA certificate', ['bad_certificate', 42],
     'A certificate in the chain is used as a CA but is not one (basicConstraints CA:FALSE): send the correct intermediate.'),

@@ -4,7 +4,9 @@
 // depth > 0 in ca-ignore-err, else the handshake fails. An ignore list may therefore be applied only
 // to the whole list, rebuilt here in OpenSSL's order (crypto/x509/x509_vfy.c, verify_chain):
 //   build_chain       → 18 / 19 / 2 / 20 at the top of the chain when it ends untrusted
+//   (before the chain)  66 leaf key below the security level (EE_KEY_TOO_SMALL)
 //   check_extensions  → 79 CA flag (INVALID_CA; 24 in OpenSSL 1.1), 26 purpose (ssl_client), 25 pathLen
+//   check_auth_level  → 67 CA key, 68 signature hash below the security level (not the anchor's)
 //   check_revocation  → per certificate, with CRLs configured: 3, 35, 11, 12, 8, 23
 //   internal_verify   → top down: 21, 32 issuer keyUsage, 7 signature, 9 / 10 validity
 // Whatever this model does not evaluate (name constraints, policies, proxy certificates, indirect or
@@ -159,7 +161,35 @@ interface Cert {
   readonly extKeyUsage: readonly string[] | null;
   readonly skid: string | null;
   readonly akidKeyId: string | null;
+  /** Security bits of the public key and of the signature's hash (OpenSSL's EVP_PKEY_get_security_bits / sig info). */
+  readonly keyBits: number;
+  readonly sigBits: number;
 }
+
+/**
+ * The TLS security level's minimum (level 2: 112 bits). Debian's and Ubuntu's OpenSSL configuration
+ * (`CipherString = DEFAULT:@SECLEVEL=2`) puts HAProxy there; the edge sets the same level
+ * (tlsProfiles.ts), so OpenSSL reports 66/67/68 for weaker keys and hashes to both.
+ */
+export const AUTH_LEVEL_BITS = 112;
+
+/** Certificates a chain may have here: OpenSSL's default verify depth (100) plus the leaf and the anchor. */
+export const MAX_CHAIN = 102;
+
+/** BN_security_bits for RSA; EC by the curve's order size; Ed25519 128, Ed448 224. */
+function keyBitsOf(x509: X509Certificate, type: KeyType): number {
+  const d = x509.publicKey.asymmetricKeyDetails ?? {};
+  if (type === 'ed25519') return 128;
+  if (type === 'ed448') return 224;
+  if (type === 'ec') return EC_CURVE_BITS.get(d.namedCurve ?? '') ?? fail(`EC curve ${d.namedCurve ?? 'unknown'} not modelled`);
+  const n = d.modulusLength ?? fail('RSA key without a modulus length');
+  return n >= 15360 ? 256 : n >= 7680 ? 192 : n >= 3072 ? 128 : n >= 2048 ? 112 : n >= 1024 ? 80 : 0;
+}
+const EC_CURVE_BITS: ReadonlyMap<string, number> = new Map([
+  ['prime256v1', 128], ['secp256k1', 128], ['secp384r1', 192], ['secp521r1', 256], ['secp224r1', 112], ['prime192v1', 80],
+]);
+/** OpenSSL 3.0 gives SHA-1 63 bits; Ed25519/Ed448 signatures (no separate hash) their curve's. */
+const HASH_BITS: ReadonlyMap<string, number> = new Map([['sha1', 63], ['sha224', 112], ['sha256', 128], ['sha384', 192], ['sha512', 256]]);
 
 // Node reports an empty name as undefined (its typings say string).
 const fold = (name: string | undefined): string => (name ?? '').toLowerCase().replace(/\s+/g, ' ').trim();
@@ -225,6 +255,7 @@ function parseCert(x509: X509Certificate): Cert {
   }
   const subject = hex(AsnConvert.serialize(tbs.subject));
   const issuer = hex(AsnConvert.serialize(tbs.issuer));
+  const keyType = keyTypeOf(x509);
   return {
     x509,
     fingerprint: x509.fingerprint256,
@@ -237,7 +268,9 @@ function parseCert(x509: X509Certificate): Cert {
     notAfter: timeOf(tbs.validity.notAfter),
     v1: tbs.version === 0,
     signatureKeyType: sig.key,
-    keyType: keyTypeOf(x509),
+    keyType,
+    keyBits: keyBitsOf(x509, keyType),
+    sigBits: sig.hash === null ? (sig.key === 'ed448' ? 224 : 128) : (HASH_BITS.get(sig.hash) ?? fail(`hash ${sig.hash} not modelled`)),
     basicConstraints,
     keyUsage,
     extKeyUsage,
@@ -284,7 +317,8 @@ function buildChain(leaf: Cert, sent: readonly Cert[], trust: readonly Cert[]): 
   let searchUntrusted = true;
   const pool = new Map<string, Cert>();
   for (const c of sent) if (c.fingerprint !== leaf.fingerprint) pool.set(c.fingerprint, c);
-  for (let guard = 0; guard < 16; guard++) {
+  // OpenSSL's default verify depth is 100: a longer chain is not modelled.
+  for (let guard = 0; guard < MAX_CHAIN; guard++) {
     const top = chain[chain.length - 1]!;
     const ss = selfSigned(top);
     const trusted = oneIssuer(trust, top);
@@ -349,6 +383,14 @@ function extensionErrors(chain: readonly Cert[], out: ChainError[]): void {
     const pathLen = x.basicConstraints?.pathLen ?? -1;
     if (i > 1 && pathLen !== -1 && plen > pathLen) out.push({ code: 25, depth: i });
     if (i > 0 && !selfIssued(x)) plen++;
+  }
+}
+
+/** check_auth_level: CA keys (above the leaf) and signature hashes (below the trust anchor). */
+function authLevelErrors(chain: readonly Cert[], out: ChainError[]): void {
+  for (let i = 0; i < chain.length; i++) {
+    if (i > 0 && chain[i]!.keyBits < AUTH_LEVEL_BITS) out.push({ code: 67, depth: i });
+    if (i < chain.length - 1 && chain[i]!.sigBits < AUTH_LEVEL_BITS) out.push({ code: 68, depth: i });
   }
 }
 
@@ -441,9 +483,12 @@ export function chainErrors(input: ChainInput): ChainErrors {
     const trust = input.trust.map(parseCert);
     const built = buildChain(leaf, sent, trust);
     const errors: ChainError[] = [];
+    // X509_verify_cert checks the leaf key before it builds the chain.
+    if (leaf.keyBits < AUTH_LEVEL_BITS) errors.push({ code: 66, depth: 0 });
     const trustErr = trustError(built);
     if (trustErr) errors.push(trustErr);
     extensionErrors(built.chain, errors);
+    authLevelErrors(built.chain, errors);
     if (input.crls) revocationErrors(built.chain, input.crls, input.now, errors);
     signatureAndTimeErrors(built.chain, input.now, errors);
     return { kind: 'computed', errors };

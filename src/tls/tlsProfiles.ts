@@ -34,6 +34,9 @@ export function buildTlsProfile(resolved: ResolvedTlsProfile): TlsProfile {
     crl: resolved.crlPem.length > 0 ? [...resolved.crlPem] : undefined,
     secureOptions: SECURE_OPTIONS,
     minVersion: 'TLSv1.2',
+    // OpenSSL security level 2, where Debian's and Ubuntu's OpenSSL configuration puts HAProxy: client
+    // keys below 112 bits (RSA-1024) and SHA-1 signatures fail verification (66/67/68), as with HAProxy.
+    ciphers: `${tls.DEFAULT_CIPHERS}:@SECLEVEL=2`,
     sessionIdContext: `mtls-edge:${resolved.name}`.slice(0, 32),
   });
   return { resolved, secureContext, matchers: resolved.hosts.map(hostMatcher), alpnWire: alpnWireFormat(resolved.alpn) };

@@ -7,7 +7,7 @@
 import type { X509Certificate } from 'node:crypto';
 import { verifyCodeFromNode, verifyCodeInfo, type VerifyCodeInfo } from '../pki/verifyCodes.js';
 import type { ClientAuthMode } from '../config/schema.js';
-import { chainErrors, parseCrls, type ChainError, type CrlSet } from './chainErrors.js';
+import { chainErrors, MAX_CHAIN, parseCrls, type ChainError, type CrlSet } from './chainErrors.js';
 
 export type VerifyOutcome =
   | { readonly kind: 'no-cert'; readonly accepted: boolean }
@@ -42,7 +42,8 @@ export interface VerifyPolicy {
 export function peerChain(leaf: X509Certificate): X509Certificate[] {
   const chain = [leaf];
   let cur = leaf;
-  for (let i = 0; i < 10; i++) {
+  // As long as OpenSSL verifies (a 50-certificate chain names its real root in X-SSL-Client-Root-CA-DN).
+  for (let i = 1; i < MAX_CHAIN; i++) {
     const next = cur.issuerCertificate;
     if (!next || next.fingerprint256 === cur.fingerprint256) break;
     chain.push(next);
@@ -58,7 +59,7 @@ export function peerChain(leaf: X509Certificate): X509Certificate[] {
  */
 export function verifiedChain(leaf: X509Certificate, trust: readonly X509Certificate[]): X509Certificate[] {
   const chain = peerChain(leaf);
-  for (let i = 0; i < 10; i++) {
+  while (chain.length < MAX_CHAIN) {
     const top = chain[chain.length - 1];
     if (isSelfIssued(top)) break;
     const issuer = trust.find((t) => top.checkIssued(t) && top.verify(t.publicKey));
@@ -97,7 +98,7 @@ function crlSetOf(pems: readonly Buffer[] | undefined): CrlSet {
 }
 
 /** Codes Node reports as UNSPECIFIED (its code table has no name for them). */
-const NODE_UNNAMED: ReadonlySet<number> = new Set([32, 34, 35]);
+const NODE_UNNAMED: ReadonlySet<number> = new Set([32, 34, 35, 66, 67, 68]);
 
 interface Verdict {
   /** The code X-SSL-Client-Verify carries: Node's, or the chain's last error when Node has no name for it. */

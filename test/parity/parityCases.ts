@@ -1,6 +1,6 @@
 // The parity matrix and the comparison: which settings, which requests, how an outcome is recorded and
 // how two outcomes (real HAProxy vs mtls-edge) are normalised and compared. The known differences
-// themselves live in parity.test.ts (one table, with reasons).
+// themselves live in parityCompare.ts (one table, with reasons).
 import { FAILURE_KINDS, type FailureKind } from '../../src/pki/failures.js';
 import { EMPTY_NAME_KINDS, type EmptyNameKind } from './emptyNameCerts.js';
 import type { Mode } from './haproxy.js';
