@@ -38,16 +38,34 @@ export interface VerifyPolicy {
   readonly crlPem?: readonly Buffer[];
 }
 
-/** The certificate chain as Node links it: leaf, then each issuerCertificate until it repeats. */
+/** How many certificates of a client's Certificate message are read; a longer list is not modelled. */
+const MAX_SENT = 1000;
+
+/**
+ * Every certificate the client sent, in its order, or null when it sent more than MAX_SENT. Node's
+ * X509Certificate links them in that order (each one's issuerCertificate is the next one sent,
+ * whoever issued it), so duplicates and unrelated certificates are all here: OpenSSL builds its
+ * chain from all of them, and so must the chain model (test/tls/sentCertificates.test.ts).
+ */
+export function sentCertificates(leaf: X509Certificate): X509Certificate[] | null {
+  const sent = [leaf];
+  for (let c = leaf.issuerCertificate; c !== undefined && c !== sent[sent.length - 1]; c = c.issuerCertificate) {
+    if (sent.length >= MAX_SENT) return null;
+    sent.push(c);
+  }
+  return sent;
+}
+
+/** The issuer chain among the certificates sent: leaf, then the one that issued it, … (by name and key identifier, as OpenSSL's check_issued). */
 export function peerChain(leaf: X509Certificate): X509Certificate[] {
+  const sent = sentCertificates(leaf) ?? [leaf];
   const chain = [leaf];
-  let cur = leaf;
-  // As long as OpenSSL verifies (a 50-certificate chain names its real root in X-SSL-Client-Root-CA-DN).
-  for (let i = 1; i < MAX_CHAIN; i++) {
-    const next = cur.issuerCertificate;
-    if (!next || next.fingerprint256 === cur.fingerprint256) break;
-    chain.push(next);
-    cur = next;
+  while (chain.length < MAX_CHAIN) {
+    const top = chain[chain.length - 1]!;
+    if (isSelfIssued(top)) break;
+    const issuer = sent.find((c) => top.checkIssued(c) && !chain.some((x) => x.fingerprint256 === c.fingerprint256));
+    if (!issuer) break;
+    chain.push(issuer);
   }
   return chain;
 }
@@ -115,8 +133,10 @@ interface Verdict {
  * accepts. Time is read per call (never cached): a certificate may expire between two connections.
  */
 export function judgeChain(reportedCode: number, leaf: X509Certificate, policy: VerifyPolicy, now = Date.now()): Verdict {
-  const found = chainErrors({ leaf, sent: peerChain(leaf), trust: policy.trustCerts, crls: crlSetOf(policy.crlPem), now });
   const all = ignoresEverything(policy);
+  const sent = sentCertificates(leaf);
+  if (sent === null) return { code: reportedCode, accepted: all, errors: [reportedCode], chainErrors: null, uncomputable: `more than ${MAX_SENT} certificates sent` };
+  const found = chainErrors({ leaf, sent, trust: policy.trustCerts, crls: crlSetOf(policy.crlPem), now });
   if (found.kind === 'refused') return { code: reportedCode, accepted: false, errors: [reportedCode], chainErrors: null, uncomputable: found.reason };
   if (found.kind === 'uncomputable') return { code: reportedCode, accepted: all, errors: [reportedCode], chainErrors: null, uncomputable: found.reason };
   const last = found.errors[found.errors.length - 1];
