@@ -108,9 +108,9 @@ export function createTlsFront(opts: TlsFrontOptions): net.Server {
 
 /**
  * With one TLS configuration and strict SNI off, the SNI cannot change anything before the
- * handshake, so the TLS socket takes the TCP stream at once instead of after a peek: reading the
- * ClientHello in JavaScript first costs about 0.15 ms of CPU and 3.5 KB of memory per connection
- * (docs/performance.md). The SNI is then read from the finished handshake.
+ * handshake, so the TLS socket takes the TCP stream at the client's first bytes instead of after a
+ * parsed ClientHello: parsing it in JavaScript first costs about 0.15 ms of CPU and 3.5 KB of memory
+ * per connection (docs/performance.md). The SNI is then read from the finished handshake.
  */
 export function needsSniPeek(set: TlsProfileSet): boolean {
   return set.strictSni || set.profiles.length !== 1;
@@ -142,7 +142,24 @@ function acceptRaw(raw: net.Socket, opts: TlsFrontOptions): void {
   handshakeTimer.unref();
   raw.on('error', destroyOnError);
   if (!needsSniPeek(set)) {
-    startTls(raw, set.profiles[0]!, undefined, { clientAddress, clientPort }, opts, handshakeTimer);
+    // The TLS socket (and OpenSSL's SSL object) is made once the client has sent its first bytes,
+    // not at accept: a connection that never sends anything then holds only the TCP socket, and
+    // one whose first byte cannot start a TLS handshake record is refused as the SNI peek refuses
+    // it, without OpenSSL. Under a connect flood this keeps glibc's heap from being left
+    // fragmented by short-lived SSL objects (docs/robustness.md, "Floods and resource limits").
+    const onFirstBytes = (chunk: Buffer): void =>
+      contained(opts, 'client-hello', clientAddress, [raw], () => {
+        raw.removeListener('data', onFirstBytes);
+        raw.pause();
+        if (chunk[0] !== 0x16) {
+          const peek = peekClientHello(chunk);
+          fail(peek.state === 'invalid' ? peek.reason : 'not a TLS handshake', null);
+          return;
+        }
+        raw.unshift(chunk);
+        startTls(raw, set.profiles[0]!, undefined, { clientAddress, clientPort }, opts, handshakeTimer);
+      });
+    raw.on('data', onFirstBytes);
     return;
   }
   const onData = (chunk: Buffer): void => contained(opts, 'client-hello', clientAddress, [raw], () => peekStep(chunk));
