@@ -309,9 +309,10 @@ export function pemToDer(pem: string): Buffer {
   return Buffer.from(m[1]!.replace(/\s+/g, ''), 'base64');
 }
 
-export function derToPem(der: Uint8Array): string {
+/** PEM armour; the label lets other DER objects (a CRL: `X509 CRL`) share it. */
+export function derToPem(der: Uint8Array, label = 'CERTIFICATE'): string {
   const b64 = Buffer.from(der).toString('base64');
-  return `-----BEGIN CERTIFICATE-----\n${b64.replace(/.{1,64}/g, '$&\n')}-----END CERTIFICATE-----\n`;
+  return `-----BEGIN ${label}-----\n${b64.replace(/.{1,64}/g, '$&\n')}-----END ${label}-----\n`;
 }
 
 function signatureAlgorithm(type: CertKeyType): Buffer {

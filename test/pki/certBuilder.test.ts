@@ -5,7 +5,7 @@ import { X509Certificate } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
-  buildCertificate, certKeyFromPem, CertBuilderError, CERT_KEY_TYPES, encodeName, generateCertKey, OID, privateKeyPem, signerOf,
+  buildCertificate, certKeyFromPem, CertBuilderError, CERT_KEY_TYPES, derToPem, encodeName, generateCertKey, OID, privateKeyPem, signerOf,
   simpleName, subjectNameDer, type CertKey, type CertKeyType, type CertificateSpec,
 } from '../../src/pki/certBuilder.js';
 import { run, tempDir } from './helpers.js';
@@ -190,6 +190,15 @@ describe('pki/certBuilder', function () {
   it('no extensions: a plain v3 certificate; version 1 has no version field', async () => {
     expect(await opensslText(buildCertificate(base()).pem)).to.include('Version: 3 (0x2)');
     expect(await opensslText(buildCertificate(base({ version: 1 })).pem)).to.include('Version: 1 (0x0)');
+  });
+
+  it('derToPem: CERTIFICATE by default, another label (a CRL) around the same base64 lines', () => {
+    const c = buildCertificate(base());
+    expect(derToPem(c.der)).to.equal(c.pem);
+    const crl = derToPem(c.der, 'X509 CRL');
+    expect(crl.startsWith('-----BEGIN X509 CRL-----\n')).to.equal(true);
+    expect(crl.endsWith('-----END X509 CRL-----\n')).to.equal(true);
+    expect(crl.split('\n').slice(1, -2)).to.deep.equal(c.pem.split('\n').slice(1, -2));
   });
 
   it('a key read back from PEM keeps its type and signs the same way', () => {
