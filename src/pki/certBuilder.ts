@@ -272,6 +272,8 @@ export interface CertificateSpec {
   readonly version?: 1 | 3;
   /** Flip one bit of the signature value: the structure stays valid, the signature does not. */
   readonly corruptSignature?: boolean;
+  /** Default sha256. */
+  readonly signatureHash?: SignatureHash;
 }
 
 /** Who signs: a key and the exact DER of its subject Name (the child's issuer must match it byte for byte). */
@@ -315,15 +317,18 @@ export function derToPem(der: Uint8Array, label = 'CERTIFICATE'): string {
   return `-----BEGIN ${label}-----\n${b64.replace(/.{1,64}/g, '$&\n')}-----END ${label}-----\n`;
 }
 
-function signatureAlgorithm(type: CertKeyType): Buffer {
+/** The signature's hash: SHA-256, or SHA-1 for the weak-signature cases (OpenSSL 3 reports 68 for it). Ed25519 has none. */
+export type SignatureHash = 'sha256' | 'sha1';
+
+function signatureAlgorithm(type: CertKeyType, hash: SignatureHash): Buffer {
   switch (type) {
     case 'ec-p256':
-      return tlv(SEQUENCE, encodeOid('1.2.840.10045.4.3.2')); // ecdsa-with-SHA256
+      return tlv(SEQUENCE, encodeOid(hash === 'sha1' ? '1.2.840.10045.4.1' : '1.2.840.10045.4.3.2')); // ecdsa-with-SHA1 / -SHA256
     case 'ed25519':
       return tlv(SEQUENCE, encodeOid('1.3.101.112'));
     case 'rsa1024':
     case 'rsa2048':
-      return tlv(SEQUENCE, encodeOid('1.2.840.113549.1.1.11'), Buffer.from([0x05, 0x00])); // sha256WithRSAEncryption, NULL
+      return tlv(SEQUENCE, encodeOid(hash === 'sha1' ? '1.2.840.113549.1.1.5' : '1.2.840.113549.1.1.11'), Buffer.from([0x05, 0x00])); // sha1/sha256WithRSAEncryption, NULL
   }
 }
 
@@ -337,7 +342,8 @@ export function buildCertificate(spec: CertificateSpec): BuiltCertificate {
   const signerKey = spec.signer?.key ?? spec.subjectKey;
   const issuerName = spec.issuer !== undefined ? encodeName(spec.issuer) : spec.signer?.name ?? encodeName(spec.subject);
   const serial = spec.serial === undefined ? randomSerialBytes() : typeof spec.serial === 'bigint' ? integerContents(spec.serial) : Buffer.from(spec.serial);
-  const algorithm = signatureAlgorithm(signerKey.type);
+  const hash = spec.signatureHash ?? 'sha256';
+  const algorithm = signatureAlgorithm(signerKey.type, hash);
   const exts = spec.extensions ?? [];
   const extensionsField = exts.length === 0 ? [] : [tlv(0xa3, Buffer.from(AsnConvert.serialize(new Extensions(exts.map((e) => {
     const { oid, value } = extensionValue(e, spec.subjectKey.publicKey, signerKey.publicKey);
@@ -354,7 +360,7 @@ export function buildCertificate(spec: CertificateSpec): BuiltCertificate {
     spec.subjectKey.publicKey.export({ type: 'spki', format: 'der' }),
     ...extensionsField,
   );
-  const signature = sign(signerKey.type === 'ed25519' ? null : 'sha256', tbs, signerKey.privateKey);
+  const signature = sign(signerKey.type === 'ed25519' ? null : hash, tbs, signerKey.privateKey);
   if (spec.corruptSignature) signature[signature.length - 1]! ^= 0x01;
   const der = tlv(SEQUENCE, tbs, algorithm, tlv(0x03, Buffer.from([0]), signature));
   return { der, pem: derToPem(der) };

@@ -10,7 +10,7 @@ import {
   RevokedCertificate, TBSCertList, Time, Version, id_ce_authorityKeyIdentifier,
 } from '@peculiar/asn1-x509';
 import {
-  buildCertificate, derToPem, encodeName, keyIdentifier, OID, privateKeyPem, simpleName, type CertKey, type ExtensionSpec, type NameSpec,
+  buildCertificate, derToPem, encodeName, keyIdentifier, OID, privateKeyPem, simpleName, type CertKey, type ExtensionSpec, type NameSpec, type SignatureHash,
 } from '../../src/pki/certBuilder.js';
 
 /** Always P-256: the CRLs below sign with ECDSA-SHA256 only. */
@@ -42,6 +42,7 @@ export interface CertSpec {
   readonly eku: readonly string[] | null;
   readonly unknownCritical?: boolean;
   readonly corruptSignature?: boolean;
+  readonly signatureHash?: SignatureHash;
 }
 
 const cn = (value: string): NameSpec => simpleName([['CN', value]]);
@@ -68,6 +69,7 @@ export function forgeCert(s: CertSpec): Buffer {
     notAfter: s.notAfter,
     extensions,
     corruptSignature: s.corruptSignature === true,
+    signatureHash: s.signatureHash,
   }).der;
 }
 

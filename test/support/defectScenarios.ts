@@ -68,5 +68,14 @@ export function buildDefectPki(): DefectPki {
   write('expired-intermediate', [leaf(105, {}, expiredIntKey, 'Expired Int'), expiredInt], leafKey, 10, [[10, 1]]);
   const strangerKey = forgeKey();
   write('untrusted-ca-expired', [leaf(106, expired(), strangerKey, 'Stranger CA')], leafKey, 10, [[20, 0], [21, 0], [10, 0]]);
+  // Signed with SHA-1: OpenSSL 3 reports 68 (CA_MD_TOO_WEAK) before the dates; Node only the last (10).
+  write('sha1-signature-expired', [leaf(107, { ...expired(), signatureHash: 'sha1' }), int], leafKey, 10, [[68, 0], [10, 0]]);
+  // The client pads its chain with an unrelated self-signed certificate, twice, before the intermediate
+  // that issued the leaf (EKU serverAuth only: 26 at depth 1). OpenSSL builds from every certificate sent.
+  const serverOnlyKey = forgeKey();
+  const serverOnly = forgeCert({ subject: 'Server-only Int', issuer: 'Defect Root', serial: 5, key: serverOnlyKey, signer: rootKey, ...validNow(), ...ROOT_EXT, eku: [EKU_SERVER] });
+  const junkKey = forgeKey();
+  const junk = forgeCert({ subject: 'Junk', issuer: 'Junk', serial: 6, key: junkKey, signer: junkKey, ...validNow(), ...ROOT_EXT });
+  write('padded-chain-server-only-int-expired', [leaf(108, expired(), serverOnlyKey, 'Server-only Int'), junk, junk, serverOnly], leafKey, 10, [[26, 1], [10, 0]]);
   return { dir, trustFile, crlFile, crlFiles: [rootCrl, intCrl], scenarios, remove: () => rmSync(dir, { recursive: true, force: true }) };
 }
