@@ -16,6 +16,7 @@ import { newContext, requestEvent, runStages, stagesFor, type PipelineDeps } fro
 import { rawErrorResponse } from './errorPages.js';
 import { upstreamErrorStatus } from './proxy.js';
 import { upstreamTlsOptions } from './upstreams.js';
+import { endConnectionAfterFault } from './faultBoundary.js';
 
 /** The upstream's response head may not exceed this (as HAProxy's default buffer). */
 export const MAX_UPSTREAM_RESPONSE_HEAD = 16_384;
@@ -104,7 +105,17 @@ export function createUpgradeHandler(listener: ListenerKind, deps: PipelineDeps,
     };
     socket.once('close', closeUpstream);
 
-    upstreamRequest.once('upgrade', (upRes: IncomingMessage, upstream: net.Socket, upHead: Buffer) => {
+    // The callbacks below run after the upgrade handler has returned, outside its fault boundary:
+    // each gets its own, which ends both sides of this connection.
+    const contained = <A extends unknown[]>(fn: (...args: A) => void) => (...args: A): void => {
+      try {
+        fn(...args);
+      } catch (err) {
+        endConnectionAfterFault(deps.events, { listener, stage: 'upgrade', clientAddress: ctx.clientAddress }, err, upstreamRequest, socket);
+      }
+    };
+
+    upstreamRequest.once('upgrade', contained((upRes: IncomingMessage, upstream: net.Socket, upHead: Buffer) => {
       clearTimeout(timer);
       socket.removeListener('close', closeUpstream);
       if (socket.destroyed) {
@@ -122,24 +133,30 @@ export function createUpgradeHandler(listener: ListenerKind, deps: PipelineDeps,
       upstream.once('close', () => socket.destroy());
       socket.once('close', () => upstream.destroy());
       finish(101, null);
-    });
+    }));
 
-    upstreamRequest.once('response', (upRes: IncomingMessage) => {
+    upstreamRequest.once('response', contained((upRes: IncomingMessage) => {
       clearTimeout(timer);
+      const status = upRes.statusCode ?? 0;
+      if (status < 200 || status > 999) {
+        // An interim 1xx other than 101 is no answer to relay, and writeHead refuses a status below 100.
+        upstreamRequest.destroy(Object.assign(new Error(`upstream answered the Upgrade with status ${status}`), { code: 'UND_ERR_INVALID_RESPONSE' }));
+        return;
+      }
       // The body must keep coming: the same bound per silence as the response head.
       upstreamRequest.setTimeout(responseTimeoutMs, () => upstreamRequest.destroy(timeoutError('response body stalled', 'UND_ERR_BODY_TIMEOUT')));
       const headers: string[] = [];
       const h = upRes.rawHeaders;
       for (let i = 0; i + 1 < h.length; i += 2) if (!HOP_BY_HOP_RESPONSE.has(h[i].toLowerCase())) headers.push(h[i], h[i + 1]);
-      res.writeHead(upRes.statusCode ?? 502, upRes.statusMessage, headers);
+      res.writeHead(status, upRes.statusMessage, headers);
       upRes.on('error', () => socket.destroy());
       upRes.on('aborted', () => socket.destroy());
       upRes.pipe(res);
       // The upstream answered (not the edge): no error. The event's status shows it was no 101.
-      finish(upRes.statusCode ?? 502, null);
-    });
+      finish(status, null);
+    }));
 
-    upstreamRequest.on('error', (e: Error & { code?: string }) => {
+    upstreamRequest.on('error', contained((e: Error & { code?: string }) => {
       clearTimeout(timer);
       if (res.headersSent || finished) {
         socket.destroy();
@@ -149,7 +166,7 @@ export function createUpgradeHandler(listener: ListenerKind, deps: PipelineDeps,
       socket.resume();
       socket.end(rawErrorResponse(status));
       finish(status, `upstream ${target.label}: ${e.code ?? e.message}`);
-    });
+    }));
     upstreamRequest.end();
   };
 }

@@ -29,7 +29,7 @@ async function withSocket<T>(open: Promise<net.Socket>, use: (s: net.Socket, r: 
  * An app that refuses every Upgrade with 401 and keeps the connection alive, parsing whatever
  * follows as further requests (as many HTTP servers do): records each request head it reads.
  */
-async function refusingApp(): Promise<{ port: number; heads: string[]; close(): Promise<void> }> {
+async function refusingApp(answer = 'HTTP/1.1 401 Unauthorized\r\ncontent-length: 4\r\n\r\nnope'): Promise<{ port: number; heads: string[]; close(): Promise<void> }> {
   const heads: string[] = [];
   const sockets = new Set<net.Socket>();
   const server = net.createServer((c) => {
@@ -42,7 +42,7 @@ async function refusingApp(): Promise<{ port: number; heads: string[]; close(): 
       for (let end = buf.indexOf('\r\n\r\n'); end >= 0 && heads.length < 100; end = buf.indexOf('\r\n\r\n')) {
         heads.push(buf.slice(0, end));
         buf = buf.slice(end + 4);
-        c.write('HTTP/1.1 401 Unauthorized\r\ncontent-length: 4\r\n\r\nnope');
+        c.write(answer);
       }
     });
   });
@@ -118,6 +118,27 @@ describe('hostile: pipeline cases (issue "Unfoolable")', function () {
         expect(reader.closed).to.equal(true);
       });
       expect(up.seen.map((x) => x.url)).to.deep.equal(['/']);
+    });
+  });
+
+  describe('an Upgrade answered with a status below 100 (reviewer case)', () => {
+    it('gets 502 at once, no fault: the status is checked before it reaches writeHead', async () => {
+      const app = await refusingApp('HTTP/1.1 099 Weird\r\n\r\n');
+      const t3 = await startTestEdge({}, routesTo(app.port));
+      try {
+        const res = await withSocket(tlsConnect(t3.httpsPort), async (s, reader) => {
+          s.write(['GET / HTTP/1.1', 'Host: localhost', ...WS_UPGRADE, '', ''].join('\r\n'));
+          return reader.next(3000);
+        });
+        expect(res.status, res.statusLine).to.equal(502);
+        await new Promise((r) => setTimeout(r, 100));
+        expect(t3.events.filter((e) => e.kind === 'connection-error')).to.deep.equal([]);
+        const ev = t3.events.filter((e) => e.kind === 'request' && e.websocket).at(-1);
+        expect(ev && ev.kind === 'request' ? ev.status : 0).to.equal(502);
+      } finally {
+        await t3.close();
+        await app.close();
+      }
     });
   });
 
