@@ -7,6 +7,7 @@ import type { RequestContext } from './requestContext.js';
 import type { Pool } from './undiciPool.js';
 import { sendErrorPage } from './errorPages.js';
 import { REQUEST_EXPIRED_ERROR, requestExpired } from './requestTimeout.js';
+import { requestServername } from './upstreams.js';
 
 // Response headers that describe the upstream connection, not the response.
 const HOP_BY_HOP_RESPONSE = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'trailer']);
@@ -77,9 +78,8 @@ export function proxyRequest(ctx: RequestContext, pool: Pick<Pool, 'stream'>, ex
           headers: ctx.headers,
           body: requestHasBody(req) ? req : null,
           responseHeaders: 'raw',
-          // undici otherwise takes the TLS server name from each request's Host header, so the
-          // configured upstream `tls.servername` would be ignored (and the pool reconnect per host).
-          ...(ctx.route?.route.tls?.servername ? { servername: ctx.route.route.tls.servername } : {}),
+          // Never the client's Host: see requestServername.
+          ...(ctx.route ? { servername: requestServername(ctx.route) } : {}),
         },
         ({ statusCode, headers }): Writable => {
           status = statusCode;

@@ -5,7 +5,7 @@
 // undici has no `exports` map, so the files are reachable; test/edge/undiciPool.test.ts fails (in a
 // process that never loads the index) if an upgrade moves them or changes that wiring.
 import { createRequire } from 'node:module';
-import type { Pool as UndiciPool, Dispatcher } from 'undici';
+import type { Pool as UndiciPool, Dispatcher, buildConnector as BuildConnector } from 'undici';
 
 const requireCjs = createRequire(import.meta.url);
 
@@ -39,3 +39,10 @@ if (typeof dispatcherClass.prototype.stream !== 'function') dispatcherClass.prot
 /** What the edge uses of a pool: `stream`, the only request API attached here, and closing. */
 export type Pool = Pick<UndiciPool, 'stream' | 'close' | 'destroy'>;
 export const Pool = requireCjs('undici/lib/dispatcher/pool.js') as new (url: string, options?: UndiciPool.Options) => Pool;
+
+/** undici's connector factory (public in its index as `buildConnector`), for the upstream TLS options. */
+export const buildConnector = requireCjs('undici/lib/core/connect.js') as typeof BuildConnector;
+// eslint-disable-next-line @typescript-eslint/no-namespace
+export declare namespace buildConnector {
+  type connector = BuildConnector.connector;
+}

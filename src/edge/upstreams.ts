@@ -4,7 +4,7 @@
 import { createHash } from 'node:crypto';
 import { isIP } from 'node:net';
 import type { ConnectionOptions } from 'node:tls';
-import { Pool } from './undiciPool.js';
+import { buildConnector, Pool } from './undiciPool.js';
 import type { ResolvedUpstreamTls } from '../config/resolve.js';
 
 export interface UpstreamTimeouts {
@@ -25,15 +25,37 @@ export interface UpstreamTarget {
  * dialled; it is the default servername (SNI), except for an IP address, which SNI cannot carry.
  */
 export function upstreamTlsOptions(tls: ResolvedUpstreamTls | undefined, host: string): ConnectionOptions {
-  const bare = host.replace(/^\[|\]$/g, '');
   return {
-    servername: tls?.servername ?? (isIP(bare) ? undefined : bare),
+    servername: upstreamServername(tls, host),
     ca: tls?.ca ? [...tls.ca] : undefined,
     cert: tls?.cert,
     key: tls?.key,
     rejectUnauthorized: tls?.rejectUnauthorized ?? true,
   };
 }
+
+/** The SNI towards an upstream: the route's `tls.servername`, else the host dialled; none for an IP address. */
+export function upstreamServername(tls: ResolvedUpstreamTls | undefined, host: string): string | undefined {
+  const bare = host.replace(/^\[|\]$/g, '');
+  return tls?.servername ?? (isIP(bare) ? undefined : bare);
+}
+
+/**
+ * undici takes a request's TLS server name from its Host header unless the request names one, and
+ * opens a new connection when it changes: the client would choose the SNI and the name checked in
+ * the upstream's certificate (HAProxy sends none it did not configure). So every request on a pool
+ * names the same one (this), and the pool's connector sets the real SNI (none for an IP address).
+ */
+export function requestServername(target: UpstreamTarget): string {
+  let name = requestServernames.get(target);
+  if (name === undefined) {
+    const host = new URL(target.origin).hostname;
+    name = upstreamServername(target.route.tls, host) ?? host;
+    requestServernames.set(target, name);
+  }
+  return name;
+}
+const requestServernames = new WeakMap<UpstreamTarget, string>();
 
 // A route's ResolvedUpstreamTls is built once per configuration load, so its fingerprint is
 // computed once per load and not per request.
@@ -63,6 +85,11 @@ function tlsFingerprint(tls: ResolvedUpstreamTls | undefined): string {
   return fp;
 }
 
+/** A connector that always uses this SNI, whatever the request named (see requestServername). */
+function withServername(connector: buildConnector.connector, servername: string | undefined): buildConnector.connector {
+  return (options, callback) => connector({ ...options, servername }, callback);
+}
+
 function poolKey(origin: string, tls: ResolvedUpstreamTls | undefined): string {
   return `${origin} ${tlsFingerprint(tls)}`;
 }
@@ -81,11 +108,7 @@ export class Upstreams {
         keepAliveTimeout: this.timeouts.keepAliveMs,
         headersTimeout: this.timeouts.serverMs,
         bodyTimeout: this.timeouts.serverMs,
-        connect: {
-          timeout: this.timeouts.connectMs,
-          // Only https: origins use these; undici ignores them for plain TCP.
-          ...(tls ? upstreamTlsOptions(tls, host) : {}),
-        },
+        connect: tls ? withServername(buildConnector({ timeout: this.timeouts.connectMs, ...upstreamTlsOptions(tls, host) }), upstreamServername(tls, host)) : { timeout: this.timeouts.connectMs },
       });
       this.pools.set(key, pool);
     }
