@@ -126,6 +126,8 @@ function acceptRaw(raw: net.Socket, opts: TlsFrontOptions): void {
   const set = opts.profiles();
   let buffered: Buffer | null = null;
   const fail = (reason: string, alert: string | null, sendAlert?: number): void => {
+    // A refused connection must not keep its timer (and this closure) alive for the handshake timeout.
+    clearTimeout(handshakeTimer);
     opts.onRejected({ clientAddress, sni: null, profile: null, outcome: null, peer: null, reason, alert });
     if (sendAlert !== undefined) raw.end(rawAlertRecord(sendAlert));
     else raw.destroy();
@@ -190,6 +192,7 @@ function acceptRaw(raw: net.Socket, opts: TlsFrontOptions): void {
         reason: peek.sni ? `no TLS configuration matches SNI "${peek.sni}" and strict SNI is on` : 'no SNI sent and strict SNI is on',
         alert: 'unrecognized_name',
       });
+      clearTimeout(handshakeTimer);
       raw.end(rawAlertRecord(112));
       return;
     }
@@ -247,6 +250,7 @@ function startTls(raw: net.Socket, profile: TlsProfile, peekedSni: string | null
   const tlsErrorStep = (err: Error & { code?: string }): void => {
     if (settled) return;
     settled = true;
+    clearTimeout(handshakeTimer);
     const sni = sniOf();
     const noCert = /PEER_DID_NOT_RETURN_A_CERTIFICATE|CERTIFICATE_REQUIRED/i.test(`${err.code ?? ''} ${err.message}`);
     opts.onRejected({

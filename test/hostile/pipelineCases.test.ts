@@ -233,7 +233,8 @@ describe('hostile: pipeline cases (issue "Unfoolable")', function () {
       try {
         expect(await ask(e.httpsPort, 'www.localhost', ['GET http://api.cert.localhost/admin HTTP/1.1', 'Host: www.localhost'])).to.equal(400);
         expect(await ask(e.httpsPort, 'www.localhost', ['GET http://www.localhost/ok HTTP/1.1', 'Host: www.localhost'])).to.equal(200);
-        expect(up.seen.map((x) => x.url)).to.deep.equal(['http://www.localhost/ok']);
+        // Origin-form upstream, as the app behind Gorouter gets it.
+        expect(up.seen.map((x) => x.url)).to.deep.equal(['/ok']);
       } finally {
         await e.close();
       }

@@ -17,12 +17,32 @@ export function targetAuthority(url: string): string | null {
   return end < 0 ? rest : rest.slice(0, end);
 }
 
+/** The origin-form of an absolute-form target (`http://h/p?q` → `/p?q`): what routes and the upstream see. */
+export function originForm(url: string): string {
+  const rest = url.slice(SCHEME.exec(url)![0].length);
+  const start = rest.search(/[/?#]/);
+  if (start < 0) return '/';
+  return rest[start] === '/' ? rest.slice(start) : `/${rest.slice(start)}`;
+}
+
+const HTTP_SCHEME = /^https?:\/\//i;
+
 export function absoluteForm(): Stage {
   return (ctx) => {
-    const authority = targetAuthority(ctx.req.url ?? '/');
+    const url = ctx.req.url ?? '/';
+    const authority = targetAuthority(url);
     if (authority === null) return true;
     const host = ctx.req.headers.host;
-    if (host !== undefined && host.trim().toLowerCase() === authority.toLowerCase()) return true;
+    if (!HTTP_SCHEME.test(url)) {
+      sendErrorPage(ctx.res, 400);
+      ctx.answeredWith = { status: 400, error: `absolute-form target with a scheme other than http or https` };
+      return false;
+    }
+    if (host !== undefined && host.trim().toLowerCase() === authority.toLowerCase()) {
+      // Routes match paths and the upstream hop sends a path: the target becomes origin-form.
+      ctx.req.url = originForm(url);
+      return true;
+    }
     sendErrorPage(ctx.res, 400);
     ctx.answeredWith = { status: 400, error: `absolute-form target names "${authority}" but Host is "${host ?? ''}"` };
     return false;

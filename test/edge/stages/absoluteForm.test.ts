@@ -3,11 +3,16 @@ import { expect } from 'chai';
 import { absoluteForm, targetAuthority } from '../../../src/edge/stages/absoluteForm.js';
 import { stageContext } from './stageContext.js';
 
-const TABLE: readonly { url: string; host: string | null; status: number | null }[] = [
-  { url: '/path', host: 'a.example', status: null },
-  { url: 'http://a.example/x', host: 'a.example', status: null },
-  { url: 'HTTP://A.example/x', host: 'a.EXAMPLE', status: null },
-  { url: 'http://a.example:8080/x?q', host: 'a.example:8080', status: null },
+/** `url` after the stage: the origin-form the routes and the upstream see. */
+const TABLE: readonly { url: string; host: string | null; status: number | null; forwarded?: string }[] = [
+  { url: '/path', host: 'a.example', status: null, forwarded: '/path' },
+  { url: 'http://a.example/x', host: 'a.example', status: null, forwarded: '/x' },
+  { url: 'HTTP://A.example/x', host: 'a.EXAMPLE', status: null, forwarded: '/x' },
+  { url: 'http://a.example:8080/x?q', host: 'a.example:8080', status: null, forwarded: '/x?q' },
+  { url: 'http://a.example', host: 'a.example', status: null, forwarded: '/' },
+  { url: 'https://a.example?q=1', host: 'a.example', status: null, forwarded: '/?q=1' },
+  { url: 'ftp://a.example/x', host: 'a.example', status: 400 },
+  { url: 'ws://a.example/x', host: 'a.example', status: 400 },
   { url: 'http://a.example/x', host: 'b.example', status: 400 },
   { url: 'https://api.cert.localhost/admin', host: 'www.localhost', status: 400 },
   { url: 'http://a.example/x', host: 'a.example:443', status: 400 },
@@ -21,6 +26,7 @@ describe('stage absoluteForm (table)', () => {
       const { ctx, answer } = stageContext({ headers: row.host === null ? [] : ['Host', row.host], url: row.url });
       expect(absoluteForm()(ctx)).to.equal(row.status === null);
       expect(answer.status).to.equal(row.status);
+      if (row.forwarded !== undefined) expect(ctx.req.url).to.equal(row.forwarded);
     });
   }
   it('authority parsing', () => {
