@@ -68,6 +68,11 @@ export function normaliseSan(value: string): string {
   if (SAN_FORBIDDEN.test(value)) {
     throw new SanError(`${shown(value)} contains a comma, a line break or a control character: give one name per value (repeat the option for more names)`);
   }
+  // The value is written into an OpenSSL configuration file, where `$` expands a variable, `#`
+  // starts a comment and `\` and `"` escape or quote: none of them can be passed through as written.
+  if (/[$#\\"]/.test(value)) {
+    throw new SanError(`${shown(value)} contains $, #, \\ or ", which OpenSSL's configuration syntax would read as a variable, a comment or an escape: leave them out`);
+  }
   const prefixed = /^([A-Za-z]+):(?!\/\/)(.*)$/.exec(value);
   let type: (typeof SAN_TYPES)[number];
   let body: string;

@@ -114,6 +114,8 @@ describe('cli: mtls-edge certs', function () {
       [['client', '--cn', 'c3', '--san', 'dirName:evil'], /^mtls-edge: --san "dirName:evil": unsupported type "dirName": use DNS:, IP:, email: or URI:/m],
       [['client', '--cn', 'c4', '--san', 'IP:1.2.3'], /^mtls-edge: --san "IP:1\.2\.3" is not an IPv4 or IPv6 address/m],
       [['client', '--cn', 'c5', '--san', 'email:not an address'], /is not an e-mail address/m],
+      [['client', '--cn', 'c6', '--san', 'URI:https://x.localhost/${ENV::HOME}'], /^mtls-edge: --san "URI:https:\/\/x\.localhost\/\$\{ENV::HOME\}" contains \$, #, \\ or "/m],
+      [['client', '--cn', 'c7', '--san', 'email:a#b@x.localhost'], /contains \$, #, \\ or "/m],
       [['client', '--cn', 'bad\u001b[31mcn'], /^mtls-edge: --cn "bad\\u001b\[31mcn" contains a line break or a control character/m],
       [['server', '--cn', 'my server'], /^mtls-edge: --cn \(the DNS name of a server certificate without --san\) "my server" is not a DNS name/m],
     ];
