@@ -38,6 +38,7 @@ export const CHECKLIST: readonly ChecklistItem[] = [
   { id: 'validity', codes: [9, 10], text: 'Is the certificate valid now (not expired, not before its start date)? Check the clocks too.' },
   { id: 'purpose', codes: [26], text: 'Does the certificate allow client authentication (extended key usage clientAuth)?' },
   { id: 'revoked', codes: [23, 3], text: 'Is the certificate revoked, or does a CA of the chain lack a CRL while CRL checking is on?' },
+  { id: 'strength', codes: [66, 67, 68], text: 'Are its keys and signatures strong enough for OpenSSL security level 2 (RSA of at least 2048 bits, no SHA-1 or MD5 signatures) in the certificate and each CA above it?' },
   { id: 'custom-domain', codes: [19, 20, 21, 'none'], text: 'Custom domain: are the trusted CAs uploaded to the TLS configuration of this host, and is client authentication enabled there?' },
 ];
 
