@@ -53,18 +53,19 @@ export function endConnectionAfterFault(events: EventSink, where: FaultContext, 
 
 /**
  * Wraps a handler so that a throw inside it ends the connection it was handling. `locate` names the
- * connection from the handler's own arguments (it must not throw: it reads fields only).
+ * connection from the handler's own arguments (it must not throw: it reads fields only). Handlers
+ * take two or three arguments (request, upgrade and clientError events); fixed parameters instead
+ * of `...args` spare an array and a spread call per request.
  */
-export function guarded<A extends unknown[]>(
-  events: EventSink,
-  locate: (...args: A) => { readonly where: FaultContext; readonly sockets: readonly (Destroyable | null | undefined)[] },
-  handler: (...args: A) => void,
-): (...args: A) => void {
-  return (...args: A): void => {
+type Located = { readonly where: FaultContext; readonly sockets: readonly (Destroyable | null | undefined)[] };
+export function guarded<A, B>(events: EventSink, locate: (a: A, b: B) => Located, handler: (a: A, b: B) => void): (a: A, b: B) => void;
+export function guarded<A, B, C>(events: EventSink, locate: (a: A, b: B, c: C) => Located, handler: (a: A, b: B, c: C) => void): (a: A, b: B, c: C) => void;
+export function guarded(events: EventSink, locate: (a: unknown, b: unknown, c: unknown) => Located, handler: (a: unknown, b: unknown, c: unknown) => void): (a: unknown, b: unknown, c: unknown) => void {
+  return (a, b, c) => {
     try {
-      handler(...args);
+      handler(a, b, c);
     } catch (err) {
-      const { where, sockets } = locate(...args);
+      const { where, sockets } = locate(a, b, c);
       endConnectionAfterFault(events, where, err, ...sockets);
     }
   };

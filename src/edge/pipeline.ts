@@ -116,7 +116,7 @@ export function requestEvent(ctx: RequestContext, status: number, error: string 
     durationMs: Date.now() - ctx.startedAt,
     websocket,
     error,
-    ...(ctx.underscoreHeaders ? { underscoreHeaders: ctx.underscoreHeaders } : {}),
+    underscoreHeaders: ctx.underscoreHeaders,
   };
 }
 
@@ -152,7 +152,7 @@ export function createRequestHandler(listener: ListenerKind, deps: PipelineDeps)
       return;
     }
     const target = ctx.route!;
-    const pool = deps.upstreams.pool(target.origin, target.route.tls);
+    const pool = deps.upstreams.poolFor(target);
     proxyRequest(ctx, pool, extraResponseHeaders).then(
       (r) => finish(r.status, r.error),
       (e: Error) => finish(502, e.message),

@@ -94,9 +94,26 @@ function poolKey(origin: string, tls: ResolvedUpstreamTls | undefined): string {
   return `${origin} ${tlsFingerprint(tls)}`;
 }
 
+// A route target lives as long as its configuration: its key is built once, not per request (a
+// new string per request would also be hashed again by every Map lookup).
+const targetKeys = new WeakMap<UpstreamTarget, string>();
+function targetKey(target: UpstreamTarget): string {
+  let key = targetKeys.get(target);
+  if (key === undefined) {
+    key = poolKey(target.origin, target.route.tls);
+    targetKeys.set(target, key);
+  }
+  return key;
+}
+
 export class Upstreams {
   private readonly pools = new Map<string, Pool>();
   constructor(private readonly timeouts: UpstreamTimeouts) {}
+
+  /** The pool for a route's upstream. */
+  poolFor(target: UpstreamTarget): Pool {
+    return this.pools.get(targetKey(target)) ?? this.pool(target.origin, target.route.tls);
+  }
 
   pool(origin: string, tls: ResolvedUpstreamTls | undefined): Pool {
     const key = poolKey(origin, tls);

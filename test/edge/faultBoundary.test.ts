@@ -101,12 +101,12 @@ describe('edge/faultBoundary: a fault ends one connection, never the process', f
         const destroyed: string[] = [];
         const handler = guarded(
           { emit: (e) => events.push(e) },
-          (name: string) => ({ where, sockets: [{ destroy: () => destroyed.push(name) }, null] }),
+          (name: string, _unused: null) => ({ where, sockets: [{ destroy: () => destroyed.push(name) }, null] }),
           () => {
             throw t.thrown;
           },
         );
-        expect(() => handler('socket-a')).to.not.throw();
+        expect(() => handler('socket-a', null)).to.not.throw();
         expect(destroyed).to.deep.equal(['socket-a']);
         expect(events).to.have.length(1);
         const e = events[0] as ConnectionErrorEvent;

@@ -31,21 +31,21 @@ export function connectionTokens(h: readonly string[]): Set<string> | null {
  * must see what is asked of it); the names the Connection header lists still go.
  */
 export function hopByHopHeaders(opts: { keepUpgrade: boolean }): Stage {
+  const removed = (name: string, listed: Set<string> | null): boolean => {
+    if (listed === null && !HOP_BY_HOP_LENGTHS.has(name.length)) return false;
+    const lower = name.toLowerCase();
+    if (HOP_BY_HOP.has(lower) && !(opts.keepUpgrade && (lower === 'upgrade' || lower === 'connection'))) return true;
+    return listed?.has(lower) === true;
+  };
   return (ctx) => {
     const h = ctx.headers;
     const listed = connectionTokens(h);
-    const out: string[] = [];
-    for (let i = 0; i + 1 < h.length; i += 2) {
-      const name = h[i];
-      if (listed === null && !HOP_BY_HOP_LENGTHS.has(name.length)) {
-        out.push(name, h[i + 1]);
-        continue;
-      }
-      const lower = name.toLowerCase();
-      if (HOP_BY_HOP.has(lower) && !(opts.keepUpgrade && (lower === 'upgrade' || lower === 'connection'))) continue;
-      if (listed?.has(lower)) continue;
-      out.push(name, h[i + 1]);
-    }
+    // Most requests carry no hop-by-hop header: their list is kept as it is, not copied.
+    let first = 0;
+    while (first + 1 < h.length && !removed(h[first], listed)) first += 2;
+    if (first + 1 >= h.length) return true;
+    const out = h.slice(0, first);
+    for (let i = first + 2; i + 1 < h.length; i += 2) if (!removed(h[i], listed)) out.push(h[i], h[i + 1]);
     ctx.headers = out;
     return true;
   };
