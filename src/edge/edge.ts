@@ -25,7 +25,7 @@ import { endConnectionAfterFault, guarded } from './faultBoundary.js';
 import { oversizedRequestStatus } from './oversizedRequest.js';
 import { ConnectionLimits, connectionCaps } from './connectionLimits.js';
 import { answerRequestTimeout, wholeRequestTimeoutMs } from './requestTimeout.js';
-import { recordResponse, responseInProgress } from './responseInProgress.js';
+import { forgetResponse, recordResponse, responseInProgress } from './responseInProgress.js';
 
 export interface EdgeRuntime {
   readonly config: Config;
@@ -178,8 +178,12 @@ export async function startEdge(config: Config, resolved: ResolvedConfig, events
   const track = (kind: 'https' | 'http', handler: (req: IncomingMessage, res: ServerResponse) => void) =>
     guarded(events, requestFault(kind), (req: IncomingMessage, res: ServerResponse): void => {
       inFlight++;
-      recordResponse(req.socket, res);
-      res.once('close', () => inFlight--);
+      const socket = req.socket;
+      recordResponse(socket, res);
+      res.once('close', () => {
+        inFlight--;
+        forgetResponse(socket, res);
+      });
       if (draining) res.shouldKeepAlive = false;
       if (req.httpVersionMajor !== 1) {
         // Node's parser accepts an HTTP/0.9 request line ("GET /"); HAProxy refuses it with 400.
