@@ -88,7 +88,10 @@ export function run(cmd: string, args: readonly string[], opts: { cpu?: number; 
   p.child.stdout?.on('data', (d: Buffer) => (stdout += d.toString()));
   p.child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
   const timer = setTimeout(() => p.child.kill('SIGKILL'), opts.timeoutMs);
-  return p.exited().then((code) => {
+  // 'close', not 'exit': a child's last output can still be in its pipes when 'exit' fires (ab's
+  // report went missing that way: "ab failed (exit 0)").
+  const closed = new Promise<void>((resolve) => p.child.once('close', () => resolve()));
+  return Promise.all([p.exited(), closed]).then(([code]) => {
     clearTimeout(timer);
     return { code, stdout, stderr };
   });
