@@ -252,7 +252,7 @@ export async function startEdge(config: Config, resolved: ResolvedConfig, events
       }
       behindTls.emit('connection', socket);
     },
-    onRejected: (r) => events.emit(rejectionEvent(r, runtime.config.explain_rejections && r.outcome !== null && r.alert !== 'certificate_required')),
+    onRejected: (r) => events.emit(rejectionEvent(r, runtime.config.explain_rejections && r.outcome !== null)),
     onFault: (stage, clientAddress, err) => endConnectionAfterFault(events, { listener: 'https', stage, clientAddress }, err),
   });
   const limits = new ConnectionLimits(connectionCaps(config), events, config.http_port === false ? ['https'] : ['https', 'http']);

@@ -265,8 +265,9 @@ function startTls(raw: net.Socket, profile: TlsProfile, peekedSni: string | null
     requestCert: clientAuth !== 'disabled',
     // Only effect on a socket we manage ourselves: OpenSSL fails a certificate-less handshake with
     // the certificate_required alert, as HAProxy's `verify required` does. Verification errors are
-    // still decided below (Node's verify callback accepts every certificate).
-    rejectUnauthorized: clientAuth === 'required',
+    // still decided below (Node's verify callback accepts every certificate). In explain mode the
+    // handshake completes without a certificate too, so the client can be told why (496).
+    rejectUnauthorized: clientAuth === 'required' && !opts.explainRejections(),
     ALPNProtocols: profile.alpnWire,
   });
   // Node copied the protocol list into a small pooled Buffer for this socket and gave OpenSSL its

@@ -47,9 +47,40 @@ describe('edge: explain mode', function () {
     });
   }
 
+  it('the status line carries the reason phrase (not "unknown")', async () => {
+    const r = await httpsRequest(t.httpsPort, { identity: await clientIdentity('expired') });
+    expect(r.status).to.equal(495);
+    expect(r.statusMessage).to.equal('SSL Certificate Error');
+  });
+
   it('a valid certificate still goes to the upstream', async () => {
     const r = await httpsRequest(t.httpsPort, { identity: await clientIdentity('valid') });
     expect(r.status).to.equal(200);
     expect(r.echo?.headers).to.be.an('array');
+  });
+});
+
+describe('edge: explain mode with client_auth required', function () {
+  this.timeout(60_000);
+  let t: TestEdge;
+  before(async () => {
+    t = await startTestEdge({ explainRejections: true, clientAuth: 'required' });
+  });
+  after(async () => t?.close());
+
+  it('no certificate: the handshake completes and the client gets 496 with the reason, not a TLS alert', async () => {
+    const r = await httpsRequest(t.httpsPort, { headers: { host: 'localhost', accept: 'application/json' }, path: '/explain/none' });
+    expect(r.status).to.equal(496);
+    expect(r.statusMessage).to.equal('SSL Certificate Required');
+    expect(r.echo?.headers, 'the echo upstream must not answer').to.equal(undefined);
+    expect(r.body).to.match(/no client certificate/i);
+    const rejected = t.events.filter((e): e is HandshakeRejectedEvent => e.kind === 'handshake-rejected' && e.alert === 'certificate_required');
+    expect(rejected.length).to.be.greaterThan(0);
+    expect(rejected.every((e) => e.explained)).to.equal(true);
+  });
+
+  it('a valid certificate still goes to the upstream', async () => {
+    const r = await httpsRequest(t.httpsPort, { identity: await clientIdentity('valid') });
+    expect(r.status).to.equal(200);
   });
 });

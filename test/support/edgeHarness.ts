@@ -85,6 +85,7 @@ export async function startTestEdge(overrides: ConfigOverrides = {}, configYaml?
 
 export interface EchoReply {
   readonly status: number;
+  readonly statusMessage: string;
   readonly headers: http.IncomingHttpHeaders;
   readonly body: string;
   /** Parsed echo JSON (headers the upstream received, as [name, value] pairs), when the echo answered. */
@@ -124,7 +125,7 @@ function collect(req: http.ClientRequest, body: RequestOptions['body']): Promise
             echo = null;
           }
         }
-        resolve({ status: res.statusCode ?? 0, headers: res.headers, body: text, echo });
+        resolve({ status: res.statusCode ?? 0, statusMessage: res.statusMessage ?? '', headers: res.headers, body: text, echo });
       });
       res.on('error', (e) => {
         clearTimeout(timer);

@@ -19,7 +19,8 @@ export function explainRejection(): Stage {
       },
       ctx.req.headers.accept,
     );
-    ctx.res.writeHead(page.status, ['content-type', page.contentType, 'cache-control', 'no-cache', 'content-length', String(Buffer.byteLength(page.body))]);
+    // Node knows no reason phrase for nginx's 495/496; without one the status line says "unknown".
+    ctx.res.writeHead(page.status, page.status === 496 ? 'SSL Certificate Required' : 'SSL Certificate Error', ['content-type', page.contentType, 'cache-control', 'no-cache', 'content-length', String(Buffer.byteLength(page.body))]);
     ctx.res.end(page.body);
     ctx.answeredWith = { status: page.status, error: 'certificate rejected (explained)' };
     return false;
