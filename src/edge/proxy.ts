@@ -5,7 +5,7 @@ import type { Writable } from 'node:stream';
 import type { Dispatcher } from 'undici';
 import type { RequestContext } from './requestContext.js';
 import type { Pool } from './undiciPool.js';
-import { sendErrorPage } from './errorPages.js';
+import { answerError } from './errorPages.js';
 import { REQUEST_EXPIRED_ERROR, requestExpired } from './requestTimeout.js';
 import { requestServername } from './upstreams.js';
 
@@ -31,6 +31,23 @@ function responseHeaders(raw: readonly Buffer[] | readonly string[], extra: read
 function requestHasBody(req: IncomingMessage): boolean {
   return req.headers['content-length'] !== undefined ? req.headers['content-length'] !== '0' : req.headers['transfer-encoding'] !== undefined;
 }
+
+/** What went wrong with the upstream, in words, with Node's code for searching. */
+function upstreamFailure(err: Error & { code?: string }): string {
+  const what = UPSTREAM_FAILURES[err.code ?? ''];
+  return what ? `${what} (${err.code})` : (err.code ?? err.message);
+}
+
+const UPSTREAM_FAILURES: Readonly<Record<string, string>> = {
+  ECONNREFUSED: 'connection refused: is the app running and listening on that port?',
+  ENOTFOUND: 'host name not found',
+  EHOSTUNREACH: 'host unreachable',
+  ECONNRESET: 'the app closed the connection',
+  UND_ERR_CONNECT_TIMEOUT: 'no connection within timeouts.connect',
+  UND_ERR_HEADERS_TIMEOUT: 'no response within timeouts.server',
+  UND_ERR_BODY_TIMEOUT: 'the response body stalled longer than timeouts.server',
+  UND_ERR_SOCKET: 'the app closed the connection',
+};
 
 /** Maps an upstream failure to the status HAProxy would answer with. */
 export function upstreamErrorStatus(err: Error & { code?: string }): number {
@@ -65,8 +82,9 @@ export function proxyRequest(ctx: RequestContext, pool: Pick<Pool, 'stream'>, ex
         return;
       }
       const code = upstreamErrorStatus(err);
-      sendErrorPage(res as ServerResponse, code);
-      resolve({ status: code, error: `upstream ${ctx.route?.label ?? ''}: ${err.code ?? err.message}` });
+      const error = `upstream ${ctx.route?.label ?? ''}: ${upstreamFailure(err)}`;
+      answerError(req, res as ServerResponse, code, error);
+      resolve({ status: code, error });
     };
     // undici reports failures through the callback; a throw here would be a defect, and the
     // request that was already accepted still gets its error page instead of hanging.

@@ -95,6 +95,31 @@ routes:
     expectPage(await get('refused.localhost'), 503);
   });
 
+  it('the page says why in x-mtls-edge-error: an unreachable upstream is told apart from no route', async () => {
+    const refused = await get('refused.localhost');
+    expect(refused.headers['x-mtls-edge-error']).to.match(/^upstream .*127\.0\.0\.1.*connection refused.*\(ECONNREFUSED\)$/);
+    const t2 = await startTestEdge({}, 'routes:\n  - host: only.localhost\n    upstream: echo\n');
+    try {
+      const none = await httpsRequest(t2.httpsPort, { identity: valid, headers: { host: 'other.localhost' }, path: '/x' });
+      expect(none.status).to.equal(503);
+      expect(none.headers['x-mtls-edge-error']).to.equal('no route for host "other.localhost" and path "/x"');
+    } finally {
+      await t2.close();
+    }
+  });
+
+  it('Accept: application/json gets the same status as JSON with the reason; a browser keeps the HTML page', async () => {
+    const json = await httpsRequest(t.httpsPort, { identity: valid, headers: { host: 'refused.localhost', accept: 'application/json' } });
+    expect(json.status).to.equal(503);
+    expect(json.headers['content-type']).to.equal('application/json');
+    const body = JSON.parse(json.body) as { status: number; title: string; error: string };
+    expect(body.status).to.equal(503);
+    expect(body.title).to.equal('Service Unavailable');
+    expect(body.error).to.match(/ECONNREFUSED/);
+    const browser = await httpsRequest(t.httpsPort, { identity: valid, headers: { host: 'refused.localhost', accept: 'text/html,application/json;q=0.9' } });
+    expectPage(browser, 503);
+  });
+
   it('upstream resets before answering → 502 page', async () => {
     expectPage(await get('app.localhost', '/reset-before'), 502);
   });

@@ -3,7 +3,7 @@
 // the Host header (checked with HAProxy 2.6 and 3.2), so the Host every other stage looked at is
 // also the one the app acts on.
 import type { Stage } from '../requestContext.js';
-import { sendErrorPage } from '../errorPages.js';
+import { answered } from '../errorPages.js';
 
 const SCHEME = /^[a-z][a-z0-9+.-]*:\/\//i;
 
@@ -34,17 +34,13 @@ export function absoluteForm(): Stage {
     if (authority === null) return true;
     const host = ctx.req.headers.host;
     if (!HTTP_SCHEME.test(url)) {
-      sendErrorPage(ctx.res, 400);
-      ctx.answeredWith = { status: 400, error: `absolute-form target with a scheme other than http or https` };
-      return false;
+      return answered(ctx, 400, `absolute-form target with a scheme other than http or https`);
     }
     if (host !== undefined && host.trim().toLowerCase() === authority.toLowerCase()) {
       // Routes match paths and the upstream hop sends a path: the target becomes origin-form.
       ctx.req.url = originForm(url);
       return true;
     }
-    sendErrorPage(ctx.res, 400);
-    ctx.answeredWith = { status: 400, error: `absolute-form target names "${authority}" but Host is "${host ?? ''}"` };
-    return false;
+    return answered(ctx, 400, `absolute-form target names "${authority}" but Host is "${host ?? ''}"`);
   };
 }

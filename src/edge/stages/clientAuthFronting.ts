@@ -5,7 +5,7 @@
 // only, and only when an SNI is present); `disable_client_auth_fronting: false` reproduces them.
 import type { Stage } from '../requestContext.js';
 import type { TlsProfile, TlsProfileSet } from '../../tls/tlsProfiles.js';
-import { sendErrorPage } from '../errorPages.js';
+import { answered } from '../errorPages.js';
 
 const RANK = { disabled: 0, optional: 1, required: 2 } as const;
 
@@ -39,11 +39,6 @@ export function clientAuthFronting(enabled: boolean, profiles: () => TlsProfileS
     const connProfile = set.profiles.find((p) => p.resolved.name === conn.tlsConfig);
     const target = profileForHost(set, ctx.host);
     if (!connProfile || !target || clientAuthCovers(connProfile, target)) return true;
-    sendErrorPage(ctx.res, 421);
-    ctx.answeredWith = {
-      status: 421,
-      error: `Host "${ctx.host}" belongs to TLS configuration "${target.resolved.name}" (client_auth ${target.resolved.clientAuth}), but the connection was made under "${conn.tlsConfig}" (SNI "${conn.sni ?? ''}", client_auth ${connProfile.resolved.clientAuth}): connect with SNI ${ctx.host}`,
-    };
-    return false;
+    return answered(ctx, 421, `Host "${ctx.host}" belongs to TLS configuration "${target.resolved.name}" (client_auth ${target.resolved.clientAuth}), but the connection was made under "${conn.tlsConfig}" (SNI "${conn.sni ?? ''}", client_auth ${connProfile.resolved.clientAuth}): connect with SNI ${ctx.host}`);
   };
 }

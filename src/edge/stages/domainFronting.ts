@@ -1,6 +1,6 @@
 // Gorouter/HAProxy domain-fronting guard: with SNI present, the Host must name the same server.
 import type { Stage } from '../requestContext.js';
-import { sendErrorPage } from '../errorPages.js';
+import { answered } from '../errorPages.js';
 
 export type DomainFrontingSetting = boolean | 'mtls_only';
 
@@ -20,8 +20,6 @@ export function domainFronting(setting: DomainFrontingSetting): Stage {
     const sni = ctx.conn?.sni;
     if (!sni || sni === ctx.host) return true;
     if (setting === 'mtls_only' && !ctx.conn?.certUsed) return true;
-    sendErrorPage(ctx.res, 421);
-    ctx.answeredWith = { status: 421, error: `domain fronting: SNI "${sni}" but Host "${ctx.host}"` };
-    return false;
+    return answered(ctx, 421, `domain fronting: SNI "${sni}" but Host "${ctx.host}"`);
   };
 }

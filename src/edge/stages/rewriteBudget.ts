@@ -7,7 +7,7 @@
 // The size counts what HAProxy's HTX stores: the request line, and per header its name, value and
 // an 8-byte block; HTX's own small fixed overhead is left out (the edge errs toward forwarding).
 import type { Stage } from '../requestContext.js';
-import { sendErrorPage } from '../errorPages.js';
+import { answered } from '../errorPages.js';
 
 /** HAProxy's default tune.maxrewrite: the part of the buffer kept free for rewriting. */
 export const MAX_REWRITE = 1024;
@@ -25,8 +25,6 @@ export function rewriteBudget(bufferBytes: number): Stage {
     const { req } = ctx;
     const size = rewrittenHeadSize(req.method ?? '', req.url ?? '/', `HTTP/${req.httpVersion}`, ctx.headers);
     if (size <= bufferBytes) return true;
-    sendErrorPage(ctx.res, 500);
-    ctx.answeredWith = { status: 500, error: `request head after the header rules is ${size} bytes, above HAProxy's ${bufferBytes}-byte buffer (a failed rewrite)` };
-    return false;
+    return answered(ctx, 500, `request head after the header rules is ${size} bytes, above HAProxy's ${bufferBytes}-byte buffer (a failed rewrite)`);
   };
 }

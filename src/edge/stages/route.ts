@@ -1,14 +1,12 @@
 // Picks the upstream by host and path; no route → 503 as HAProxy answers without a backend server.
 import type { Stage } from '../requestContext.js';
 import type { RouteTable } from '../routeTable.js';
-import { sendErrorPage } from '../errorPages.js';
+import { answered } from '../errorPages.js';
 
 export function route(table: () => RouteTable): Stage {
   return (ctx) => {
     ctx.route = table().match(ctx.host, ctx.req.url ?? '/');
     if (ctx.route) return true;
-    sendErrorPage(ctx.res, 503);
-    ctx.answeredWith = { status: 503, error: `no route for host "${ctx.host}" and path "${ctx.req.url}"` };
-    return false;
+    return answered(ctx, 503, `no route for host "${ctx.host}" and path "${ctx.req.url}"`);
   };
 }
