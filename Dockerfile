@@ -5,10 +5,8 @@ WORKDIR /opt/mtls-edge
 COPY package.json package-lock.json tsconfig.json ./
 COPY bin ./bin
 COPY src ./src
-COPY test ./test
-COPY bench ./bench
+# Only src/ is copied, so `npm ci` (its prepare script, tsc) builds dist/src and nothing else.
 RUN npm ci --no-audit --no-fund && npm prune --omit=dev
 EXPOSE 8443 8080 9901
-# Node flags: why, src/cli/nodeFlags.ts.
-ENTRYPOINT ["node", "--max-semi-space-size=2", "--v8-pool-size=1", "/opt/mtls-edge/bin/mtls-edge.js"]
+ENTRYPOINT ["node", "/opt/mtls-edge/bin/mtls-edge.js"]
 CMD ["start"]

@@ -6,7 +6,7 @@
 // load with a side-by-side table of self time per unit of work; with --alloc, where each target's
 // allocation goes (V8's sampling heap profiler, bench/allocSampling.ts), bytes per unit of work.
 //
-//   node dist/bench/alone.js --targets https-floor,node-floor,edge [--keep-alive] [--seconds 8]
+//   npm run bench:alone -- --targets https-floor,node-floor,edge [--keep-alive] [--seconds 8]
 //        [--warmup 6] [--profile DIR | --alloc DIR] [--top 30]
 //
 // Targets: bench/nodeTargets.ts. Only 127.0.0.1 is used; every process is stopped at the end.
@@ -17,9 +17,12 @@ import { join } from 'node:path';
 import { ab, HAVE_AB } from './ab.js';
 import { makeBenchPki } from './benchPki.js';
 import { summariseCpuProfile } from './cpuProfile.js';
-import { startNodeTarget } from './nodeTargets.js';
+import { NODE_TARGETS_HELP, startNodeTarget } from './nodeTargets.js';
 import { processTicksSplit, startEchoUpstream, TICK_US } from './procs.js';
-import { bounded, flag } from './args.js';
+import { bounded, flag, helpAndExit } from './args.js';
+import { benchScript } from './paths.js';
+
+helpAndExit(`npm run bench:alone -- --targets https-floor,node-floor,edge [--keep-alive] [--seconds 8] [--warmup 6] [--profile DIR | --alloc DIR] [--top 30]\ntargets: ${NODE_TARGETS_HELP}`);
 
 const PROXY_CPU = 0;
 const LOAD_CPU = 1;
@@ -69,7 +72,7 @@ async function main(): Promise<void> {
       const profileDir = PROFILE_DIR ? join(PROFILE_DIR, folder) : null;
       const allocDir = ALLOC_DIR ? join(ALLOC_DIR, folder) : null;
       for (const d of [profileDir, allocDir]) if (d) mkdirSync(d, { recursive: true });
-      const nodeFlags = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : allocDir ? ['--import', join(process.cwd(), 'dist/bench/allocSampling.js')] : [];
+      const nodeFlags = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : allocDir ? ['--import', benchScript('allocSampling.js')] : [];
       const env = allocDir ? { ...process.env, ALLOC_PROFILE_DIR: allocDir } : undefined;
       const t = await startNodeTarget(name, pki, echoPort, { cpu: PROXY_CPU, work, nodeFlags, env });
       const load = { url: `https://127.0.0.1:${t.port}/`, concurrency: CONCURRENCY, keepAlive: KEEP_ALIVE, clientPem: pki.clientPem, cpu: LOAD_CPU };

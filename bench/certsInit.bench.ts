@@ -1,5 +1,5 @@
 // Times `certs init` (the work `npm start` does on first run) on fresh temp folders.
-// Usage: npm run build && node dist/bench/certsInit.bench.js [runs] [--with-failures]
+// Usage: npm run bench:build && node dist-bench/bench/certsInit.bench.js [runs] [--with-failures]
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

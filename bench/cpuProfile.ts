@@ -1,5 +1,5 @@
 // Summarises a V8 .cpuprofile (node --cpu-prof): self time per function, top N.
-// Usage: node dist/bench/cpuProfile.js <file.cpuprofile> [N]
+// Usage: node dist-bench/bench/cpuProfile.js <file.cpuprofile> [N]
 import { readFileSync } from 'node:fs';
 
 interface CallFrame { functionName: string; url: string; lineNumber: number }

@@ -1,5 +1,5 @@
 // The echo upstream as its own process (so it can be pinned away from the proxy under test).
-// Usage: node dist/bench/echoProcess.js <port>   — prints "ready <port>" when listening.
+// Usage: node dist-bench/bench/echoProcess.js <port>   — prints "ready <port>" when listening.
 import { startEchoServer } from '../src/echo/echoServer.js';
 
 const port = Number(process.argv[2] ?? 0);

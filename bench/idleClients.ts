@@ -1,6 +1,6 @@
 // Opens N mutual-TLS connections to 127.0.0.1:<port>, sends one keep-alive request on each (so each
 // is an established HTTP connection) and then keeps them idle until SIGTERM or stdin closes.
-// Usage: node dist/bench/idleClients.js <port> <count> <client-chain.pem> <client.key> [pad-bytes]
+// Usage: node dist-bench/bench/idleClients.js <port> <count> <client-chain.pem> <client.key> [pad-bytes]
 // pad-bytes adds an `X-Pad` header of that size to the request (message size changes what Node
 // keeps per connection; see docs/performance.md).
 // Prints "open <n> failed <m>" once every connection is up (or has failed).

@@ -2,18 +2,21 @@
 // process's resident size at start and with N connections that each carried one request (one
 // second after they are up, and settled: see IDLE_SETTLE_MS), and the difference per connection. Used for the memory figures of docs/performance.md.
 //
-//   node dist/bench/idleRss.js [--targets edge,node-floor] [--connections 1000] [--rounds 3] [--pad 0]
+//   npm run bench:idle-rss -- [--targets edge,node-floor] [--connections 1000] [--rounds 3] [--pad 0]
 //
-// Targets: edge, edge-default-flags, node-floor, edge@DIR (see bench/nodeTargets.ts). `--pad N`
+// Targets: edge, node-floor, edge@DIR (see bench/nodeTargets.ts). `--pad N`
 // adds an N-byte header to each connection's request. Only 127.0.0.1; every process is stopped.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { makeBenchPki } from './benchPki.js';
-import { startNodeTarget } from './nodeTargets.js';
+import { NODE_TARGETS_HELP, startNodeTarget } from './nodeTargets.js';
 import { median } from './pairing.js';
 import { idleRssReadings, IDLE_SETTLE_MS, rssMiB, start, startEchoUpstream, waitForOutput } from './procs.js';
-import { bounded, flag } from './args.js';
+import { bounded, flag, helpAndExit } from './args.js';
+import { benchScript } from './paths.js';
+
+helpAndExit(`npm run bench:idle-rss -- [--targets edge,node-floor] [--connections 1000] [--rounds 3] [--pad 0]\ntargets: ${NODE_TARGETS_HELP}`);
 
 const PROXY_CPU = 0;
 const LOAD_CPU = 1;
@@ -41,7 +44,7 @@ async function main(): Promise<void> {
         try {
           await sleep(300);
           const before = rssMiB([t.pid]);
-          const clients = start(process.execPath, [join(process.cwd(), 'dist/bench/idleClients.js'), String(t.port), String(CONNECTIONS), pki.clientChain, pki.clientKey, String(PAD)], { cpu: LOAD_CPU });
+          const clients = start(process.execPath, [benchScript('idleClients.js'), String(t.port), String(CONNECTIONS), pki.clientChain, pki.clientKey, String(PAD)], { cpu: LOAD_CPU });
           try {
             const line = await waitForOutput(clients, /open (\d+) failed (\d+)/, 120_000);
             const { at1s, settled: after } = await idleRssReadings(() => [t.pid]);

@@ -3,14 +3,14 @@
 // Pool.stream to the same echo upstream, hop-by-hop `connection` dropped, plus ten client-certificate
 // headers of the edge's sizes as constants made once from CLIENT_CERT (so requests and responses
 // are as large as the edge's: Node keeps per-connection TLS buffers sized by the largest message).
-// Run with the edge's Node flags (src/cli/nodeFlags.ts) so runtime settings are not the difference.
+// Runs with Node's default flags, as the edge does.
 // With ECHO_PORT `none` it answers every request itself with a fixed response: node:https without
 // the upstream hop (the `https-floor` target), to tell the HTTP server's share from the client's.
-// Usage: node dist/bench/nodeFloor.js PORT SERVER_CHAIN SERVER_KEY TRUST ECHO_PORT|none CLIENT_CERT
+// Usage: node dist-bench/bench/nodeFloor.js PORT SERVER_CHAIN SERVER_KEY TRUST ECHO_PORT|none CLIENT_CERT
 import https from 'node:https';
 import { readFileSync } from 'node:fs';
 import { X509Certificate, constants } from 'node:crypto';
-import { Pool } from '../src/edge/undiciPool.js';
+import { Pool } from 'undici';
 
 const [port, chain, key, trust, echoPort, clientCert] = process.argv.slice(2);
 const leaf = new X509Certificate(readFileSync(clientCert!));

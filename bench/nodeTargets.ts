@@ -1,20 +1,19 @@
-// The Node processes the side-by-side scripts (paired.ts, idleRss.ts) start: this checkout's edge
-// with or without its Node flags or with observability on, another built checkout's edge, or the
+// The Node processes the side-by-side scripts (paired.ts, idleRss.ts, alone.ts) start: this
+// checkout's edge, with observability on or extra Node flags, another built checkout's edge, or the
 // Node floor.
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import { join } from 'node:path';
-import { EDGE_NODE_FLAGS } from '../src/cli/nodeFlags.js';
 import { freePort } from '../test/parity/haproxy.js';
 import type { BenchPki } from './benchPki.js';
+import { benchScript, REPO } from './paths.js';
 import { start, waitForPort, type Proc } from './procs.js';
 
 export const NODE_TARGETS_HELP =
-  'edge, edge-default-flags, edge-trim (glibc trim threshold 128 KiB), edge-log (access log), edge-admin (+ admin listener), edge-page (+ a page on /events), node-floor, https-floor (node:https, fixed response, no upstream), tls-floor (node:tls, fixed response); an edge variant takes +--FLAG (extra Node/V8 flags) and @DIR (a built checkout), e.g. edge-admin+--no-opt@/tmp/old';
+  'edge, edge-trim (glibc trim threshold 128 KiB), edge-log (access log), edge-admin (+ admin listener), edge-page (+ a page on /events), node-floor, https-floor (node:https, fixed response, no upstream), tls-floor (node:tls, fixed response); an edge variant takes +--FLAG (extra Node/V8 flags) and @DIR (a built checkout), e.g. edge-admin+--no-opt@/tmp/old';
 
 const OBSERVE: Record<string, { log: boolean; admin: boolean; page: boolean }> = {
   edge: { log: false, admin: false, page: false },
-  'edge-default-flags': { log: false, admin: false, page: false },
   'edge-trim': { log: false, admin: false, page: false },
   'edge-log': { log: true, admin: false, page: false },
   'edge-admin': { log: true, admin: true, page: false },
@@ -56,36 +55,58 @@ function parseEdgeName(name: string): { variant: string; flags: string[]; checko
   return { variant: plus > 0 ? base.slice(0, plus) : base, flags, checkout: at > 0 ? name.slice(at + 1) : null };
 }
 
+/** The Node flags in a checkout's package.json `start` script (`node [--flag…] bin/mtls-edge.js start`). */
+export function startNodeFlags(checkout: string): string[] {
+  const file = join(checkout, 'package.json');
+  const start = (JSON.parse(readFileSync(file, 'utf8')) as { scripts?: { start?: string } }).scripts?.start ?? '';
+  const words = start.trim().split(/\s+/);
+  const node = words.indexOf('node');
+  if (node < 0) throw new Error(`${file}: the "start" script ("${start}") does not run node; expected \`node [--flag…] bin/mtls-edge.js start\``);
+  const flags: string[] = [];
+  for (const w of words.slice(node + 1)) {
+    if (!w.startsWith('--')) break;
+    flags.push(w);
+  }
+  return flags;
+}
+
 export interface NodeTarget {
   readonly port: number;
   readonly pid: number;
+  /** The Node flags it runs with (before the script). */
+  readonly nodeFlags: readonly string[];
   stop(): Promise<void>;
 }
 
 /** Starts one target on `cpu`, with the bench's edge configuration (one TLS configuration, sanitize_set). */
 export async function startNodeTarget(name: string, pki: BenchPki, echoPort: number, o: { cpu: number; work: string; nodeFlags?: readonly string[]; env?: NodeJS.ProcessEnv }): Promise<NodeTarget> {
-  const repo = process.cwd();
   const port = await freePort();
   let args: string[];
+  let script: string;
   let adminPort: number | null = null;
   const { variant, flags, checkout } = parseEdgeName(name);
   if (name === 'node-floor' || name === 'https-floor') {
     const upstream = name === 'node-floor' ? String(echoPort) : 'none';
-    args = [...EDGE_NODE_FLAGS, ...(o.nodeFlags ?? []), join(repo, 'dist/bench/nodeFloor.js'), String(port), pki.serverChain, pki.serverKey, pki.rootCert, upstream, pki.clientChain];
+    script = benchScript('nodeFloor.js');
+    args = [...(o.nodeFlags ?? []), script, String(port), pki.serverChain, pki.serverKey, pki.rootCert, upstream, pki.clientChain];
   } else if (name === 'tls-floor') {
-    args = [...EDGE_NODE_FLAGS, ...(o.nodeFlags ?? []), join(repo, 'dist/bench/tlsFloor.js'), String(port), pki.serverChain, pki.serverKey, pki.rootCert];
+    script = benchScript('tlsFloor.js');
+    args = [...(o.nodeFlags ?? []), script, String(port), pki.serverChain, pki.serverKey, pki.rootCert];
   } else if (OBSERVE[variant]) {
     const observe = OBSERVE[variant]!;
     adminPort = observe.admin ? await freePort() : null;
     const cfg = join(o.work, `${name.replace(/[^a-z0-9]/gi, '_')}-${port}.yaml`);
     writeFileSync(cfg, edgeBenchConfig({ port, pki, echoPort, timeoutSeconds: 600, log: observe.log, adminPort }));
-    args = [...(variant === 'edge-default-flags' ? [] : EDGE_NODE_FLAGS), ...flags, ...(o.nodeFlags ?? []), join(checkout ?? repo, 'bin/mtls-edge.js'), 'start', '--config', cfg];
+    // An edge runs as its checkout's own `npm start` runs it, so an older main is measured with the Node flags it shipped with.
+    const root = checkout ?? REPO;
+    script = join(root, 'bin/mtls-edge.js');
+    args = [...startNodeFlags(root), ...flags, ...(o.nodeFlags ?? []), script, 'start', '--config', cfg];
   } else {
     throw new Error(`unknown target "${name}": use ${NODE_TARGETS_HELP}`);
   }
   // Logs go to /dev/null ('ignore'): their formatting and write cost is measured, not a reader's.
   // edge-trim: glibc returns free memory at the top of its heap above 128 KiB instead of its
-  // adaptive threshold (measured and not adopted: docs/performance-notes.md).
+  // adaptive threshold (measured, not adopted: 1.16× CPU per handshake).
   const baseEnv = o.env ?? process.env;
   const env = variant === 'edge-trim' ? { ...baseEnv, MALLOC_TRIM_THRESHOLD_: '131072' } : baseEnv;
   const proc: Proc = start(process.execPath, args, { cpu: o.cpu, stdio: ['ignore', 'ignore', 'pipe'], env });
@@ -99,6 +120,7 @@ export async function startNodeTarget(name: string, pki: BenchPki, echoPort: num
   return {
     port,
     pid: proc.pid,
+    nodeFlags: args.slice(0, args.indexOf(script)),
     async stop() {
       page?.destroy();
       await proc.stop();

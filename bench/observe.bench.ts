@@ -1,6 +1,6 @@
 // Cost of observing one request: emits RequestEvents through the full observe assembly (log sink,
 // cpi access log to /dev/null, metrics, expiry tracking, ring buffer) with and without a flow page
-// connected, and prints microseconds per event. Run: npx tsc -p . && node dist/bench/observe.bench.js
+// connected, and prints microseconds per event. Run: npm run bench:build && node dist-bench/bench/observe.bench.js
 // The edge's budget is 10% of its request cost; at ~100 µs per proxied request that is ~10 µs.
 import { createWriteStream } from 'node:fs';
 import http from 'node:http';

@@ -5,9 +5,9 @@
 // the edge, or the edge and the Node floor; not for HAProxy (sharing a core hurts the larger
 // process more, so that ratio would be biased).
 //
-//   node dist/bench/paired.js [--a edge] [--b node-floor] [--rounds 4] [--seconds 10] [--keep-alive]
+//   npm run bench:paired -- [--a edge] [--b node-floor] [--rounds 4] [--seconds 10] [--keep-alive]
 //
-// Targets: see bench/nodeTargets.ts (`edge`, `edge-default-flags`, `edge-trim`, `edge-log`, `edge-admin`,
+// Targets: see bench/nodeTargets.ts (`edge`, `edge-trim`, `edge-log`, `edge-admin`,
 // `edge-page`, `node-floor`, `edge@DIR` (or `edge-page@DIR` and the like) for the built checkout in DIR, e.g. a `git worktree` of an
 // older commit after `npm ci` there). Only 127.0.0.1 is used; every process is stopped at the end.
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -16,9 +16,13 @@ import { join } from 'node:path';
 import { HAVE_AB } from './ab.js';
 import { makeBenchPki } from './benchPki.js';
 import { median, pairedRound } from './pairing.js';
-import { startNodeTarget } from './nodeTargets.js';
+import { NODE_TARGETS_HELP, startNodeTarget } from './nodeTargets.js';
 import { startEchoUpstream } from './procs.js';
-import { bounded, flag } from './args.js';
+import { bounded, flag, helpAndExit } from './args.js';
+
+helpAndExit(`npm run bench:paired -- [--a TARGET] [--b TARGET] [--rounds 4] [--seconds 10] [--keep-alive]
+targets: ${NODE_TARGETS_HELP}
+An edge target runs with the Node flags of its checkout's package.json "start" script; the floors with Node's defaults.`);
 
 const PROXY_CPU = 0;
 const LOAD_CPU = 1;
@@ -44,6 +48,7 @@ async function main(): Promise<void> {
       const a = await startNodeTarget(A, pki, echoPort, { cpu: PROXY_CPU, work });
       const b = await startNodeTarget(B, pki, echoPort, { cpu: PROXY_CPU, work });
       try {
+        if (round === 1) process.stdout.write(`node flags: ${A} [${a.nodeFlags.join(' ')}], ${B} [${b.nodeFlags.join(' ')}]\n`);
         const { usA, usB } = await pairedRound(
           { port: a.port, pids: () => [a.pid] },
           { port: b.port, pids: () => [b.pid] },

@@ -1,7 +1,7 @@
 // What reading the client certificate costs on a new connection, the two ways Node offers:
 // getPeerX509Certificate() (links the issuer chain; the first call on a socket is the costly one)
 // versus the leaf from getSession()'s DER (which the edge reads anyway for the session ID).
-// Usage: node dist/bench/peerCertificate.bench.js [connections]   (default 300, loopback only)
+// Usage: node dist-bench/bench/peerCertificate.bench.js [connections]   (default 300, loopback only)
 import tls from 'node:tls';
 import { readFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';

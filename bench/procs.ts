@@ -2,8 +2,8 @@
 // normal end, an exception or Ctrl-C stops every one of them (by pid, never by name).
 import { spawn, spawnSync, type ChildProcess, type StdioOptions } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { canConnect, freePort } from '../test/parity/haproxy.js';
+import { benchScript } from './paths.js';
 
 const live = new Set<ChildProcess>();
 let hooked = false;
@@ -192,10 +192,10 @@ export function processTicks(pids: readonly number[]): number {
 }
 export const TICK_US = 1_000_000 / 100; // USER_HZ is 100 on Linux
 
-/** The bench's echo upstream (dist/bench/echoProcess.js) on a free port, pinned to `cpu`, once it listens. */
+/** The bench's echo upstream (bench/echoProcess.ts) on a free port, pinned to `cpu`, once it listens. */
 export async function startEchoUpstream(cpu: number): Promise<{ port: number; proc: Proc }> {
   const port = await freePort();
-  const proc = start(process.execPath, [join(process.cwd(), 'dist/bench/echoProcess.js'), String(port)], { cpu });
+  const proc = start(process.execPath, [benchScript('echoProcess.js'), String(port)], { cpu });
   await waitForOutput(proc, /ready \d+/, 15_000);
   return { port, proc };
 }

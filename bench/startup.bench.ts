@@ -2,15 +2,16 @@
 // Runs the real CLI N times on free ports and prints median and max milliseconds to the ready line.
 // `--compare DIR` also runs DIR's built checkout (e.g. a `git worktree` of an older commit with
 // node_modules and `npx tsc -p .`), interleaved run by run, so both see the same machine.
+//   npm run bench:build && node dist-bench/bench/startup.bench.js [--compare DIR]
 import { spawn } from 'node:child_process';
-import { EDGE_NODE_FLAGS } from '../src/cli/nodeFlags.js';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { median } from './pairing.js';
+import { REPO } from './paths.js';
 
 const runs = Number(process.env.STARTUP_RUNS ?? 7);
-const bin = join(process.cwd(), 'bin/mtls-edge.js');
+const bin = join(REPO, 'bin/mtls-edge.js');
 const compareAt = process.argv.indexOf('--compare');
 const compareBin = compareAt > 0 && process.argv[compareAt + 1] ? join(process.argv[compareAt + 1]!, 'bin/mtls-edge.js') : null;
 const dir = mkdtempSync(join(tmpdir(), 'mtls-edge-startup-'));
@@ -18,7 +19,7 @@ const dir = mkdtempSync(join(tmpdir(), 'mtls-edge-startup-'));
 function once(binPath = bin): Promise<number> {
   return new Promise((resolve, reject) => {
     const t0 = process.hrtime.bigint();
-    const child = spawn(process.execPath, [...EDGE_NODE_FLAGS, binPath, 'start', '--https-port', '0', '--http-port', '0', '--admin-port', '0', '--log-format', 'json'], { cwd: dir });
+    const child = spawn(process.execPath, [binPath, 'start', '--https-port', '0', '--http-port', '0', '--admin-port', '0', '--log-format', 'json'], { cwd: dir });
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
       reject(new Error('not ready within 20 s'));

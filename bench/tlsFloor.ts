@@ -2,7 +2,7 @@
 // trust list, tickets off, the edge's Node flags), no HTTP server and no upstream: it reads a request
 // head and answers with a fixed response. Not a proxy; a reference for how much of a handshake's
 // cost belongs to OpenSSL and Node's TLS socket, and how much to the HTTP and upstream layers above.
-// Usage: node dist/bench/tlsFloor.js PORT SERVER_CHAIN SERVER_KEY TRUST
+// Usage: node dist-bench/bench/tlsFloor.js PORT SERVER_CHAIN SERVER_KEY TRUST
 import tls from 'node:tls';
 import { readFileSync } from 'node:fs';
 import { constants } from 'node:crypto';

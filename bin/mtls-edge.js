@@ -1,5 +1,4 @@
-#!/usr/bin/env -S node --max-semi-space-size=2 --v8-pool-size=1
-// Node flags: why and where they are kept in step, src/cli/nodeFlags.ts.
+#!/usr/bin/env node
 // Thin launcher: the compiled CLI lives in dist/ (built by `npm install` through the prepare script).
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';

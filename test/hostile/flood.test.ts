@@ -14,7 +14,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { clientIdentity, httpsRequest, testPki, type ClientIdentity } from '../support/edgeHarness.js';
 import { startCli, stopCli, waitForLine, type EdgeProcess } from '../support/cliProcess.js';
-import { EDGE_NODE_FLAGS } from '../../src/cli/nodeFlags.js';
 
 const CAP = 500;
 const IDLE_CONNECTS = 1500; // 3× the cap, held open
@@ -103,9 +102,7 @@ describe('hostile: connection floods (edge in a child process, max_connections 5
         'expiry_warning_days: 0', `max_connections: ${CAP}`, 'timeouts: { request_headers: 3, keep_alive: 10 }', 'log: { access: "off" }', '',
       ].join('\n'),
     );
-    // With the Node flags of the bin's shebang (spawning `node bin/mtls-edge.js` skips the shebang):
-    // without --max-semi-space-size V8's young generation grows by ~30 MB under the flood and keeps it.
-    edge = await startCli(['--config', join(dir, 'edge.yaml')], dir, [...EDGE_NODE_FLAGS]);
+    edge = await startCli(['--config', join(dir, 'edge.yaml')], dir);
     const page = JSON.parse(await waitForLine(edge, /flow page: http/)) as { msg: string };
     adminPort = Number(/:(\d+)\/$/.exec(page.msg)![1]);
   });
