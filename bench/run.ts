@@ -58,7 +58,7 @@ const wanted = (name: string): boolean => !ONLY || ONLY.includes(name);
 const TARGETS = { keepAliveRatio: 0.6, handshakeRatio: 0.9, p99Ratio: 2, idleRssVsFloor: 1.5, growthPercent: 5 };
 const BASELINE = flag('baseline');
 
-// Bench-only timeouts, the same for every proxy: the spec's 5 s request / 6 s keep-alive timeouts
+// Bench-only timeouts, the same for every proxy: the 5 s request / 6 s keep-alive timeouts of docs/edge-behaviour.md §7.5
 // would close the idle connections before their RSS is read.
 const LONG_TIMEOUT_S = 120;
 
@@ -762,7 +762,7 @@ async function main(): Promise<void> {
     const edgeOnly = (v: string) => (n: string): string => (n === 'edge' ? v : '');
     const ratioRange = (xs: readonly number[] | undefined): string => (xs?.length ? `${median(xs).toFixed(3)} (${Math.min(...xs).toFixed(3)}–${Math.max(...xs).toFixed(3)})` : 'not measured (`--baseline DIR`)');
     const resultRows = [
-      `| measure | goal | ${cols.map((n) => results.get(n)!.def.label).join(' | ')} |`,
+      `| measure | goal | ${cols.map((n) => (n === 'edge' ? 'mtls-edge' : n === 'node-floor' ? 'Node floor' : results.get(n)!.def.label)).join(' | ')} |`,
       `|---|---|${cols.map(() => '---:').join('|')}|`,
       row(`RSS with ${IDLE.toLocaleString('en')} idle mTLS connections, settled (MiB)`, `mtls-edge ≤ ${TARGETS.idleRssVsFloor}× Node floor`, (n) => cell(fig(n)?.rssIdle, 1) + (n === 'edge' && idleVsFloor !== undefined ? ` (${idleVsFloor.toFixed(2)}×)` : '')),
       row('RSS at start (MiB)', '', (n) => cell(fig(n)?.rssStart, 1)),

@@ -1,4 +1,4 @@
-// HAProxy's built-in error pages, byte for byte (spec §4).
+// HAProxy's built-in error pages, byte for byte (docs/edge-behaviour.md §7.7).
 import type { ServerResponse } from 'node:http';
 import type { RequestContext } from './requestContext.js';
 

@@ -1,4 +1,4 @@
-// The ten H10 values of one connection, computed once by the edge after the handshake (spec §3).
+// The ten H10 values of one connection, computed once by the edge after the handshake (docs/edge-behaviour.md §6).
 // Every value is computed on its own and any failure gives '' for that header only: HAProxy
 // sets the header with an empty value when a sample fetch fails, it never omits it.
 

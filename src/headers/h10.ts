@@ -86,7 +86,7 @@ export function isH10HeaderName(name: string): boolean {
 }
 
 /**
- * Spec §2: deletions first (only the ten names, every occurrence), then — when the policy sets,
+ * docs/edge-behaviour.md §5: deletions first (only the ten names, every occurrence), then — when the policy sets,
  * a certificate was used and values are given — each of the ten is removed wherever it still is
  * and appended once at the end, in `values` order (which clientCertHeaderValues gives in set
  * order). `values` must be the ten pairs from clientCertHeaderValues.

@@ -1,4 +1,4 @@
-// Public surface of src/headers: pure functions for the ten client-certificate headers (spec §2/§3).
+// Public surface of src/headers: pure functions for the ten client-certificate headers (docs/edge-behaviour.md §4, §6).
 export { onelineDnBytes, firstCnBytes, shortNameForOid } from './onelineDn.js';
 export { haproxyTime, type CertTimeTag } from './certTime.js';
 export { rawCertFields, type RawCertFields, type RawCertTime } from './certFields.js';

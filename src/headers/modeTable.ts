@@ -1,4 +1,4 @@
-// The forwarded_client_cert mode table of spec §2 as data. The code below only looks rows up;
+// The forwarded_client_cert mode table of docs/edge-behaviour.md §4 as data. The code below only looks rows up;
 // test/headers/modeTable.test.ts walks these same rows against the spec table typed out there.
 
 export const FORWARDED_CLIENT_CERT_MODES = [

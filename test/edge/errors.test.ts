@@ -1,4 +1,4 @@
-// Error answers (spec §4): byte-exact pages with Cache-Control no-cache for upstream refused, reset
+// Error answers (docs/edge-behaviour.md §7): byte-exact pages with Cache-Control no-cache for upstream refused, reset
 // and slow; 431 for oversized headers; the domain-fronting guard (421 / 400 missing Host); HSTS;
 // and after every case the edge still serves a valid request.
 import { listenOnLoopback } from '../support/loopbackServer.js';
@@ -55,7 +55,7 @@ async function closedPort(): Promise<number> {
   return port;
 }
 
-describe('edge: error pages and guards (spec §4)', function () {
+describe('edge: error pages and guards (docs/edge-behaviour.md §7)', function () {
   this.timeout(60_000);
   let valid: ClientIdentity;
   let upstream: Awaited<ReturnType<typeof hostileUpstream>>;

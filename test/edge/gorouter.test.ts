@@ -1,4 +1,4 @@
-// The optional Gorouter layer (spec §4): X-Request-Start only if absent, a fresh X-Vcap-Request-Id
+// The optional Gorouter layer (docs/edge-behaviour.md §7.2): X-Request-Start only if absent, a fresh X-Vcap-Request-Id
 // every time, and the X-CF instance headers a client must not choose are stripped.
 import { expect } from 'chai';
 import { httpsRequest, received, startTestEdge, type TestEdge } from '../support/edgeHarness.js';

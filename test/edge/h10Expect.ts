@@ -37,7 +37,7 @@ export function asn1Times(certFile: string): { notBefore: { tag: string; text: s
   return { notBefore: times[0]!, notAfter: times[1]! };
 }
 
-/** HAProxy's ssl_c_notbefore/notafter rendering of an ASN.1 time (spec §3). */
+/** HAProxy's ssl_c_notbefore/notafter rendering of an ASN.1 time (docs/edge-behaviour.md §6). */
 export function haproxyTimeOf(t: { tag: string; text: string }): string {
   if (t.tag === 'UTCTIME') return Number(t.text[0]) >= 5 ? '' : t.text;
   return t.text.startsWith('20') ? t.text.slice(2) : '';

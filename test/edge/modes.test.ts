@@ -1,7 +1,7 @@
 // forwarded_client_cert modes through a real edge: every mode × client auth on/off × {no cert,
 // valid cert, cert with an ignored error} × {spoofed H10, spoofed H10 + route-service signature,
 // nothing spoofed}, on the HTTPS listener, and the plain listener where everything passes through.
-// The expected header list is derived from the spec §2 table typed out below.
+// The expected header list is derived from the docs/edge-behaviour.md §4 table typed out below.
 import { expect } from 'chai';
 import { clientIdentity, httpRequest, httpsRequest, startTestEdge, testPki, type ClientIdentity, type EchoReply, type TestEdge } from '../support/edgeHarness.js';
 import { failurePaths } from '../../src/pki/failures.js';
@@ -11,7 +11,7 @@ import { diffPairs, expectedH10, isH10 } from './h10Expect.js';
 type Del = 'never' | 'always' | 'when_no_cert_used' | 'unless_signature';
 type Mode = 'always_forward_only' | 'forward_only' | 'sanitize_set' | 'forward_only_if_route_service';
 
-// Spec §2 "Rules per forwarded_client_cert mode, HTTPS listener" (same rows as MODE_TABLE).
+// docs/edge-behaviour.md §4, the mode table (same rows as MODE_TABLE).
 // prettier-ignore
 const SPEC_MODE_TABLE: readonly { mode: Mode; clientAuth: boolean | '*'; del: Del; set: boolean }[] = [
   { mode: 'always_forward_only',           clientAuth: '*',   del: 'never',             set: false },
@@ -24,7 +24,7 @@ const SPEC_MODE_TABLE: readonly { mode: Mode; clientAuth: boolean | '*'; del: De
 ];
 
 const MODES: readonly Mode[] = ['always_forward_only', 'forward_only', 'sanitize_set', 'forward_only_if_route_service'];
-/** Mode names are case-insensitive (spec §2): one spelling per mode, some not lower-case. */
+/** Mode names are case-insensitive (docs/edge-behaviour.md §4): one spelling per mode, some not lower-case. */
 const SPELLING: Record<Mode, string> = {
   always_forward_only: 'always_forward_only',
   forward_only: 'Forward_Only',
@@ -104,7 +104,7 @@ function upstreamLines(reply: EchoReply): Pair[] {
   return reply.echo!.headers.filter(([n]) => n.toLowerCase() !== 'host' && n.toLowerCase() !== 'connection');
 }
 
-describe('edge: forwarded_client_cert modes (spec §2), real handshakes', function () {
+describe('edge: forwarded_client_cert modes (docs/edge-behaviour.md §4), real handshakes', function () {
   this.timeout(60_000);
   let identities: Record<Exclude<CertCase, 'none'>, ClientIdentity>;
   let expectedSet: Record<Exclude<CertCase, 'none'>, [string, string | RegExp][]>;

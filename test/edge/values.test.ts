@@ -1,4 +1,4 @@
-// Spec §3 value formats, byte for byte, through a real edge. Expected values come from the
+// docs/edge-behaviour.md §6 value formats, byte for byte, through a real edge. Expected values come from the
 // certificate files via openssl (asn1parse offsets, raw time strings) and node:crypto, not from
 // src/headers.
 import { expect } from 'chai';
@@ -41,7 +41,7 @@ const SUBJECTS: readonly SubjectCase[] = [
   { kind: 'no-cn', dn: ascii('/C=DE/O=mtls-edge dev/OU=no-cn'), cn: Buffer.alloc(0) },
 ];
 
-describe('edge: header value formats (spec §3), byte for byte', function () {
+describe('edge: header value formats (docs/edge-behaviour.md §6), byte for byte', function () {
   this.timeout(60_000);
   let t: TestEdge;
   let legacy: TestEdge;
@@ -102,7 +102,7 @@ describe('edge: header value formats (spec §3), byte for byte', function () {
     });
   }
 
-  it('bmp-subject legacy value: UCS-2BE NUL bytes written as %00 (spec §3 example shape)', async () => {
+  it('bmp-subject legacy value: UCS-2BE NUL bytes written as %00 (docs/edge-behaviour.md §6 example shape)', async () => {
     const reply = await httpsRequest(legacy.httpsPort, { identity: await clientIdentity('bmp-subject') });
     expect(received(reply, 'X-SSL-Client-Subject-CN')[0]).to.equal('%00B%00j%00\u00f8%00r%00n%00 %00B%00M%00P');
   });

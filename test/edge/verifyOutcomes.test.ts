@@ -1,4 +1,4 @@
-// Spec §1 verify outcomes with the failure family, on real handshakes: a refused certificate never
+// docs/edge-behaviour.md §3 verify outcomes with the failure family, on real handshakes: a refused certificate never
 // reaches the upstream (and is reported with code, name and alert), an ignored one is forwarded with
 // its code in X-SSL-Client-Verify; CRLs; client_auth required / disabled; curl and openssl s_client.
 import { expect } from 'chai';
@@ -20,7 +20,7 @@ interface Outcome {
   readonly alert: string;
 }
 
-// Spec §1 "Verify outcomes" (without CRLs; revocation below).
+// docs/edge-behaviour.md §3 "Verify outcomes" (without CRLs; revocation below).
 const OUTCOMES: readonly Outcome[] = [
   { kind: 'untrusted-ca', code: 21, ignore: [20, 21], alert: 'unknown_ca' },
   { kind: 'missing-intermediate', code: 21, ignore: [20, 21], alert: 'unknown_ca' },
@@ -58,7 +58,7 @@ const FRONT_PATHS = [
   { name: 'strict SNI, ClientHello peeked', overrides: { strictSni: true } },
 ] as const;
 
-for (const front of FRONT_PATHS) describe(`edge: verify outcomes (spec §1) with the failure family (${front.name})`, function () {
+for (const front of FRONT_PATHS) describe(`edge: verify outcomes (docs/edge-behaviour.md §3) with the failure family (${front.name})`, function () {
   this.timeout(60_000);
   let valid: ClientIdentity;
   before(async () => {

@@ -1,5 +1,5 @@
 // WebSocket upgrades through the edge with a client certificate: the echo's first message lists
-// the headers the upstream got, with the same H10 handling as plain requests (spec §4).
+// the headers the upstream got, with the same H10 handling as plain requests (docs/edge-behaviour.md §7.8).
 import { expect } from 'chai';
 import { readFileSync } from 'node:fs';
 import { Agent, WebSocket } from 'undici';

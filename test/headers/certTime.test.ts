@@ -1,7 +1,7 @@
 import { haproxyTime, type CertTimeTag } from '../../src/headers/certTime.js';
 import { expect } from 'chai';
 
-// Spec §3 NotBefore/NotAfter, plus HAProxy's length guards (ssl_sock_get_time).
+// docs/edge-behaviour.md §6 NotBefore/NotAfter, plus HAProxy's length guards (ssl_sock_get_time).
 const CASES: [tag: CertTimeTag, text: string, expected: string, why: string][] = [
   ['utc', '240101000000Z', '240101000000Z', 'UTCTime 2024: verbatim'],
   ['utc', '491231235959Z', '491231235959Z', 'UTCTime 2049: verbatim'],

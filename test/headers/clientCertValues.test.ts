@@ -35,7 +35,7 @@ describe('headers/clientCertValues', function () {
   before(() => dir.create());
   after(() => dir.remove());
 
-  describe('the spec example (§3): Vatican City client, Palau root', () => {
+  describe('the example of docs/edge-behaviour.md §6: Vatican City client, Palau root', () => {
     // openssl's CLI refuses C= values longer than 2 letters, so these two are encoded by hand
     // and signed with Node's crypto; openssl then verifies the chain, so they are real certs.
     const rootName = nameDer([[['2.5.4.6', STR.printable, utf8('Palau')]], [['2.5.4.10', STR.utf8, utf8("Pete's Café")]]]);

@@ -7,7 +7,7 @@ import {
 } from '../../src/headers/modeTable.js';
 import { expect } from 'chai';
 
-// Spec §2 "Rules per forwarded_client_cert mode, HTTPS listener", typed out as it reads there.
+// docs/edge-behaviour.md §4, the mode table, typed out as it reads there.
 // prettier-ignore
 const SPEC_TABLE = `
 | always_forward_only           | any | never             | never |

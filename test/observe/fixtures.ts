@@ -59,7 +59,7 @@ export const DEV_CLIENT: CertSummary = {
   fingerprint256: '50:DD:59:5E:6E:23:DE:28:AE:86:ED:87:7B:25:0B:DC:B5:76:83:64:99:45:4E:B1:E7:61:88:FD:0A:B8:DE:3C',
 };
 
-/** What sanitize_set sets for dev-client, in the spec's order (§2). */
+/** What sanitize_set sets for dev-client, in the order of docs/edge-behaviour.md §5. */
 export const SET_FOR_DEV_CLIENT: readonly HeaderPair[] = [
   ['X-Forwarded-Client-Cert', LEAF_DER_B64],
   ['X-SSL-Client', '1'],

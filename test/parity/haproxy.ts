@@ -1,6 +1,6 @@
 // Real HAProxy for the parity suite (and the benchmarks): finds the binaries (Debian's 2.6, the
 // 3.2 build beside the repository), renders the haproxy.cfg the Cloud Foundry template produces
-// (spec §7) for one TLS/forwarded_client_cert setting, runs it in the foreground (`haproxy -f cfg
+// (docs/edge-behaviour.md §9) for one TLS/forwarded_client_cert setting, runs it in the foreground (`haproxy -f cfg
 // -db`) on free loopback ports and stops it again.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -146,7 +146,7 @@ export interface HaproxyRender {
   /** Benchmarks: `nbthread 1` so HAProxy uses the one core it is pinned to. */
   readonly nbthread?: number;
   readonly maxconn?: number;
-  /** Benchmarks: replace the spec §4 timeouts (e.g. `{ 'http-keep-alive': '120s' }`) so idle connections stay open. */
+  /** Benchmarks: replace the docs/edge-behaviour.md §7.5 timeouts (e.g. `{ 'http-keep-alive': '120s' }`) so idle connections stay open. */
   readonly timeouts?: Readonly<Record<string, string>>;
 }
 
@@ -172,7 +172,7 @@ const SET_RULES: readonly [string, string][] = [
   ['X-SSL-Client-Root-CA-DN', '%{+Q}[ssl_c_r_dn,base64]'],
 ];
 
-/** The haproxy.cfg of the Cloud Foundry template for one setting (spec §7), HTTPS + plain-HTTP frontends. */
+/** The haproxy.cfg of the Cloud Foundry template for one setting (docs/edge-behaviour.md §9), HTTPS + plain-HTTP frontends. */
 export function renderHaproxyConfig(r: HaproxyRender): string {
   const clientCert = r.tls.caFile !== null;
   let bind = `bind 127.0.0.1:${r.httpsPort} ssl crt ${r.tls.serverPem}`;

@@ -1,6 +1,6 @@
 // Issue 5.1 — parity with real HAProxy. For each forwarded_client_cert mode, with and without client
 // certificates, with ignore lists, CRLs and TLS 1.2, the suite renders the haproxy.cfg the Cloud
-// Foundry template produces (spec §7), runs real HAProxy and mtls-edge side by side in front of the
+// Foundry template produces (docs/edge-behaviour.md §9), runs real HAProxy and mtls-edge side by side in front of the
 // same echo upstream, sends both the same requests (every certificate kind × clean and spoofed H10
 // headers × HTTPS and plain HTTP) and compares what the upstream received, header by header, and what
 // the client got. It runs once per HAProxy version (Debian's 2.6 and the 3.2 build beside the

@@ -59,7 +59,7 @@ export const KNOWN_DIFFERENCES: readonly KnownDifference[] = [
   {
     id: 'no-tls-alert',
     what: 'refused client certificate: HAProxy sends the TLS alert (e.g. certificate_expired, unknown_ca), the mtls-edge client sees the connection closed without that alert',
-    reason: "mtls-edge lets OpenSSL finish the handshake (rejectUnauthorized off, so ignore lists can be applied) and refuses the certificate afterwards; Node's TLS server cannot send an alert at that point (spec §6; under TLS 1.3 the client has already finished its half). mtls-edge closes the connection and logs the code, name and hint instead. Both clients get no HTTP response",
+    reason: "mtls-edge lets OpenSSL finish the handshake (rejectUnauthorized off, so ignore lists can be applied) and refuses the certificate afterwards; Node's TLS server cannot send an alert at that point (docs/edge-behaviour.md §10.1; under TLS 1.3 the client has already finished its half). mtls-edge closes the connection and logs the code, name and hint instead. Both clients get no HTTP response",
     applies: (p) => p.haproxy.kind === 'no-http-response' && p.haproxy.alert !== null && p.edge.kind === 'no-http-response' && p.edge.alert === null,
   },
 ];

@@ -1,4 +1,4 @@
-// The forwarded_client_cert rules (spec §2): delete and set the ten headers as the mode table says.
+// The forwarded_client_cert rules (docs/edge-behaviour.md §4): delete and set the ten headers as the mode table says.
 // The plain-HTTP listener applies no rule at all (HAProxy's http frontend has none).
 import type { Stage } from '../requestContext.js';
 import { applyClientCertPolicy } from '../../headers/h10.js';

@@ -1,4 +1,4 @@
-// Optional Gorouter layer (spec §4): X-Request-Start if absent, a fresh X-Vcap-Request-Id, and the
+// Optional Gorouter layer (docs/edge-behaviour.md §7.2): X-Request-Start if absent, a fresh X-Vcap-Request-Id, and the
 // X-CF-* instance headers a client must not be able to choose.
 import { randomUUID } from 'node:crypto';
 import type { Stage } from '../requestContext.js';
