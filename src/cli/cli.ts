@@ -40,22 +40,5 @@ export async function runCli(argv: readonly string[]): Promise<void> {
       process.exit(2);
     });
 
-  skipHelpCache(cli);
   await cli.parseAsync();
-}
-
-type UsageInternals = { getInternalMethods?: () => { getUsageInstance?: () => { cacheHelpMessage?: unknown } } };
-
-/**
- * yargs renders the whole help text after every named command's handler only to keep it for a
- * later showHelp(), which was tens of milliseconds of the loader's time before ready (a CPU
- * profile, docs/performance-notes.md). Nothing here shows
- * help later (the fail handler prints its own line), and --help renders it when asked.
- * `getInternalMethods` is yargs' internal API: if it changes, the cache simply stays.
- */
-export function skipHelpCache(cli: unknown): boolean {
-  const usage = (cli as UsageInternals).getInternalMethods?.().getUsageInstance?.();
-  if (!usage || typeof usage.cacheHelpMessage !== 'function') return false;
-  usage.cacheHelpMessage = () => undefined;
-  return true;
 }

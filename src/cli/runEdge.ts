@@ -10,8 +10,8 @@ import { emptyStatus, type StatusSnapshot } from '../observe/status.js';
 import { ownCertificates, statusSnapshot } from '../edge/statusSnapshot.js';
 import { VERSION } from '../version.js';
 import { workerNumber } from './workerNumber.js';
-import type { ConfigOverrides, LoadedConfig } from '../config/load.js';
-import { loadConfigInChild } from '../config/loaderProcess.js';
+import { loadConfig, type LoadedConfig } from '../config/load.js';
+import type { ConfigOverrides } from '../config/startFlags.js';
 import { ConfigError } from '../config/configError.js';
 import { startEdge, type RunningEdge } from '../edge/edge.js';
 import { connectionErrorEvent } from '../edge/faultBoundary.js';
@@ -103,7 +103,7 @@ export async function runEdgeProcess(loaded: LoadedConfig, opts: RunOptions): Pr
   let reloading: Promise<void> = Promise.resolve();
   const reload = (why: string): void => {
     reloading = reloading.then(() =>
-      loadConfigInChild({ file: opts.configFile, overrides: opts.overrides }).then(
+      loadConfig({ file: opts.configFile, overrides: opts.overrides }).then(
         (next) => {
           edge.reload(next.config, next.resolved);
           warnExpiringCertificates(bus, ownCertificates(edge), { days: next.config.expiry_warning_days });

@@ -32,6 +32,9 @@ const ignoreErrors = z
 export const DEFAULT_MAX_CONNECTIONS = 10_000;
 
 export const CLIENT_AUTH_MODES = ['disabled', 'optional', 'required'] as const;
+export const LOG_FORMATS = ['pretty', 'json'] as const;
+export const LOG_LEVELS = ['error', 'warn', 'info', 'debug'] as const;
+export const ACCESS_LOG_FORMATS = ['cpi', 'haproxy', 'off'] as const;
 
 export const tlsConfigSchema = z.strictObject({
   name: z.string().min(1).optional().describe('Label shown in logs and on the flow page.'),
@@ -145,9 +148,9 @@ export const configSchema = z.strictObject({
   explain_rejections: z.boolean().default(false),
   log: z
     .strictObject({
-      format: z.enum(['pretty', 'json']).optional(),
-      level: z.enum(['error', 'warn', 'info', 'debug']).default('info'),
-      access: z.enum(['cpi', 'haproxy', 'off']).default('cpi'),
+      format: z.enum(LOG_FORMATS).optional(),
+      level: z.enum(LOG_LEVELS).default('info'),
+      access: z.enum(ACCESS_LOG_FORMATS).default('cpi'),
     })
     .prefault({}),
   admin: z

@@ -1,13 +1,13 @@
 // `mtls-edge start` as a user runs it: the ready line with the ports, the try-it command for the dev
-// PKI, expiry warnings at start, JSON logs when stdout is not a terminal, the admin endpoints, and
-// exit 0 after SIGTERM.
+// PKI, expiry warnings at start, JSON logs when stdout is not a terminal, the admin endpoints, exit
+// 0 after SIGTERM, and `--workers` forming a cluster.
 import { expect } from 'chai';
 import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { testPki } from '../support/edgeHarness.js';
+import { clientIdentity, httpsRequest, testPki } from '../support/edgeHarness.js';
 import { startCli, stopCli, waitForLine, type EdgeProcess } from '../support/cliProcess.js';
 
 const run = promisify(execFile);
@@ -69,6 +69,33 @@ describe('CLI: mtls-edge start', function () {
   it('exits 0 after SIGTERM', async () => {
     expect(await stopCli(edge!)).to.equal(0);
     edge = null;
+  });
+});
+
+describe('CLI: mtls-edge start --workers', function () {
+  this.timeout(60_000);
+  let dir: string;
+  before(async () => {
+    const { dir: pkiDir } = await testPki();
+    dir = mkdtempSync(join(tmpdir(), 'mtls-edge-workers-'));
+    writeFileSync(join(dir, 'edge.yaml'), [`pki_dir: ${pkiDir}`, 'https_port: 0', 'http_port: 0', 'bind: 127.0.0.1', 'admin: false', ''].join('\n'));
+  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('--workers 2: two cluster workers start from the configuration and serve; SIGTERM drains to exit 0', async () => {
+    let edge: EdgeProcess | null = null;
+    try {
+      edge = await startCli(['--config', join(dir, 'edge.yaml'), '--workers', '2'], dir);
+      const ready = (): number => edge!.lines.filter((l) => l.includes('"mtls-edge ready"')).length;
+      const deadline = Date.now() + 10_000;
+      while (ready() < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      expect(ready(), edge.lines.join('\n')).to.equal(2);
+      const reply = await httpsRequest(edge.httpsPort, { identity: await clientIdentity('valid') });
+      expect(reply.status).to.equal(200);
+      expect(await stopCli(edge)).to.equal(0);
+    } finally {
+      if (edge) await stopCli(edge);
+    }
   });
 });
 

@@ -62,7 +62,7 @@ describe('edge/faultBoundary: a fault ends one connection, never the process', f
   for (const row of ROWS) {
     it(`a throw in the ${row.throwsOn} event (${row.client} client) → stage ${row.stage}, the edge serves the next client`, async () => {
       const { dir } = await testPki();
-      const loaded = await loadConfig({ overrides: { httpsPort: 0, httpPort: false, bind: '127.0.0.1', pkiDir: dir, adminPort: false } });
+      const loaded = await loadConfig({ overrides: { httpsPort: 0, httpPort: -1, bind: '127.0.0.1', pkiDir: dir, admin: false } });
       const seen: EdgeEvent[] = [];
       let edge: RunningEdge | undefined;
       try {

@@ -14,7 +14,7 @@ import {
   buildCertificate, certKeyFromPem, generateCertKey, OID, signerOf, STRING_TYPES, type AttributeSpec, type CertKey,
   type CertKeyType, type ExtensionSpec, type NameSpec, type RdnSpec, type Signer, type TimeSpec,
 } from '../../src/pki/certBuilder.js';
-import type { ConfigOverrides } from '../../src/config/load.js';
+import type { ConfigOverrides } from '../../src/config/startFlags.js';
 import { testPki } from '../support/edgeHarness.js';
 import { startEdgeChild, type EdgeChild } from '../support/edgeChild.js';
 

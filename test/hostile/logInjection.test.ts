@@ -33,7 +33,7 @@ describe('hostile: log injection (SNI, path, Host, headers)', function () {
       outputs.push({ name, out, obs });
     }
     outputs[0]!.obs.bus.subscribe(outputs[1]!.obs.bus);
-    const loaded = await loadConfig({ overrides: { httpsPort: 0, httpPort: 0, bind: '127.0.0.1', pkiDir: dir, adminPort: false } });
+    const loaded = await loadConfig({ overrides: { httpsPort: 0, httpPort: 0, bind: '127.0.0.1', pkiDir: dir, admin: false } });
     edge = await startEdge(loaded.config, loaded.resolved, outputs[0]!.obs.bus);
   });
 

@@ -61,7 +61,7 @@ routes:
     const file = join(dir, `edge-${Date.now()}-${Math.random()}.yaml`);
     writeFileSync(file, yaml);
     const { dir: pkiDir } = await testPki();
-    const loaded = await loadConfig({ file, overrides: { httpsPort: 0, httpPort: 0, bind: '127.0.0.1', pkiDir, adminPort: false } });
+    const loaded = await loadConfig({ file, overrides: { httpsPort: 0, httpPort: 0, bind: '127.0.0.1', pkiDir, admin: false } });
     t!.edge.reload(loaded.config, loaded.resolved);
   }
 

@@ -3,7 +3,8 @@
 // startEdgeChild(); prints `READY <httpsPort>` once listening and runs until SIGTERM.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { loadConfig, type ConfigOverrides } from '../../src/config/load.js';
+import { loadConfig } from '../../src/config/load.js';
+import type { ConfigOverrides } from '../../src/config/startFlags.js';
 import { startEdge } from '../../src/edge/edge.js';
 import { EventBus } from '../../src/observe/events.js';
 
@@ -77,7 +78,7 @@ export function startEdgeChild(pkiDir: string, overrides: ConfigOverrides, timeo
 async function main(arg: string): Promise<void> {
   const { pkiDir, overrides } = JSON.parse(arg) as { pkiDir: string; overrides: ConfigOverrides };
   const loaded = await loadConfig({
-    overrides: { httpsPort: 0, httpPort: false, bind: '127.0.0.1', pkiDir, adminPort: false, logLevel: 'error', accessLog: 'off', ...overrides },
+    overrides: { httpsPort: 0, httpPort: -1, bind: '127.0.0.1', pkiDir, admin: false, logLevel: 'error', accessLog: 'off', ...overrides },
   });
   const bus = new EventBus();
   // A contained fault keeps the process alive, so it is reported here to be seen as the bug it is.

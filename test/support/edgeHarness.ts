@@ -9,7 +9,8 @@ import { join } from 'node:path';
 import { ensureDevPki, type DevPki } from '../../src/pki/devPki.js';
 import { crlPaths } from '../../src/pki/devPki.js';
 import { failurePaths, type FailureKind } from '../../src/pki/failures.js';
-import { loadConfig, type ConfigOverrides } from '../../src/config/load.js';
+import { loadConfig } from '../../src/config/load.js';
+import type { ConfigOverrides } from '../../src/config/startFlags.js';
 import { startEdge, type RunningEdge } from '../../src/edge/edge.js';
 import { EventBus, type EdgeEvent } from '../../src/observe/events.js';
 
@@ -64,7 +65,7 @@ export async function startTestEdge(overrides: ConfigOverrides = {}, configYaml?
   }
   const loaded = await loadConfig({
     file,
-    overrides: { httpsPort: 0, httpPort: 0, bind: '127.0.0.1', pkiDir: dir, adminPort: false, ...overrides },
+    overrides: { httpsPort: 0, httpPort: 0, bind: '127.0.0.1', pkiDir: dir, admin: false, ...overrides },
   });
   const events: EdgeEvent[] = [];
   const bus = new EventBus();
