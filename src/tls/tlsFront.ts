@@ -1,8 +1,9 @@
-// The HTTPS port: a plain TCP listener that reads the ClientHello's SNI, picks the TLS configuration,
-// and only then creates the TLS socket with that configuration's client-auth mode. This is how
+// The HTTPS port's connection handler: takes each accepted TCP connection, reads the ClientHello's
+// SNI, picks the TLS configuration, and only then creates the TLS socket with that configuration's
+// client-auth mode. This is how
 // per-hostname modes (no certificate request for one name, required for another) are possible in
 // Node, where requestCert belongs to the socket rather than to an SNI-selected SecureContext.
-import net from 'node:net';
+import type net from 'node:net';
 import tls from './nodeTls.js';
 import type { TLSSocket } from 'node:tls';
 import { MAX_CLIENT_HELLO_BYTES, peekClientHello, rawAlertRecord } from './clientHello.js';
@@ -99,17 +100,17 @@ interface Pending {
   count: number;
 }
 
-export function createTlsFront(opts: TlsFrontOptions): net.Server {
+/** The handler for the TCP connections the HTTPS listener accepts (its 'connection' listener). */
+export function createTlsFront(opts: TlsFrontOptions): (raw: net.Socket) => void {
   const pending: Pending = { count: 0 };
-  const server = net.createServer({ pauseOnConnect: false, noDelay: true }, (raw) => {
+  return (raw) => {
     try {
       acceptRaw(raw, opts, pending);
     } catch (err) {
       raw.destroy();
       opts.onFault('accept', raw.remoteAddress ?? 'unknown', err);
     }
-  });
-  return server;
+  };
 }
 
 /**
@@ -124,6 +125,9 @@ export function needsSniPeek(set: TlsProfileSet): boolean {
 
 function acceptRaw(raw: net.Socket, opts: TlsFrontOptions, pending: Pending): void {
   if (raw.destroyed) return; // closed at accept by a connection cap (edge/connectionLimits.ts)
+  // The listener is an http.Server, whose sockets are half-open; a client's FIN before or during
+  // the handshake must close the connection (the TLS socket inherits this setting).
+  raw.allowHalfOpen = false;
   const eagerTls = pending.count < EAGER_TLS_LIMIT;
   pending.count++;
   let counted = true;
