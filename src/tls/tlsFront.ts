@@ -1,8 +1,8 @@
 // The HTTPS port's connection handler: takes each accepted TCP connection, reads the ClientHello's
 // SNI, picks the TLS configuration, and only then creates the TLS socket with that configuration's
-// client-auth mode. This is how
-// per-hostname modes (no certificate request for one name, required for another) are possible in
-// Node, where requestCert belongs to the socket rather than to an SNI-selected SecureContext.
+// client-auth mode. This is how per-hostname modes (no certificate request for one name, required
+// for another) are possible in Node, where requestCert belongs to the socket rather than to an
+// SNI-selected SecureContext. Node internals it needs are in nodeTlsInternals.ts, and only there.
 import type net from 'node:net';
 import tls from './nodeTls.js';
 import type { TLSSocket } from 'node:tls';
