@@ -11,7 +11,7 @@
 import type { TLSSocket } from 'node:tls';
 
 export type HandshakeError = Error & { code?: string };
-export type HandshakeErrorListener = (this: TLSSocket, err: HandshakeError) => void;
+type HandshakeErrorListener = (this: TLSSocket, err: HandshakeError) => void;
 
 /** The native TLS handle's methods read here (Node's TLSWrap). */
 interface TlsHandle {
