@@ -134,6 +134,20 @@ function listen(server: net.Server, port: number, host: string): Promise<number>
   });
 }
 
+/**
+ * Takes Node's HTTP handling off a server's 'connection' event and returns it. An http.Server serves
+ * a connection through its own 'connection' listener (emitting 'connection' is Node's documented
+ * way to hand it a socket); on the HTTPS port that listener must see only the TLS sockets whose
+ * handshake the TLS front accepted, never the raw TCP connections.
+ */
+function takeConnectionHandler(server: http.Server): (socket: Duplex) => void {
+  const listeners = server.listeners('connection');
+  const serve = listeners[0] as ((this: http.Server, socket: Duplex) => void) | undefined;
+  if (listeners.length !== 1 || !serve) throw new Error(`Node's http.Server has ${listeners.length} 'connection' listeners, expected its own only: this Node version is not supported (use Node 20 or 22)`);
+  server.removeListener('connection', serve);
+  return (socket) => serve.call(server, socket);
+}
+
 /** HAProxy answers malformed requests itself; Node's parser errors become the same pages. */
 function onClientError(err: Error & { code?: string; rawPacket?: unknown; bytesParsed?: unknown }, socket: Socket): void {
   // Already answered: the rest of the same oversized request (its next TLS record or TCP chunk) hits
@@ -229,11 +243,12 @@ export async function startEdge(config: Config, resolved: ResolvedConfig, events
     return s;
   };
 
-  const behindTls = makeHttp('https');
-  // This server never listens (the TLS front hands it sockets), so Node would never start the
-  // connection tracking that enforces headersTimeout and lets closeIdleConnections() work.
-  behindTls.emit('listening');
-  const front = createTlsFront({
+  // The HTTPS listener is an HTTP server, so Node runs it as any server that listens: its checks of
+  // headersTimeout and requestTimeout and its closeIdleConnections() start at its real 'listening'.
+  // Its TCP connections go to the TLS front first; Node's HTTP handling gets the TLS sockets.
+  const httpsServer = makeHttp('https');
+  const serveHttp = takeConnectionHandler(httpsServer);
+  const tlsFront = createTlsFront({
     profiles: () => runtime.tls,
     handshakeTimeoutMs: t.request_headers * 1000,
     explainRejections: () => runtime.config.explain_rejections,
@@ -250,16 +265,17 @@ export async function startEdge(config: Config, resolved: ResolvedConfig, events
         hooks.connectionOpened();
         socket.once('close', () => hooks.connectionClosed());
       }
-      behindTls.emit('connection', socket);
+      serveHttp(socket);
     },
     onRejected: (r) => events.emit(rejectionEvent(r, runtime.config.explain_rejections && r.outcome !== null)),
     onFault: (stage, clientAddress, err) => endConnectionAfterFault(events, { listener: 'https', stage, clientAddress }, err),
   });
+  httpsServer.on('connection', tlsFront);
   const limits = new ConnectionLimits(connectionCaps(config), events, config.http_port === false ? ['https'] : ['https', 'http']);
-  limits.guard(front, 'https');
-  front.on('error', (e) => events.emit({ kind: 'lifecycle', time: Date.now(), level: 'error', message: `HTTPS listener error: ${e.message}` }));
+  limits.guard(httpsServer, 'https');
+  httpsServer.on('error', (e) => events.emit({ kind: 'lifecycle', time: Date.now(), level: 'error', message: `HTTPS listener error: ${e.message}` }));
 
-  const httpsPort = await listen(front, config.https_port, config.bind);
+  const httpsPort = await listen(httpsServer, config.https_port, config.bind);
   let plain: http.Server | null = null;
   let httpPort: number | null = null;
   if (config.http_port !== false) {
@@ -282,19 +298,17 @@ export async function startEdge(config: Config, resolved: ResolvedConfig, events
     },
     async close(graceMs = 10_000) {
       draining = true;
-      front.close();
+      // An http.Server's close() also closes its idle connections and stops its timeout checks.
+      httpsServer.close();
       plain?.close();
-      behindTls.closeIdleConnections();
-      plain?.closeIdleConnections();
       const deadline = Date.now() + graceMs;
       while (inFlight > 0 && Date.now() < deadline) {
         await new Promise((r) => setTimeout(r, 25));
-        behindTls.closeIdleConnections();
+        httpsServer.closeIdleConnections();
         plain?.closeIdleConnections();
       }
       if (inFlight > 0) emit({ kind: 'lifecycle', time: Date.now(), level: 'warn', message: `closing with ${inFlight} request(s) still in flight after ${graceMs} ms` });
-      behindTls.closeAllConnections();
-      behindTls.close(); // stops its connection-tracking timer
+      httpsServer.closeAllConnections();
       plain?.closeAllConnections();
       for (const s of upgradedSockets) s.destroy();
       await upstreams.close();

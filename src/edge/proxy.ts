@@ -4,7 +4,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Writable } from 'node:stream';
 import type { Dispatcher } from 'undici';
 import type { RequestContext } from './requestContext.js';
-import type { Pool } from './undiciPool.js';
+import type { Pool } from 'undici';
 import { answerError } from './errorPages.js';
 import { REQUEST_EXPIRED_ERROR, requestExpired } from './requestTimeout.js';
 import { requestServername } from './upstreams.js';

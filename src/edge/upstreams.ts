@@ -2,9 +2,8 @@
 // requests and clients. The TLS settings are part of the key, so a reload that changes a route's CA,
 // client certificate, servername or verification gets a new pool instead of the old connections.
 import { createHash } from 'node:crypto';
-import { isIP } from 'node:net';
-import type { ConnectionOptions } from 'node:tls';
-import { buildConnector, Pool } from './undiciPool.js';
+import { buildConnector, Pool } from 'undici';
+import { upstreamServername, upstreamTlsOptions } from './upstreamTls.js';
 import type { ResolvedUpstreamTls } from '../config/resolve.js';
 
 export interface UpstreamTimeouts {
@@ -17,27 +16,6 @@ export interface UpstreamTimeouts {
 export interface UpstreamTarget {
   readonly origin: string;
   readonly route: { readonly tls?: ResolvedUpstreamTls };
-}
-
-/**
- * The TLS options for connecting to an upstream: the one place that turns a route's `tls:` block
- * into node:tls options, for the HTTP pool and for WebSocket tunnels alike. `host` is the host name
- * dialled; it is the default servername (SNI), except for an IP address, which SNI cannot carry.
- */
-export function upstreamTlsOptions(tls: ResolvedUpstreamTls | undefined, host: string): ConnectionOptions {
-  return {
-    servername: upstreamServername(tls, host),
-    ca: tls?.ca ? [...tls.ca] : undefined,
-    cert: tls?.cert,
-    key: tls?.key,
-    rejectUnauthorized: tls?.rejectUnauthorized ?? true,
-  };
-}
-
-/** The SNI towards an upstream: the route's `tls.servername`, else the host dialled; none for an IP address. */
-export function upstreamServername(tls: ResolvedUpstreamTls | undefined, host: string): string | undefined {
-  const bare = host.replace(/^\[|\]$/g, '');
-  return tls?.servername ?? (isIP(bare) ? undefined : bare);
 }
 
 /**
@@ -119,13 +97,13 @@ export class Upstreams {
     const key = poolKey(origin, tls);
     let pool = this.pools.get(key);
     if (!pool) {
-      const host = new URL(origin).hostname;
+      const tlsOptions = tls ? upstreamTlsOptions(tls, new URL(origin).hostname) : null;
       pool = new Pool(origin, {
         pipelining: 1,
         keepAliveTimeout: this.timeouts.keepAliveMs,
         headersTimeout: this.timeouts.serverMs,
         bodyTimeout: this.timeouts.serverMs,
-        connect: tls ? withServername(buildConnector({ timeout: this.timeouts.connectMs, ...upstreamTlsOptions(tls, host) }), upstreamServername(tls, host)) : { timeout: this.timeouts.connectMs },
+        connect: tlsOptions ? withServername(buildConnector({ timeout: this.timeouts.connectMs, ...tlsOptions }), tlsOptions.servername) : { timeout: this.timeouts.connectMs },
       });
       this.pools.set(key, pool);
     }

@@ -15,7 +15,7 @@ import type { ListenerKind } from './requestContext.js';
 import { newContext, requestEvent, runStages, stagesFor, type PipelineDeps } from './pipeline.js';
 import { rawErrorResponse } from './errorPages.js';
 import { upstreamErrorStatus } from './proxy.js';
-import { upstreamTlsOptions } from './upstreams.js';
+import { upstreamTlsOptions } from './upstreamTls.js';
 import { endConnectionAfterFault } from './faultBoundary.js';
 
 /** The upstream's response head may not exceed this (as HAProxy's default buffer). */

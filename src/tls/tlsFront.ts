@@ -1,14 +1,16 @@
-// The HTTPS port: a plain TCP listener that reads the ClientHello's SNI, picks the TLS configuration,
-// and only then creates the TLS socket with that configuration's client-auth mode. This is how
-// per-hostname modes (no certificate request for one name, required for another) are possible in
-// Node, where requestCert belongs to the socket rather than to an SNI-selected SecureContext.
-import net from 'node:net';
+// The HTTPS port's connection handler: takes each accepted TCP connection, reads the ClientHello's
+// SNI, picks the TLS configuration, and only then creates the TLS socket with that configuration's
+// client-auth mode. This is how per-hostname modes (no certificate request for one name, required
+// for another) are possible in Node, where requestCert belongs to the socket rather than to an
+// SNI-selected SecureContext. Node internals it needs are in nodeTlsInternals.ts, and only there.
+import type net from 'node:net';
 import tls from './nodeTls.js';
 import type { TLSSocket } from 'node:tls';
 import { MAX_CLIENT_HELLO_BYTES, peekClientHello, rawAlertRecord } from './clientHello.js';
 import { selectProfile, type TlsProfile, type TlsProfileSet } from './tlsProfiles.js';
 import { verifyOutcome, type VerifyOutcome } from './verifyOutcome.js';
 import { PeerCertificate } from './peerCertificate.js';
+import { handshakeVerifyError, offHandshakeError, onHandshakeError, releaseHandshakeErrors, servernameOfFailedHandshake, type HandshakeError } from './nodeTlsInternals.js';
 import type { FaultStage } from '../observe/events.js';
 
 export interface AcceptedTls {
@@ -49,21 +51,6 @@ export interface TlsFrontOptions {
    * onAccepted/onRejected: the front has already destroyed that connection.
    */
   readonly onFault: (stage: FaultStage, clientAddress: string, err: unknown) => void;
-}
-
-interface NodeTlsHandle {
-  verifyError(): (Error & { code?: string }) | null;
-}
-
-/**
- * Node's own server reads the verify result through this handle method right after the handshake
- * (lib/_tls_wrap.js onServerSocketSecure); we create the TLSSocket ourselves and so read it the
- * same way. Covered by the verify-outcome tests, so a Node change breaks loudly.
- */
-function nodeVerifyError(socket: TLSSocket): string | null {
-  const handle = (socket as unknown as { _handle: NodeTlsHandle | null })._handle;
-  const err = handle?.verifyError();
-  return err ? (err.code ?? err.message) : null;
 }
 
 let lastAddress = 'unknown';
@@ -113,17 +100,17 @@ interface Pending {
   count: number;
 }
 
-export function createTlsFront(opts: TlsFrontOptions): net.Server {
+/** The handler for the TCP connections the HTTPS listener accepts (its 'connection' listener). */
+export function createTlsFront(opts: TlsFrontOptions): (raw: net.Socket) => void {
   const pending: Pending = { count: 0 };
-  const server = net.createServer({ pauseOnConnect: false, noDelay: true }, (raw) => {
+  return (raw) => {
     try {
       acceptRaw(raw, opts, pending);
     } catch (err) {
       raw.destroy();
       opts.onFault('accept', raw.remoteAddress ?? 'unknown', err);
     }
-  });
-  return server;
+  };
 }
 
 /**
@@ -138,6 +125,9 @@ export function needsSniPeek(set: TlsProfileSet): boolean {
 
 function acceptRaw(raw: net.Socket, opts: TlsFrontOptions, pending: Pending): void {
   if (raw.destroyed) return; // closed at accept by a connection cap (edge/connectionLimits.ts)
+  // The listener is an http.Server, whose sockets are half-open; a client's FIN before or during
+  // the handshake must close the connection (the TLS socket inherits this setting).
+  raw.allowHalfOpen = false;
   const eagerTls = pending.count < EAGER_TLS_LIMIT;
   pending.count++;
   let counted = true;
@@ -150,9 +140,6 @@ function acceptRaw(raw: net.Socket, opts: TlsFrontOptions, pending: Pending): vo
   raw.on('close', handshakeOver);
   const clientAddress = remote(raw);
   const clientPort = raw.remotePort;
-  // Node caches the peer address as an object on the socket; both values are read now and kept in
-  // the connection's state, so the cache would only cost ~100 bytes per idle connection.
-  (raw as unknown as { _peername?: unknown })._peername = undefined;
   const set = opts.profiles();
   let buffered: Buffer | null = null;
   const fail = (reason: string, alert: string | null, sendAlert?: number): void => {
@@ -246,13 +233,10 @@ function handshakeFailureReason(code: string): string {
   return `TLS handshake failed: ${code}`;
 }
 
-/** The SNI as OpenSSL parsed it; false/undefined before the ClientHello was read. */
-function handshakeServername(socket: TLSSocket): string | null {
-  const fromSocket = (socket as unknown as { servername?: string | false }).servername;
-  if (typeof fromSocket === 'string' && fromSocket !== '') return fromSocket;
-  const handle = (socket as unknown as { _handle: { getServername?(): string | false } | null })._handle;
-  const fromHandle = handle?.getServername?.();
-  return typeof fromHandle === 'string' && fromHandle !== '' ? fromHandle : null;
+/** The SNI of a completed handshake: Node's documented `servername` of a secure server socket. */
+function completedHandshakeServername(socket: TLSSocket): string | null {
+  const name = socket.servername;
+  return typeof name === 'string' && name !== '' ? name : null;
 }
 
 /** @param peekedSni the SNI read by the peek; undefined when no peek ran (read it from the handshake). */
@@ -270,11 +254,6 @@ function startTls(raw: net.Socket, profile: TlsProfile, peekedSni: string | null
     rejectUnauthorized: clientAuth === 'required' && !opts.explainRejections(),
     ALPNProtocols: profile.alpnWire,
   });
-  // Node copied the protocol list into a small pooled Buffer for this socket and gave OpenSSL its
-  // own copy; the socket's options keep that Buffer, and with it an 8 KB pool slab shared with
-  // short-lived allocations, for the connection's life. The profile's one Buffer has the same bytes.
-  const tlsOptions = (socket as unknown as { _tlsOptions?: { ALPNProtocols?: unknown } })._tlsOptions;
-  if (tlsOptions && tlsOptions.ALPNProtocols !== undefined) tlsOptions.ALPNProtocols = profile.alpnWire;
   // The TLS socket now listens for the TCP socket's errors itself (and destroys both); a second
   // listener would turn the event's listener into an array kept per idle connection.
   raw.removeListener('error', destroyOnError);
@@ -282,13 +261,18 @@ function startTls(raw: net.Socket, profile: TlsProfile, peekedSni: string | null
   // no_renegotiation alert, as HAProxy sends). Node's disableRenegotiation() is not added on top: it
   // ends the connection before that alert reaches the client, which HAProxy does not do.
   let settled = false;
-  const sniOf = (): string | null => (peekedSni !== undefined ? peekedSni : handshakeServername(socket));
-  const onTlsError = (err: Error & { code?: string }): void => contained(opts, 'handshake', clientAddress, [socket, raw], () => tlsErrorStep(err));
-  const tlsErrorStep = (err: Error & { code?: string }): void => {
+  const onTlsError = (err: HandshakeError): void => contained(opts, 'handshake', clientAddress, [socket, raw], () => tlsErrorStep(err));
+  const tlsErrorStep = (err: HandshakeError): void => {
     if (settled) return;
     settled = true;
     clearTimeout(handshakeTimer);
-    const sni = sniOf();
+    // A client that connected and closed or reset without sending a byte attempted no handshake:
+    // nothing to report, as on the first-bytes and peek paths, which never start TLS for it.
+    if (raw.bytesRead === 0) {
+      socket.destroy();
+      return;
+    }
+    const sni = peekedSni !== undefined ? peekedSni : servernameOfFailedHandshake(socket);
     const noCert = /PEER_DID_NOT_RETURN_A_CERTIFICATE|CERTIFICATE_REQUIRED/i.test(`${err.code ?? ''} ${err.message}`);
     opts.onRejected({
       clientAddress, sni, profile, outcome: noCert ? { kind: 'no-cert', accepted: false } : null, peer: null,
@@ -305,17 +289,15 @@ function startTls(raw: net.Socket, profile: TlsProfile, peekedSni: string | null
     // (≈1 KB each of ~1,000 idle connections, docs/performance.md).
     clearTimeout(handshakeTimer);
     handshakeOver();
-    socket.removeListener('_tlsError', onTlsError);
+    offHandshakeError(socket, onTlsError);
     socket.removeListener('secure', onSecure);
-    // What tls.Server does for its own sockets once they are secure: a later TLS error (a bad
-    // record, an alert) then becomes an 'error' event, which closes the connection as HAProxy
-    // does; without it Node swallows the error and the TCP connection stays open until a timeout.
-    (socket as unknown as { _releaseControl?: () => boolean })._releaseControl?.();
-    const sni = sniOf();
+    // A later TLS error (a bad record, an alert) then closes the connection, as HAProxy does.
+    releaseHandshakeErrors(socket);
+    const sni = peekedSni !== undefined ? peekedSni : completedHandshakeServername(socket);
     let peer: PeerCertificate | null = null;
     let verifyError: string | null = null;
     if (clientAuth !== 'disabled') {
-      verifyError = nodeVerifyError(socket);
+      verifyError = handshakeVerifyError(socket);
       // With client authentication on, Node reports no verify error only for a certificate that was
       // presented and verified (no certificate reads as UNABLE_TO_GET_ISSUER_CERT; sessions are
       // never resumed here: no tickets, no session cache). Such a certificate is read later, once.
@@ -336,7 +318,7 @@ function startTls(raw: net.Socket, profile: TlsProfile, peekedSni: string | null
       dropOwnErrorListener(socket);
     } else socket.destroy();
   };
-  socket.on('_tlsError', onTlsError);
+  onHandshakeError(socket, onTlsError);
   socket.on('secure', onSecure);
   socket.on('error', destroyOnError);
 }

@@ -3,7 +3,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { newContext } from '../../src/edge/pipeline.js';
 import { proxyRequest, type ProxyResult } from '../../src/edge/proxy.js';
-import type { Pool } from '../../src/edge/undiciPool.js';
+import type { Pool } from 'undici';
 
 // A dispatcher that throws instead of calling back: undici never should, but if a defect (or an
 // upgrade) makes it, the request the edge already accepted must still be answered.

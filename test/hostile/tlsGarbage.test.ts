@@ -7,6 +7,7 @@ import net from 'node:net';
 import tls from 'node:tls';
 import type { AddressInfo } from 'node:net';
 import type { HandshakeRejectedEvent } from '../../src/observe/events.js';
+import { EAGER_TLS_LIMIT } from '../../src/tls/tlsFront.js';
 import { clientIdentity, eventually, httpsRequest, startTestEdge, type ClientIdentity, type TestEdge } from '../support/edgeHarness.js';
 import { ResponseReader, tcpConnect } from '../support/rawHttp.js';
 
@@ -134,6 +135,41 @@ for (const frontPath of FRONT_PATHS) describe(`hostile: garbage and truncated Cl
     await eventually(() => t.events.slice(before).some((e) => e.kind === 'handshake-rejected'));
     const ev = t.events.slice(before).find((e): e is HandshakeRejectedEvent => e.kind === 'handshake-rejected')!;
     expect(ev.reason).to.match(/handshake timeout/);
+    await stillServes();
+  });
+
+  const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+  /** Rejections other than the handshake timeouts of connections a test left idle on purpose. */
+  const rejectionsSince = (index: number): HandshakeRejectedEvent[] =>
+    t.events.slice(index).filter((e): e is HandshakeRejectedEvent => e.kind === 'handshake-rejected' && !/handshake timeout/.test(e.reason));
+
+  /** Connects, gives the edge time to accept (and make its TLS socket), then resets without a byte. */
+  async function resetWithoutData(): Promise<void> {
+    const socket = await tcpConnect(t.httpsPort);
+    await sleep(100);
+    socket.resetAndDestroy();
+    await sleep(300);
+  }
+
+  it('connect, then RST without sending a byte → closed, nothing reported', async () => {
+    const before = t.events.length;
+    await resetWithoutData();
+    expect(rejectionsSince(before)).to.deep.equal([]);
+    await stillServes();
+  });
+
+  it(`connect, then RST without a byte while ${EAGER_TLS_LIMIT} handshakes are pending (TLS socket only at the first bytes) → nothing reported`, async () => {
+    // EAGER_TLS_LIMIT idle connections keep that many handshakes pending, so the next connection
+    // takes the connect-flood path; they are closed well before the 1 s handshake timeout.
+    const idle = await Promise.all(Array.from({ length: EAGER_TLS_LIMIT }, () => tcpConnect(t.httpsPort)));
+    try {
+      await sleep(100);
+      const before = t.events.length;
+      await resetWithoutData();
+      expect(rejectionsSince(before)).to.deep.equal([]);
+    } finally {
+      for (const s of idle) s.destroy();
+    }
     await stillServes();
   });
 
