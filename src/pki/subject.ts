@@ -56,8 +56,3 @@ function indexOfUnescaped(text: string, ch: string): number {
 }
 
 const unescape = (v: string): string => v.replace(/\\(.)/g, '$1');
-
-export function commonName(subject: Subject): string | undefined {
-  for (const rdn of subject) for (const [a, v] of rdn) if (a.toUpperCase() === 'CN') return v;
-  return undefined;
-}
