@@ -5,7 +5,7 @@ import { AsnConvert } from '@peculiar/asn1-schema';
 import { Certificate, Name } from '@peculiar/asn1-x509';
 import { openSslShortName } from '../headers/opensslShortNames.js';
 
-export interface DnAttribute {
+interface DnAttribute {
   oid: string;
   /** OpenSSL short name (the table the DN headers use), or the dotted OID when unknown. */
   name: string;

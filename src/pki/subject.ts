@@ -1,6 +1,6 @@
 // Distinguished names as data: a list of RDNs in DER order, each RDN a list of (short name, value)
 // pairs; more than one pair makes a multi-valued RDN (`OU=a+OU=b`).
-export type Rdn = ReadonlyArray<readonly [attr: string, value: string]>;
+type Rdn = ReadonlyArray<readonly [attr: string, value: string]>;
 export type Subject = readonly Rdn[];
 
 /** Renders a subject as openssl's `-subj` argument, escaping the characters its parser treats specially. */

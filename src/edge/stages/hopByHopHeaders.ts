@@ -13,7 +13,7 @@ const NOT_REMOVABLE_BY_TOKEN = new Set(['close', 'keep-alive', 'upgrade', 'host'
 const HOP_BY_HOP_LENGTHS = new Set([...HOP_BY_HOP_REQUEST_HEADERS].map((n) => n.length));
 
 /** Names listed in Connection headers, lower-cased, or null when there are none. */
-export function connectionTokens(h: readonly string[]): Set<string> | null {
+function connectionTokens(h: readonly string[]): Set<string> | null {
   let tokens: Set<string> | null = null;
   for (let i = 0; i + 1 < h.length; i += 2) {
     if (h[i].length === 10 && h[i].toLowerCase() === 'connection') {
