@@ -5,6 +5,7 @@
 // check. Only the session ID is per connection. Bounded; rebuilt with the runtime on reload.
 import type { X509Certificate } from 'node:crypto';
 import { clientCertHeaderValues } from '../headers/clientCertValues.js';
+import { firstCommonName, nodeDnAttributes } from '../headers/commonName.js';
 import { H10_SET_ORDER } from '../headers/h10.js';
 import type { CertSummary, HeaderPair } from '../observe/events.js';
 import { verifiedChain } from '../tls/verifyOutcome.js';
@@ -22,19 +23,12 @@ export function rfc2253(nodeDn: string | undefined): string {
   return typeof nodeDn === 'string' ? nodeDn.split('\n').filter(Boolean).reverse().join(',') : '';
 }
 
-/** The first CN of Node's multi-line DN, or null (none, or an empty name). */
-export function cnOf(nodeDn: string | undefined): string | null {
-  if (typeof nodeDn !== 'string') return null;
-  const line = nodeDn.split('\n').find((l) => l.startsWith('CN='));
-  return line ? line.slice(3) : null;
-}
-
 export function certSummary(c: X509Certificate): CertSummary {
   return {
     subject: rfc2253(c.subject),
     issuer: rfc2253(c.issuer),
-    subjectCN: cnOf(c.subject),
-    issuerCN: cnOf(c.issuer),
+    subjectCN: firstCommonName(nodeDnAttributes(c.subject)),
+    issuerCN: firstCommonName(nodeDnAttributes(c.issuer)),
     serialNumber: c.serialNumber,
     validFrom: c.validFrom,
     validTo: c.validTo,

@@ -13,7 +13,8 @@ import { startEchoServer, type EchoServer } from '../echo/echoServer.js';
 import { buildTlsProfileSet, type TlsProfileSet } from '../tls/tlsProfiles.js';
 import { createTlsFront, type AcceptedTls, type TlsRejection } from '../tls/tlsFront.js';
 import { attachState, newConnectionState, stateOf } from './connectionState.js';
-import { CertInfo, CertInfoCache, certSummary, cnOf, type UserMappingLookup } from './certInfoCache.js';
+import { CertInfo, CertInfoCache, certSummary, type UserMappingLookup } from './certInfoCache.js';
+import { firstCommonName, nodeDnAttributes } from '../headers/commonName.js';
 import type { TlsProfile } from '../tls/tlsProfiles.js';
 import type { PeerCertificate } from '../tls/peerCertificate.js';
 import { createRequestHandler, type PipelineSettings } from './pipeline.js';
@@ -62,7 +63,7 @@ function userMapper(resolved: ResolvedConfig): UserMappingLookup {
     for (const m of maps) {
       if (m.fingerprint256 && m.fingerprint256 === leaf.fingerprint256) return m.user;
     }
-    const cn = cnOf(leaf.subject);
+    const cn = firstCommonName(nodeDnAttributes(leaf.subject));
     for (const m of maps) if (m.subjectCn && m.subjectCn === cn) return m.user;
     return null;
   };

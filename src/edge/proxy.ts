@@ -6,11 +6,9 @@ import type { Dispatcher } from 'undici';
 import type { RequestContext } from './requestContext.js';
 import type { Pool } from 'undici';
 import { answerError } from './errorPages.js';
+import { HOP_BY_HOP_HEADERS } from './hopByHop.js';
 import { REQUEST_EXPIRED_ERROR, requestExpired } from './requestTimeout.js';
 import { requestServername } from './upstreams.js';
-
-// Response headers that describe the upstream connection, not the response.
-const HOP_BY_HOP_RESPONSE = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'trailer']);
 
 export interface ProxyResult {
   readonly status: number;
@@ -21,7 +19,7 @@ function responseHeaders(raw: readonly Buffer[] | readonly string[], extra: read
   const out: string[] = [];
   for (let i = 0; i + 1 < raw.length; i += 2) {
     const name = raw[i].toString('latin1');
-    if (HOP_BY_HOP_RESPONSE.has(name.toLowerCase())) continue;
+    if (HOP_BY_HOP_HEADERS.has(name.toLowerCase())) continue;
     out.push(name, raw[i + 1].toString('latin1'));
   }
   for (const h of extra) out.push(h);

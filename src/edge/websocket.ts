@@ -17,12 +17,10 @@ import { rawErrorResponse } from './errorPages.js';
 import { upstreamErrorStatus } from './proxy.js';
 import { upstreamTlsOptions } from './upstreamTls.js';
 import { endConnectionAfterFault } from './faultBoundary.js';
+import { HOP_BY_HOP_HEADERS } from './hopByHop.js';
 
 /** The upstream's response head may not exceed this (as HAProxy's default buffer). */
 export const MAX_UPSTREAM_RESPONSE_HEAD = 16_384;
-
-// Response headers that describe the upstream connection, not the response.
-const HOP_BY_HOP_RESPONSE = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'trailer']);
 
 function hasBody(req: IncomingMessage): boolean {
   const cl = req.headers['content-length'];
@@ -147,7 +145,7 @@ export function createUpgradeHandler(listener: ListenerKind, deps: PipelineDeps,
       upstreamRequest.setTimeout(responseTimeoutMs, () => upstreamRequest.destroy(timeoutError('response body stalled', 'UND_ERR_BODY_TIMEOUT')));
       const headers: string[] = [];
       const h = upRes.rawHeaders;
-      for (let i = 0; i + 1 < h.length; i += 2) if (!HOP_BY_HOP_RESPONSE.has(h[i].toLowerCase())) headers.push(h[i], h[i + 1]);
+      for (let i = 0; i + 1 < h.length; i += 2) if (!HOP_BY_HOP_HEADERS.has(h[i].toLowerCase())) headers.push(h[i], h[i + 1]);
       res.writeHead(status, upRes.statusMessage, headers);
       upRes.on('error', () => socket.destroy());
       upRes.on('aborted', () => socket.destroy());

@@ -13,7 +13,7 @@ import {
 } from './der.js';
 import type { CertTimeTag } from './certTime.js';
 
-export interface RawCertTime {
+interface RawCertTime {
   readonly tag: CertTimeTag;
   /** The Time's contents as latin1 text (one char per byte), e.g. `991231235959Z`. */
   readonly text: string;

@@ -23,7 +23,7 @@ export const H10_SET_ORDER: readonly string[] = Object.freeze([
   'X-SSL-Client-Root-CA-DN',
 ]);
 
-export const ROUTE_SERVICE_SIGNATURE_HEADER = 'X-Cf-Proxy-Signature';
+const ROUTE_SERVICE_SIGNATURE_HEADER = 'X-Cf-Proxy-Signature';
 
 export interface ClientCertEdit {
   /**

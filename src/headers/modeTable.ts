@@ -41,11 +41,6 @@ export const MODE_TABLE: readonly ModeTableRow[] = Object.freeze([
   { mode: 'forward_only_if_route_service', clientAuth: true,  delete: 'unless_signature',  set: true  },
 ] satisfies ModeTableRow[]);
 
-export const DEFAULT_FORWARDED_CLIENT_CERT_MODE: ForwardedClientCertMode = 'sanitize_set';
-
-/** The plain-HTTP listener applies no H10 rules at all (HAProxy's always_forward_only on http). */
-export const PASS_THROUGH_POLICY: HeaderPolicy = Object.freeze({ delete: 'never', set: false });
-
 /** Case-insensitive; anything else is a configuration error. */
 export function parseForwardedClientCertMode(name: string): ForwardedClientCertMode {
   const lower = String(name).toLowerCase();

@@ -19,6 +19,7 @@ import {
   readTlv,
   type Tlv,
 } from './der.js';
+import { firstCommonName, type NameAttribute } from './commonName.js';
 import { openSslShortName } from './opensslShortNames.js';
 
 /** i2t_ASN1_OBJECT writes into a 128-byte buffer in HAProxy: longer dotted OIDs are cut. */
@@ -30,25 +31,6 @@ const EQUALS = Buffer.from('=');
 /** OpenSSL short name for a dotted OID, else the (possibly truncated) dotted text. */
 export function shortNameForOid(dotted: string): string {
   return openSslShortName(dotted) ?? dotted.slice(0, HAPROXY_OID_TEXT_MAX);
-}
-
-/** Calls `visit` for each AttributeTypeAndValue of a Name, in DER order (RDNs flattened). */
-function forEachAttribute(
-  der: Uint8Array,
-  visit: (oidStart: number, oidEnd: number, value: Tlv) => boolean | void,
-): void {
-  const name = expectTlv(der, 0, der.length, TAG_SEQUENCE);
-  for (let p = name.start; p < name.end; ) {
-    const rdn = expectTlv(der, p, name.end, TAG_SET);
-    for (let q = rdn.start; q < rdn.end; ) {
-      const atv = expectTlv(der, q, rdn.end, TAG_SEQUENCE);
-      const oid = expectTlv(der, atv.start, atv.end, TAG_OID);
-      const value = readTlv(der, oid.end, atv.end);
-      if (visit(oid.start, oid.end, value) === false) return;
-      q = atv.end;
-    }
-    p = rdn.end;
-  }
 }
 
 /** The bytes OpenSSL keeps as ASN1_STRING data for one attribute value (see file comment). */
@@ -86,32 +68,30 @@ function collectPrimitive(der: Uint8Array, start: number, end: number, depth: nu
  */
 export function onelineDnBytes(nameDer: Uint8Array): Buffer {
   const parts: Buffer[] = [];
-  forEachAttribute(nameDer, (oidStart, oidEnd, value) => {
-    parts.push(
-      SLASH,
-      Buffer.from(shortNameForOid(oidToDotted(nameDer, oidStart, oidEnd)), 'latin1'),
-      EQUALS,
-      valueBytes(nameDer, value),
-    );
-  });
+  for (const [shortName, value] of derNameAttributes(nameDer)) parts.push(SLASH, Buffer.from(shortName, 'latin1'), EQUALS, value);
   return Buffer.concat(parts);
 }
 
-/** Raw value bytes of the first commonName (2.5.4.3) in DER order, or null when there is none. */
+/** Raw value bytes of the first CN of a DER Name (see commonName.ts), or null when there is none. */
 export function firstCnBytes(nameDer: Uint8Array): Buffer | null {
-  let found: Buffer | null = null;
-  forEachAttribute(nameDer, (oidStart, oidEnd, value) => {
-    // 2.5.4.3 is encoded 55 04 03; comparing bytes avoids building dotted text per attribute.
-    if (
-      oidEnd - oidStart === 3 &&
-      nameDer[oidStart] === 0x55 &&
-      nameDer[oidStart + 1] === 0x04 &&
-      nameDer[oidStart + 2] === 0x03
-    ) {
-      found = valueBytes(nameDer, value);
-      return false;
+  return firstCommonName(derNameAttributes(nameDer));
+}
+
+/**
+ * The attributes of a DER Name in DER order (RDNs flattened) as (short name, raw value bytes), read
+ * lazily: firstCnBytes decodes nothing after the CN.
+ */
+function* derNameAttributes(nameDer: Uint8Array): Generator<NameAttribute<Buffer>> {
+  const name = expectTlv(nameDer, 0, nameDer.length, TAG_SEQUENCE);
+  for (let p = name.start; p < name.end; ) {
+    const rdn = expectTlv(nameDer, p, name.end, TAG_SET);
+    for (let q = rdn.start; q < rdn.end; ) {
+      const atv = expectTlv(nameDer, q, rdn.end, TAG_SEQUENCE);
+      const oid = expectTlv(nameDer, atv.start, atv.end, TAG_OID);
+      const value = readTlv(nameDer, oid.end, atv.end);
+      yield [shortNameForOid(oidToDotted(nameDer, oid.start, oid.end)), valueBytes(nameDer, value)];
+      q = atv.end;
     }
-    return true;
-  });
-  return found;
+    p = rdn.end;
+  }
 }

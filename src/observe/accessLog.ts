@@ -7,7 +7,7 @@ import type { EdgeEvent, EventSink, RequestEvent } from './events.js';
 import { clfDate, haproxyDate, httpVersionLabel } from './textFormat.js';
 import { escapeAccessLog as logSafe } from './escape.js';
 
-export const ACCESS_LOG_FORMATS = ['haproxy', 'cpi', 'off'] as const;
+const ACCESS_LOG_FORMATS = ['haproxy', 'cpi', 'off'] as const;
 export type AccessLogFormat = (typeof ACCESS_LOG_FORMATS)[number];
 
 function requestLine(e: RequestEvent): string {
@@ -15,7 +15,7 @@ function requestLine(e: RequestEvent): string {
 }
 
 /** Who the request ran as, the way Cloud Integration prints it. */
-export function cpiIdentity(e: RequestEvent): string {
+function cpiIdentity(e: RequestEvent): string {
   if (e.mappedUser) return logSafe(e.mappedUser);
   if (!e.cert) return '-';
   return `${logSafe(e.cert.subjectCN ?? '-')}@${logSafe(e.cert.issuerCN ?? '-')}`;
@@ -54,7 +54,7 @@ export function formatHaproxyLine(e: RequestEvent): string {
   return `${client} [${haproxyDate(e.time)}] ${frontend} ${backend}/${server} ${timers} ${e.status} ${e.bytesSent ?? 0} - - ${terminationState(e)} 0/0/0/0/0 0/0 ${requestLine(e)}`;
 }
 
-export function formatAccessLine(format: Exclude<AccessLogFormat, 'off'>, e: RequestEvent): string {
+function formatAccessLine(format: Exclude<AccessLogFormat, 'off'>, e: RequestEvent): string {
   return format === 'cpi' ? formatCpiLine(e) : formatHaproxyLine(e);
 }
 

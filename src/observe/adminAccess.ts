@@ -11,7 +11,7 @@ import { isIP } from 'node:net';
 
 /** Environment variable holding the admin token when the configuration has none. */
 export const ADMIN_TOKEN_ENV = 'MTLS_EDGE_ADMIN_TOKEN';
-export const ADMIN_TOKEN_MIN_LENGTH = 16;
+const ADMIN_TOKEN_MIN_LENGTH = 16;
 const COOKIE = 'mtls_edge_admin';
 
 /** A bind address that only this machine can reach. */
@@ -25,7 +25,7 @@ export function isLoopbackBind(host: string): boolean {
 const WILDCARD = new Set(['0.0.0.0', '::', '']);
 
 /** Hostname of a Host header without port or IPv6 brackets, lower case. */
-export function hostName(host: string | undefined): string {
+function hostName(host: string | undefined): string {
   if (!host) return '';
   const h = host.trim().toLowerCase();
   if (h.startsWith('[')) {
@@ -51,13 +51,13 @@ export interface AdminAccessOptions {
   allowedHosts?: readonly string[];
 }
 
-export type AccessDecision =
+type AccessDecision =
   | { readonly kind: 'allow' }
   /** A valid `?token=`: set this cookie and redirect to `location`. */
   | { readonly kind: 'set-cookie'; readonly cookie: string; readonly location: string }
   | { readonly kind: 'deny'; readonly status: 401 | 421; readonly message: string };
 
-export type AdminRequest = Pick<IncomingMessage, 'headers' | 'url'>;
+type AdminRequest = Pick<IncomingMessage, 'headers' | 'url'>;
 
 export interface AdminAccess {
   readonly tokenRequired: boolean;

@@ -39,7 +39,7 @@ export interface AdminServer {
   close(): Promise<void>;
 }
 
-export function statusDocument(snapshot: StatusSnapshot, metrics: Metrics | undefined, stream: EventStream): StatusDocument {
+function statusDocument(snapshot: StatusSnapshot, metrics: Metrics | undefined, stream: EventStream): StatusDocument {
   return {
     ...snapshot,
     uptimeSeconds: Math.max(0, Math.floor((Date.now() - snapshot.startedAt) / 1000)),

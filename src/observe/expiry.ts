@@ -70,12 +70,12 @@ export function checkExpiry(inputs: readonly ExpiryInput[], opts: ExpiryOptions 
   return out;
 }
 
-export function expiryMessage(f: Pick<ExpiryFinding, 'subject' | 'label' | 'daysLeft' | 'expired'>): string {
+function expiryMessage(f: Pick<ExpiryFinding, 'subject' | 'label' | 'daysLeft' | 'expired'>): string {
   if (f.expired) return `Certificate expired ${-f.daysLeft === 0 ? 'today' : `${-f.daysLeft} day(s) ago`}: ${f.subject} (${f.label})`;
   return `Certificate expires in ${f.daysLeft} day(s): ${f.subject} (${f.label})`;
 }
 
-export function expiryEvent(f: ExpiryFinding, now = Date.now()): LifecycleEvent {
+function expiryEvent(f: ExpiryFinding, now = Date.now()): LifecycleEvent {
   return {
     kind: 'lifecycle',
     time: now,

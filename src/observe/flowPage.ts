@@ -9,7 +9,7 @@ import { createHash } from 'node:crypto';
 import { VERIFY_CODES } from '../pki/verifyCodes.js';
 import { escapeHtml } from './html.js';
 
-export const FLOW_PAGE_STYLE = String.raw`
+const FLOW_PAGE_STYLE = String.raw`
 :root{color-scheme:light dark;--bg:#f4f6f9;--fg:#151a21;--muted:#5d6877;--card:#fff;--line:#dde2e9;--head:#0f2740;--headfg:#fff;
 --ok:#1b7f3b;--okbg:#e3f5e8;--err:#b42318;--errbg:#fdeceb;--warn:#a15c00;--warnbg:#fff3dc;--info:#1d5fa8;--infobg:#e6f0fb;--sel:#fff7d1;--mono:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace}
 @media (prefers-color-scheme:dark){:root{--bg:#12161c;--fg:#e7ebf0;--muted:#98a3b3;--card:#1b2129;--line:#2c3440;--head:#0b1a2b;--ok:#5fd38a;--okbg:#173424;--err:#ff7b72;--errbg:#3b1a1a;--warn:#f2b45a;--warnbg:#3a2c14;--info:#79b8ff;--infobg:#15283f;--sel:#3a3420}}
@@ -58,7 +58,7 @@ details summary{cursor:pointer;color:var(--muted)}pre{font-family:var(--mono);fo
 .section-title{font-size:14px;text-transform:uppercase;letter-spacing:.6px;color:var(--muted);margin:22px 0 8px}
 `;
 
-export const FLOW_PAGE_SCRIPT = String.raw`
+const FLOW_PAGE_SCRIPT = String.raw`
 (function () {
   'use strict';
   var RING = Number(document.querySelector('meta[name="ring-size"]').getAttribute('content')) || 500;

@@ -100,9 +100,3 @@ export async function createObservability(opts: ObservabilityOptions): Promise<O
     },
   };
 }
-
-export type { StatusSnapshot } from './status.js';
-export type { Logger, LogFormat, LogLevel } from './logger.js';
-export type { AccessLogFormat } from './accessLog.js';
-export type { Metrics } from './metrics.js';
-export { renderExplanation } from './explainPage.js';

@@ -6,9 +6,9 @@ import type { ConnectionRefusedEvent, HandshakeRejectedEvent } from './events.js
 
 export const LOG_INTERVAL_MS = 10_000;
 /** Lines per connection-level reason per interval. */
-export const CONNECTION_LINES_PER_INTERVAL = 5;
+const CONNECTION_LINES_PER_INTERVAL = 5;
 /** Lines of certificate rejections (one per client, with a verify outcome) per interval. */
-export const CERTIFICATE_LINES_PER_INTERVAL = 200;
+const CERTIFICATE_LINES_PER_INTERVAL = 200;
 export const CERTIFICATE_REASON = 'client certificate rejected';
 
 /**
@@ -28,7 +28,7 @@ export function refusedReason(e: ConnectionRefusedEvent): string {
   return e.cap === 'total' ? `over max_connections (${e.limit})` : `over listener_max_connections.${e.listener} (${e.limit})`;
 }
 
-export function linesPerInterval(reason: string): number {
+function linesPerInterval(reason: string): number {
   return reason === CERTIFICATE_REASON ? CERTIFICATE_LINES_PER_INTERVAL : CONNECTION_LINES_PER_INTERVAL;
 }
 

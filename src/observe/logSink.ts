@@ -12,7 +12,7 @@ export interface RejectionLine {
 }
 
 /** The OpenSSL name and the fix for a rejection, also when the edge left `hint` empty. */
-export function rejectionDiagnosis(e: Pick<HandshakeRejectedEvent, 'verify' | 'cert' | 'hint' | 'alert'>): {
+function rejectionDiagnosis(e: Pick<HandshakeRejectedEvent, 'verify' | 'cert' | 'hint' | 'alert'>): {
   code: number | null;
   name: string | null;
   hint: string;

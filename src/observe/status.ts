@@ -13,14 +13,14 @@ export interface CertificateStatus {
   readonly source?: string;
 }
 
-export interface ListenerStatus {
+interface ListenerStatus {
   readonly name: string;
   readonly protocol: 'https' | 'http';
   readonly host: string;
   readonly port: number;
 }
 
-export interface TlsConfigStatus {
+interface TlsConfigStatus {
   readonly name: string;
   /** SNI patterns this configuration answers; empty for the default. */
   readonly hostnames: readonly string[];
@@ -35,7 +35,7 @@ export interface TlsConfigStatus {
   readonly trustList: readonly CertificateStatus[];
 }
 
-export interface RouteStatus {
+interface RouteStatus {
   /** Host pattern and path prefix, e.g. `api.acme.test/`. */
   readonly match: string;
   readonly upstream: string;

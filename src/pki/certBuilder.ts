@@ -65,7 +65,7 @@ function derLength(n: number): Buffer {
 }
 
 /** One TLV with a single identifier octet (all tags used here are below 31). */
-export function tlv(identifier: number, ...contents: Uint8Array[]): Buffer {
+function tlv(identifier: number, ...contents: Uint8Array[]): Buffer {
   const body = Buffer.concat(contents);
   return Buffer.concat([Buffer.from([identifier]), derLength(body.length), body]);
 }
@@ -73,7 +73,7 @@ export function tlv(identifier: number, ...contents: Uint8Array[]): Buffer {
 const SEQUENCE = 0x30;
 const SET = 0x31;
 
-export function encodeOid(dotted: string): Buffer {
+function encodeOid(dotted: string): Buffer {
   if (!/^[0-2](\.(0|[1-9]\d*))+$/.test(dotted)) throw new CertBuilderError(`"${dotted}" is not a dotted OID such as 2.5.4.3`);
   const arcs = dotted.split('.').map((a) => BigInt(a));
   if (arcs[0]! < 2n && arcs[1]! > 39n) throw new CertBuilderError(`OID ${dotted}: the second arc must be below 40 under 0 and 1`);
@@ -146,7 +146,7 @@ function stringContents(type: StringType, value: string | Uint8Array): Buffer {
   }
 }
 
-export function encodeAttribute(a: AttributeSpec): Buffer {
+function encodeAttribute(a: AttributeSpec): Buffer {
   return tlv(SEQUENCE, encodeOid(a.oid), tlv(STRING_TAG[a.stringType], stringContents(a.stringType, a.value)));
 }
 
@@ -174,7 +174,7 @@ export type TimeSpec =
 
 const pad = (n: number, w = 2): string => String(n).padStart(w, '0');
 
-export function encodeTime(t: TimeSpec, field = 'time'): Buffer {
+function encodeTime(t: TimeSpec, field = 'time'): Buffer {
   if ('text' in t) return tlv(t.encoding === 'utc' ? 0x17 : 0x18, Buffer.from(t.text, 'latin1'));
   const date = t instanceof Date ? t : t.date;
   if (Number.isNaN(date.getTime())) throw new CertBuilderError(`${field}: invalid date`);
@@ -189,7 +189,7 @@ export function encodeTime(t: TimeSpec, field = 'time'): Buffer {
 
 // ---- Extensions ------------------------------------------------------------------------------------
 
-export type SanSpec = { readonly dns: string } | { readonly ip: string } | { readonly email: string } | { readonly uri: string };
+type SanSpec = { readonly dns: string } | { readonly ip: string } | { readonly email: string } | { readonly uri: string };
 
 export type ExtensionSpec = { readonly critical?: boolean } & (
   | { readonly kind: 'basicConstraints'; readonly ca: boolean; readonly pathLen?: number }
@@ -305,7 +305,7 @@ export function signerOf(certificate: Buffer | string, key: CertKey): Signer {
   return { key, name: subjectNameDer(certificate) };
 }
 
-export function pemToDer(pem: string): Buffer {
+function pemToDer(pem: string): Buffer {
   const m = /-----BEGIN CERTIFICATE-----([^-]+)-----END CERTIFICATE-----/.exec(pem);
   if (!m) throw new CertBuilderError('no PEM certificate found');
   return Buffer.from(m[1]!.replace(/\s+/g, ''), 'base64');
@@ -332,7 +332,7 @@ function signatureAlgorithm(type: CertKeyType, hash: SignatureHash): Buffer {
   }
 }
 
-export function randomSerialBytes(): Buffer {
+function randomSerialBytes(): Buffer {
   const b = randomBytes(16);
   b[0] = (b[0]! & 0x7f) | 0x10; // positive, no leading zero byte
   return b;

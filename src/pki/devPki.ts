@@ -21,14 +21,14 @@ export interface DevPki {
   client: { cert: string; key: string; chain: string };
 }
 
-export const DEV_KEY_TYPE: KeyType = 'ec-p256';
-export const ROOT_DAYS = 3650;
-export const INTERMEDIATE_DAYS = 1825;
-export const SERVER_DAYS = 825;
-export const CLIENT_DAYS = 365;
+const DEV_KEY_TYPE: KeyType = 'ec-p256';
+const ROOT_DAYS = 3650;
+const INTERMEDIATE_DAYS = 1825;
+const SERVER_DAYS = 825;
+const CLIENT_DAYS = 365;
 export const SERVER_SANS = ['DNS:localhost', 'IP:127.0.0.1', 'IP:::1', 'DNS:*.localhost', 'DNS:*.cert.localhost'] as const;
 
-export const DEV_SUBJECTS = {
+const DEV_SUBJECTS = {
   root: [[['C', 'DE']], [['O', 'mtls-edge dev']], [['CN', 'mtls-edge Dev Root CA']]],
   intermediate: [[['C', 'DE']], [['O', 'mtls-edge dev']], [['CN', 'mtls-edge Dev Intermediate CA']]],
   server: [[['C', 'DE']], [['O', 'mtls-edge dev']], [['CN', 'localhost']]],
@@ -62,7 +62,7 @@ async function newKey(path: string, type: KeyType): Promise<string> {
   return path;
 }
 
-export async function writeLeaf(
+async function writeLeaf(
   paths: { cert: string; key: string; chain: string },
   issuer: CaFiles,
   subject: Subject,
@@ -77,7 +77,7 @@ export async function writeLeaf(
 }
 
 /** Writes the CRLs: one per CA (so CRL_CHECK_ALL finds one for every CA) and both concatenated. */
-export async function writeCrls(dir: string, revokedByIntermediate: readonly string[]): Promise<void> {
+async function writeCrls(dir: string, revokedByIntermediate: readonly string[]): Promise<void> {
   const pki = devPkiPaths(dir);
   const crls = crlPaths(dir);
   const [root, inter] = await Promise.all([generateCrl(pki.rootCa, []), generateCrl(pki.intermediateCa, revokedByIntermediate)]);

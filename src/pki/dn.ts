@@ -3,10 +3,11 @@
 // byte-exact header renderer lives in src/headers/.
 import { AsnConvert } from '@peculiar/asn1-schema';
 import { Certificate, Name } from '@peculiar/asn1-x509';
+import { openSslShortName } from '../headers/opensslShortNames.js';
 
-export interface DnAttribute {
+interface DnAttribute {
   oid: string;
-  /** OpenSSL short name, or the dotted OID when unknown. */
+  /** OpenSSL short name (the table the DN headers use), or the dotted OID when unknown. */
   name: string;
   value: string;
   /** The ASN.1 string type the value was encoded with. */
@@ -14,16 +15,8 @@ export interface DnAttribute {
 }
 export type DnRdn = DnAttribute[];
 
-const SHORT_NAMES: Record<string, string> = {
-  '2.5.4.3': 'CN', '2.5.4.4': 'SN', '2.5.4.5': 'serialNumber', '2.5.4.6': 'C', '2.5.4.7': 'L', '2.5.4.8': 'ST',
-  '2.5.4.9': 'street', '2.5.4.10': 'O', '2.5.4.11': 'OU', '2.5.4.12': 'title', '2.5.4.13': 'description',
-  '2.5.4.17': 'postalCode', '2.5.4.42': 'GN', '2.5.4.43': 'initials', '2.5.4.44': 'generationQualifier',
-  '2.5.4.46': 'dnQualifier', '2.5.4.65': 'pseudonym', '2.5.4.97': 'organizationIdentifier',
-  '1.2.840.113549.1.9.1': 'emailAddress', '0.9.2342.19200300.100.1.25': 'DC', '0.9.2342.19200300.100.1.1': 'UID',
-};
-
 function attributeOf(oid: string, v: Name[number][number]['value']): DnAttribute {
-  const name = SHORT_NAMES[oid] ?? oid;
+  const name = openSslShortName(oid) ?? oid;
   const pick = (type: DnAttribute['type'], value: string | undefined): DnAttribute | undefined =>
     value === undefined ? undefined : { oid, name, value, type };
   return (

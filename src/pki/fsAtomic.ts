@@ -7,7 +7,7 @@ import { basename, dirname, join } from 'node:path';
 
 /** Mode for private keys and keystores. */
 export const PRIVATE_MODE = 0o600;
-export const PUBLIC_MODE = 0o644;
+const PUBLIC_MODE = 0o644;
 
 export async function writeFileAtomic(path: string, data: string | Uint8Array, mode: number = PUBLIC_MODE): Promise<void> {
   await mkdir(dirname(path), { recursive: true });

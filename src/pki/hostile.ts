@@ -12,45 +12,25 @@ import {
 } from './certBuilder.js';
 
 export const HOSTILE_KINDS = [
-  'empty-subject',
-  'empty-subject-self-signed',
-  'empty-cn',
-  'no-extensions',
-  'rdns-150',
-  'huge-subject',
-  'crlf-cn',
-  'html-cn',
-  'ansi-cn',
-  'bmp-subject',
-  't61-subject',
-  'universal-subject',
-  'random-utf8-bytes',
-  'ed25519-key',
-  'rsa1024-key',
-  'chain-50',
-  'expired-bad-signature',
+  'empty-subject', // subject is the empty Name (`-subj "/"`), issued by the dev intermediate: verifies (0)
+  'empty-subject-self-signed', // empty subject and empty issuer, self-signed (18)
+  'empty-cn', // CN present with an empty value (/O=mtls-edge dev/CN=)
+  'no-extensions', // v3 certificate without any extension, issued by the dev intermediate
+  'rdns-150', // 150 RDNs (OU=rdn-0 … OU=rdn-148, CN=rdns-150)
+  'huge-subject', // subject of about 8 KB (eight 1,000-byte OUs and a CN)
+  'crlf-cn', // CN with CR/LF and a fake header line: "a\r\nX-SSL-Client-Verify: 0\r\n"
+  'html-cn', // CN with HTML markup: <script>alert(1)</script><img src=x onerror=alert(2)>
+  'ansi-cn', // CN with ANSI escape sequences (ESC[31m red, ESC[2J clear screen) and a BEL
+  'bmp-subject', // O and CN as BMPString (UCS-2), including characters outside Latin-1
+  't61-subject', // O and CN as TeletexString (T61String) with bytes above 0x7F
+  'universal-subject', // O and CN as UniversalString (UCS-4), including an emoji
+  'random-utf8-bytes', // 64 random bytes in a UTF8String CN (almost surely invalid UTF-8: OpenSSL cannot load it)
+  'ed25519-key', // Ed25519 client key (the signature by the dev intermediate is ECDSA)
+  'rsa1024-key', // RSA-1024 client key
+  'chain-50', // leaf + 49 intermediate CAs under the dev root: a 50-certificate chain
+  'expired-bad-signature', // expired a month ago AND a broken signature (two defects at once)
 ] as const;
 export type HostileKind = (typeof HOSTILE_KINDS)[number];
-
-export const HOSTILE_DESCRIPTIONS: Record<HostileKind, string> = {
-  'empty-subject': 'subject is the empty Name (`-subj "/"`), issued by the dev intermediate: verifies (0)',
-  'empty-subject-self-signed': 'empty subject and empty issuer, self-signed (18)',
-  'empty-cn': 'CN present with an empty value (/O=mtls-edge dev/CN=)',
-  'no-extensions': 'v3 certificate without any extension, issued by the dev intermediate',
-  'rdns-150': '150 RDNs (OU=rdn-0 … OU=rdn-148, CN=rdns-150)',
-  'huge-subject': 'subject of about 8 KB (eight 1,000-byte OUs and a CN)',
-  'crlf-cn': 'CN with CR/LF and a fake header line: "a\\r\\nX-SSL-Client-Verify: 0\\r\\n"',
-  'html-cn': 'CN with HTML markup: <script>alert(1)</script><img src=x onerror=alert(2)>',
-  'ansi-cn': 'CN with ANSI escape sequences (ESC[31m red, ESC[2J clear screen) and a BEL',
-  'bmp-subject': 'O and CN as BMPString (UCS-2), including characters outside Latin-1',
-  't61-subject': 'O and CN as TeletexString (T61String) with bytes above 0x7F',
-  'universal-subject': 'O and CN as UniversalString (UCS-4), including an emoji',
-  'random-utf8-bytes': '64 random bytes in a UTF8String CN (almost surely invalid UTF-8: OpenSSL cannot load it)',
-  'ed25519-key': 'Ed25519 client key (the signature by the dev intermediate is ECDSA)',
-  'rsa1024-key': 'RSA-1024 client key',
-  'chain-50': 'leaf + 49 intermediate CAs under the dev root: a 50-certificate chain',
-  'expired-bad-signature': 'expired a month ago AND a broken signature (two defects at once)',
-};
 
 export interface HostileFiles {
   cert: string;

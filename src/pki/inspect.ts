@@ -9,7 +9,7 @@ const EKU_NAMES: Record<string, string> = {
   '1.3.6.1.5.5.7.3.4': 'emailProtection', '1.3.6.1.5.5.7.3.8': 'timeStamping', '1.3.6.1.5.5.7.3.9': 'OCSPSigning',
 };
 
-export interface CertSummary {
+interface CertSummary {
   subject: { rfc2253: string; oneline: string };
   issuer: { rfc2253: string; oneline: string };
   serial: string;
@@ -45,7 +45,7 @@ function keyType(cert: X509Certificate): string {
   return String(pk.asymmetricKeyType ?? 'unknown').toUpperCase();
 }
 
-export function summarize(cert: X509Certificate, now = Date.now()): CertSummary {
+function summarize(cert: X509Certificate, now = Date.now()): CertSummary {
   const { subject, issuer } = subjectAndIssuer(cert.raw);
   const notAfter = new Date(cert.validTo);
   const eku = cert.keyUsage as string[] | undefined; // Node names the EKU list `keyUsage`

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { openssl, withTempDir } from './openssl.js';
 import { toOpensslSubj, type Subject } from './subject.js';
 
-export type Profile =
+type Profile =
   | 'root-ca'
   | 'intermediate-ca'
   | 'server'
@@ -40,7 +40,7 @@ export interface IssueOptions {
   serial?: string;
 }
 
-export function randomSerial(): string {
+function randomSerial(): string {
   const b = randomBytes(16);
   b[0] = (b[0]! & 0x7f) | 0x10; // positive, and no leading zero byte to strip
   return b.toString('hex').toUpperCase();
@@ -166,7 +166,7 @@ function configText(dir: string, ext: readonly string[], stringMask: string): st
 }
 
 /** openssl accepts YYYYMMDDHHMMSSZ and stores UTCTime for 1950–2049, GeneralizedTime otherwise (RFC 5280). */
-export function opensslDate(d: Date): string {
+function opensslDate(d: Date): string {
   const pad = (n: number, w = 2): string => String(n).padStart(w, '0');
   return `${pad(d.getUTCFullYear(), 4)}${pad(d.getUTCMonth() + 1)}${pad(d.getUTCDate())}${pad(d.getUTCHours())}${pad(d.getUTCMinutes())}${pad(d.getUTCSeconds())}Z`;
 }

@@ -30,7 +30,7 @@ export interface IssuedFiles {
 }
 
 /** Finds the signing CA in `dir` and checks it is PEM and that key and certificate belong together. */
-export async function resolveCa(dir: string): Promise<{ cert: string; key: string }> {
+async function resolveCa(dir: string): Promise<{ cert: string; key: string }> {
   const pki = devPkiPaths(dir);
   const candidates = [pki.intermediateCa, { cert: join(resolve(dir), 'ca.crt'), key: join(resolve(dir), 'ca.key') }];
   for (const c of candidates) {
@@ -48,7 +48,7 @@ export async function resolveCa(dir: string): Promise<{ cert: string; key: strin
 }
 
 /** File-name-safe form of a CN. */
-export const fileNameFor = (cn: string): string => cn.replace(/^\*\./, 'wildcard.').replace(/[^A-Za-z0-9._-]+/g, '_').slice(0, 64) || 'cert';
+const fileNameFor = (cn: string): string => cn.replace(/^\*\./, 'wildcard.').replace(/[^A-Za-z0-9._-]+/g, '_').slice(0, 64) || 'cert';
 
 export async function issueFromCa(req: IssueRequest): Promise<IssuedFiles> {
   const ca = await resolveCa(req.caDir);

@@ -74,7 +74,7 @@ export function openssl(args: readonly string[], opts: OpensslOptions = {}): Pro
 }
 
 /** The most useful line of an openssl error dump (they start with noise like "Using configuration from"). */
-export function firstErrorLine(stderr: string): string {
+function firstErrorLine(stderr: string): string {
   const lines = stderr.split(/\r?\n/).map((l) => l.trim()).filter(Boolean);
   const interesting = lines.find((l) => /error|unable|bad|invalid|mac verify|wrong|expecting/i.test(l) && !/^Using configuration/.test(l));
   return (interesting ?? lines[0] ?? 'no output').slice(0, 300);

@@ -35,14 +35,14 @@ export interface ReadOptions {
 const PEM_BLOCK = /-----BEGIN ([A-Z0-9 ]+)-----([\s\S]*?)-----END \1-----/g;
 
 /** Undoes the flattening users apply to PEM: literal `\n`, `\r\n`, surrounding quotes (JSON values). */
-export function normalisePemText(text: string): string {
+function normalisePemText(text: string): string {
   let t = text.trim();
   if ((t.startsWith('"') && t.endsWith('"')) || (t.startsWith("'") && t.endsWith("'"))) t = t.slice(1, -1);
   return t.replace(/\\r\\n|\\n/g, '\n').replace(/\r\n/g, '\n');
 }
 
 /** Drops the trailing `###…` tags some systems (SuccessFactors) append to base64 and PEM bodies. */
-export function stripHashTags(text: string): string {
+function stripHashTags(text: string): string {
   return text.replace(/#{3,}[^\n-]*/g, '');
 }
 
@@ -52,7 +52,7 @@ function looksLikeBase64OfPem(text: string): boolean {
   return Buffer.from(t, 'base64').toString('latin1').includes('-----BEGIN ');
 }
 
-export function pemBlocks(text: string): { label: string; der: Buffer; pem: string }[] {
+function pemBlocks(text: string): { label: string; der: Buffer; pem: string }[] {
   const out: { label: string; der: Buffer; pem: string }[] = [];
   for (const m of text.matchAll(PEM_BLOCK)) {
     const body = stripHashTags(m[2]!).replace(/^[A-Za-z-]+:.*$/gm, '').replace(/\s+/g, '');

@@ -1,6 +1,6 @@
 // Distinguished names as data: a list of RDNs in DER order, each RDN a list of (short name, value)
 // pairs; more than one pair makes a multi-valued RDN (`OU=a+OU=b`).
-export type Rdn = ReadonlyArray<readonly [attr: string, value: string]>;
+type Rdn = ReadonlyArray<readonly [attr: string, value: string]>;
 export type Subject = readonly Rdn[];
 
 /** Renders a subject as openssl's `-subj` argument, escaping the characters its parser treats specially. */
@@ -56,8 +56,3 @@ function indexOfUnescaped(text: string, ch: string): number {
 }
 
 const unescape = (v: string): string => v.replace(/\\(.)/g, '$1');
-
-export function commonName(subject: Subject): string | undefined {
-  for (const rdn of subject) for (const [a, v] of rdn) if (a.toUpperCase() === 'CN') return v;
-  return undefined;
-}

@@ -44,12 +44,12 @@ export function haproxyTimeOf(t: { tag: string; text: string }): string {
 }
 
 /** OpenSSL's oneline DN text (`-nameopt compat`): `/C=DE/O=x/CN=y`, raw bytes for ASCII names. */
-export function opensslOneline(certFile: string, which: 'subject' | 'issuer'): string {
+function opensslOneline(certFile: string, which: 'subject' | 'issuer'): string {
   const out = execFileSync('openssl', ['x509', '-noout', `-${which}`, '-nameopt', 'compat', '-in', certFile], { encoding: 'latin1', timeout: 10_000 });
   return out.replace(/^(subject|issuer)=/, '').trim();
 }
 
-export const b64 = (s: string | Buffer): string => (typeof s === 'string' ? Buffer.from(s, 'latin1') : s).toString('base64');
+const b64 = (s: string | Buffer): string => (typeof s === 'string' ? Buffer.from(s, 'latin1') : s).toString('base64');
 
 /**
  * The ten [name, value] pairs the edge must set for a leaf from `certFile` verified with `verify`

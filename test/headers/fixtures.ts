@@ -29,12 +29,6 @@ export function openssl(args: readonly string[], cwd?: string): Promise<RunResul
   });
 }
 
-export function pemToDer(pem: string): Buffer {
-  const m = /-----BEGIN [^-]+-----([\s\S]*?)-----END/.exec(pem);
-  if (!m) throw new Error('no PEM block');
-  return Buffer.from(m[1]!.replace(/\s+/g, ''), 'base64');
-}
-
 export function derToPem(der: Uint8Array, label = 'CERTIFICATE'): string {
   const b64 = Buffer.from(der).toString('base64').replace(/.{1,64}/g, '$&\n');
   return `-----BEGIN ${label}-----\n${b64}-----END ${label}-----\n`;
@@ -214,7 +208,7 @@ export function tlv(tag: number, ...content: Uint8Array[]): Buffer {
   return Buffer.concat([Buffer.from([tag]), len, body]);
 }
 
-export function oid(dotted: string): Buffer {
+function oid(dotted: string): Buffer {
   const arcs = dotted.split('.').map((a) => BigInt(a));
   const subs = [arcs[0]! * 40n + arcs[1]!, ...arcs.slice(2)];
   const bytes: number[] = [];

@@ -6,7 +6,7 @@ import type { StatusSnapshot } from '../../src/observe/status.js';
 import type { CertSummary, HandshakeRejectedEvent, HeaderPair, RequestEvent } from '../../src/observe/events.js';
 
 /** DER of the dev-client leaf, base64: the X-Forwarded-Client-Cert value. */
-export const LEAF_DER_B64 =
+const LEAF_DER_B64 =
   'MIIBwjCCAWigAwIBAgIUUStGyqAsj36/s6nsi//f7GWbLYcwCgYIKoZIzj0EAwIwODELMAkGA1UEBhMCREUxDTALBgNVBAoMBEFjbWUxGjAYBgNVBAMMEUFjbWUgSXNzdWluZyBDQSAxMB4XDTI2MTEyMzE1MzczOFoXDTI3MTEyMzE1MzczOFowMTELMAkGA1UEBhMCREUxDTALBgNVBAoMBEFjbWUxEzARBgNVBAMMCmRldi1jbGllbnQwWTATBgcqhkjOPQIBBggqhkjOPQMBBwNCAATlhOq97IWy+f2+Z/fkhyvq9RP0Kl1vDin3nlmTn5/IlERid8L7siQemjMhcYgIujgal3b8y4hAOGEp2ESSnKjlo1cwVTATBgNVHSUEDDAKBggrBgEFBQcDAjAdBgNVHQ4EFgQUWAD3qJa7OpHwd/sjHf5s4NOVgC4wHwYDVR0jBBgwFoAUQHrmmwwmoWHKYzZu1ABu7ehQug4wCgYIKoZIzj0EAwIDSAAwRQIgEPRck4zxGVDfHY0fEQghJHBfM75HDHX9iHIIErx/z1QCIQDVmmq7FKAMUJtZbwCK0xcfAQ/Ent4//HbHC+GXQUKtoQ==';
 
 export const ROOT_PEM = `-----BEGIN CERTIFICATE-----
@@ -46,7 +46,7 @@ export const B64 = {
   spoofedCN: 'YWRtaW4=', // admin
 } as const;
 
-export const SESSION_ID = '6F1C0E9B7D2A4C58B3E1F0A29D8C7B6A5F4E3D2C1B0A99887766554433221100';
+const SESSION_ID = '6F1C0E9B7D2A4C58B3E1F0A29D8C7B6A5F4E3D2C1B0A99887766554433221100';
 
 export const DEV_CLIENT: CertSummary = {
   subject: 'CN=dev-client,O=Acme,C=DE',

@@ -35,7 +35,7 @@ function derOf(pemText: string): Buffer {
 }
 
 /** The same certificate with `subject` replaced and the TBS signed again by `issuerKeyPem`. */
-export function withSubject(certPem: string, subjectDer: Buffer, issuerKeyPem: string): string {
+function withSubject(certPem: string, subjectDer: Buffer, issuerKeyPem: string): string {
   const cert = AsnConvert.parse(derOf(certPem), Certificate);
   cert.tbsCertificate.subject = AsnConvert.parse(subjectDer, Name);
   const tbs = Buffer.from(AsnConvert.serialize(cert.tbsCertificate));

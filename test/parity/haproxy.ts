@@ -37,7 +37,7 @@ export function findHaproxy(): string | null {
 }
 
 /** Where the HAProxy 3.2 build lives, relative to a directory beside the repository (CI clones next to `shared/`). */
-export const HAPROXY_32_RELATIVE = join('shared', 'tools', 'haproxy-3.2', 'haproxy');
+const HAPROXY_32_RELATIVE = join('shared', 'tools', 'haproxy-3.2', 'haproxy');
 
 /** The nearest directory at or above `from` that holds a package.json (the repository root). */
 function repoRoot(from: string): string | null {
@@ -124,7 +124,7 @@ export function freePort(): Promise<number> {
   });
 }
 
-export interface HaproxyTls {
+interface HaproxyTls {
   /** One PEM: server certificate + chain + key. */
   readonly serverPem: string;
   /** null = client certificates off (no ca-file). */

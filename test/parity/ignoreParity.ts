@@ -33,7 +33,7 @@ export interface IgnoreSetting {
 }
 
 /** The bind line's ignore options, as HAProxy takes them. */
-export function haproxyIgnoreOptions(s: IgnoreSetting): string {
+function haproxyIgnoreOptions(s: IgnoreSetting): string {
   return `${s.crt ? ` crt-ignore-err ${s.crt}` : ''}${s.ca ? ` ca-ignore-err ${s.ca}` : ''}`;
 }
 

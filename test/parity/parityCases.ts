@@ -5,7 +5,7 @@ import { FAILURE_KINDS, type FailureKind } from '../../src/pki/failures.js';
 import { EMPTY_NAME_KINDS, type EmptyNameKind } from './emptyNameCerts.js';
 import type { Mode } from './haproxy.js';
 
-export type ClientAuth = 'off' | 'optional' | 'required';
+type ClientAuth = 'off' | 'optional' | 'required';
 
 export interface ParitySetting {
   readonly id: string;
@@ -38,7 +38,7 @@ export const CERT_KINDS: readonly CertKind[] = ['none', 'valid', ...FAILURE_KIND
 
 /** The request's headers; `oversized` adds one 20 KiB header, `long-uri` sends clean headers with a 20,000-byte URI. */
 export type HeaderSet = 'clean' | 'spoofed' | 'spoofed+signature' | 'spoofed+empty-signature' | 'oversized' | 'long-uri';
-export const HEADER_SETS: readonly HeaderSet[] = ['clean', 'spoofed', 'spoofed+signature', 'spoofed+empty-signature'];
+const HEADER_SETS: readonly HeaderSet[] = ['clean', 'spoofed', 'spoofed+signature', 'spoofed+empty-signature'];
 
 export interface ParityCase {
   readonly setting: ParitySetting;

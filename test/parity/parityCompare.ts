@@ -11,7 +11,7 @@ export interface Facts {
   /** major.minor of the HAProxy compared with, e.g. `2.6`. */
   readonly version: string;
 }
-export interface Pair {
+interface Pair {
   /** The request's header set is all the table looks at (the hostile-family test sends clean headers). */
   readonly c: Pick<ParityCase, 'headers'>;
   readonly haproxy: Outcome;

@@ -98,6 +98,6 @@ export async function handshake(opts: {
   }
 }
 
-export function splitPem(text: string): string[] {
+function splitPem(text: string): string[] {
   return text.match(/-----BEGIN ([A-Z0-9 ]+)-----[\s\S]+?-----END \1-----\r?\n?/g) ?? [];
 }

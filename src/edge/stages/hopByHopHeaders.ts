@@ -3,17 +3,17 @@
 // `Connection: X-SSL-Client-Subject-CN` may only remove the client's own copy, never the header the
 // edge sets afterwards (HAProxy does not act on such tokens at all, so its own headers always reach
 // the upstream). The upstream hop sets its own connection headers.
+import { HOP_BY_HOP_REQUEST_HEADERS } from '../hopByHop.js';
 import type { Stage } from '../requestContext.js';
 
-const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'expect']);
 // Tokens that name the connection itself, and Host, which the route and the upstream need (a token
 // cannot take the request's target away; Go's reverse proxy cannot remove it either).
 const NOT_REMOVABLE_BY_TOKEN = new Set(['close', 'keep-alive', 'upgrade', 'host']);
 // Most header names can be passed by length alone, which spares a toLowerCase per header per request.
-const HOP_BY_HOP_LENGTHS = new Set([...HOP_BY_HOP].map((n) => n.length));
+const HOP_BY_HOP_LENGTHS = new Set([...HOP_BY_HOP_REQUEST_HEADERS].map((n) => n.length));
 
 /** Names listed in Connection headers, lower-cased, or null when there are none. */
-export function connectionTokens(h: readonly string[]): Set<string> | null {
+function connectionTokens(h: readonly string[]): Set<string> | null {
   let tokens: Set<string> | null = null;
   for (let i = 0; i + 1 < h.length; i += 2) {
     if (h[i].length === 10 && h[i].toLowerCase() === 'connection') {
@@ -34,7 +34,7 @@ export function hopByHopHeaders(opts: { keepUpgrade: boolean }): Stage {
   const removed = (name: string, listed: Set<string> | null): boolean => {
     if (listed === null && !HOP_BY_HOP_LENGTHS.has(name.length)) return false;
     const lower = name.toLowerCase();
-    if (HOP_BY_HOP.has(lower) && !(opts.keepUpgrade && (lower === 'upgrade' || lower === 'connection'))) return true;
+    if (HOP_BY_HOP_REQUEST_HEADERS.has(lower) && !(opts.keepUpgrade && (lower === 'upgrade' || lower === 'connection'))) return true;
     return listed?.has(lower) === true;
   };
   return (ctx) => {
