@@ -13,7 +13,6 @@ import { formatReport, inspectFile } from '../pki/inspect.js';
 import { issueFromCa } from '../pki/issueCli.js';
 import { isKeyType, KEY_TYPES } from '../pki/keys.js';
 import { MaterialError } from '../pki/readMaterial.js';
-import { OpensslError } from '../pki/openssl.js';
 import { normaliseSan, SanError, type Validity } from '../pki/issue.js';
 
 const out = (text: string): void => {
@@ -28,7 +27,6 @@ function guard<A>(fn: (args: A) => Promise<void>): (args: A) => Promise<void> {
     } catch (err) {
       if (err instanceof CliError) throw err;
       if (err instanceof MaterialError) throw new CliError(err.message, 2);
-      if (err instanceof OpensslError) throw new CliError(err.message.split('\n')[0]!, 2);
       const e = err as NodeJS.ErrnoException;
       if (e.code === 'EACCES' || e.code === 'EROFS' || e.code === 'ENOTDIR' || e.code === 'ENOSPC') {
         throw new CliError(`${e.path ?? 'file'}: cannot write (${e.code})`, 2);
@@ -90,7 +88,7 @@ function validityOf(a: IssueArgs): Validity {
   return { days };
 }
 
-/** Names go to openssl as they are: no line breaks, controls or bidi characters in a certificate. */
+/** Names go into the certificate as they are: no line breaks, controls or bidi characters. */
 function checkSubjectText(flag: string, value: string): void {
   if (/[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c]/.test(value)) {
     throw new CliError(`${flag} ${JSON.stringify(value)} contains a line break or a control character: use plain text`, 2);

@@ -29,10 +29,10 @@ export interface CaFiles {
   key: string;
 }
 
-export interface IssueOptions {
+export type IssueOptions = IssueFields & ({ /** The subject's private key (PEM file). */ keyPath: string } | { /** The subject's private key as PEM text. */ keyPem: string });
+
+interface IssueFields {
   subject: Subject;
-  /** The subject's private key (PEM file). */
-  keyPath: string;
   /** Signing CA; absent means self-signed. */
   issuer?: CaFiles;
   profile: Profile;
@@ -54,7 +54,7 @@ export function randomSerial(): string {
 export class SanError extends Error {}
 
 const SAN_TYPES = ['DNS', 'IP', 'email', 'URI'] as const;
-// Controls (a newline would start a new line in the OpenSSL config: another extension), separators,
+// Controls (a newline would start another extension in an OpenSSL config the name is copied to), separators,
 // bidi characters, and the comma, which separates entries in the subjectAltName line.
 const SAN_FORBIDDEN = /[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c,]/;
 const DNS_LABEL = '[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?';
@@ -72,10 +72,10 @@ export function normaliseSan(value: string): string {
   if (SAN_FORBIDDEN.test(value)) {
     throw new SanError(`${shown(value)} contains a comma, a line break or a control character: give one name per value (repeat the option for more names)`);
   }
-  // The value is written into an OpenSSL configuration file, where `$` expands a variable, `#`
-  // starts a comment and `\` and `"` escape or quote: none of them can be passed through as written.
+  // Names made here are often copied into OpenSSL configuration files, where `$` expands a variable,
+  // `#` starts a comment and `\` and `"` escape or quote: refused so that such a copy means the same.
   if (/[$#\\"]/.test(value)) {
-    throw new SanError(`${shown(value)} contains $, #, \\ or ", which OpenSSL's configuration syntax would read as a variable, a comment or an escape: leave them out`);
+    throw new SanError(`${shown(value)} contains $, #, \\ or ", which an OpenSSL configuration file would read as a variable, a comment or an escape: leave them out`);
   }
   const prefixed = /^([A-Za-z]+):(?!\/\/)(.*)$/.exec(value);
   let type: (typeof SAN_TYPES)[number];
@@ -157,7 +157,7 @@ async function readKey(path: string): Promise<CertKey> {
 
 /** Returns the certificate as PEM. */
 export async function issueCertificate(opts: IssueOptions): Promise<string> {
-  const subjectKey = await readKey(opts.keyPath);
+  const subjectKey = 'keyPem' in opts ? certKeyFromPem(opts.keyPem) : await readKey(opts.keyPath);
   const signer = opts.issuer
     ? { key: await readKey(opts.issuer.key), name: subjectNameDer(await readFile(opts.issuer.cert, 'utf8')) }
     : undefined;

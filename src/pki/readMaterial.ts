@@ -145,7 +145,7 @@ export async function readMaterial(file: string, opts: ReadOptions = {}): Promis
   const m = await parseMaterial(file, data, opts.password);
   if (opts.accept && !opts.accept.includes(m.format)) {
     const what = { der: 'DER (binary)', pkcs12: 'PKCS#12', pem: 'PEM', base64: 'a base64 string' }[m.format];
-    throw new MaterialError(file, `is ${what}, expected ${opts.accept.map((f) => f.toUpperCase()).join(' or ')}${m.format === 'der' ? ' (convert with: openssl x509 -inform DER -in FILE -out FILE.pem)' : ''}`);
+    throw new MaterialError(file, `is ${what}, expected ${opts.accept.map((f) => f.toUpperCase()).join(' or ')}${m.format === 'der' ? ' (convert it with: mtls-edge certs import FILE)' : ''}`);
   }
   return m;
 }
