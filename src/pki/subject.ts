@@ -75,9 +75,11 @@ const PRINTABLE = /^[A-Za-z0-9 '()+,\-./:=?]*$/;
 
 export class SubjectError extends Error {}
 
-/** The subject as a certBuilder Name, typed the way `openssl req -subj … -utf8` with `string_mask` types it. */
+/** The subject as a certBuilder Name, as `openssl req -subj … -utf8` with `string_mask` writes it. */
 export function toNameSpec(subject: Subject, mask: StringMask = 'utf8only'): NameSpec {
-  return subject.map((rdn) => rdn.map(([attr, value]) => {
+  // `-subj "/O=acme/CN="` leaves an attribute without a value out; an RDN left empty goes with it.
+  const given = subject.map((rdn) => rdn.filter(([, value]) => value !== '')).filter((rdn) => rdn.length > 0);
+  return given.map((rdn) => rdn.map(([attr, value]) => {
     const oid = (OID as Record<string, string>)[attr];
     if (oid === undefined || attr === 'clientAuth' || attr === 'serverAuth') {
       throw new SubjectError(`unknown subject attribute "${attr}": use C, ST, L, O, OU, CN, serialNumber, emailAddress, DC or UID`);
