@@ -13,7 +13,6 @@ import { formatReport, inspectFile } from '../pki/inspect.js';
 import { issueFromCa } from '../pki/issueCli.js';
 import { isKeyType, KEY_TYPES } from '../pki/keys.js';
 import { MaterialError } from '../pki/readMaterial.js';
-import { OpensslError } from '../pki/openssl.js';
 import { normaliseSan, SanError, type Validity } from '../pki/issue.js';
 
 const out = (text: string): void => {
@@ -28,7 +27,6 @@ function guard<A>(fn: (args: A) => Promise<void>): (args: A) => Promise<void> {
     } catch (err) {
       if (err instanceof CliError) throw err;
       if (err instanceof MaterialError) throw new CliError(err.message, 2);
-      if (err instanceof OpensslError) throw new CliError(err.message.split('\n')[0]!, 2);
       const e = err as NodeJS.ErrnoException;
       if (e.code === 'EACCES' || e.code === 'EROFS' || e.code === 'ENOTDIR' || e.code === 'ENOSPC') {
         throw new CliError(`${e.path ?? 'file'}: cannot write (${e.code})`, 2);
@@ -90,7 +88,7 @@ function validityOf(a: IssueArgs): Validity {
   return { days };
 }
 
-/** Names go to openssl as they are: no line breaks, controls or bidi characters in a certificate. */
+/** Names go into the certificate as they are: no line breaks, controls or bidi characters. */
 function checkSubjectText(flag: string, value: string): void {
   if (/[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c]/.test(value)) {
     throw new CliError(`${flag} ${JSON.stringify(value)} contains a line break or a control character: use plain text`, 2);
@@ -143,7 +141,7 @@ const issue: CommandModule<object, IssueArgs> = {
 };
 
 interface ExportArgs {
-  name: string; p12: boolean; password?: string; chainOnly: boolean; oneLine: boolean; base64: boolean; out?: string; dir: string;
+  name: string; p12: boolean; password?: string; chainOnly: boolean; oneLine: boolean; base64: boolean; out?: string; dir: string; force: boolean;
 }
 
 const exportCmd: CommandModule<object, ExportArgs> = {
@@ -157,7 +155,8 @@ const exportCmd: CommandModule<object, ExportArgs> = {
       .option('chain-only', { type: 'boolean', default: false, describe: 'Leaf + intermediates, no private key' })
       .option('one-line', { type: 'boolean', default: false, describe: 'Single-line PEM with literal \\n' })
       .option('base64', { type: 'boolean', default: false, describe: 'Base64 of the PEM (for JSON bodies)' })
-      .option('out', { type: 'string', describe: 'Write to this file instead of stdout (PKCS#12 default: NAME.p12)' })
+      .option('out', { type: 'string', describe: 'Write to this file instead of stdout (PKCS#12 default: DIR/NAME.p12)' })
+      .option('force', { type: 'boolean', default: false, describe: 'Replace an existing PKCS#12 file' })
       .option('dir', dirOption) as unknown as Argv<ExportArgs>,
   handler: guard(async (a) => {
     // Checked here: yargs' conflicts() also fires on boolean defaults.
@@ -166,8 +165,14 @@ const exportCmd: CommandModule<object, ExportArgs> = {
     const password = passwordOf(a.password);
     const m = await resolveName(a.dir, a.name, password);
     if (a.p12) {
-      const target = resolve(a.out ?? `${m.name}.p12`);
-      await writeFileAtomic(target, await toPkcs12(m, password ?? DEFAULT_P12_PASSWORD), PRIVATE_MODE);
+      // Inside the PKI folder by default, not the working directory (often a repository): it holds a private key.
+      const target = resolve(a.out ?? join(a.dir, `${m.name}.p12`));
+      try {
+        await writeFileAtomic(target, toPkcs12(m, password ?? DEFAULT_P12_PASSWORD), PRIVATE_MODE, { overwrite: a.force });
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+        throw new CliError(`${target} already exists and may hold a key still in use: pass --force to replace it, or --out to write another file`, 2);
+      }
       out(`Wrote ${target} (PKCS#12: key + ${m.chain.length} certificate(s); AES-256-CBC, PBKDF2-SHA256, SHA-256 MAC; ${password === undefined ? 'default password, see docs/certs.md' : 'your password'})`);
       return;
     }

@@ -22,9 +22,14 @@ export class CertBuilderError extends Error {
 
 export const CERT_KEY_TYPES = ['ec-p256', 'rsa1024', 'rsa2048', 'ed25519'] as const;
 export type CertKeyType = (typeof CERT_KEY_TYPES)[number];
+/**
+ * What a key read from PEM can be: P-384 too (a user's own CA for `certs issue --ca`, or a
+ * `--key ec-p384` leaf); `rsa2048` stands for any RSA key above 1024 bits (all sign sha256WithRSA).
+ */
+export type SigningKeyType = CertKeyType | 'ec-p384';
 
 export interface CertKey {
-  readonly type: CertKeyType;
+  readonly type: SigningKeyType;
   readonly privateKey: KeyObject;
   readonly publicKey: KeyObject;
 }
@@ -43,8 +48,9 @@ export async function generateCertKey(type: CertKeyType): Promise<CertKey> {
 export function certKeyFromPem(pem: string | Buffer): CertKey {
   const privateKey = createPrivateKey(pem);
   const details = privateKey.asymmetricKeyDetails ?? {};
-  let type: CertKeyType;
+  let type: SigningKeyType;
   if (privateKey.asymmetricKeyType === 'ec' && details.namedCurve === 'prime256v1') type = 'ec-p256';
+  else if (privateKey.asymmetricKeyType === 'ec' && details.namedCurve === 'secp384r1') type = 'ec-p384';
   else if (privateKey.asymmetricKeyType === 'ed25519') type = 'ed25519';
   else if (privateKey.asymmetricKeyType === 'rsa') type = (details.modulusLength ?? 0) <= 1024 ? 'rsa1024' : 'rsa2048';
   else throw new CertBuilderError(`unsupported signing key: ${privateKey.asymmetricKeyType} ${details.namedCurve ?? ''}`.trim());
@@ -320,9 +326,11 @@ export function derToPem(der: Uint8Array, label = 'CERTIFICATE'): string {
 /** The signature's hash: SHA-256, or SHA-1 for the weak-signature cases (OpenSSL 3 reports 68 for it). Ed25519 has none. */
 export type SignatureHash = 'sha256' | 'sha1';
 
-function signatureAlgorithm(type: CertKeyType, hash: SignatureHash): Buffer {
+/** DER AlgorithmIdentifier of what `type` signs with (certificates and CRLs alike). */
+export function signatureAlgorithm(type: SigningKeyType, hash: SignatureHash): Buffer {
   switch (type) {
     case 'ec-p256':
+    case 'ec-p384': // SHA-256 on P-384 too, as `openssl … -sha256` signs
       return tlv(SEQUENCE, encodeOid(hash === 'sha1' ? '1.2.840.10045.4.1' : '1.2.840.10045.4.3.2')); // ecdsa-with-SHA1 / -SHA256
     case 'ed25519':
       return tlv(SEQUENCE, encodeOid('1.3.101.112'));

@@ -1,12 +1,11 @@
 // Conversions between the forms users need: PKCS#12 for Postman/SoapUI/browsers, chain-only PEM for
 // certificate mappings, one-line and base64 PEM for JSON bodies, and back from PKCS#12 / base64 strings.
 import type { KeyObject, X509Certificate } from 'node:crypto';
-import { writeFile } from 'node:fs/promises';
 import { basename, dirname, extname, join, resolve } from 'node:path';
 import { devPkiPaths } from './devPki.js';
 import { failurePaths, isFailureKind } from './failures.js';
 import { exists, PRIVATE_MODE, writeFileAtomic } from './fsAtomic.js';
-import { openssl, withTempDir } from './openssl.js';
+import { writePkcs12 } from './pkcs12.js';
 import { assertKeyMatches, MaterialError, orderChain, readMaterial } from './readMaterial.js';
 
 /** Java's conventional keystore password; used when none is given, and said so in the docs. */
@@ -76,21 +75,9 @@ export const toBase64Pem = (pem: string): string => Buffer.from(pem, 'utf8').toS
  * and a SHA-256 MAC: read by Java 17+ keytool/SoapUI, curl, Postman and current browsers (the
  * RC2/3DES legacy form is refused by OpenSSL 3 without -legacy and by some current browsers).
  */
-export async function toPkcs12(m: NamedMaterial, password: string): Promise<Buffer> {
+export function toPkcs12(m: NamedMaterial, password: string): Buffer {
   if (!m.key) throw new MaterialError(m.source, 'no private key found for it (a PKCS#12 keystore needs one); use --chain-only for certificates alone');
-  const key = m.key;
-  return withTempDir('p12', async (dir) => {
-    const keyFile = join(dir, 'key.pem');
-    const certFile = join(dir, 'chain.pem');
-    await writeFile(keyFile, key.export({ type: 'pkcs8', format: 'pem' }), { mode: PRIVATE_MODE });
-    await writeFile(certFile, toPem(m.chain));
-    const r = await openssl(
-      ['pkcs12', '-export', '-inkey', keyFile, '-in', certFile, '-name', m.name, '-passout', 'env:MTLS_EDGE_P12_PASS',
-        '-keypbe', 'AES-256-CBC', '-certpbe', 'AES-256-CBC', '-macalg', 'sha256', '-iter', '10000'],
-      { env: { MTLS_EDGE_P12_PASS: password } },
-    );
-    return r.stdout;
-  });
+  return writePkcs12({ key: m.key, certs: m.chain.map((c) => c.raw), friendlyName: m.name, password });
 }
 
 export interface Imported {

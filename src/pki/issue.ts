@@ -1,14 +1,18 @@
-// Issues one certificate with the system openssl. Plain validity in days takes one process
-// (`req -x509 -CA`, OpenSSL 3.0+); explicit notBefore/notAfter need `openssl ca` with a throwaway
-// database, because OpenSSL 3.0's req/x509 cannot set a start date.
-import { createPrivateKey, randomBytes } from 'node:crypto';
-import { readFile, writeFile } from 'node:fs/promises';
+// Issues one certificate in-process: the profile becomes certBuilder extensions, the subject a Name
+// typed as OpenSSL types it, and the issuing CA's key signs (node:crypto). No external binary, so
+// the dev PKI works where `openssl` is missing or is LibreSSL (stock macOS) or absent (Windows).
+import { randomBytes, X509Certificate } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
 import { isIP } from 'node:net';
-import { join } from 'node:path';
-import { openssl, withTempDir } from './openssl.js';
-import { toOpensslSubj, type Subject } from './subject.js';
+import { AsnConvert } from '@peculiar/asn1-schema';
+import { Certificate } from '@peculiar/asn1-x509';
+import {
+  buildCertificate, certKeyFromPem, OID, subjectNameDer, type CertKey, type ExtensionSpec, type SanSpec,
+} from './certBuilder.js';
+import { buildCrl } from './crlBuilder.js';
+import { toNameSpec, type StringMask, type Subject } from './subject.js';
 
-type Profile =
+export type Profile =
   | 'root-ca'
   | 'intermediate-ca'
   | 'server'
@@ -25,22 +29,22 @@ export interface CaFiles {
   key: string;
 }
 
-export interface IssueOptions {
+export type IssueOptions = IssueFields & ({ /** The subject's private key (PEM file). */ keyPath: string } | { /** The subject's private key as PEM text. */ keyPem: string });
+
+interface IssueFields {
   subject: Subject;
-  /** The subject's private key (PEM file). */
-  keyPath: string;
   /** Signing CA; absent means self-signed. */
   issuer?: CaFiles;
   profile: Profile;
   san?: readonly string[];
   validity: Validity;
-  /** `pkix` makes openssl encode non-ASCII values as BMPString instead of UTF8String. */
-  stringMask?: 'utf8only' | 'pkix';
+  /** `pkix` encodes non-ASCII values as BMPString instead of UTF8String (OpenSSL's string_mask). */
+  stringMask?: StringMask;
   /** Hex serial; random 128-bit when absent. */
   serial?: string;
 }
 
-function randomSerial(): string {
+export function randomSerial(): string {
   const b = randomBytes(16);
   b[0] = (b[0]! & 0x7f) | 0x10; // positive, and no leading zero byte to strip
   return b.toString('hex').toUpperCase();
@@ -50,7 +54,7 @@ function randomSerial(): string {
 export class SanError extends Error {}
 
 const SAN_TYPES = ['DNS', 'IP', 'email', 'URI'] as const;
-// Controls (a newline would start a new line in the OpenSSL config: another extension), separators,
+// Controls (a newline would start another extension in an OpenSSL config the name is copied to), separators,
 // bidi characters, and the comma, which separates entries in the subjectAltName line.
 const SAN_FORBIDDEN = /[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c,]/;
 const DNS_LABEL = '[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?';
@@ -68,10 +72,10 @@ export function normaliseSan(value: string): string {
   if (SAN_FORBIDDEN.test(value)) {
     throw new SanError(`${shown(value)} contains a comma, a line break or a control character: give one name per value (repeat the option for more names)`);
   }
-  // The value is written into an OpenSSL configuration file, where `$` expands a variable, `#`
-  // starts a comment and `\` and `"` escape or quote: none of them can be passed through as written.
+  // Names made here are often copied into OpenSSL configuration files, where `$` expands a variable,
+  // `#` starts a comment and `\` and `"` escape or quote: refused so that such a copy means the same.
   if (/[$#\\"]/.test(value)) {
-    throw new SanError(`${shown(value)} contains $, #, \\ or ", which OpenSSL's configuration syntax would read as a variable, a comment or an escape: leave them out`);
+    throw new SanError(`${shown(value)} contains $, #, \\ or ", which an OpenSSL configuration file would read as a variable, a comment or an escape: leave them out`);
   }
   const prefixed = /^([A-Za-z]+):(?!\/\/)(.*)$/.exec(value);
   let type: (typeof SAN_TYPES)[number];
@@ -114,105 +118,79 @@ export function normaliseSan(value: string): string {
   return `${type}:${body}`;
 }
 
-function extensionLines(profile: Profile, keyIsEc: boolean, san: readonly string[], selfSigned: boolean): string[] {
-  const leafUsage = keyIsEc ? 'critical,digitalSignature' : 'critical,digitalSignature,keyEncipherment';
-  const akid = selfSigned ? [] : ['authorityKeyIdentifier=keyid:always'];
-  const sanLine = san.length > 0 ? [`subjectAltName=${san.map(normaliseSan).join(',')}`] : [];
+const DAY = 86_400_000;
+
+function sanSpec(entry: string): SanSpec {
+  const colon = entry.indexOf(':');
+  const [type, body] = [entry.slice(0, colon), entry.slice(colon + 1)];
+  return type === 'DNS' ? { dns: body } : type === 'IP' ? { ip: body } : type === 'email' ? { email: body } : { uri: body };
+}
+
+/** The extensions of each profile, in the order OpenSSL wrote them from our former config lines. */
+function profileExtensions(profile: Profile, keyIsEc: boolean, san: readonly string[], selfSigned: boolean): ExtensionSpec[] {
+  const leafUsage: ExtensionSpec = { kind: 'keyUsage', critical: true, usages: keyIsEc ? ['digitalSignature'] : ['digitalSignature', 'keyEncipherment'] };
+  const akid: ExtensionSpec[] = selfSigned ? [] : [{ kind: 'authorityKeyIdentifier' }];
+  const sanExt: ExtensionSpec[] = san.length > 0 ? [{ kind: 'subjectAltName', names: san.map((v) => sanSpec(normaliseSan(v))) }] : [];
+  const ski: ExtensionSpec = { kind: 'subjectKeyIdentifier' };
+  const caUsage: ExtensionSpec = { kind: 'keyUsage', critical: true, usages: ['keyCertSign', 'crlSign'] };
+  const leaf = (purpose: string): ExtensionSpec[] => [
+    { kind: 'basicConstraints', critical: true, ca: false }, leafUsage, { kind: 'extKeyUsage', purposes: [purpose] }, ski, ...akid, ...sanExt,
+  ];
   switch (profile) {
     case 'root-ca':
-      return ['basicConstraints=critical,CA:TRUE', 'keyUsage=critical,keyCertSign,cRLSign', 'subjectKeyIdentifier=hash', ...akid];
+      return [{ kind: 'basicConstraints', critical: true, ca: true }, caUsage, ski, ...akid];
     case 'intermediate-ca':
-      return ['basicConstraints=critical,CA:TRUE,pathlen:0', 'keyUsage=critical,keyCertSign,cRLSign', 'subjectKeyIdentifier=hash', ...akid];
+      return [{ kind: 'basicConstraints', critical: true, ca: true, pathLen: 0 }, caUsage, ski, ...akid];
     case 'server':
-      return ['basicConstraints=critical,CA:FALSE', `keyUsage=${leafUsage}`, 'extendedKeyUsage=serverAuth', 'subjectKeyIdentifier=hash', ...akid, ...sanLine];
-    case 'client':
-      return ['basicConstraints=critical,CA:FALSE', `keyUsage=${leafUsage}`, 'extendedKeyUsage=clientAuth', 'subjectKeyIdentifier=hash', ...akid, ...sanLine];
     case 'server-auth-only':
-      return ['basicConstraints=critical,CA:FALSE', `keyUsage=${leafUsage}`, 'extendedKeyUsage=serverAuth', 'subjectKeyIdentifier=hash', ...akid, ...sanLine];
+      return leaf(OID.serverAuth);
+    case 'client':
+      return leaf(OID.clientAuth);
     case 'self-signed-client':
-      return ['basicConstraints=critical,CA:FALSE', 'extendedKeyUsage=clientAuth', 'subjectKeyIdentifier=hash', ...sanLine];
+      return [{ kind: 'basicConstraints', critical: true, ca: false }, { kind: 'extKeyUsage', purposes: [OID.clientAuth] }, ski, ...sanExt];
   }
 }
 
-/** A config file holding everything openssl needs: req defaults, the extension section, a CA db. */
-function configText(dir: string, ext: readonly string[], stringMask: string): string {
-  const p = (f: string): string => join(dir, f).replace(/\\/g, '/');
-  return [
-    '[req]',
-    'distinguished_name = req_dn',
-    'prompt = no',
-    `string_mask = ${stringMask}`,
-    'utf8 = yes',
-    '[req_dn]',
-    '[ext]',
-    ...ext,
-    '[ca]',
-    'default_ca = ca_default',
-    '[ca_default]',
-    `database = ${p('index.txt')}`,
-    `new_certs_dir = ${p('.')}`,
-    `serial = ${p('serial')}`,
-    `crlnumber = ${p('crlnumber')}`,
-    'default_md = sha256',
-    'policy = policy_any',
-    'unique_subject = no',
-    'default_crl_days = 3650',
-    'crl_extensions = crl_ext',
-    '[policy_any]',
-    '[crl_ext]',
-    'authorityKeyIdentifier = keyid:always',
-    '',
-  ].join('\n');
-}
-
-/** openssl accepts YYYYMMDDHHMMSSZ and stores UTCTime for 1950–2049, GeneralizedTime otherwise (RFC 5280). */
-function opensslDate(d: Date): string {
-  const pad = (n: number, w = 2): string => String(n).padStart(w, '0');
-  return `${pad(d.getUTCFullYear(), 4)}${pad(d.getUTCMonth() + 1)}${pad(d.getUTCDate())}${pad(d.getUTCHours())}${pad(d.getUTCMinutes())}${pad(d.getUTCSeconds())}Z`;
-}
-
-async function keyIsEc(keyPath: string): Promise<boolean> {
-  const key = createPrivateKey(await readFile(keyPath));
-  return key.asymmetricKeyType === 'ec';
+async function readKey(path: string): Promise<CertKey> {
+  return certKeyFromPem(await readFile(path));
 }
 
 /** Returns the certificate as PEM. */
 export async function issueCertificate(opts: IssueOptions): Promise<string> {
-  const selfSigned = opts.issuer === undefined;
-  const ext = extensionLines(opts.profile, await keyIsEc(opts.keyPath), opts.san ?? [], selfSigned);
-  const serial = opts.serial ?? randomSerial();
-  return withTempDir('issue', async (dir) => {
-    const cfg = join(dir, 'openssl.cnf');
-    await writeFile(cfg, configText(dir, ext, opts.stringMask ?? 'utf8only'));
-    const subj = toOpensslSubj(opts.subject);
-    if ('days' in opts.validity) {
-      const args = ['req', '-x509', '-new', '-config', cfg, '-extensions', 'ext', '-key', opts.keyPath, '-utf8', '-subj', subj,
-        '-days', String(opts.validity.days), '-set_serial', `0x${serial}`, '-sha256'];
-      if (opts.issuer) args.push('-CA', opts.issuer.cert, '-CAkey', opts.issuer.key);
-      return (await openssl(args)).stdout.toString('utf8');
-    }
-    const csr = join(dir, 'req.csr');
-    await openssl(['req', '-new', '-config', cfg, '-key', opts.keyPath, '-utf8', '-subj', subj, '-out', csr]);
-    await writeFile(join(dir, 'index.txt'), '');
-    await writeFile(join(dir, 'serial'), `${serial}\n`);
-    const args = ['ca', '-batch', '-config', cfg, '-in', csr, '-preserveDN', '-notext', '-utf8',
-      '-startdate', opensslDate(opts.validity.notBefore), '-enddate', opensslDate(opts.validity.notAfter),
-      '-extfile', cfg, '-extensions', 'ext'];
-    if (opts.issuer) args.push('-cert', opts.issuer.cert, '-keyfile', opts.issuer.key);
-    else args.push('-selfsign', '-keyfile', opts.keyPath);
-    return (await openssl(args)).stdout.toString('utf8');
-  });
+  const subjectKey = 'keyPem' in opts ? certKeyFromPem(opts.keyPem) : await readKey(opts.keyPath);
+  const signer = opts.issuer
+    ? { key: await readKey(opts.issuer.key), name: subjectNameDer(await readFile(opts.issuer.cert, 'utf8')) }
+    : undefined;
+  const now = Date.now();
+  const [notBefore, notAfter] = 'days' in opts.validity
+    ? [new Date(now), new Date(now + opts.validity.days * DAY)]
+    : [opts.validity.notBefore, opts.validity.notAfter];
+  return buildCertificate({
+    subject: toNameSpec(opts.subject, opts.stringMask),
+    subjectKey,
+    signer,
+    serial: Buffer.from(opts.serial ?? randomSerial(), 'hex'),
+    notBefore,
+    notAfter,
+    extensions: profileExtensions(opts.profile, subjectKey.privateKey.asymmetricKeyType === 'ec', opts.san ?? [], signer === undefined),
+  }).pem;
 }
+
+/** Days a CRL stays current, as `default_crl_days` did. */
+const CRL_DAYS = 3650;
+/** The first cRLNumber `openssl ca` wrote from our crlnumber file (hex 1000). */
+const CRL_NUMBER = 0x1000;
 
 /** A PEM CRL signed by `ca`, listing the given certificates as revoked (empty list: a valid empty CRL). */
 export async function generateCrl(ca: CaFiles, revokedCertPaths: readonly string[]): Promise<string> {
-  return withTempDir('crl', async (dir) => {
-    const cfg = join(dir, 'openssl.cnf');
-    await writeFile(cfg, configText(dir, [], 'utf8only'));
-    await writeFile(join(dir, 'index.txt'), '');
-    await writeFile(join(dir, 'crlnumber'), '1000\n');
-    const base = ['-batch', '-config', cfg, '-cert', ca.cert, '-keyfile', ca.key];
-    for (const cert of revokedCertPaths) await openssl(['ca', ...base, '-revoke', cert, '-crl_reason', 'keyCompromise']);
-    return (await openssl(['ca', ...base, '-gencrl'])).stdout.toString('utf8');
-  });
+  const [caPem, signer] = await Promise.all([readFile(ca.cert, 'utf8'), readKey(ca.key)]);
+  const now = new Date();
+  const revoked = await Promise.all(revokedCertPaths.map(async (path) => {
+    const der = new X509Certificate(await readFile(path)).raw;
+    const serial = new Uint8Array(AsnConvert.parse(der, Certificate).tbsCertificate.serialNumber);
+    return { serial, revokedAt: now, reason: 'keyCompromise' as const };
+  }));
+  return buildCrl({
+    issuerName: subjectNameDer(caPem), signer, revoked, thisUpdate: now, nextUpdate: new Date(now.getTime() + CRL_DAYS * DAY), crlNumber: CRL_NUMBER,
+  }).pem;
 }

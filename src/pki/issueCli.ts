@@ -7,7 +7,7 @@ import { issueCertificate, type Validity } from './issue.js';
 import { generateKeyPem, type KeyType } from './keys.js';
 import { assertKeyMatches, MaterialError, readMaterial } from './readMaterial.js';
 import type { Subject } from './subject.js';
-import { withTempDir } from './openssl.js';
+import { CertBuilderError } from './certBuilder.js';
 
 export interface IssueRequest {
   type: 'client' | 'server';
@@ -61,13 +61,15 @@ export async function issueFromCa(req: IssueRequest): Promise<IssuedFiles> {
   const san = req.san && req.san.length > 0 ? req.san : req.type === 'server' ? [req.cn] : [];
   const name = fileNameFor(req.cn);
   const out = { cert: join(resolve(req.outDir), `${name}.crt`), key: join(resolve(req.outDir), `${name}.key`), chain: join(resolve(req.outDir), `${name}-chain.crt`) };
-  // The key is written only after openssl succeeded, so a failed issue leaves nothing behind.
+  // The key is written only after the certificate was made, so a failed issue leaves nothing behind.
   const keyPem = await generateKeyPem(req.keyType);
-  const certPem = await withTempDir('issuekey', async (tmp) => {
-    const keyPath = join(tmp, 'key.pem');
-    await writeFileAtomic(keyPath, keyPem, PRIVATE_MODE);
-    return issueCertificate({ subject, keyPath, issuer: ca, profile: req.type, san, validity: req.validity });
-  });
+  let certPem: string;
+  try {
+    certPem = await issueCertificate({ subject, keyPem, issuer: ca, profile: req.type, san, validity: req.validity });
+  } catch (err) {
+    if (err instanceof CertBuilderError) throw new MaterialError(ca.key, `${err.message}: the CA key must be EC P-256/P-384, RSA or Ed25519`);
+    throw err;
+  }
   const caPem = await readFile(ca.cert, 'utf8');
   await writeFileAtomic(out.key, keyPem, PRIVATE_MODE);
   await writeFileAtomic(out.cert, certPem);

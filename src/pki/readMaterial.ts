@@ -3,7 +3,7 @@
 // in one line, never containing key material or a password.
 import { createPrivateKey, X509Certificate, type KeyObject } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import { openssl, OpensslError } from './openssl.js';
+import { Pkcs12Error, readPkcs12, type Pkcs12Contents } from './pkcs12.js';
 
 export class MaterialError extends Error {
   constructor(
@@ -96,34 +96,35 @@ function parsePemText(file: string, text: string, password: string | undefined):
 }
 
 async function parsePkcs12(file: string, data: Buffer, password: string | undefined): Promise<Material> {
-  const attempt = async (pass: string, legacy: boolean): Promise<string> => {
-    const args = ['pkcs12', '-nodes', '-passin', 'env:MTLS_EDGE_P12_PASS'];
-    if (legacy) args.push('-legacy');
-    return (await openssl(args, { input: data, env: { MTLS_EDGE_P12_PASS: pass } })).stdout.toString('utf8');
-  };
-  const pass = password ?? '';
-  let out: string;
+  let contents: Pkcs12Contents;
   try {
-    out = await attempt(pass, false);
+    contents = readPkcs12(data, password ?? '');
   } catch (err) {
-    const stderr = err instanceof OpensslError ? err.stderr : '';
-    if (/unsupported|RC2|legacy|40-bit/i.test(stderr)) {
-      try {
-        out = await attempt(pass, true);
-      } catch (err2) {
-        throw p12Problem(file, err2 instanceof OpensslError ? err2.stderr : '', password);
-      }
-    } else throw p12Problem(file, stderr, password);
+    if (!(err instanceof Pkcs12Error)) throw new MaterialError(file, 'not a readable PKCS#12 file (truncated or garbled)');
+    if (err.reason === 'password') {
+      throw new MaterialError(file, password === undefined ? 'the PKCS#12 file is password-protected: pass --password' : 'wrong password for the PKCS#12 file');
+    }
+    if (err.reason === 'unsupported') {
+      throw new MaterialError(file, `cannot read this PKCS#12 file: ${err.message}; export it again with AES-256 (e.g. keytool -importkeystore, or the tool that made it)`);
+    }
+    throw new MaterialError(file, 'not a readable PKCS#12 file (truncated or garbled)');
   }
-  const m = parsePemText(file, out, undefined);
-  return { ...m, format: 'pkcs12' };
-}
-
-function p12Problem(file: string, stderr: string, password: string | undefined): MaterialError {
-  if (/mac verify|invalid password|bad decrypt/i.test(stderr)) {
-    return new MaterialError(file, password === undefined ? 'the PKCS#12 file is password-protected: pass --password' : 'wrong password for the PKCS#12 file');
+  const certs = contents.certs.map((der, i) => {
+    try {
+      return new X509Certificate(der);
+    } catch {
+      throw new MaterialError(file, `certificate ${i + 1} in the PKCS#12 file is garbled`);
+    }
+  });
+  let key: KeyObject | undefined;
+  if (contents.privateKeyPkcs8) {
+    try {
+      key = createPrivateKey({ key: contents.privateKeyPkcs8, format: 'der', type: 'pkcs8' });
+    } catch {
+      throw new MaterialError(file, 'the private key in the PKCS#12 file is garbled');
+    }
   }
-  return new MaterialError(file, 'not a readable PKCS#12 file (truncated or garbled)');
+  return { file, format: 'pkcs12', certs, key };
 }
 
 function looksLikeDerSequence(data: Buffer): boolean {
@@ -144,7 +145,7 @@ export async function readMaterial(file: string, opts: ReadOptions = {}): Promis
   const m = await parseMaterial(file, data, opts.password);
   if (opts.accept && !opts.accept.includes(m.format)) {
     const what = { der: 'DER (binary)', pkcs12: 'PKCS#12', pem: 'PEM', base64: 'a base64 string' }[m.format];
-    throw new MaterialError(file, `is ${what}, expected ${opts.accept.map((f) => f.toUpperCase()).join(' or ')}${m.format === 'der' ? ' (convert with: openssl x509 -inform DER -in FILE -out FILE.pem)' : ''}`);
+    throw new MaterialError(file, `is ${what}, expected ${opts.accept.map((f) => f.toUpperCase()).join(' or ')}${m.format === 'der' ? ' (convert it with: mtls-edge certs import FILE)' : ''}`);
   }
   return m;
 }

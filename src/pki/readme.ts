@@ -43,7 +43,7 @@ export async function writeReadme(dir: string): Promise<void> {
     '',
     'SoapUI / Java (keytool)',
     '-----------------------',
-    '  mtls-edge certs export client --p12 --password changeit   (writes client.p12)',
+    '  mtls-edge certs export client --p12 --password changeit   (writes client.p12 in this folder)',
     '  keytool -list -storetype PKCS12 -keystore client.p12 -storepass changeit',
     '  SoapUI: Preferences > SSL Settings > KeyStore client.p12, password changeit.',
     '  Trust the edge: keytool -importcert -noprompt -alias mtls-edge-dev-root -file ca/root-ca.crt \\',

@@ -2,15 +2,12 @@
 // can make hundreds in seconds: expired / not yet valid, corrupted signature (one flipped bit of
 // the signatureValue), no CA flag, pathLen, wrong EKU, unknown critical extension, revocation.
 // Certificates are encoded by src/pki/certBuilder.ts; this module keeps only the defect vocabulary:
-// a flat spec, its extension defaults, the validity helpers, ROOT_EXT/LEAF_EXT, and CRLs.
-import { generateKeyPairSync, sign } from 'node:crypto';
-import { AsnConvert, OctetString } from '@peculiar/asn1-schema';
+// a flat spec, its extension defaults, the validity helpers, ROOT_EXT/LEAF_EXT, and CRL specs.
+import { generateKeyPairSync } from 'node:crypto';
+import { KeyUsage, KeyUsageFlags } from '@peculiar/asn1-x509';
+import { buildCrl } from '../../src/pki/crlBuilder.js';
 import {
-  AlgorithmIdentifier, AuthorityKeyIdentifier, CertificateList, Extension, KeyIdentifier, KeyUsage, KeyUsageFlags, Name,
-  RevokedCertificate, TBSCertList, Time, Version, id_ce_authorityKeyIdentifier,
-} from '@peculiar/asn1-x509';
-import {
-  buildCertificate, derToPem, encodeName, keyIdentifier, OID, privateKeyPem, simpleName, type CertKey, type ExtensionSpec, type NameSpec, type SignatureHash,
+  buildCertificate, derToPem, encodeName, OID, privateKeyPem, simpleName, type CertKey, type ExtensionSpec, type NameSpec, type SignatureHash,
 } from '../../src/pki/certBuilder.js';
 
 /** Always P-256: the CRLs below sign with ECDSA-SHA256 only. */
@@ -81,27 +78,15 @@ export interface CrlSpec {
   readonly nextUpdate: Date;
 }
 
-// CRLs stay here, not in certBuilder: only defect scenarios need them and they are never odd, so the schema library encodes them.
-/** PEM of a CRL (v2, AKID of the signer). */
+/** PEM of a CRL (v2, AKID of the signer), built by src/pki/crlBuilder.ts. */
 export function forgeCrl(s: CrlSpec): string {
-  const ecdsaSha256 = (): AlgorithmIdentifier => new AlgorithmIdentifier({ algorithm: '1.2.840.10045.4.3.2' });
-  const akid = new AuthorityKeyIdentifier({ keyIdentifier: new KeyIdentifier(keyIdentifier(s.signer.publicKey)) });
-  const tbs = new TBSCertList({
-    version: Version.v2,
-    signature: ecdsaSha256(),
-    // The same Name bytes as the issuing certificate's subject.
-    issuer: AsnConvert.parse(encodeName(cn(s.issuer)), Name),
-    thisUpdate: new Time(s.thisUpdate),
-    nextUpdate: new Time(s.nextUpdate),
-    revokedCertificates: s.revokedSerials.length
-      ? s.revokedSerials.map((n) => new RevokedCertificate({ userCertificate: serialBytes(n).buffer, revocationDate: new Time(s.thisUpdate) }))
-      : undefined,
-    crlExtensions: [new Extension({ extnID: id_ce_authorityKeyIdentifier, critical: false, extnValue: new OctetString(AsnConvert.serialize(akid)) })],
-  });
-  const tbsDer = Buffer.from(AsnConvert.serialize(tbs));
-  const signature = sign('sha256', tbsDer, s.signer.privateKey);
-  const der = Buffer.from(AsnConvert.serialize(new CertificateList({ tbsCertList: tbs, signatureAlgorithm: ecdsaSha256(), signature: new Uint8Array(signature).buffer })));
-  return derToPem(der, 'X509 CRL');
+  return buildCrl({
+    issuerName: encodeName(cn(s.issuer)), // the same Name bytes as the issuing certificate's subject
+    signer: s.signer,
+    revoked: s.revokedSerials.map((n) => ({ serial: serialBytes(n), revokedAt: s.thisUpdate })),
+    thisUpdate: s.thisUpdate,
+    nextUpdate: s.nextUpdate,
+  }).pem;
 }
 
 export const pem = derToPem;
