@@ -8,7 +8,7 @@ import type { Logger } from './logger.js';
 import type { Metrics } from './metrics.js';
 import type { StatusDocument, StatusSnapshot } from './status.js';
 import { EventStream, eventToJson } from './eventStream.js';
-import { FLOW_PAGE_CSP, renderFlowPage } from './flowPage.js';
+import { FLOW_PAGE_CSP, FLOW_PAGE_SCRIPT, FLOW_PAGE_STYLE, renderFlowPage } from './flowPage.js';
 import { createAdminAccess, isLoopbackBind } from './adminAccess.js';
 import { safeJson } from './escape.js';
 
@@ -79,6 +79,12 @@ export async function startAdminServer(opts: AdminServerOptions): Promise<AdminS
     switch (path) {
       case '/':
         send(res, 200, 'text/html; charset=utf-8', page, { 'Content-Security-Policy': FLOW_PAGE_CSP, 'Referrer-Policy': 'no-referrer' });
+        return;
+      case '/flow.js':
+        send(res, 200, 'text/javascript; charset=utf-8', FLOW_PAGE_SCRIPT);
+        return;
+      case '/flow.css':
+        send(res, 200, 'text/css; charset=utf-8', FLOW_PAGE_STYLE);
         return;
       case '/events': {
         if (req.method === 'HEAD') {
