@@ -8,10 +8,8 @@
 // forged certificate name cannot run code here.
 import { VERIFY_CODES } from '../pki/verifyCodes.js';
 import { escapeHtml } from './html.js';
-import { fillTemplate, jsonInHtml, PAGE_ASSETS } from './pageAssets.js';
-
-export const FLOW_PAGE_SCRIPT = PAGE_ASSETS.script;
-export const FLOW_PAGE_STYLE = PAGE_ASSETS.style;
+import { MODE_TABLE } from '../headers/modeTable.js';
+import { fillTemplate, jsonInHtml, PAGE_HTML } from './pageAssets.js';
 
 /** CSP that admits only the listener's own files: injected markup cannot run or restyle the page. */
 export const FLOW_PAGE_CSP = [
@@ -25,13 +23,16 @@ export const FLOW_PAGE_CSP = [
   "frame-ancestors 'none'",
 ].join('; ');
 
-export function renderFlowPage(opts: { ringSize: number; title?: string }): string {
+export function renderFlowPage(opts: { ringSize: number; title?: string; lessonToken: string }): string {
   // Verify code -> OpenSSL name for the decoded X-SSL-Client-Verify column. A JSON data block is
   // not executed, so the CSP does not need to admit it.
   const codes = Object.fromEntries(VERIFY_CODES.map((r) => [r.code, r.name]));
-  return fillTemplate(PAGE_ASSETS.html, {
+  return fillTemplate(PAGE_HTML, {
     title: escapeHtml(opts.title ?? 'mtls-edge'),
     ringSize: String(opts.ringSize),
     verifyCodes: jsonInHtml(codes),
+    // The edge lane names the row of the forwarded_client_cert table that decided each header.
+    modeTable: jsonInHtml(MODE_TABLE),
+    lessonToken: escapeHtml(opts.lessonToken),
   });
 }

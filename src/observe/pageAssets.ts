@@ -15,12 +15,15 @@ function pageDir(): URL {
 const dir = pageDir();
 const read = (name: string): string => readFileSync(new URL(name, dir), 'utf8');
 
-/** The page's HTML template ({{name}} placeholders), script and style sheet. */
-export const PAGE_ASSETS = Object.freeze({
-  html: read('flow.html'),
-  script: read('flow.js'),
-  style: read('flow.css'),
-});
+/** The page's HTML template, with {{name}} placeholders. */
+export const PAGE_HTML = read('flow.html');
+
+const TYPES: Readonly<Record<string, string>> = { js: 'text/javascript; charset=utf-8', css: 'text/css; charset=utf-8' };
+
+/** The script and style files the page loads, by URL path (`/flow.js`), in the order it loads them. */
+export const PAGE_FILES: ReadonlyMap<string, { readonly type: string; readonly body: string }> = new Map(
+  ['flow.css', 'flow.js', 'lanes.js', 'lessons.js'].map((name) => [`/${name}`, { type: TYPES[name.split('.').pop()!]!, body: read(name) }]),
+);
 
 /** Replaces each {{name}} with its (already escaped) value; an unknown name is a programming error. */
 export function fillTemplate(template: string, values: Readonly<Record<string, string>>): string {

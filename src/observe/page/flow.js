@@ -177,6 +177,7 @@
     if (h && !state.hosts.has(h)) { state.hosts.add(h); document.getElementById('hosts').appendChild(add(el('option'))).value = h; }
     state.queue.push(item);
     if (state.timer === null) state.timer = setTimeout(renderQueued, 40);
+    api.onItem.forEach(function (f) { f(item); });
   }
 
   function counts() {
@@ -268,6 +269,11 @@
       body.appendChild(el('h2', null, ev.message));
       body.appendChild(el('div', 'muted', (ev.kind === 'connection-error' ? 'connection fault in ' + ev.stage + ' from ' + ev.clientAddress : ev.level) + ' \u00b7 ' + fmtTime(ev.time)));
       if (ev.stack) section(body, 'Stack', el('pre', null, ev.stack));
+    }
+    if (ev.kind === 'request' || ev.kind === 'handshake-rejected') {
+      var asFlow = el('button', 'as-flow', 'Show as flow \u2192'); asFlow.type = 'button';
+      asFlow.addEventListener('click', function () { closeDetail(); api.showFlow(seq); });
+      body.insertBefore(asFlow, body.children[1] || null);
     }
     var raw = add(el('details'), el('summary', null, 'Raw event (JSON)'), el('pre', null, JSON.stringify(ev, null, 2)));
     body.appendChild(el('h3', null, ' ')); body.appendChild(raw);
@@ -362,8 +368,19 @@
     document.querySelectorAll('.tabs button').forEach(function (b) { b.setAttribute('aria-selected', String(b.dataset.tab === name)); });
     document.getElementById('flow-view').style.display = name === 'flow' ? '' : 'none';
     document.getElementById('tls-view').classList.toggle('shown', name === 'tls');
+    document.getElementById('lanes-view').hidden = name !== 'lanes';
+    document.getElementById('lessons-view').hidden = name !== 'lessons';
+    api.view = name;
+    api.onTab.forEach(function (f) { f(name); });
   }
   document.querySelectorAll('.tabs button').forEach(function (b) { b.addEventListener('click', function () { tab(b.dataset.tab); }); });
+
+  // What lanes.js and lessons.js (loaded after this file) build on.
+  var api = window.mtlsEdge = {
+    state: state, el: el, add: add, badge: badge, visible: visible, decoded: decoded, b64bytes: b64bytes, codeName: codeName,
+    fmtTime: fmtTime, fmtMs: fmtMs, statusKind: statusKind, certLabel: certLabel, kvTable: kvTable, tab: tab,
+    view: 'flow', onItem: [], onTab: [], showFlow: function () {}
+  };
 
   showEmpty(); counts(); connect(); pollStatus();
 })();
