@@ -89,7 +89,7 @@
   function pairKey(p) { return p[0].toLowerCase() + '\u0000' + p[1]; }
 
   // ---- lanes ----
-  var ACTIONS = { removed: ['removed', 'err'], kept: ['kept', 'warn'], set: ['set', 'ok'], forwarded: ['passed', 'mute'] };
+  var ACTIONS = { sent: ['sent', 'info'], removed: ['removed', 'err'], kept: ['kept', 'warn'], set: ['set', 'ok'], forwarded: ['passed', 'mute'] };
   function headerItem(pair, action, why) {
     var li = el('li', 'hdr act-' + action); li.dataset.header = pair[0].toLowerCase(); li.dataset.action = action;
     var line = add(el('div', 'hline'), badge(ACTIONS[action][0], ACTIONS[action][1]), ' ', el('span', 'hname', pair[0]), ' ');
@@ -124,7 +124,7 @@
     } else s.appendChild(el('p', 'none', 'none'));
     if (ev.kind === 'request') {
       s.appendChild(el('h4', null, 'Client-certificate headers sent (' + ev.h10.sent.length + ')'));
-      s.appendChild(list(ev.h10.sent.map(function (p) { return headerItem(p, 'forwarded', null); }), 'none of the ten'));
+      s.appendChild(list(ev.h10.sent.map(function (p) { return headerItem(p, 'sent', null); }), 'none of the ten'));
     }
     return s;
   }
