@@ -117,6 +117,7 @@ export function requestEvent(ctx: RequestContext, status: number, error: string 
     websocket,
     error,
     underscoreHeaders: ctx.underscoreHeaders,
+    forwarded: ctx.answeredWith === null && ctx.route !== null ? ctx.headers : null,
   };
 }
 

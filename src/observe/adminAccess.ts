@@ -145,3 +145,25 @@ export function createAdminAccess(opts: AdminAccessOptions): AdminAccess {
     },
   };
 }
+
+/** Header carrying the page's lesson token on state-changing requests. */
+export const PAGE_TOKEN_HEADER = 'x-mtls-edge-page-token';
+
+/**
+ * Why a state-changing POST from the page is refused, or null when it may run. Against CSRF: the
+ * request must carry the token printed into the page (another origin cannot read the page), as a
+ * custom header with a JSON body (both force a CORS preflight, which this listener never grants),
+ * and a browser's Origin / Sec-Fetch-Site, when sent, must name this very origin.
+ */
+export function samePagePostProblem(req: AdminRequest & Pick<IncomingMessage, 'method'>, pageToken: string): string | null {
+  if (req.method !== 'POST') return 'use POST';
+  const type = req.headers['content-type'] ?? '';
+  if (!/^application\/json\s*(;|$)/i.test(type)) return 'send Content-Type: application/json';
+  const token = req.headers[PAGE_TOKEN_HEADER];
+  if (typeof token !== 'string' || !sameSecret(token, digest(pageToken))) return `send the page's token in ${PAGE_TOKEN_HEADER} (reload the page: the edge restarted)`;
+  const site = req.headers['sec-fetch-site'];
+  if (site !== undefined && site !== 'same-origin') return `cross-site request refused (Sec-Fetch-Site: ${String(site)})`;
+  const origin = req.headers.origin;
+  if (origin !== undefined && origin !== `http://${req.headers.host ?? ''}`) return `cross-origin request refused (Origin: ${origin})`;
+  return null;
+}

@@ -9,7 +9,10 @@ import type { Metrics } from './metrics.js';
 import type { StatusDocument, StatusSnapshot } from './status.js';
 import { EventStream, eventToJson } from './eventStream.js';
 import { FLOW_PAGE_CSP, renderFlowPage } from './flowPage.js';
-import { createAdminAccess, isLoopbackBind } from './adminAccess.js';
+import { PAGE_FILES } from './pageAssets.js';
+import { createAdminAccess, isLoopbackBind, samePagePostProblem } from './adminAccess.js';
+import { lessonRunner } from './lessonRunner.js';
+import { randomBytes } from 'node:crypto';
 import { safeJson } from './escape.js';
 
 export interface AdminServerOptions {
@@ -39,6 +42,21 @@ export interface AdminServer {
   close(): Promise<void>;
 }
 
+/** The request body as text, or null when it is longer than `limit` bytes or not valid JSON. */
+async function readSmallBody(req: http.IncomingMessage, limit: number): Promise<string | null> {
+  let text = '';
+  for await (const chunk of req) {
+    text += String(chunk);
+    if (text.length > limit) return null;
+  }
+  try {
+    JSON.parse(text);
+    return text;
+  } catch {
+    return null;
+  }
+}
+
 function statusDocument(snapshot: StatusSnapshot, metrics: Metrics | undefined, stream: EventStream): StatusDocument {
   return {
     ...snapshot,
@@ -53,7 +71,10 @@ export async function startAdminServer(opts: AdminServerOptions): Promise<AdminS
   const access = createAdminAccess({ host, token: opts.token, allowedHosts: opts.allowedHosts });
   const stream = new EventStream({ ringSize: opts.ringSize ?? 500 });
   const unsubscribe = opts.bus.subscribe(stream);
-  const page = renderFlowPage({ ringSize: stream.ringSize });
+  // Printed into the page; state-changing POSTs must send it back (adminAccess.samePagePostProblem).
+  const pageToken = randomBytes(24).toString('hex');
+  const page = renderFlowPage({ ringSize: stream.ringSize, lessonToken: pageToken });
+  const lessons = lessonRunner(stream, opts.status);
 
   const send = (res: http.ServerResponse, status: number, type: string, body: string, extra: http.OutgoingHttpHeaders = {}): void => {
     res.writeHead(status, { 'Content-Type': type, 'Cache-Control': 'no-store', 'X-Content-Type-Options': 'nosniff', ...extra });
@@ -72,6 +93,22 @@ export async function startAdminServer(opts: AdminServerOptions): Promise<AdminS
       send(res, 303, 'text/plain; charset=utf-8', '', { 'Set-Cookie': decision.cookie, Location: decision.location, 'Referrer-Policy': 'no-referrer' });
       return;
     }
+    if (path === '/lessons/run') {
+      const problem = samePagePostProblem(req, pageToken);
+      if (problem !== null) {
+        send(res, 403, 'text/plain; charset=utf-8', `Refused: ${problem}.\n`);
+        return;
+      }
+      const body = await readSmallBody(req, 1024);
+      const id = body === null ? undefined : (JSON.parse(body) as { lesson?: unknown }).lesson;
+      if (typeof id !== 'string') {
+        send(res, 400, 'text/plain; charset=utf-8', 'Send {"lesson": "<id>"} (see GET /lessons).\n');
+        return;
+      }
+      const result = await lessons.run(id);
+      send(res, result.status, 'application/json; charset=utf-8', safeJson(result.body) + '\n');
+      return;
+    }
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       send(res, 405, 'text/plain; charset=utf-8', 'Method not allowed\n', { Allow: 'GET, HEAD' });
       return;
@@ -79,6 +116,9 @@ export async function startAdminServer(opts: AdminServerOptions): Promise<AdminS
     switch (path) {
       case '/':
         send(res, 200, 'text/html; charset=utf-8', page, { 'Content-Security-Policy': FLOW_PAGE_CSP, 'Referrer-Policy': 'no-referrer' });
+        return;
+      case '/lessons':
+        send(res, 200, 'application/json; charset=utf-8', safeJson(lessons.list()) + '\n');
         return;
       case '/events': {
         if (req.method === 'HEAD') {
@@ -108,6 +148,11 @@ export async function startAdminServer(opts: AdminServerOptions): Promise<AdminS
           return;
         }
         break;
+    }
+    const file = PAGE_FILES.get(path ?? '');
+    if (file) {
+      send(res, 200, file.type, file.body);
+      return;
     }
     send(res, 404, 'text/plain; charset=utf-8', 'Not found. Try /, /status, /healthz, /metrics or /events.\n');
   };

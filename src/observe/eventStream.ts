@@ -62,6 +62,20 @@ function headerPairsJson(pairs: readonly HeaderPair[]): string {
   return `${out}]`;
 }
 
+// Credentials a client sends to the app are shown by name only: the page is for showing header
+// flow, and a screenshot of it must not leak a session.
+const CREDENTIAL_HEADERS = new Set(['authorization', 'proxy-authorization', 'cookie']);
+
+/** The forwarded header list as [name, value] pairs, credentials redacted. */
+function forwardedJson(flat: readonly string[]): string {
+  const pairs: [string, string][] = [];
+  for (let i = 0; i + 1 < flat.length; i += 2) {
+    const name = flat[i]!;
+    pairs.push([name, CREDENTIAL_HEADERS.has(name.toLowerCase()) ? '[redacted]' : flat[i + 1]!]);
+  }
+  return scrubText(JSON.stringify(pairs));
+}
+
 /**
  * The JSON a page receives for one event: secrets scrubbed, lifecycle fields redacted by name, and no
  * control, separator or bidi character raw (escapeJsonText), for the page and for /api/events.
@@ -73,10 +87,11 @@ export function eventToJson(item: StreamedEvent): string {
 function eventJson(item: StreamedEvent): string {
   const e = item.event;
   if (e.kind === 'request') {
-    const { h10, cert, ...perRequest } = e;
+    const { h10, cert, forwarded, ...perRequest } = e;
     const head = scrubText(`{"seq":${item.seq},"event":${JSON.stringify(perRequest).slice(0, -1)}`);
     const sentAndRemoved = scrubText(`"sent":${JSON.stringify(h10.sent)},"removed":${JSON.stringify(h10.removed)}`);
-    return `${head},"h10":{${sentAndRemoved},"set":${headerPairsJson(h10.set)}},"cert":${cert ? sharedJson(cert) : 'null'}}}`;
+    const upstream = forwarded === undefined ? '' : `,"forwarded":${forwarded === null ? 'null' : forwardedJson(forwarded)}`;
+    return `${head},"h10":{${sentAndRemoved},"set":${headerPairsJson(h10.set)}},"cert":${cert ? sharedJson(cert) : 'null'}${upstream}}}`;
   }
   const safe: EdgeEvent = e.kind === 'lifecycle' && e.fields ? { ...e, fields: redactFields(e.fields) } : e;
   return scrubText(`{"seq":${item.seq},"event":${JSON.stringify(safe)}}`);
@@ -109,6 +124,11 @@ export class EventStream implements EventSink {
 
   get ringSize(): number {
     return this.ring.capacity;
+  }
+
+  /** Sequence number of the newest event (0 before the first). */
+  get lastSeq(): number {
+    return this.seq;
   }
 
   get clientCount(): number {

@@ -84,6 +84,12 @@ export interface RequestEvent {
   readonly upstreamConnectMs?: number;
   /** Milliseconds from request sent to the upstream until its response headers (HAProxy's Tr). */
   readonly upstreamResponseMs?: number;
+  /**
+   * The header list handed to the upstream, flat as Node's rawHeaders ([name, value, …]): the very
+   * array the edge forwarded, not a copy. Null when the edge answered itself (no upstream was sent
+   * anything). Only the flow page reads it.
+   */
+  readonly forwarded?: readonly string[] | null;
 }
 
 export interface LifecycleEvent {

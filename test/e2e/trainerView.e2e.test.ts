@@ -1,0 +1,256 @@
+// The trainer view end to end: a real edge (dev PKI, echo upstream) with its admin listener, every
+// lesson run from the panel in Debian's chromium at 1024x768 and 1920x1080, each lane checked against
+// what the echo upstream really received, keyboard stepping, presenter mode, the export, the CSRF
+// guard of the lesson endpoint, and axe-core with no serious violation.
+// Writes test-output/trainer-*.png and test-output/trainer-export.html.
+import { expect } from 'chai';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { PassThrough } from 'node:stream';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { loadConfig } from '../../src/config/load.js';
+import { startEdge, type RunningEdge } from '../../src/edge/edge.js';
+import { statusSnapshot } from '../../src/edge/statusSnapshot.js';
+import { createObservability, type Observability } from '../../src/observe/index.js';
+import { LESSONS } from '../../src/observe/lessons.js';
+import type { EchoDescription } from '../../src/echo/echoServer.js';
+import { testPki } from '../support/edgeHarness.js';
+
+const CHROMIUM = '/usr/bin/chromium';
+const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const VIEWPORTS = [
+  { width: 1024, height: 768 },
+  { width: 1920, height: 1080 },
+] as const;
+// undici writes this itself when it sends the request (keep-alive or close, by the pool's state); it
+// is not in the list the edge hands it. undici also writes the Host name in lower case: names are
+// compared without case (the page says both).
+const ADDED_BY_HTTP_CLIENT = new Set(['connection']);
+
+interface LessonReply {
+  lesson: string;
+  outcome: { kind: 'response'; status: number; body: string } | { kind: 'refused' | 'not-run'; error: string };
+  seqs: number[];
+}
+
+describe('trainer view end to end (lessons, lanes, presenter, export, axe)', function () {
+  this.timeout(180_000);
+  let obs: Observability | null = null;
+  let edge: RunningEdge | null = null;
+  let browser: Browser | null = null;
+  let adminUrl = '';
+
+  before(async function () {
+    if (!existsSync(CHROMIUM)) {
+      console.log(`      skipped: ${CHROMIUM} is absent (apt-get install chromium)`);
+      this.skip();
+    }
+    mkdirSync('test-output', { recursive: true });
+    const { dir } = await testPki();
+    const loaded = await loadConfig({ overrides: { httpsPort: 0, httpPort: 0, bind: '127.0.0.1', pkiDir: dir } });
+    let running: RunningEdge | null = null;
+    obs = await createObservability({
+      logFormat: 'json',
+      accessLogFormat: 'off',
+      admin: { host: '127.0.0.1', port: 0 },
+      stdout: new PassThrough().resume(),
+      defaultMetrics: false,
+      status: () => statusSnapshot(running!, 'test', Date.now(), '127.0.0.1'),
+    });
+    edge = running = await startEdge(loaded.config, loaded.resolved, obs.bus, obs.metrics ?? undefined);
+    adminUrl = `http://127.0.0.1:${obs.adminPort}/`;
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS });
+  });
+
+  after(async () => {
+    await browser?.close().catch(() => undefined);
+    await edge?.close(1000);
+    await obs?.close();
+  });
+
+  async function openPage(viewport: { width: number; height: number }): Promise<{ page: Page; errors: string[] }> {
+    const page = await browser!.newPage({ viewport, acceptDownloads: true });
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(String(e)));
+    page.on('console', (m) => {
+      if (m.type() === 'error') errors.push(m.text());
+    });
+    await page.goto(adminUrl);
+    await page.waitForSelector('#conn-state.live');
+    return { page, errors };
+  }
+
+  /** Runs a lesson by clicking its button; returns what the endpoint answered (read from the network). */
+  async function runFromPanel(page: Page, id: string): Promise<LessonReply> {
+    const card = page.locator(`article.lesson[data-lesson="${id}"]`);
+    const [response] = await Promise.all([page.waitForResponse((r) => r.url().endsWith('/lessons/run')), card.locator('button.run').click()]);
+    expect(response.status(), await response.text()).to.equal(200);
+    const reply = (await response.json()) as LessonReply;
+    await page.waitForFunction((sel) => document.querySelector(sel)?.getAttribute('data-state') === 'done', `article.lesson[data-lesson="${id}"]`);
+    return reply;
+  }
+
+  const lanePairs = (page: Page, lane: string): Promise<[string, string][]> =>
+    page.$$eval(`#lanes .${lane} ul.hdrs > li.hdr[data-header]`, (items) =>
+      items.map((li) => [li.querySelector('.hname')!.textContent ?? '', (li.querySelector('.hval') as HTMLElement).title]),
+    );
+
+  for (const viewport of VIEWPORTS) {
+    it(`runs every lesson at ${viewport.width}x${viewport.height} and each lane shows what really happened`, async () => {
+      const { page, errors } = await openPage(viewport);
+      await page.click('#tab-lessons');
+      await page.waitForSelector('article.lesson button.run:not([disabled])');
+      expect(await page.locator('article.lesson').count()).to.equal(LESSONS.length);
+      // Every lesson carries its terminal variant.
+      for (const l of LESSONS) expect(await page.locator(`article.lesson[data-lesson="${l.id}"] pre.curl`).innerText()).to.match(/^curl --cacert \S+root-ca\.crt .*https:\/\/localhost:\d+\/lesson\//);
+
+      for (const lesson of LESSONS) {
+        const reply = await runFromPanel(page, lesson.id);
+        expect(reply.seqs.length, `lesson ${lesson.id} produced an event`).to.be.greaterThan(0);
+        await page.waitForSelector(`#lanes[data-seq="${reply.seqs[0]}"]`);
+        expect(await page.locator('#lanes-view').isVisible()).to.equal(true);
+        const kind = await page.getAttribute('#lanes', 'data-kind');
+        if (reply.outcome.kind === 'response') {
+          expect(kind).to.equal('request');
+          const echo = JSON.parse(reply.outcome.body) as EchoDescription;
+          const app = await lanePairs(page, 'lane-app');
+          const fromEcho = echo.headers.filter(([n]) => !ADDED_BY_HTTP_CLIENT.has(n.toLowerCase())).map(([n, v]) => [n.toLowerCase(), v]);
+          expect(app.map(([n, v]) => [n.toLowerCase(), v]), `app lane of ${lesson.id} = headers the echo upstream received`).to.deep.equal(fromEcho);
+          // Client lane: the client-certificate headers the lesson sent; edge lane: none of them reaches the app unless kept.
+          const client = await lanePairs(page, 'lane-client');
+          expect(client).to.deep.equal(lesson.headers.filter(([n]) => /^x-ssl-client|^x-forwarded-client-cert$/i.test(n)).map(([n, v]) => [n, v]));
+          const edgeText = await page.locator('#lanes .lane-edge').innerText();
+          expect(edgeText).to.match(/mode table row: sanitize_set/);
+          for (const [name] of client) {
+            // What the app got under that name (if anything) is the edge's own value, marked set.
+            const actions = await page.$$eval(`#lanes .lane-app li.hdr[data-header="${name.toLowerCase()}"]`, (li) => li.map((e) => e.getAttribute('data-action')));
+            expect(actions.every((a) => a === 'set'), `${lesson.id}: forged ${name} must not reach the app under sanitize_set`).to.equal(true);
+            expect(actions.length).to.equal(echo.headers.filter(([n]) => n.toLowerCase() === name.toLowerCase()).length);
+            expect(await page.locator(`#lanes .lane-edge li.hdr[data-header="${name.toLowerCase()}"][data-action="removed"]`).count()).to.be.greaterThan(0);
+          }
+          const appCn = echo.headers.find(([n]) => n.toLowerCase() === 'x-ssl-client-subject-cn');
+          if (lesson.identity === null) expect(appCn, `${lesson.id}: no identity without a certificate`).to.equal(undefined);
+          if (lesson.identity === 'client') {
+            expect(Buffer.from(appCn![1], 'base64').toString()).to.equal('dev-client');
+            // The DER certificate in XFCC is decoded in the app lane.
+            expect(await page.locator('#lanes .lane-app li[data-header="x-forwarded-client-cert"] .hdec').innerText()).to.match(/certificate .*CN=dev-client.*issued by .*CN=mtls-edge Dev Intermediate CA/);
+          }
+        } else {
+          expect(reply.outcome.kind).to.equal('refused');
+          expect(kind).to.equal('handshake-rejected');
+          const edgeText = await page.locator('#lanes .lane-edge').innerText();
+          expect(edgeText).to.match(/Handshake refused: X509_V_ERR_\w+ \(\d+\)/);
+          expect(edgeText).to.match(/Fix: \S/);
+          expect(await page.locator('#lanes .lane-app').innerText()).to.match(/ended in the TLS handshake/);
+        }
+        if (lesson.compareModes) {
+          expect(await page.locator('#lanes .mode-col').count()).to.equal(4);
+          if (lesson.id === 'route-service-gap') {
+            expect(await page.locator('#lanes .mode-col[data-mode="forward_only_if_route_service"] .sees').innerText()).to.match(/admin \(forged/);
+            expect(await page.locator('#lanes .mode-col[data-mode="sanitize_set"] .sees').innerText()).to.match(/no identity/);
+          }
+        }
+        await page.screenshot({ path: `test-output/trainer-${viewport.width}-${lesson.id}.png` });
+        await page.click('#tab-lessons');
+      }
+      // The lanes fit the projector's width: nothing scrolls sideways.
+      await page.click('#tab-lanes');
+      const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+      expect(overflow).to.be.at.most(0);
+      expect(errors).to.deep.equal([]);
+      await page.close();
+    });
+  }
+
+  it('steps with the keyboard, toggles presenter mode and the theme', async () => {
+    const { page } = await openPage({ width: 1024, height: 768 });
+    await page.click('#tab-lanes');
+    await page.waitForSelector('#lanes[data-seq]');
+    // The ring's replay has arrived (the lessons above left more than three requests).
+    await page.waitForFunction(() => Number(/of (\d+)/.exec(document.getElementById('lane-pos')!.textContent ?? '')?.[1] ?? 0) >= 3);
+    const last = Number(await page.getAttribute('#lanes', 'data-seq'));
+    await page.keyboard.press('ArrowLeft');
+    const prev = Number(await page.getAttribute('#lanes', 'data-seq'));
+    expect(prev).to.be.lessThan(last);
+    await page.keyboard.press('ArrowLeft');
+    expect(Number(await page.getAttribute('#lanes', 'data-seq'))).to.be.lessThan(prev);
+    await page.keyboard.press('ArrowRight');
+    expect(Number(await page.getAttribute('#lanes', 'data-seq'))).to.equal(prev);
+
+    await page.keyboard.press('p');
+    expect(await page.locator('body.presenter').count()).to.equal(1);
+    expect(await page.locator('header').isVisible()).to.equal(false);
+    expect(await page.locator('.lanes-bar').isVisible()).to.equal(false);
+    expect(await page.locator('#lanes .lanes').isVisible()).to.equal(true);
+    await page.screenshot({ path: 'test-output/trainer-presenter-1024.png' });
+    await page.keyboard.press('t');
+    await page.keyboard.press('t');
+    expect(await page.getAttribute('html', 'data-theme')).to.equal('dark');
+    await page.screenshot({ path: 'test-output/trainer-presenter-dark-1024.png' });
+    await page.keyboard.press('Escape');
+    expect(await page.locator('body.presenter').count()).to.equal(0);
+    expect(await page.locator('header').isVisible()).to.equal(true);
+    await page.keyboard.press('t');
+    await page.close();
+  });
+
+  it('exports one flow as a self-contained HTML file without script', async () => {
+    const { page } = await openPage({ width: 1024, height: 768 });
+    await page.click('#tab-lessons');
+    await page.waitForSelector('article.lesson button.run:not([disabled])');
+    await runFromPanel(page, 'forged-with-cert');
+    await page.waitForSelector('#lanes .lane-app li.hdr');
+    const [download] = await Promise.all([page.waitForEvent('download'), page.click('#export')]);
+    const html = readFileSync((await download.path())!, 'utf8');
+    writeFileSync('test-output/trainer-export.html', html);
+    expect(html).to.match(/^<!doctype html>/i);
+    expect(html).to.not.match(/<script|<link|src=|url\(http/i);
+    expect(html).to.contain('X-SSL-Client-Subject-DN');
+    // Opened with no server at all, it shows the same lanes.
+    const offline = await browser!.newPage({ viewport: { width: 1024, height: 768 } });
+    await offline.setContent(html);
+    expect(await offline.locator('.lane-app li.hdr[data-action="set"]').count()).to.equal(10);
+    await offline.screenshot({ path: 'test-output/trainer-export.png' });
+    await offline.close();
+    await page.close();
+  });
+
+  it('runs lessons only for same-origin POSTs that carry the page token', async () => {
+    const url = `${adminUrl}lessons/run`;
+    const body = JSON.stringify({ lesson: 'valid' });
+    const page = await (await fetch(adminUrl)).text();
+    const token = /name="page-token" content="([0-9a-f]+)"/.exec(page)![1]!;
+    const headers = { 'Content-Type': 'application/json', 'X-Mtls-Edge-Page-Token': token };
+    expect((await fetch(url, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body })).status).to.equal(403);
+    expect((await fetch(url, { method: 'POST', headers: { ...headers, 'Content-Type': 'text/plain' }, body })).status).to.equal(403);
+    expect((await fetch(url, { method: 'POST', headers: { ...headers, Origin: 'http://evil.test' }, body })).status).to.equal(403);
+    expect((await fetch(url, { method: 'POST', headers: { ...headers, 'Sec-Fetch-Site': 'cross-site' }, body })).status).to.equal(403);
+    expect((await fetch(url, { headers })).status).to.equal(403);
+    expect((await fetch(url, { method: 'POST', headers, body: JSON.stringify({ lesson: 'nope' }) })).status).to.equal(404);
+    expect((await fetch(url, { method: 'POST', headers, body })).status).to.equal(200);
+  });
+
+  it('has no serious accessibility violation (axe-core) in any view, light and dark', async () => {
+    const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+    const { page } = await openPage({ width: 1024, height: 768 });
+    // Injected through the DevTools protocol, which the page's CSP does not govern.
+    await page.evaluate(axeSource);
+    const problems: string[] = [];
+    for (const theme of ['light', 'dark']) {
+      await page.evaluate((t) => (document.documentElement.dataset.theme = t), theme);
+      for (const tab of ['flow', 'lanes', 'lessons', 'tls']) {
+        await page.click(`#tab-${tab}`);
+        if (tab === 'lessons') await page.waitForSelector('article.lesson');
+        if (tab === 'lanes') await page.waitForSelector('#lanes .lanes');
+        const result = (await page.evaluate(() => (window as unknown as { axe: { run(c: Document, o: object): Promise<unknown> } }).axe.run(document, { resultTypes: ['violations'] }))) as {
+          violations: { id: string; impact: string | null; help: string; nodes: { target: string[] }[] }[];
+        };
+        for (const v of result.violations) {
+          if (v.impact === 'serious' || v.impact === 'critical') problems.push(`${theme}/${tab}: ${v.id} (${v.impact}) ${v.help}: ${v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join('; ')}`);
+        }
+      }
+    }
+    expect(problems, problems.join('\n')).to.deep.equal([]);
+    await page.close();
+  });
+});

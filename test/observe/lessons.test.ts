@@ -1,0 +1,50 @@
+// The lessons' plumbing without a browser: where they run, the curl command beside each, the guard
+// of the POST that runs them, and the forwarded header list on the page's event stream.
+import { expect } from 'chai';
+import { curlCommand, lessonById, lessonTarget, LESSONS } from '../../src/observe/lessons.js';
+import { samePagePostProblem } from '../../src/observe/adminAccess.js';
+import { eventToJson } from '../../src/observe/eventStream.js';
+import { requestEvent, statusFixture } from './fixtures.js';
+import { testPki } from '../support/edgeHarness.js';
+
+describe('observe/lessons', () => {
+  it('run only with the dev PKI, and say so otherwise', async () => {
+    expect(lessonTarget(statusFixture())).to.match(/dev PKI/);
+    const { dir } = await testPki();
+    const status = statusFixture({
+      tlsConfigs: [{ name: 'dev', hostnames: [], clientAuth: 'optional', trustList: [], serverCertificate: { subject: 'CN=localhost', notAfter: '2030-01-01T00:00:00Z', source: `${dir}/server-chain.crt` } }],
+    });
+    expect(lessonTarget(status)).to.deep.equal({ port: 8443, pkiDir: dir });
+  });
+
+  it('name the curl command that sends the same request, quoted for a shell', () => {
+    const target = { port: 8443, pkiDir: '/srv/app/certs' };
+    expect(curlCommand(lessonById('expired')!, target, '/srv/app')).to.equal(
+      'curl --cacert certs/ca/root-ca.crt --cert certs/failures/expired-chain.crt --key certs/failures/expired.key https://localhost:8443/lesson/expired',
+    );
+    const forged = curlCommand(lessonById('forged-no-cert')!, target, '/srv/app');
+    expect(forged).to.not.contain('--cert ');
+    expect(forged).to.contain("-H 'X-SSL-Client-Subject-CN: YWRtaW4='");
+    expect(new Set(LESSONS.map((l) => l.id)).size).to.equal(LESSONS.length);
+  });
+
+  it('run only for a same-origin JSON POST carrying the page token', () => {
+    const token = 'a'.repeat(48);
+    const ok = { method: 'POST', url: '/lessons/run', headers: { host: '127.0.0.1:9901', 'content-type': 'application/json', 'x-mtls-edge-page-token': token, origin: 'http://127.0.0.1:9901', 'sec-fetch-site': 'same-origin' } };
+    expect(samePagePostProblem(ok, token)).to.equal(null);
+    expect(samePagePostProblem({ ...ok, method: 'GET' }, token)).to.match(/POST/);
+    expect(samePagePostProblem({ ...ok, headers: { ...ok.headers, 'x-mtls-edge-page-token': 'b'.repeat(48) } }, token)).to.match(/token/);
+    expect(samePagePostProblem({ ...ok, headers: { ...ok.headers, 'content-type': 'application/x-www-form-urlencoded' } }, token)).to.match(/application\/json/);
+    expect(samePagePostProblem({ ...ok, headers: { ...ok.headers, origin: 'http://evil.test' } }, token)).to.match(/Origin/);
+    expect(samePagePostProblem({ ...ok, headers: { ...ok.headers, 'sec-fetch-site': 'same-site' } }, token)).to.match(/Sec-Fetch-Site/);
+  });
+});
+
+describe('observe/eventStream: the forwarded header list', () => {
+  it('goes to the page as pairs, credentials redacted; null when the edge answered itself', () => {
+    const flat = ['Host', 'api.acme.test', 'Authorization', 'Bearer s3cret', 'cookie', 'sid=1', 'X-SSL-Client', '1'];
+    const json = JSON.parse(eventToJson({ seq: 1, event: requestEvent({ forwarded: flat }) })) as { event: { forwarded: [string, string][] } };
+    expect(json.event.forwarded).to.deep.equal([['Host', 'api.acme.test'], ['Authorization', '[redacted]'], ['cookie', '[redacted]'], ['X-SSL-Client', '1']]);
+    expect(JSON.parse(eventToJson({ seq: 2, event: requestEvent({ forwarded: null }) })).event.forwarded).to.equal(null);
+  });
+});
