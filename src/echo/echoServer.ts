@@ -7,7 +7,7 @@ import type { AddressInfo } from 'node:net';
 import { createHash } from 'node:crypto';
 import { escapeHtml } from '../observe/html.js';
 
-interface EchoDescription {
+export interface EchoDescription {
   method: string;
   path: string;
   httpVersion: string;

@@ -71,7 +71,7 @@ function derLength(n: number): Buffer {
 }
 
 /** One TLV with a single identifier octet (all tags used here are below 31). */
-function tlv(identifier: number, ...contents: Uint8Array[]): Buffer {
+export function tlv(identifier: number, ...contents: Uint8Array[]): Buffer {
   const body = Buffer.concat(contents);
   return Buffer.concat([Buffer.from([identifier]), derLength(body.length), body]);
 }
@@ -79,7 +79,7 @@ function tlv(identifier: number, ...contents: Uint8Array[]): Buffer {
 const SEQUENCE = 0x30;
 const SET = 0x31;
 
-function encodeOid(dotted: string): Buffer {
+export function encodeOid(dotted: string): Buffer {
   if (!/^[0-2](\.(0|[1-9]\d*))+$/.test(dotted)) throw new CertBuilderError(`"${dotted}" is not a dotted OID such as 2.5.4.3`);
   const arcs = dotted.split('.').map((a) => BigInt(a));
   if (arcs[0]! < 2n && arcs[1]! > 39n) throw new CertBuilderError(`OID ${dotted}: the second arc must be below 40 under 0 and 1`);
@@ -195,7 +195,7 @@ function encodeTime(t: TimeSpec, field = 'time'): Buffer {
 
 // ---- Extensions ------------------------------------------------------------------------------------
 
-type SanSpec = { readonly dns: string } | { readonly ip: string } | { readonly email: string } | { readonly uri: string };
+export type SanSpec = { readonly dns: string } | { readonly ip: string } | { readonly email: string } | { readonly uri: string };
 
 export type ExtensionSpec = { readonly critical?: boolean } & (
   | { readonly kind: 'basicConstraints'; readonly ca: boolean; readonly pathLen?: number }

@@ -52,7 +52,7 @@ function looksLikeBase64OfPem(text: string): boolean {
   return Buffer.from(t, 'base64').toString('latin1').includes('-----BEGIN ');
 }
 
-function pemBlocks(text: string): { label: string; der: Buffer; pem: string }[] {
+export function pemBlocks(text: string): { label: string; der: Buffer; pem: string }[] {
   const out: { label: string; der: Buffer; pem: string }[] = [];
   for (const m of text.matchAll(PEM_BLOCK)) {
     const body = stripHashTags(m[2]!).replace(/^[A-Za-z-]+:.*$/gm, '').replace(/\s+/g, '');
