@@ -44,7 +44,7 @@ export interface ResolvedRoute {
   readonly tls?: ResolvedUpstreamTls;
 }
 
-export interface ResolvedUserMapping {
+interface ResolvedUserMapping {
   readonly user: string;
   readonly fingerprint256?: string;
   readonly subjectCn?: string;

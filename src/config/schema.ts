@@ -29,7 +29,7 @@ const ignoreErrors = z
  * the soft limit to the hard one at start; Linux often allows far more than 128,000, macOS far
  * less) or memory before the cap. 10,000 is about 20,000 descriptors and at most ~1 GB.
  */
-export const DEFAULT_MAX_CONNECTIONS = 10_000;
+const DEFAULT_MAX_CONNECTIONS = 10_000;
 
 export const CLIENT_AUTH_MODES = ['disabled', 'optional', 'required'] as const;
 export const LOG_FORMATS = ['pretty', 'json'] as const;
@@ -191,5 +191,4 @@ export const configSchema = z.strictObject({
 export type ConfigInput = z.input<typeof configSchema>;
 export type Config = z.output<typeof configSchema>;
 export type TlsConfig = z.output<typeof tlsConfigSchema>;
-export type RouteConfig = z.output<typeof routeSchema>;
 export type ClientAuthMode = (typeof CLIENT_AUTH_MODES)[number];

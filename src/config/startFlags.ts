@@ -7,7 +7,7 @@ import { FORWARDED_CLIENT_CERT_MODES } from '../headers/modeTable.js';
 import { ACCESS_LOG_FORMATS, CLIENT_AUTH_MODES, LOG_FORMATS, LOG_LEVELS } from './schema.js';
 
 /** A flag's value as yargs parses it. */
-export type FlagValue = number | string | boolean | readonly string[];
+type FlagValue = number | string | boolean | readonly string[];
 
 /**
  * The setting a flag overrides: a key of the file (dotted when nested), a key of the file's first
@@ -74,7 +74,7 @@ type ValueOf<F> = F extends { readonly type: 'number' } ? number : F extends { r
 export type ConfigOverrides = { [K in StartFlagName as CamelCase<K>]?: ValueOf<(typeof START_FLAGS)[K]> };
 
 /** yargs' camel-case name of a flag, the key of its value in ConfigOverrides. */
-export const overrideKey = (flag: StartFlagName): keyof ConfigOverrides => flag.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase()) as keyof ConfigOverrides;
+const overrideKey = (flag: StartFlagName): keyof ConfigOverrides => flag.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase()) as keyof ConfigOverrides;
 
 export const startFlagEntries = (): [StartFlagName, StartFlag][] => Object.entries(START_FLAGS) as [StartFlagName, StartFlag][];
 

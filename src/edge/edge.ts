@@ -28,7 +28,7 @@ import { ConnectionLimits, connectionCaps } from './connectionLimits.js';
 import { answerRequestTimeout, wholeRequestTimeoutMs } from './requestTimeout.js';
 import { forgetResponse, recordResponse, responseInProgress } from './responseInProgress.js';
 
-export interface EdgeRuntime {
+interface EdgeRuntime {
   readonly config: Config;
   readonly resolved: ResolvedConfig;
   readonly tls: TlsProfileSet;

@@ -15,7 +15,7 @@ const PAGES: Readonly<Record<number, readonly [reason: string, text: string]>> =
   504: ['Gateway Time-out', "The server didn't respond in time."],
 };
 
-export function errorPageBody(status: number): string {
+function errorPageBody(status: number): string {
   const [reason, text] = PAGES[status] ?? ['Error', 'An error occurred.'];
   return `<html><body><h1>${status} ${reason}</h1>\n${text}\n</body></html>\n`;
 }
@@ -28,7 +28,7 @@ export function rawErrorResponse(status: number): string {
 }
 
 /** The response header that says why the edge answered itself (HAProxy's page alone does not). */
-export const EDGE_ERROR_HEADER = 'x-mtls-edge-error';
+const EDGE_ERROR_HEADER = 'x-mtls-edge-error';
 
 /** Printable ASCII only: the reason may quote what the client sent (a Host, a path). */
 function headerSafe(text: string): string {

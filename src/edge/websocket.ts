@@ -20,7 +20,7 @@ import { endConnectionAfterFault } from './faultBoundary.js';
 import { HOP_BY_HOP_HEADERS } from './hopByHop.js';
 
 /** The upstream's response head may not exceed this (as HAProxy's default buffer). */
-export const MAX_UPSTREAM_RESPONSE_HEAD = 16_384;
+const MAX_UPSTREAM_RESPONSE_HEAD = 16_384;
 
 function hasBody(req: IncomingMessage): boolean {
   const cl = req.headers['content-length'];

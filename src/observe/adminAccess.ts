@@ -147,7 +147,7 @@ export function createAdminAccess(opts: AdminAccessOptions): AdminAccess {
 }
 
 /** Header carrying the page's lesson token on state-changing requests. */
-export const PAGE_TOKEN_HEADER = 'x-mtls-edge-page-token';
+const PAGE_TOKEN_HEADER = 'x-mtls-edge-page-token';
 
 /**
  * Why a state-changing POST from the page is refused, or null when it may run. Against CSRF: the

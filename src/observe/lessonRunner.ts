@@ -6,13 +6,13 @@ import type { EventStream } from './eventStream.js';
 import type { StatusSnapshot } from './status.js';
 import { curlCommand, lessonById, lessonPath, lessonTarget, LESSONS, runLesson, type Lesson, type LessonOutcome } from './lessons.js';
 
-export interface LessonListing {
+interface LessonListing {
   /** Why no lesson can run here, or null. */
   readonly problem: string | null;
   readonly lessons: readonly { id: string; title: string; teaches: string; curl: string | null; compareModes: boolean }[];
 }
 
-export interface LessonRun {
+interface LessonRun {
   readonly status: 200 | 404 | 409;
   readonly body: { lesson: string; outcome: LessonOutcome; seqs: number[] } | { error: string };
 }
@@ -25,7 +25,7 @@ const POLL_MS = 20;
 const isLessonEvent = (e: EdgeEvent, lesson: Lesson): boolean =>
   (e.kind === 'request' && e.path === lessonPath(lesson)) || e.kind === 'handshake-rejected' || e.kind === 'connection-error';
 
-export interface LessonRunner {
+interface LessonRunner {
   list(): LessonListing;
   /** Runs one lesson after any other still running; names the events it produced. */
   run(id: string): Promise<LessonRun>;

@@ -10,7 +10,7 @@ import {
 } from '@peculiar/asn1-x509';
 import { derToPem, keyIdentifier, signatureAlgorithm, type CertKey } from './certBuilder.js';
 
-export interface RevokedEntry {
+interface RevokedEntry {
   /** The INTEGER contents of the certificate's serial, exactly as the certificate carries them. */
   readonly serial: Uint8Array;
   readonly revokedAt: Date;

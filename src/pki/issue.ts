@@ -12,7 +12,7 @@ import {
 import { buildCrl } from './crlBuilder.js';
 import { toNameSpec, type StringMask, type Subject } from './subject.js';
 
-export type Profile =
+type Profile =
   | 'root-ca'
   | 'intermediate-ca'
   | 'server'
@@ -44,7 +44,7 @@ interface IssueFields {
   serial?: string;
 }
 
-export function randomSerial(): string {
+function randomSerial(): string {
   const b = randomBytes(16);
   b[0] = (b[0]! & 0x7f) | 0x10; // positive, and no leading zero byte to strip
   return b.toString('hex').toUpperCase();

@@ -68,7 +68,7 @@ const HMAC_SHA256 = '1.2.840.113549.2.9';
 const SHA256 = '2.16.840.1.101.3.4.2.1';
 
 /** OpenSSL's `-iter` default for `pkcs12 -export` in our former command; used for PBKDF2 and the MAC. */
-export const PKCS12_ITERATIONS = 10_000;
+const PKCS12_ITERATIONS = 10_000;
 
 // ---- key derivation ----------------------------------------------------------------------------
 

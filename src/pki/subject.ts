@@ -1,7 +1,7 @@
 // Distinguished names as data: a list of RDNs in DER order, each RDN a list of (short name, value)
 // pairs; more than one pair makes a multi-valued RDN (`OU=a+OU=b`).
 import { OID, type NameSpec, type StringType } from './certBuilder.js';
-export type Rdn = ReadonlyArray<readonly [attr: string, value: string]>;
+type Rdn = ReadonlyArray<readonly [attr: string, value: string]>;
 export type Subject = readonly Rdn[];
 
 /** Renders a subject as openssl's `-subj` argument, escaping the characters its parser treats specially. */
@@ -68,7 +68,7 @@ export type StringMask = 'utf8only' | 'pkix';
 const FIXED_TYPE: Record<string, StringType> = { C: 'printable', serialNumber: 'printable', emailAddress: 'ia5', DC: 'ia5' };
 const PRINTABLE = /^[A-Za-z0-9 '()+,\-./:=?]*$/;
 
-export class SubjectError extends Error {}
+class SubjectError extends Error {}
 
 /** The subject as a certBuilder Name, as `openssl req -subj … -utf8` with `string_mask` writes it. */
 export function toNameSpec(subject: Subject, mask: StringMask = 'utf8only'): NameSpec {

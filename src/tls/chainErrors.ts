@@ -42,7 +42,7 @@ export type ChainErrors =
   | { readonly kind: 'refused'; readonly reason: string };
 
 /** A CRL of the TLS configuration, parsed once (parseCrls). */
-export interface ParsedCrl {
+interface ParsedCrl {
   readonly issuer: string;
   readonly akidKeyId: string | null;
   readonly thisUpdate: number;
@@ -171,7 +171,7 @@ interface Cert {
  * (`CipherString = DEFAULT:@SECLEVEL=2`) puts HAProxy there; the edge sets the same level
  * (tlsProfiles.ts), so OpenSSL reports 66/67/68 for weaker keys and hashes to both.
  */
-export const AUTH_LEVEL_BITS = 112;
+const AUTH_LEVEL_BITS = 112;
 
 /** Certificates a chain may have here: OpenSSL's default verify depth (100) plus the leaf and the anchor. */
 export const MAX_CHAIN = 102;

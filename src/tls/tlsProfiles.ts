@@ -25,7 +25,7 @@ export interface TlsProfileSet {
 // an unverified certificate after the first was verified).
 const SECURE_OPTIONS = cryptoConstants.SSL_OP_NO_TICKET | cryptoConstants.SSL_OP_NO_RENEGOTIATION;
 
-export function buildTlsProfile(resolved: ResolvedTlsProfile): TlsProfile {
+function buildTlsProfile(resolved: ResolvedTlsProfile): TlsProfile {
   const secureContext = tls.createSecureContext({
     cert: resolved.certPem,
     key: resolved.keyPem,

@@ -25,7 +25,7 @@ export type VerifyOutcome =
       readonly info: VerifyCodeInfo;
     };
 
-export type IgnoreList = 'all' | ReadonlySet<number>;
+type IgnoreList = 'all' | ReadonlySet<number>;
 
 export interface VerifyPolicy {
   readonly clientAuth: ClientAuthMode;
@@ -47,7 +47,7 @@ const MAX_SENT = 1000;
  * whoever issued it), so duplicates and unrelated certificates are all here: OpenSSL builds its
  * chain from all of them, and so must the chain model (test/tls/sentCertificates.test.ts).
  */
-export function sentCertificates(leaf: X509Certificate): X509Certificate[] | null {
+function sentCertificates(leaf: X509Certificate): X509Certificate[] | null {
   const sent = [leaf];
   for (let c = leaf.issuerCertificate; c !== undefined && c !== sent[sent.length - 1]; c = c.issuerCertificate) {
     if (sent.length >= MAX_SENT) return null;
@@ -57,7 +57,7 @@ export function sentCertificates(leaf: X509Certificate): X509Certificate[] | nul
 }
 
 /** The issuer chain among the certificates sent: leaf, then the one that issued it, … (by name and key identifier, as OpenSSL's check_issued). */
-export function peerChain(leaf: X509Certificate): X509Certificate[] {
+function peerChain(leaf: X509Certificate): X509Certificate[] {
   const sent = sentCertificates(leaf) ?? [leaf];
   const chain = [leaf];
   while (chain.length < MAX_CHAIN) {
@@ -94,7 +94,7 @@ function isSelfIssued(c: X509Certificate): boolean {
 const covers = (list: IgnoreList, code: number): boolean => list === 'all' || list.has(code);
 
 /** The list HAProxy consults for an error at this depth (ssl_sock_bind_verifycbk). */
-export function ignoreListFor(policy: Pick<VerifyPolicy, 'ignore' | 'caIgnore'>, depth: number): IgnoreList {
+function ignoreListFor(policy: Pick<VerifyPolicy, 'ignore' | 'caIgnore'>, depth: number): IgnoreList {
   return depth > 0 ? (policy.caIgnore ?? policy.ignore) : policy.ignore;
 }
 
@@ -132,7 +132,7 @@ interface Verdict {
  * among them: a code the model did not find means the model and OpenSSL disagree, so only `all`
  * accepts. Time is read per call (never cached): a certificate may expire between two connections.
  */
-export function judgeChain(reportedCode: number, leaf: X509Certificate, policy: VerifyPolicy, now = Date.now()): Verdict {
+function judgeChain(reportedCode: number, leaf: X509Certificate, policy: VerifyPolicy, now = Date.now()): Verdict {
   const all = ignoresEverything(policy);
   const sent = sentCertificates(leaf);
   if (sent === null) return { code: reportedCode, accepted: all, errors: [reportedCode], chainErrors: null, uncomputable: `more than ${MAX_SENT} certificates sent` };

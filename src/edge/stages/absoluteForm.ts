@@ -18,7 +18,7 @@ export function targetAuthority(url: string): string | null {
 }
 
 /** The origin-form of an absolute-form target (`http://h/p?q` → `/p?q`): what routes and the upstream see. */
-export function originForm(url: string): string {
+function originForm(url: string): string {
   const rest = url.slice(SCHEME.exec(url)![0].length);
   const start = rest.search(/[/?#]/);
   if (start < 0) return '/';

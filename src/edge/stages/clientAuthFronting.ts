@@ -10,7 +10,7 @@ import { answered } from '../errorPages.js';
 const RANK = { disabled: 0, optional: 1, required: 2 } as const;
 
 /** The TLS configuration a Host would have selected as SNI (the first one when none matches). */
-export function profileForHost(set: TlsProfileSet, host: string): TlsProfile | null {
+function profileForHost(set: TlsProfileSet, host: string): TlsProfile | null {
   for (const p of set.profiles) if (p.matchers.some((m) => m(host))) return p;
   return set.profiles[0] ?? null;
 }

@@ -13,7 +13,7 @@ import { answered } from '../errorPages.js';
 export const MAX_REWRITE = 1024;
 const HTX_BLOCK = 8;
 
-export function rewrittenHeadSize(method: string, url: string, version: string, headers: readonly string[]): number {
+function rewrittenHeadSize(method: string, url: string, version: string, headers: readonly string[]): number {
   let size = HTX_BLOCK + method.length + url.length + version.length;
   for (let i = 0; i + 1 < headers.length; i += 2) size += HTX_BLOCK + headers[i]!.length + headers[i + 1]!.length;
   return size;

@@ -24,8 +24,3 @@ export function underscoreHeaders(action: UnderscoreHeaderAction): Stage {
     return true;
   };
 }
-
-/** How a CGI-style framework reads a header name (`X_SSL_Client_Verify` → `X-SSL-Client-Verify`). */
-export function readAs(name: string): string {
-  return name.replace(/_/g, '-');
-}
