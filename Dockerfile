@@ -1,6 +1,5 @@
-# mtls-edge: node 20 + openssl (the PKI tooling calls it).
+# mtls-edge on node 20; the dev PKI is made in-process, so no openssl package.
 FROM node:20-slim
-RUN apt-get update && apt-get install -y --no-install-recommends openssl && rm -rf /var/lib/apt/lists/*
 WORKDIR /opt/mtls-edge
 COPY package.json package-lock.json tsconfig.json ./
 COPY bin ./bin

@@ -93,7 +93,7 @@ async function main(): Promise<void> {
       } finally {
         await t.stop();
       }
-      // The target's own profile is named after its pid (the edge's config loader child writes its own).
+      // The target's own profile is named after its pid (another node process in the run writes its own).
       const file = profileDir ? readdirSync(profileDir).find((f) => f.includes(`.${t.pid}.`) && f.endsWith('.cpuprofile')) : undefined;
       const allocFile = allocDir ? readdirSync(allocDir).find((f) => f === `alloc-${t.pid}.heapprofile`) : undefined;
       measured.push({ name, allUnits, profile: profileDir && file ? join(profileDir, file) : null, alloc: allocDir && allocFile ? join(allocDir, allocFile) : null });

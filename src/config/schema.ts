@@ -161,7 +161,7 @@ export const configSchema = z.strictObject({
         port: port.default(9901),
         token: z
           .string()
-          .min(16, 'use at least 16 characters, e.g. the output of `openssl rand -hex 24`')
+          .min(16, 'use at least 16 characters, e.g. the output of `node -e "console.log(crypto.randomBytes(24).toString(\'hex\'))"`')
           .optional()
           .describe('Required when host is not loopback (or set MTLS_EDGE_ADMIN_TOKEN): send it as "Authorization: Bearer <token>", or open /?token=<token> once in a browser.'),
         allowed_hosts: z

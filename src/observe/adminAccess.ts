@@ -89,12 +89,12 @@ export function createAdminAccess(opts: AdminAccessOptions): AdminAccess {
   const loopback = isLoopbackBind(opts.host);
   const token = opts.token;
   if (token !== undefined && token.length < ADMIN_TOKEN_MIN_LENGTH) {
-    throw new Error(`admin.token (or ${ADMIN_TOKEN_ENV}) is too short: use at least ${ADMIN_TOKEN_MIN_LENGTH} characters, e.g. the output of \`openssl rand -hex 24\``);
+    throw new Error(`admin.token (or ${ADMIN_TOKEN_ENV}) is too short: use at least ${ADMIN_TOKEN_MIN_LENGTH} characters, e.g. the output of \`node -e "console.log(crypto.randomBytes(24).toString('hex'))"\``);
   }
   if (!loopback && token === undefined) {
     throw new Error(
       `admin.host is ${opts.host}, which is not loopback, and no admin token is set: ` +
-        `set ${ADMIN_TOKEN_ENV} (e.g. \`export ${ADMIN_TOKEN_ENV}=$(openssl rand -hex 24)\`) or admin.token, ` +
+        `set ${ADMIN_TOKEN_ENV} (e.g. \`export ${ADMIN_TOKEN_ENV}=$(node -e "console.log(crypto.randomBytes(24).toString('hex'))")\`) or admin.token, ` +
         `or bind admin.host to 127.0.0.1`,
     );
   }
