@@ -66,9 +66,12 @@ export async function loadConfig(opts: LoadOptions): Promise<LoadedConfig> {
   if (!parsed.success) throw formatIssues(file ?? 'command line', parsed.error.issues);
   // Paths in a file are relative to that file; paths from flags to the working directory.
   const baseDir = file ? dirname(file) : cwd;
+  // pki_dir written in the file is relative to the file like every other path there; the default
+  // (`certs`, written nowhere) and --pki-dir (already absolute) start at the working directory.
+  const pkiDirBase = file && typeof fromFile === 'object' && fromFile !== null && 'pki_dir' in fromFile ? baseDir : cwd;
   const resolved = await resolveConfig(parsed.data, {
     baseDir,
-    cwd,
+    pkiDirBase,
     source: file ?? 'command line',
     devTlsOverrides,
   });

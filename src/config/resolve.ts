@@ -181,7 +181,8 @@ async function resolveTlsProfile(reader: FileReader, t: TlsConfig, where: string
 
 export interface ResolveOptions {
   baseDir: string;
-  cwd: string;
+  /** Where a relative pki_dir starts: the config file's folder when the file sets it, else the working directory. */
+  pkiDirBase: string;
   source: string;
   /** Flags such as --client-auth given without --cert: they refine the dev PKI's TLS configuration. */
   devTlsOverrides?: Record<string, unknown>;
@@ -194,7 +195,7 @@ export async function resolveConfig(config: Config, opts: ResolveOptions): Promi
   if (config.tls && config.tls.length > 0) {
     tls = config.tls.map((t, i) => ({ input: t, where: `${opts.source}: tls[${i}]` }));
   } else {
-    const pkiDir = resolve(opts.cwd, config.pki_dir);
+    const pkiDir = resolve(opts.pkiDirBase, config.pki_dir);
     devPki = (await ensureDevPki(pkiDir)).pki;
     const parsed = tlsConfigSchema.safeParse({ name: 'dev', cert: devPki.server.chain, key: devPki.server.key, trust: [devPki.rootCa.cert], ...opts.devTlsOverrides });
     if (!parsed.success) {

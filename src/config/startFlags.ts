@@ -62,7 +62,7 @@ export const START_FLAGS = {
   },
   'explain-rejections': { type: 'boolean', describe: 'answer refused certificates with a page that explains why', sets: { file: 'explain_rejections' } },
   workers: { type: 'number', describe: 'worker processes (node:cluster), one per core', sets: { file: 'workers' } },
-  'pki-dir': { type: 'string', describe: 'where the dev PKI lives (default ./certs)', sets: { file: 'pki_dir' } },
+  'pki-dir': { type: 'string', describe: 'where the dev PKI lives (default ./certs)', sets: { file: 'pki_dir' }, isPath: true },
 } as const satisfies Record<string, StartFlag>;
 
 export type StartFlagName = keyof typeof START_FLAGS;

@@ -4,7 +4,7 @@
 // for another) are possible in Node, where requestCert belongs to the socket rather than to an
 // SNI-selected SecureContext. Node internals it needs are in nodeTlsInternals.ts, and only there.
 import type net from 'node:net';
-import tls from './nodeTls.js';
+import tls from 'node:tls';
 import type { TLSSocket } from 'node:tls';
 import { MAX_CLIENT_HELLO_BYTES, peekClientHello, rawAlertRecord } from './clientHello.js';
 import { selectProfile, type TlsProfile, type TlsProfileSet } from './tlsProfiles.js';

@@ -1,6 +1,6 @@
 // TLS configurations ready to accept connections: a SecureContext each, plus host matchers for SNI.
 import { constants as cryptoConstants } from 'node:crypto';
-import tls from './nodeTls.js';
+import tls from 'node:tls';
 import type { SecureContext } from 'node:tls';
 import type { ResolvedTlsProfile } from '../config/resolve.js';
 import { hostMatcher, type HostMatcher } from './hostPattern.js';

@@ -2,17 +2,13 @@
 // certificate), the flow page in Debian's chromium, and /metrics counting the same traffic.
 // Writes test-output/flow-page-e2e.png.
 import { expect } from 'chai';
-import { existsSync, mkdirSync } from 'node:fs';
 import { PassThrough } from 'node:stream';
-import { chromium, type Browser, type Page } from 'playwright-core';
-import { loadConfig } from '../../src/config/load.js';
-import { startEdge, type RunningEdge } from '../../src/edge/edge.js';
-import { statusSnapshot } from '../../src/edge/statusSnapshot.js';
-import { createObservability, type Observability } from '../../src/observe/index.js';
-import { clientIdentity, httpsRequest, testPki } from '../support/edgeHarness.js';
+import type { Browser, Page } from 'playwright-core';
+import type { RunningEdge } from '../../src/edge/edge.js';
+import type { Observability } from '../../src/observe/index.js';
+import { clientIdentity, httpsRequest } from '../support/edgeHarness.js';
+import { startPageEdge, type PageEdge } from '../support/pageEdge.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 
 describe('flow page end to end (real edge, real mTLS, chromium)', function () {
   this.timeout(90_000);
@@ -24,34 +20,18 @@ describe('flow page end to end (real edge, real mTLS, chromium)', function () {
   const logged: string[] = [];
   output.on('data', (d: Buffer) => logged.push(...d.toString().split('\n').filter(Boolean)));
 
+  let running: PageEdge | null = null;
+
   before(async function () {
-    if (!existsSync(CHROMIUM)) {
-      console.log(`      skipped: ${CHROMIUM} is absent (apt-get install chromium)`);
-      this.skip();
-    }
-    mkdirSync('test-output', { recursive: true });
-    const { dir } = await testPki();
-    const loaded = await loadConfig({ overrides: { httpsPort: 0, httpPort: 0, bind: '127.0.0.1', pkiDir: dir } });
-    let running: RunningEdge | null = null;
-    obs = await createObservability({
-      logFormat: 'json',
-      accessLogFormat: 'cpi',
-      admin: { host: '127.0.0.1', port: 0 },
-      stdout: output,
-      defaultMetrics: false,
-      status: () => statusSnapshot(running!, 'test', Date.now(), '127.0.0.1'),
-    });
-    edge = running = await startEdge(loaded.config, loaded.resolved, obs.bus, obs.metrics ?? undefined);
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS });
+    running = await startPageEdge(this, { accessLogFormat: 'cpi', stdout: output });
+    ({ obs, edge, browser } = running);
     page = await browser.newPage({ viewport: { width: 1600, height: 1000 } });
-    await page.goto(`http://127.0.0.1:${obs.adminPort}/`);
+    await page.goto(running.adminUrl);
     await page.waitForSelector('#conn-state.live');
   });
 
   after(async () => {
-    await browser?.close().catch(() => undefined);
-    await edge?.close(1000);
-    await obs?.close();
+    await running?.stop();
   });
 
   it('shows a real request with its spoofed, removed and set headers, and a refused certificate with its reason', async () => {

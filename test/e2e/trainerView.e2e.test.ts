@@ -4,20 +4,14 @@
 // guard of the lesson endpoint, and axe-core with no serious violation.
 // Writes test-output/trainer-*.png and test-output/trainer-export.html.
 import { expect } from 'chai';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { PassThrough } from 'node:stream';
-import { chromium, type Browser, type Page } from 'playwright-core';
-import { loadConfig } from '../../src/config/load.js';
-import { startEdge, type RunningEdge } from '../../src/edge/edge.js';
-import { statusSnapshot } from '../../src/edge/statusSnapshot.js';
-import { createObservability, type Observability } from '../../src/observe/index.js';
+import type { Browser, Page } from 'playwright-core';
 import { LESSONS } from '../../src/observe/lessons.js';
 import type { EchoDescription } from '../../src/echo/echoServer.js';
-import { testPki } from '../support/edgeHarness.js';
+import { startPageEdge, type PageEdge } from '../support/pageEdge.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 const VIEWPORTS = [
   { width: 1024, height: 768 },
   { width: 1920, height: 1080 },
@@ -35,37 +29,17 @@ interface LessonReply {
 
 describe('trainer view end to end (lessons, lanes, presenter, export, axe)', function () {
   this.timeout(180_000);
-  let obs: Observability | null = null;
-  let edge: RunningEdge | null = null;
   let browser: Browser | null = null;
   let adminUrl = '';
+  let running: PageEdge | null = null;
 
   before(async function () {
-    if (!existsSync(CHROMIUM)) {
-      console.log(`      skipped: ${CHROMIUM} is absent (apt-get install chromium)`);
-      this.skip();
-    }
-    mkdirSync('test-output', { recursive: true });
-    const { dir } = await testPki();
-    const loaded = await loadConfig({ overrides: { httpsPort: 0, httpPort: 0, bind: '127.0.0.1', pkiDir: dir } });
-    let running: RunningEdge | null = null;
-    obs = await createObservability({
-      logFormat: 'json',
-      accessLogFormat: 'off',
-      admin: { host: '127.0.0.1', port: 0 },
-      stdout: new PassThrough().resume(),
-      defaultMetrics: false,
-      status: () => statusSnapshot(running!, 'test', Date.now(), '127.0.0.1'),
-    });
-    edge = running = await startEdge(loaded.config, loaded.resolved, obs.bus, obs.metrics ?? undefined);
-    adminUrl = `http://127.0.0.1:${obs.adminPort}/`;
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS });
+    running = await startPageEdge(this, { accessLogFormat: 'off', stdout: new PassThrough().resume() });
+    ({ browser, adminUrl } = running);
   });
 
   after(async () => {
-    await browser?.close().catch(() => undefined);
-    await edge?.close(1000);
-    await obs?.close();
+    await running?.stop();
   });
 
   async function openPage(viewport: { width: number; height: number }): Promise<{ page: Page; errors: string[] }> {
