@@ -100,7 +100,8 @@ export async function startAdminServer(opts: AdminServerOptions): Promise<AdminS
         return;
       }
       const body = await readSmallBody(req, 1024);
-      const id = body === null ? undefined : (JSON.parse(body) as { lesson?: unknown }).lesson;
+      const parsed: unknown = body === null ? null : JSON.parse(body);
+      const id = typeof parsed === 'object' && parsed !== null ? (parsed as { lesson?: unknown }).lesson : undefined;
       if (typeof id !== 'string') {
         send(res, 400, 'text/plain; charset=utf-8', 'Send {"lesson": "<id>"} (see GET /lessons).\n');
         return;

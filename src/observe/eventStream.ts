@@ -63,15 +63,16 @@ function headerPairsJson(pairs: readonly HeaderPair[]): string {
 }
 
 // Credentials a client sends to the app are shown by name only: the page is for showing header
-// flow, and a screenshot of it must not leak a session.
-const CREDENTIAL_HEADERS = new Set(['authorization', 'proxy-authorization', 'cookie']);
+// flow, and a screenshot or an exported flow must not leak a session or an API key. By name pattern,
+// because apps carry their own (X-Api-Key, X-Auth-Token, X-CSRF-Token).
+const CREDENTIAL_HEADER = /^(proxy-)?authorization$|^cookie$|token|api[-_]?key|secret|passw|csrf/i;
 
 /** The forwarded header list as [name, value] pairs, credentials redacted. */
 function forwardedJson(flat: readonly string[]): string {
   const pairs: [string, string][] = [];
   for (let i = 0; i + 1 < flat.length; i += 2) {
     const name = flat[i]!;
-    pairs.push([name, CREDENTIAL_HEADERS.has(name.toLowerCase()) ? '[redacted]' : flat[i + 1]!]);
+    pairs.push([name, CREDENTIAL_HEADER.test(name) ? '[redacted]' : flat[i + 1]!]);
   }
   return scrubText(JSON.stringify(pairs));
 }

@@ -78,7 +78,17 @@ const bmpPassword = (password: string): Buffer => Buffer.concat([Buffer.from(pas
 const BLOCK_BYTES: Record<string, number> = { sha1: 64, sha224: 64, sha256: 64, sha384: 128, sha512: 128 };
 
 /** RFC 7292 appendix B.2: id 1 derives a key, 2 an IV, 3 a MAC key. */
+// A file read from a user may name any count; one past this would keep the CLI busy for minutes
+// (openssl and keytool write 2,048 to 10,000; we write PKCS12_ITERATIONS).
+const MAX_ITERATIONS = 10_000_000;
+
+function checkedIterations(n: number): number {
+  if (!Number.isSafeInteger(n) || n < 1 || n > MAX_ITERATIONS) throw new Pkcs12Error('unsupported', `an iteration count of ${n} (at most ${MAX_ITERATIONS} are read)`);
+  return n;
+}
+
 function pkcs12Kdf(hash: string, password: string, salt: Uint8Array, id: 1 | 2 | 3, iterations: number, length: number): Buffer {
+  checkedIterations(iterations);
   const v = BLOCK_BYTES[hash]!;
   const fill = (b: Uint8Array): Buffer => {
     if (b.length === 0) return Buffer.alloc(0);
@@ -164,7 +174,7 @@ function decrypt(algorithm: AlgorithmIdentifier, encrypted: Uint8Array, password
     if (oidOf(params, kdfParts[0]) !== OIDS.pbkdf2) throw new Pkcs12Error('unsupported', 'PBES2 with a key derivation other than PBKDF2');
     const p = children(params, kdfParts[1]!);
     const salt = bytesOf(params, p[0]);
-    const iterations = intOf(params, p[1]);
+    const iterations = checkedIterations(intOf(params, p[1]));
     const prfTlv = p.slice(2).find((t) => t.tag === 16);
     const prf = prfTlv ? HMAC_OID[oidOf(params, children(params, prfTlv)[0])] : 'sha1';
     const schemeParts = scheme ? children(params, scheme) : [];
@@ -176,7 +186,7 @@ function decrypt(algorithm: AlgorithmIdentifier, encrypted: Uint8Array, password
   } else if (algorithm.algorithm === OIDS.pbeSha3Des || algorithm.algorithm === OIDS.pbeSha2Des) {
     const p = children(params, readTlv(params, 0));
     const salt = bytesOf(params, p[0]);
-    const iterations = intOf(params, p[1]);
+    const iterations = checkedIterations(intOf(params, p[1]));
     const threeKey = algorithm.algorithm === OIDS.pbeSha3Des;
     cipherName = threeKey ? 'des-ede3-cbc' : 'des-ede-cbc';
     key = pkcs12Kdf('sha1', password, salt, 1, iterations, threeKey ? 24 : 16);

@@ -4,7 +4,7 @@
 import { expect } from 'chai';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, relative } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 import yargs from 'yargs';
 import { startCommand, startOptions } from '../../src/cli/start.js';
 import { loadConfig, type LoadedConfig } from '../../src/config/load.js';
@@ -114,7 +114,7 @@ describe('start flags: each one reaches the setting it claims', function () {
       },
       'explain-rejections': { setting: 'explain_rejections', cases: [{ argv: ['--explain-rejections'], value: true }] },
       workers: { setting: 'workers', cases: [{ argv: ['--workers', '3'], value: 3 }] },
-      'pki-dir': { setting: 'pki_dir', cases: [{ argv: ['--pki-dir', 'elsewhere/certs'], value: 'elsewhere/certs' }] },
+      'pki-dir': { setting: 'pki_dir', cases: [{ argv: ['--pki-dir', 'elsewhere/certs'], value: resolve('elsewhere/certs') }] },
     };
   });
   after(() => rmSync(dir, { recursive: true, force: true }));

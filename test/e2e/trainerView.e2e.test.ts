@@ -201,6 +201,7 @@ describe('trainer view end to end (lessons, lanes, presenter, export, axe)', fun
     expect((await fetch(url, { method: 'POST', headers: { ...headers, 'Sec-Fetch-Site': 'cross-site' }, body })).status).to.equal(403);
     expect((await fetch(url, { headers })).status).to.equal(403);
     expect((await fetch(url, { method: 'POST', headers, body: JSON.stringify({ lesson: 'nope' }) })).status).to.equal(404);
+    for (const odd of ['null', '[]', '"valid"', '{}']) expect((await fetch(url, { method: 'POST', headers, body: odd })).status, odd).to.equal(400);
     expect((await fetch(url, { method: 'POST', headers, body })).status).to.equal(200);
   });
 

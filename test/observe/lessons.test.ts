@@ -42,9 +42,9 @@ describe('observe/lessons', () => {
 
 describe('observe/eventStream: the forwarded header list', () => {
   it('goes to the page as pairs, credentials redacted; null when the edge answered itself', () => {
-    const flat = ['Host', 'api.acme.test', 'Authorization', 'Bearer s3cret', 'cookie', 'sid=1', 'X-SSL-Client', '1'];
+    const flat = ['Host', 'api.acme.test', 'Authorization', 'Bearer s3cret', 'cookie', 'sid=1', 'X-Api-Key', 'k1', 'X-Auth-Token', 't1', 'X-SSL-Client', '1', 'X-SSL-Client-Session-ID', 'ab'];
     const json = JSON.parse(eventToJson({ seq: 1, event: requestEvent({ forwarded: flat }) })) as { event: { forwarded: [string, string][] } };
-    expect(json.event.forwarded).to.deep.equal([['Host', 'api.acme.test'], ['Authorization', '[redacted]'], ['cookie', '[redacted]'], ['X-SSL-Client', '1']]);
+    expect(json.event.forwarded).to.deep.equal([['Host', 'api.acme.test'], ['Authorization', '[redacted]'], ['cookie', '[redacted]'], ['X-Api-Key', '[redacted]'], ['X-Auth-Token', '[redacted]'], ['X-SSL-Client', '1'], ['X-SSL-Client-Session-ID', 'ab']]);
     expect(JSON.parse(eventToJson({ seq: 2, event: requestEvent({ forwarded: null }) })).event.forwarded).to.equal(null);
   });
 });
