@@ -68,7 +68,7 @@ export async function loadConfig(opts: LoadOptions): Promise<LoadedConfig> {
   const baseDir = file ? dirname(file) : cwd;
   // pki_dir written in the file is relative to the file like every other path there; the default
   // (`certs`, written nowhere) and --pki-dir (already absolute) start at the working directory.
-  const pkiDirBase = file && typeof fromFile === 'object' && fromFile !== null && 'pki_dir' in fromFile ? baseDir : cwd;
+  const pkiDirBase = 'pki_dir' in fromFile ? baseDir : cwd;
   const resolved = await resolveConfig(parsed.data, {
     baseDir,
     pkiDirBase,
