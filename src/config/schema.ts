@@ -68,6 +68,9 @@ export const routeSchema = z.strictObject({
   upstream: z
     .string()
     .refine((u) => u === 'echo' || /^https?:\/\/[^/]+\/?$/.test(u), 'use "echo" or an origin such as http://127.0.0.1:3000')
+    // Neither HAProxy's server lines nor Gorouter's routes carry credentials, undici would drop them
+    // silently, and the upstream's name appears in logs, the flow page and x-mtls-edge-error.
+    .refine((u) => !/^https?:\/\/[^/]*@/.test(u), 'credentials (user:password@) in an upstream URL are never sent; remove them (the app behind the edge sees only what the client sends)')
     .describe('"echo" (the built-in echo upstream) or http(s)://host:port.'),
   tls: upstreamTlsSchema.optional(),
 });

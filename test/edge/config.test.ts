@@ -62,6 +62,7 @@ describe('edge: configuration errors via the CLI, and SIGTERM drain', function (
     { name: 'nested wrong type', yaml: () => `${base()}timeouts: { server: fast }\n`, lines: [['timeouts.server']] },
     { name: 'request timeout below the header timeout', yaml: () => `${base()}timeouts: { request_headers: 5, request: 2 }\n`, lines: [['timeouts.request', 'at least timeouts.request_headers']] },
     { name: 'listener cap above max_connections', yaml: () => `${base()}max_connections: 100\nlistener_max_connections: { https: 200 }\n`, lines: [['listener_max_connections.https', 'above max_connections (100)']] },
+    { name: 'credentials in an upstream URL', yaml: () => `${base()}routes:\n  - upstream: http://user:secret@127.0.0.1:3000\n`, lines: [['routes[0].upstream', 'credentials']] },
     { name: 'max_connections not a positive integer', yaml: () => `${base()}max_connections: 0\n`, lines: [['max_connections']] },
     { name: 'missing certificate file', yaml: () => `${base()}${tlsBlock(join(tmp, 'nope.crt'), pki.server.key)}`, lines: [['tls[0].cert', 'nope.crt', 'does not exist']] },
     { name: 'key not matching its certificate', yaml: () => `${base()}${tlsBlock(pki.server.chain, pki.client.key)}`, lines: [['tls[0].key', 'does not match']] },
