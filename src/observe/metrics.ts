@@ -3,9 +3,9 @@
 // per status, histogram buckets, sum); prom-client reads them when /metrics is scraped. Measured
 // with `npm run bench:paired -- --a edge-log --b edge-admin`: label lookups and Histogram.observe per
 // request cost ≈1–2 % of the CPU per keep-alive request, and prom-client's GC-duration histogram,
-// which runs JavaScript after every garbage collection, another 2–3 %; it is left out of the
-// process metrics (everything else of prom-client's defaults is there).
-import { createRequire } from 'node:module';
+// which runs JavaScript after every garbage collection, another 2–3 %. So prom-client's default
+// process metrics (GC durations included) are registered at the first scrape: an edge nobody
+// scrapes (a laptop, a CI run) does not pay for them; one that is scraped gets them all.
 import { Counter, Gauge, Registry, collectDefaultMetrics, type Metric, type MetricValueWithName } from 'prom-client';
 import type { EdgeEvent, EventSink, RequestEvent } from './events.js';
 
@@ -28,25 +28,12 @@ export interface Metrics extends EventSink {
 }
 
 export interface MetricsOptions {
-  /** Process metrics (CPU, memory, event-loop lag) on the same registry; default true. */
+  /** prom-client's default process metrics (CPU, memory, event-loop lag, GC) on the same registry, from the first render on; default true. */
   defaultMetrics?: boolean;
 }
 
 const PREFIX = 'mtls_edge_';
 export const DURATION_BUCKETS: readonly number[] = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
-/** prom-client's default metric left out (see the top of this file). */
-export const OMITTED_DEFAULT_METRICS: readonly string[] = ['gc'];
-
-const requireCjs = createRequire(import.meta.url);
-
-/** prom-client's default process metrics, each registered by its own module, minus OMITTED_DEFAULT_METRICS. */
-function registerProcessMetrics(registry: Registry): void {
-  for (const name of collectDefaultMetrics.metricsList) {
-    if (OMITTED_DEFAULT_METRICS.includes(name)) continue;
-    const register = requireCjs(`prom-client/lib/metrics/${name}.js`) as (r: Registry, config: object) => void;
-    register(registry, { prefix: PREFIX, eventLoopMonitoringPrecision: 10 });
-  }
-}
 
 interface RouteStats {
   readonly byStatus: Map<number, number>;
@@ -58,7 +45,9 @@ interface RouteStats {
 
 export function createMetrics(opts: MetricsOptions = {}): Metrics {
   const registry = new Registry();
-  if (opts.defaultMetrics ?? true) registerProcessMetrics(registry);
+  // Registered at the first render (see the top of this file). Cumulative process counters (CPU
+  // seconds) count from the process start anyway; event-loop lag and GC durations from that scrape.
+  let processMetricsPending = opts.defaultMetrics ?? true;
 
   const perRoute = new Map<string, RouteStats>();
   const accepted = new Map<number | null, number>();
@@ -175,6 +164,10 @@ export function createMetrics(opts: MetricsOptions = {}): Metrics {
     },
     counters: () => ({ ...plain }),
     async render() {
+      if (processMetricsPending) {
+        processMetricsPending = false;
+        collectDefaultMetrics({ register: registry, prefix: PREFIX, eventLoopMonitoringPrecision: 10 });
+      }
       return { contentType: registry.contentType, body: await registry.metrics() };
     },
   };
