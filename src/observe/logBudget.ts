@@ -16,7 +16,7 @@ export const CERTIFICATE_REASON = 'client certificate rejected';
  * event's own reason may carry client-chosen text such as an SNI).
  */
 export function rejectionReason(e: HandshakeRejectedEvent): string {
-  if (e.verify || e.cert || e.alert === 'certificate_required') return CERTIFICATE_REASON;
+  if (e.verify || e.cert || e.alert === 'certificate_required' || e.explained) return CERTIFICATE_REASON;
   if (e.alert === 'unrecognized_name') return 'SNI matches no TLS configuration (strict_sni)';
   if (/timeout/i.test(e.reason)) return 'TLS handshake not completed within timeouts.request_headers';
   if (/plain HTTP/i.test(e.reason)) return 'plain HTTP sent to the HTTPS port';

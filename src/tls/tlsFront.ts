@@ -309,11 +309,13 @@ function startTls(raw: net.Socket, profile: TlsProfile, peekedSni: string | null
       dropOwnErrorListener(socket);
       return;
     }
+    // In explain mode the connection goes on to the 495/496 page: no alert is sent.
+    const explained = opts.explainRejections();
     opts.onRejected({
       clientAddress, sni, profile, outcome, peer, reason: null,
-      alert: outcome.kind === 'cert' ? (outcome.info.alert?.name ?? null) : 'certificate_required',
+      alert: explained ? null : outcome.kind === 'cert' ? (outcome.info.alert?.name ?? null) : 'certificate_required',
     });
-    if (opts.explainRejections()) {
+    if (explained) {
       opts.onAccepted({ socket, clientAddress, clientPort, profile, sni, outcome, peer });
       dropOwnErrorListener(socket);
     } else socket.destroy();

@@ -43,7 +43,7 @@ describe('edge: explain mode', function () {
       expect(requests[0].status).to.equal(495);
       const rejected = t.events.filter((e): e is HandshakeRejectedEvent => e.kind === 'handshake-rejected' && e.verify?.code === c.code);
       expect(rejected.length).to.be.greaterThan(0);
-      expect(rejected.every((e) => e.explained)).to.equal(true);
+      expect(rejected.every((e) => e.explained && e.alert === null)).to.equal(true);
     });
   }
 
@@ -74,9 +74,11 @@ describe('edge: explain mode with client_auth required', function () {
     expect(r.statusMessage).to.equal('SSL Certificate Required');
     expect(r.echo?.headers, 'the echo upstream must not answer').to.equal(undefined);
     expect(r.body).to.match(/no client certificate/i);
-    const rejected = t.events.filter((e): e is HandshakeRejectedEvent => e.kind === 'handshake-rejected' && e.alert === 'certificate_required');
+    const rejected = t.events.filter((e): e is HandshakeRejectedEvent => e.kind === 'handshake-rejected' && e.reason === 'no client certificate sent');
     expect(rejected.length).to.be.greaterThan(0);
     expect(rejected.every((e) => e.explained)).to.equal(true);
+    // No alert went to the client: the event must not say one did.
+    expect(rejected.map((e) => e.alert)).to.deep.equal(rejected.map(() => null));
   });
 
   it('a valid certificate still goes to the upstream', async () => {
