@@ -7,7 +7,7 @@ import type { ServerResponse } from 'node:http';
 import { randomUUID } from 'node:crypto';
 import type { EdgeEvent, EventSink, HeaderPair } from './events.js';
 import { RingBuffer } from './ringBuffer.js';
-import { redactFields, scrubText } from './redact.js';
+import { isCredentialHeader, redactFields, scrubText } from './redact.js';
 import { escapeJsonText } from './escape.js';
 
 export interface StreamedEvent {
@@ -62,17 +62,13 @@ function headerPairsJson(pairs: readonly HeaderPair[]): string {
   return `${out}]`;
 }
 
-// Credentials a client sends to the app are shown by name only: the page is for showing header
-// flow, and a screenshot or an exported flow must not leak a session or an API key. By name pattern,
-// because apps carry their own (X-Api-Key, X-Auth-Token, X-CSRF-Token).
-const CREDENTIAL_HEADER = /^(proxy-)?authorization$|^cookie$|token|api[-_]?key|secret|passw|csrf/i;
 
 /** The forwarded header list as [name, value] pairs, credentials redacted. */
 function forwardedJson(flat: readonly string[]): string {
   const pairs: [string, string][] = [];
   for (let i = 0; i + 1 < flat.length; i += 2) {
     const name = flat[i]!;
-    pairs.push([name, CREDENTIAL_HEADER.test(name) ? '[redacted]' : flat[i + 1]!]);
+    pairs.push([name, isCredentialHeader(name) ? '[redacted]' : flat[i + 1]!]);
   }
   return scrubText(JSON.stringify(pairs));
 }

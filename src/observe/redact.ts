@@ -21,6 +21,15 @@ export function isSensitiveName(name: string): boolean {
   return SENSITIVE_NAME.test(name);
 }
 
+// Credentials a client sends to the app are shown by name only on the flow page: it is for showing
+// header flow, and a screenshot or an exported flow must not leak a session or an API key. By name
+// pattern, because apps carry their own (X-Api-Key, X-Auth-Token, X-CSRF-Token).
+const CREDENTIAL_HEADER = /^(proxy-)?authorization$|^cookie$|token|api[-_]?key|secret|passw|csrf/i;
+
+export function isCredentialHeader(name: string): boolean {
+  return CREDENTIAL_HEADER.test(name);
+}
+
 /** Removes PEM private-key blocks and URL passwords from free text. */
 export function scrubText(text: string): string {
   // The cheap test first: almost no log line contains either, and this runs on every line.
