@@ -274,7 +274,10 @@ export function writePkcs12(input: Pkcs12Input): Buffer {
 const octets = (anyTlv: ArrayBuffer): Buffer => Buffer.from(AsnConvert.parse(anyTlv, OctetString).buffer);
 
 function verifyMac(pfx: PFX, content: Buffer, password: string): void {
-  const { mac, macSalt, iterations } = pfx.macData;
+  const { mac, macSalt } = pfx.macData;
+  // @peculiar/asn1-schema hands an INTEGER of four or more bytes (from 8,388,608 on) over as a
+  // decimal string, whatever its type says.
+  const iterations = Number(pfx.macData.iterations as number | string);
   const hash = HASH_OID[mac.digestAlgorithm.algorithm];
   if (!hash) throw new Pkcs12Error('unsupported', `MAC with an unknown digest ${mac.digestAlgorithm.algorithm}`);
   const expected = Buffer.from(mac.digest.buffer);

@@ -6,6 +6,8 @@ import { createPrivateKey, X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { AsnConvert } from '@peculiar/asn1-schema';
+import { PFX } from '@peculiar/asn1-pfx';
 import { ensureDevPki, type DevPki } from '../../src/pki/devPki.js';
 import { Pkcs12Error, readPkcs12, writePkcs12 } from '../../src/pki/pkcs12.js';
 import { run, tempDir } from './helpers.js';
@@ -31,6 +33,16 @@ describe('pki/pkcs12', function () {
     expect(back.certs.map((c) => c.toString('hex'))).to.deep.equal(certs.map((c) => c.toString('hex')));
     expect(createPrivateKey({ key: back.privateKeyPkcs8!, format: 'der', type: 'pkcs8' }).export({ type: 'pkcs8', format: 'pem' })).to.equal(key.export({ type: 'pkcs8', format: 'pem' }));
     expect(() => readPkcs12(p12, 'wrong')).to.throw(Pkcs12Error).with.property('reason', 'password');
+  });
+
+  it('a keystore naming more than 10,000,000 iterations is refused before any hashing', async () => {
+    const key = createPrivateKey(await readFile(pki.client.key));
+    const p12 = writePkcs12({ key, certs: [new X509Certificate(await readFile(pki.client.cert)).raw], friendlyName: 'client', password: 'pw', iterations: 2048 });
+    // A hostile file: the MAC's count raised past the cap (hashing it would keep the CLI busy for minutes).
+    const pfx = AsnConvert.parse(p12, PFX);
+    pfx.macData!.iterations = 10_000_001;
+    const hostile = Buffer.from(AsnConvert.serialize(pfx));
+    expect(() => readPkcs12(hostile, 'pw')).to.throw(Pkcs12Error, /iteration count of 10000001/).with.property('reason', 'unsupported');
   });
 
   const made = [
