@@ -20,7 +20,7 @@ const isCommand = (name: string | undefined): name is CommandName => name !== un
  * twice, as typed and camel-cased. Said once here, as typed: `--bogus-flag` for an option, quoted
  * for a stray word. Null for any other message.
  */
-export function unknownArguments(message: string, argv: readonly string[]): string | null {
+function unknownArguments(message: string, argv: readonly string[]): string | null {
   const m = /^Unknown arguments?: (.+)$/.exec(message);
   if (!m) return null;
   const typed = new Set(argv.filter((a) => a.startsWith('-')).map((a) => a.replace(/^-+/, '').split('=')[0]!));
@@ -53,7 +53,8 @@ export async function runCli(argv: readonly string[]): Promise<void> {
         process.exit(1);
       }
       const help = isCommand(first) ? `mtls-edge ${first} --help` : 'mtls-edge --help';
-      process.stderr.write(`mtls-edge: ${unknownArguments(message, argv) ?? message}\nRun \`${help}\` for usage.\n`);
+      const said = !isCommand(first) && first !== undefined ? `unknown command "${first}": name one of ${Object.keys(COMMANDS).join(', ')}` : unknownArguments(message, argv) ?? message;
+      process.stderr.write(`mtls-edge: ${said}\nRun \`${help}\` for usage.\n`);
       process.exit(2);
     });
 
