@@ -5,7 +5,11 @@ COPY package.json package-lock.json tsconfig.json ./
 COPY bin ./bin
 COPY src ./src
 # Only src/ is copied, so `npm ci` (its prepare script, tsc) builds dist/src and nothing else.
-RUN npm ci --no-audit --no-fund && npm prune --omit=dev
+# certs/: where `docker run <image>` (no compose, working directory here) writes its dev PKI as node.
+RUN npm ci --no-audit --no-fund && npm prune --omit=dev && mkdir certs && chown node:node certs
+# Not root: the image's `node` user (1000:1000); docker-compose.yml runs it as the host user instead,
+# so the keys it writes into the mounted certs folder belong to whoever runs compose.
+USER node
 EXPOSE 8443 8080 9901
 ENTRYPOINT ["node", "/opt/mtls-edge/bin/mtls-edge.js"]
 CMD ["start"]

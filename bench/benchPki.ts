@@ -5,7 +5,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { issueCertificate } from '../src/pki/issue.js';
 import { generateKeyPem, type KeyType } from '../src/pki/keys.js';
-import { SERVER_SANS } from '../src/pki/devPki.js';
+import { SERVER_SANS } from '../src/pki/serverSans.js';
 
 export interface BenchPki {
   readonly keyType: KeyType;

@@ -15,6 +15,22 @@ const COMMANDS: Record<CommandName, () => Promise<AnyCommand>> = {
 
 const isCommand = (name: string | undefined): name is CommandName => name !== undefined && Object.hasOwn(COMMANDS, name);
 
+/**
+ * yargs' strict-mode message (`Unknown arguments: bogus-flag, bogusFlag`) names an unknown option
+ * twice, as typed and camel-cased. Said once here, as typed: `--bogus-flag` for an option, quoted
+ * for a stray word. Null for any other message.
+ */
+function unknownArguments(message: string, argv: readonly string[]): string | null {
+  const m = /^Unknown arguments?: (.+)$/.exec(message);
+  if (!m) return null;
+  const typed = new Set(argv.filter((a) => a.startsWith('-')).map((a) => a.replace(/^-+/, '').split('=')[0]!));
+  const named = m[1]!.split(', ');
+  const kebab = (n: string): string => n.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+  const words = named.filter((n) => typed.has(n) || !named.includes(kebab(n)) || kebab(n) === n);
+  const shown = words.map((n) => (typed.has(n) ? `${n.length === 1 ? '-' : '--'}${n}` : `"${n}"`));
+  return `unknown ${shown.length === 1 ? 'argument' : 'arguments'} ${shown.join(', ')}`;
+}
+
 export async function runCli(argv: readonly string[]): Promise<void> {
   // The command is the first word that is not an option (`mtls-edge --help start` is start's help).
   const first = argv.find((a) => !a.startsWith('-'));
@@ -36,7 +52,9 @@ export async function runCli(argv: readonly string[]): Promise<void> {
         process.stderr.write(`mtls-edge: ${error.message}\n`);
         process.exit(1);
       }
-      process.stderr.write(`mtls-edge: ${message}\nRun \`mtls-edge --help\` for usage.\n`);
+      const help = isCommand(first) ? `mtls-edge ${first} --help` : 'mtls-edge --help';
+      const said = !isCommand(first) && first !== undefined ? `unknown command "${first}": name one of ${Object.keys(COMMANDS).join(', ')}` : unknownArguments(message, argv) ?? message;
+      process.stderr.write(`mtls-edge: ${said}\nRun \`${help}\` for usage.\n`);
       process.exit(2);
     });
 

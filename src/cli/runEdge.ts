@@ -2,6 +2,7 @@
 // format), then the edge, the ready banner with a curl command to try, and signal handling:
 // SIGTERM/SIGINT drain in-flight requests then exit 0; SIGHUP reloads the configuration.
 import { relative, resolve } from 'node:path';
+import { tryItCommand } from '../observe/tryIt.js';
 import { watchFiles } from '../config/watch.js';
 import { createObservability } from '../observe/index.js';
 import { adminToken } from '../observe/adminAccess.js';
@@ -9,9 +10,9 @@ import { warnExpiringCertificates } from '../observe/expiry.js';
 import { emptyStatus, type StatusSnapshot } from '../observe/status.js';
 import { ownCertificates, statusSnapshot } from '../edge/statusSnapshot.js';
 import { VERSION } from '../version.js';
-import { workerNumber } from './workerNumber.js';
+import { PKI_GENERATED_ENV, workerNumber } from './workerNumber.js';
 import { loadConfig, type LoadedConfig } from '../config/load.js';
-import type { ConfigOverrides } from '../config/startFlags.js';
+import { flagAndSetting, type ConfigOverrides } from '../config/startFlags.js';
 import { ConfigError } from '../config/configError.js';
 import { startEdge, type RunningEdge } from '../edge/edge.js';
 import { connectionErrorEvent } from '../edge/faultBoundary.js';
@@ -19,13 +20,6 @@ import { connectionErrorEvent } from '../edge/faultBoundary.js';
 export interface RunOptions {
   configFile?: string;
   overrides: ConfigOverrides;
-}
-
-function tryItCommand(loaded: LoadedConfig, httpsPort: number): string | null {
-  const pki = loaded.resolved.devPki;
-  if (!pki) return null;
-  const rel = (p: string): string => relative(process.cwd(), p) || p;
-  return `curl --cacert ${rel(pki.rootCa.cert)} --cert ${rel(pki.client.chain)} --key ${rel(pki.client.key)} https://localhost:${httpsPort}/`;
 }
 
 export async function runEdgeProcess(loaded: LoadedConfig, opts: RunOptions): Promise<void> {
@@ -48,7 +42,9 @@ export async function runEdgeProcess(loaded: LoadedConfig, opts: RunOptions): Pr
       status: () => status(),
     });
   } catch (e) {
-    process.stderr.write(`mtls-edge: ${(e as Error).message}\n`);
+    const inUse = (e as NodeJS.ErrnoException).code === 'EADDRINUSE';
+    const fix = inUse ? `: stop what holds it, or pick another port with ${flagAndSetting('admin-port')}; 0 = any free port, --no-admin turns the admin listener off` : '';
+    process.stderr.write(`mtls-edge: ${(e as Error).message}${fix}\n`);
     process.exit(1);
   }
   const { logger, bus, metrics } = obs;
@@ -71,15 +67,24 @@ export async function runEdgeProcess(loaded: LoadedConfig, opts: RunOptions): Pr
   status = () => statusSnapshot(edge, VERSION, startedAt, config.bind);
   warnExpiringCertificates(bus, ownCertificates(edge), { days: config.expiry_warning_days });
 
-  const tryIt = tryItCommand(loaded, edge.httpsPort);
-  logger.info('mtls-edge ready', {
-    https: `https://localhost:${edge.httpsPort}`,
-    http: edge.httpPort === null ? null : `http://localhost:${edge.httpPort}`,
-    mode: config.forwarded_client_cert,
-    tlsConfigs: loaded.resolved.tlsProfiles.map((p) => `${p.name} (${p.clientAuth})`).join(', '),
-    upstreams: loaded.resolved.routes.map((r) => `${r.host}${r.path} \u2192 ${r.upstream}`).join(', '),
-  });
-  if (tryIt) logger.info(`try it: ${tryIt}`);
+  // Only now, with every listener bound, does anything read as ready. With --workers every worker
+  // gets here; the first one speaks for all (the ports are shared, the admin listener is its own).
+  const devPki = loaded.resolved.devPki;
+  if (workerNumber() > 0) logger.debug(`worker ${workerNumber()} listening`, { worker: workerNumber() });
+  if (workerNumber() <= 1) {
+    if (devPki && (loaded.resolved.devPkiGenerated || process.env[PKI_GENERATED_ENV] === '1')) {
+      logger.info(`dev PKI generated in ${relative(process.cwd(), devPki.dir) || devPki.dir} (first start there; its README.txt says what each file is for)`, { pkiDir: devPki.dir });
+    }
+    logger.info('mtls-edge ready', {
+      https: `https://localhost:${edge.httpsPort}`,
+      http: edge.httpPort === null ? null : `http://localhost:${edge.httpPort}`,
+      mode: config.forwarded_client_cert,
+      tlsConfigs: loaded.resolved.tlsProfiles.map((p) => `${p.name} (${p.clientAuth})`).join(', '),
+      upstreams: loaded.resolved.routes.map((r) => `${r.host}${r.path} \u2192 ${r.upstream}`).join(', '),
+    });
+    if (devPki) logger.info(`try it: ${tryItCommand(devPki.dir, edge.httpsPort)}`);
+  }
+  obs.announceAdmin();
 
   let stopping = false;
   const stop = async (signal: string): Promise<void> => {

@@ -9,7 +9,7 @@ export async function runStart(request: StartRequest): Promise<void> {
   // each worker runs `start` with the same arguments and loads it again.
   if (request.loaded.config.workers > 1 && !isClusterWorker()) {
     const { runPrimary } = await import('./workers.js');
-    runPrimary(request.loaded.config.workers);
+    runPrimary(request.loaded.config.workers, request.loaded.resolved.devPkiGenerated);
     return;
   }
   await runEdgeProcess(request.loaded, { configFile: request.configFile, overrides: request.overrides });

@@ -12,3 +12,6 @@ export const isClusterWorker = (): boolean => process.env[WORKER_ENV] !== undefi
 export function workerNumber(): number {
   return isClusterWorker() ? Number(process.env[WORKER_ENV] ?? 0) : 0;
 }
+
+/** Set by the primary for worker 1 when the primary's load made the dev PKI: worker 1 says so. */
+export const PKI_GENERATED_ENV = 'MTLS_EDGE_PKI_GENERATED';

@@ -3,13 +3,17 @@
 // with 0 once every worker drained. The admin listener runs in worker 1 only (one flow page).
 import cluster from 'node:cluster';
 
-import { WORKER_ENV } from './workerNumber.js';
+import { PKI_GENERATED_ENV, WORKER_ENV } from './workerNumber.js';
 
-export function runPrimary(workers: number): void {
+export function runPrimary(workers: number, pkiGenerated: boolean): void {
   const alive = new Set<number>();
   let stopping = false;
+  let announcedPki = false;
   const fork = (n: number): void => {
-    const w = cluster.fork({ [WORKER_ENV]: String(n) });
+    // Only the first fork of worker 1 reports the PKI its primary made; a restarted one does not.
+    const generated = pkiGenerated && n === 1 && !announcedPki;
+    if (generated) announcedPki = true;
+    const w = cluster.fork({ [WORKER_ENV]: String(n), ...(generated ? { [PKI_GENERATED_ENV]: '1' } : {}) });
     alive.add(w.id);
     w.on('exit', (code, signal) => {
       alive.delete(w.id);

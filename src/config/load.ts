@@ -9,7 +9,7 @@ import type { z } from 'zod';
 import { configSchema, type Config, type ConfigInput } from './schema.js';
 import { ConfigError } from './configError.js';
 import { resolveConfig, type ResolvedConfig } from './resolve.js';
-import { applyOverrides, type ConfigOverrides } from './startFlags.js';
+import { applyOverrides, tlsFieldFlags, type ConfigOverrides } from './startFlags.js';
 
 type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -74,6 +74,7 @@ export async function loadConfig(opts: LoadOptions): Promise<LoadedConfig> {
     pkiDirBase,
     source: file ?? 'command line',
     devTlsOverrides,
+    tlsFieldFlags: tlsFieldFlags(opts.overrides ?? {}),
   });
   return { config: parsed.data, resolved };
 }

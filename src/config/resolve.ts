@@ -55,6 +55,8 @@ export interface ResolvedConfig {
   readonly routes: readonly ResolvedRoute[];
   readonly userMappings: readonly ResolvedUserMapping[];
   readonly devPki: DevPki | null;
+  /** True when this load made the dev PKI (the first start in a folder): the edge says so once. */
+  readonly devPkiGenerated: boolean;
   readonly files: readonly string[];
 }
 
@@ -127,30 +129,33 @@ function ignoreSet(v: TlsConfig['ignore_errors']): 'all' | ReadonlySet<number> {
   return v === 'all' ? 'all' : new Set(v);
 }
 
-async function resolveTlsProfile(reader: FileReader, t: TlsConfig, where: string, index: number): Promise<ResolvedTlsProfile | null> {
+/** Where a field of a TLS configuration came from: `--trust` when a flag gave it, else file and field. */
+type FieldLabel = (field: string, item?: number) => string;
+
+async function resolveTlsProfile(reader: FileReader, t: TlsConfig, at: FieldLabel, index: number): Promise<ResolvedTlsProfile | null> {
   const problemsBefore = reader.problems.length;
-  const certPem = await reader.read(`${where}.cert`, t.cert);
-  const keyPem = t.key ? await reader.read(`${where}.key`, t.key) : certPem;
-  const serverCerts = certPem ? reader.certs(`${where}.cert`, t.cert, certPem) : [];
-  const key = keyPem ? reader.privateKey(`${where}.key`, t.key ?? t.cert, keyPem) : null;
+  const certPem = await reader.read(at('cert'), t.cert);
+  const keyPem = t.key ? await reader.read(at('key'), t.key) : certPem;
+  const serverCerts = certPem ? reader.certs(at('cert'), t.cert, certPem) : [];
+  const key = keyPem ? reader.privateKey(at('key'), t.key ?? t.cert, keyPem) : null;
   if (serverCerts[0] && key && !serverCerts[0].checkPrivateKey(key)) {
-    reader.problems.push({ where: `${where}.key`, message: `${reader.path(t.key ?? t.cert)} does not match the certificate in ${reader.path(t.cert)}: use the key the certificate was issued for` });
+    reader.problems.push({ where: at('key'), message: `${reader.path(t.key ?? t.cert)} does not match the certificate in ${reader.path(t.cert)}: use the key the certificate was issued for` });
   }
   const trustParts: Buffer[] = [];
   const trustCerts: X509Certificate[] = [];
   for (const [i, f] of t.trust.entries()) {
-    const data = await reader.read(`${where}.trust[${i}]`, f);
+    const data = await reader.read(at('trust', i), f);
     if (!data) continue;
-    const certs = reader.certs(`${where}.trust[${i}]`, f, data);
+    const certs = reader.certs(at('trust', i), f, data);
     trustCerts.push(...certs);
     trustParts.push(Buffer.from(certs.map((c) => c.toString()).join('')));
   }
   const crlPem: Buffer[] = [];
   for (const [i, f] of t.crl.entries()) {
-    const data = await reader.read(`${where}.crl[${i}]`, f);
+    const data = await reader.read(at('crl', i), f);
     if (!data) continue;
     if (!data.includes('-----BEGIN X509 CRL-----')) {
-      reader.problems.push({ where: `${where}.crl[${i}]`, message: `${reader.path(f)} holds no PEM CRL (expected -----BEGIN X509 CRL-----)` });
+      reader.problems.push({ where: at('crl', i), message: `${reader.path(f)} holds no PEM CRL (expected -----BEGIN X509 CRL-----)` });
       continue;
     }
     // Node's SecureContext reads one CRL per buffer: a file holding several (root + intermediate
@@ -159,7 +164,7 @@ async function resolveTlsProfile(reader: FileReader, t: TlsConfig, where: string
   }
   const clientAuth: ClientAuthMode = t.client_auth ?? (trustCerts.length > 0 ? 'optional' : 'disabled');
   if (clientAuth !== 'disabled' && t.trust.length === 0) {
-    reader.problems.push({ where: `${where}.client_auth`, message: `client_auth is "${clientAuth}" but the trust list is empty: add trust: [ca.pem], or set client_auth: disabled` });
+    reader.problems.push({ where: at('client_auth'), message: `client_auth is "${clientAuth}" but the trust list is empty: add trust: [ca.pem], or set client_auth: disabled` });
   }
   if (reader.problems.length > problemsBefore || !certPem || !keyPem || !serverCerts[0]) return null;
   return {
@@ -186,17 +191,20 @@ export interface ResolveOptions {
   source: string;
   /** Flags such as --client-auth given without --cert: they refine the dev PKI's TLS configuration. */
   devTlsOverrides?: Record<string, unknown>;
+  /** The flag that gave a field of the first TLS configuration (`trust` → `--trust`): problems name it. */
+  tlsFieldFlags?: Readonly<Record<string, string>>;
 }
 
 export async function resolveConfig(config: Config, opts: ResolveOptions): Promise<ResolvedConfig> {
   const reader = new FileReader(opts.baseDir);
   let devPki: DevPki | null = null;
+  let devPkiGenerated = false;
   let tls: { input: TlsConfig; where: string }[];
   if (config.tls && config.tls.length > 0) {
     tls = config.tls.map((t, i) => ({ input: t, where: `${opts.source}: tls[${i}]` }));
   } else {
     const pkiDir = resolve(opts.pkiDirBase, config.pki_dir);
-    devPki = (await ensureDevPki(pkiDir)).pki;
+    ({ pki: devPki, created: devPkiGenerated } = await ensureDevPki(pkiDir));
     const parsed = tlsConfigSchema.safeParse({ name: 'dev', cert: devPki.server.chain, key: devPki.server.key, trust: [devPki.rootCa.cert], ...opts.devTlsOverrides });
     if (!parsed.success) {
       throw new ConfigError(parsed.error.issues.map((i) => ({ where: `command line: ${i.path.join('.')}`, message: i.message })));
@@ -205,7 +213,9 @@ export async function resolveConfig(config: Config, opts: ResolveOptions): Promi
   }
   const profiles: ResolvedTlsProfile[] = [];
   for (const [i, t] of tls.entries()) {
-    const p = await resolveTlsProfile(reader, t.input, t.where, i);
+    const flags = i === 0 ? (opts.tlsFieldFlags ?? {}) : {};
+    const at: FieldLabel = (field, item) => flags[field] ?? `${t.where}.${field}${item === undefined ? '' : `[${item}]`}`;
+    const p = await resolveTlsProfile(reader, t.input, at, i);
     if (p) profiles.push(p);
   }
 
@@ -246,5 +256,5 @@ export async function resolveConfig(config: Config, opts: ResolveOptions): Promi
   }
 
   if (reader.problems.length > 0) throw new ConfigError(reader.problems);
-  return { tlsProfiles: profiles, routes, userMappings, devPki, files: [...reader.files] };
+  return { tlsProfiles: profiles, routes, userMappings, devPki, devPkiGenerated, files: [...reader.files] };
 }

@@ -85,6 +85,9 @@ export function settingLabel(sets: FlagSetting): string {
   return `routes[host "*", path "/"].${sets.catchAllRoute}`;
 }
 
+/** A flag and the setting it overrides, for messages that say what to change: `--https-port (https_port in the configuration)`. */
+export const flagAndSetting = (flag: StartFlagName): string => `--${flag} (${settingLabel(START_FLAGS[flag].sets)} in the configuration)`;
+
 /** The start flags among yargs' parsed arguments (it gives each under its camel-case name too). */
 export function overridesFromArgs(args: Readonly<Record<string, unknown>>): ConfigOverrides {
   const out: Record<string, unknown> = {};
@@ -93,6 +96,15 @@ export function overridesFromArgs(args: Readonly<Record<string, unknown>>): Conf
     if (args[key] !== undefined) out[key] = args[key];
   }
   return out as ConfigOverrides;
+}
+
+/** The flags given that set a field of the first TLS configuration, by field: `{ trust: '--trust' }`. */
+export function tlsFieldFlags(overrides: ConfigOverrides): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [flag, spec] of startFlagEntries()) {
+    if ('firstTls' in spec.sets && (overrides as Readonly<Record<string, unknown>>)[overrideKey(flag)] !== undefined) out[spec.sets.firstTls] = `--${flag}`;
+  }
+  return out;
 }
 
 type Obj = Record<string, unknown>;

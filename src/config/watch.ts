@@ -2,7 +2,7 @@
 // Directories are watched rather than files, because editors and `certs init --force` replace files
 // by rename, which a watch on the old inode would miss.
 import { watch, type FSWatcher } from 'node:fs';
-import { basename, dirname } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 
 export function watchFiles(files: readonly string[], onChange: (changed: string[]) => void, debounceMs = 200): () => void {
   const byDir = new Map<string, Set<string>>();
@@ -18,7 +18,7 @@ export function watchFiles(files: readonly string[], onChange: (changed: string[
     try {
       const w = watch(dir, { persistent: false }, (_event, name) => {
         if (!name || !names.has(name.toString())) return;
-        pending.add(`${dir}/${name}`);
+        pending.add(join(dir, name.toString()));
         if (timer) clearTimeout(timer);
         timer = setTimeout(() => {
           timer = null;

@@ -7,6 +7,7 @@ import type { AddressInfo, Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { Config } from '../config/schema.js';
 import type { ResolvedConfig } from '../config/resolve.js';
+import { flagAndSetting } from '../config/startFlags.js';
 import type { EdgeEvent, EventSink, HandshakeRejectedEvent } from '../observe/events.js';
 import { NO_CERTIFICATE } from '../pki/verifyCodes.js';
 import { startEchoServer, type EchoServer } from '../echo/echoServer.js';
@@ -122,10 +123,12 @@ function rejectionEvent(r: TlsRejection, explained: boolean): HandshakeRejectedE
   };
 }
 
-function listen(server: net.Server, port: number, host: string): Promise<number> {
+function listen(server: net.Server, port: number, host: string, listener: 'https' | 'http'): Promise<number> {
   return new Promise((resolve, reject) => {
     const onError = (e: NodeJS.ErrnoException): void => {
-      reject(Object.assign(new Error(e.code === 'EADDRINUSE' ? `port ${port} on ${host} is already in use: pick another with --https-port/--http-port (0 = any free port)` : `cannot listen on ${host}:${port}: ${e.message}`), { code: e.code }));
+      const flag = flagAndSetting(listener === 'https' ? 'https-port' : 'http-port');
+      const inUse = `the ${listener.toUpperCase()} listener cannot use port ${port} on ${host}: it is already in use (EADDRINUSE). Stop what holds it, or pick another port with ${flag}; 0 = any free port`;
+      reject(Object.assign(new Error(e.code === 'EADDRINUSE' ? inUse : `the ${listener.toUpperCase()} listener cannot listen on ${host}:${port}: ${e.message}`), { code: e.code }));
     };
     server.once('error', onError);
     server.listen(port, host, () => {
@@ -274,15 +277,15 @@ export async function startEdge(config: Config, resolved: ResolvedConfig, events
   httpsServer.on('connection', tlsFront);
   const limits = new ConnectionLimits(connectionCaps(config), events, config.http_port === false ? ['https'] : ['https', 'http']);
   limits.guard(httpsServer, 'https');
+  // A failed listen is the start-up error itself (listen() rejects with it); errors after are logged.
+  const httpsPort = await listen(httpsServer, config.https_port, config.bind, 'https');
   httpsServer.on('error', (e) => events.emit({ kind: 'lifecycle', time: Date.now(), level: 'error', message: `HTTPS listener error: ${e.message}` }));
-
-  const httpsPort = await listen(httpsServer, config.https_port, config.bind);
   let plain: http.Server | null = null;
   let httpPort: number | null = null;
   if (config.http_port !== false) {
     plain = makeHttp('http');
     limits.guard(plain, 'http');
-    httpPort = await listen(plain, config.http_port, config.bind);
+    httpPort = await listen(plain, config.http_port, config.bind, 'http');
   }
 
   const emit = (e: EdgeEvent): void => events.emit(e);

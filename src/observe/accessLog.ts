@@ -6,6 +6,7 @@
 import type { EdgeEvent, EventSink, RequestEvent } from './events.js';
 import { clfDate, haproxyDate, httpVersionLabel } from './textFormat.js';
 import { escapeAccessLog as logSafe } from './escape.js';
+import { jsonLine } from './logger.js';
 
 const ACCESS_LOG_FORMATS = ['haproxy', 'cpi', 'off'] as const;
 export type AccessLogFormat = (typeof ACCESS_LOG_FORMATS)[number];
@@ -70,6 +71,8 @@ export interface AccessLogSink extends EventSink {
 export interface AccessLogOptions {
   format: Exclude<AccessLogFormat, 'off'>;
   stream: NodeJS.WritableStream;
+  /** The process log is JSON: each access-log line goes out as one JSON line too (the text under `msg`). */
+  json?: boolean;
   /** Queue bound while the stream is not draining; default 10 000 lines. */
   maxQueued?: number;
 }
@@ -80,6 +83,10 @@ export interface AccessLogOptions {
  */
 export function createAccessLogSink(opts: AccessLogOptions): AccessLogSink {
   const { format, stream } = opts;
+  // One stream, one format: in a JSON log a text line would break every reader of the stream.
+  const asLine = opts.json
+    ? (text: string, fields: Readonly<Record<string, unknown>>, time = Date.now()): string => jsonLine(new Date(time).toISOString(), 'info', text, fields)
+    : (text: string): string => text;
   const maxQueued = opts.maxQueued ?? 10_000;
   let queue: string[] = [];
   let scheduled: NodeJS.Immediate | null = null;
@@ -92,7 +99,8 @@ export function createAccessLogSink(opts: AccessLogOptions): AccessLogSink {
     scheduled = null;
     if (waitingForDrain || queue.length === 0) return;
     if (dropped > reportedDropped) {
-      queue.push(`# mtls-edge: ${dropped - reportedDropped} access-log lines dropped (output too slow)`);
+      const count = dropped - reportedDropped;
+      queue.push(opts.json ? asLine(`${count} access-log lines dropped (output too slow)`, { event: 'access-log-dropped', count }) : `# mtls-edge: ${count} access-log lines dropped (output too slow)`);
       reportedDropped = dropped;
     }
     const chunk = queue.join('\n') + '\n';
@@ -119,7 +127,7 @@ export function createAccessLogSink(opts: AccessLogOptions): AccessLogSink {
         dropped++;
         return;
       }
-      queue.push(formatAccessLine(format, event));
+      queue.push(asLine(formatAccessLine(format, event), { event: 'access', format, status: event.status }, event.time));
       if (!waitingForDrain) schedule();
     },
     flush() {

@@ -12,6 +12,8 @@ import { FLOW_PAGE_CSP, renderFlowPage } from './flowPage.js';
 import { PAGE_FILES } from './pageAssets.js';
 import { createAdminAccess, isLoopbackBind, samePagePostProblem } from './adminAccess.js';
 import { lessonRunner } from './lessonRunner.js';
+import { lessonTarget } from './lessons.js';
+import { tryItCommand } from './tryIt.js';
 import { randomBytes } from 'node:crypto';
 import { safeJson } from './escape.js';
 
@@ -57,10 +59,16 @@ async function readSmallBody(req: http.IncomingMessage, limit: number): Promise<
   }
 }
 
+function tryItFor(snapshot: StatusSnapshot): string | null {
+  const target = lessonTarget(snapshot);
+  return typeof target === 'string' ? null : tryItCommand(target.pkiDir, target.port);
+}
+
 function statusDocument(snapshot: StatusSnapshot, metrics: Metrics | undefined, stream: EventStream): StatusDocument {
   return {
     ...snapshot,
     uptimeSeconds: Math.max(0, Math.floor((Date.now() - snapshot.startedAt) / 1000)),
+    tryIt: tryItFor(snapshot),
     counters: { ...snapshot.counters, ...metrics?.counters(), flowPageClients: stream.clientCount },
   };
 }

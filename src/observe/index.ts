@@ -37,6 +37,8 @@ export interface Observability {
   readonly metrics: Metrics | null;
   /** Null when no admin listener runs. */
   readonly adminPort: number | null;
+  /** Logs where the flow page is; called once every listener is up, so nothing before it reads as ready. */
+  announceAdmin(): void;
   close(): Promise<void>;
 }
 
@@ -61,7 +63,7 @@ export async function createObservability(opts: ObservabilityOptions): Promise<O
   const accessFormat = opts.accessLogFormat ?? 'cpi';
   let accessLog: AccessLogSink | null = null;
   if (accessFormat !== 'off') {
-    accessLog = createAccessLogSink({ format: accessFormat, stream: stdout });
+    accessLog = createAccessLogSink({ format: accessFormat, stream: stdout, json: logger.format === 'json' });
     unsubscribe.push(bus.subscribe(accessLog));
   }
   unsubscribe.push(bus.subscribe(createClientCertExpirySink(bus, { days: opts.expiryDays })));
@@ -76,13 +78,12 @@ export async function createObservability(opts: ObservabilityOptions): Promise<O
       await accessLog?.close();
       await logger.close();
       const e = err as NodeJS.ErrnoException;
-      throw new Error(`admin listener could not start on ${opts.admin.host}:${opts.admin.port}: ${e.code === 'EADDRINUSE' ? 'the port is in use (choose another with the admin port option, 0 = any free port)' : e.message}`);
+      // The caller names the flag that sets the port; `code` tells it the port is taken.
+      throw Object.assign(new Error(`admin listener could not start on ${opts.admin.host}:${opts.admin.port}: ${e.code === 'EADDRINUSE' ? 'the port is in use (EADDRINUSE)' : e.message}`), { code: e.code });
     }
-    const shownHost = opts.admin.host.includes(':') ? `[${opts.admin.host}]` : opts.admin.host;
-    // Never the token itself: only where it goes.
-    const howToOpen = admin.tokenRequired ? ' (token required: open it once as /?token=<admin token>)' : '';
-    logger.info(`flow page: http://${shownHost}:${admin.port}/${howToOpen}`, { admin: `${shownHost}:${admin.port}` });
   }
+  const shownHost = opts.admin?.host.includes(':') ? `[${opts.admin.host}]` : opts.admin?.host;
+  const running = admin;
 
   let closed = false;
   return {
@@ -90,6 +91,12 @@ export async function createObservability(opts: ObservabilityOptions): Promise<O
     logger,
     metrics,
     adminPort: admin?.port ?? null,
+    announceAdmin() {
+      if (!running) return;
+      // Never the token itself: only where it goes.
+      const howToOpen = running.tokenRequired ? ' (token required: open it once as /?token=<admin token>)' : '';
+      logger.info(`flow page: http://${shownHost}:${running.port}/${howToOpen}`, { admin: `${shownHost}:${running.port}` });
+    },
     async close() {
       if (closed) return;
       closed = true;

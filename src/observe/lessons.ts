@@ -2,6 +2,7 @@
 // with the dev PKI and its failure family (certs/failures/). Each lesson is one real request (or one
 // refused handshake) that lands on the flow page like any other, and each names the curl command that
 // does the same from a terminal.
+import { shellQuote } from './tryIt.js';
 import { request } from 'node:https';
 import { existsSync, readFileSync } from 'node:fs';
 import { basename, dirname, relative } from 'node:path';
@@ -89,7 +90,6 @@ function identityFiles(pkiDir: string, identity: Lesson['identity']): IdentityFi
 
 export const lessonPath = (lesson: Lesson): string => `/lesson/${lesson.id}`;
 
-const shellQuote = (s: string): string => (/^[\w./:=@-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`);
 
 /** The same request from a terminal, with paths relative to the edge's working directory. */
 export function curlCommand(lesson: Lesson, target: LessonTarget, cwd = process.cwd()): string {

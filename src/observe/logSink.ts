@@ -26,12 +26,25 @@ function rejectionDiagnosis(e: Pick<HandshakeRejectedEvent, 'verify' | 'cert' | 
   return { code: null, name: null, hint: e.hint };
 }
 
+/**
+ * The reason without what the line already said: the edge's reason for a verify failure is
+ * `10 X509_V_ERR_CERT_HAS_EXPIRED (certificate has expired)`, and the name and code lead the line.
+ */
+function reasonDetail(reason: string, code: number | null, name: string | null): string {
+  if (code === null || name === null) return reason;
+  const echoed = `${code} ${name}`;
+  if (!reason.startsWith(echoed)) return reason;
+  const rest = reason.slice(echoed.length).trim();
+  return rest.startsWith('(') && rest.endsWith(')') ? rest.slice(1, -1) : rest;
+}
+
 export function describeRejection(e: HandshakeRejectedEvent): RejectionLine {
   const d = rejectionDiagnosis(e);
   const what = d.name ? (d.code !== null ? `${d.name} (${d.code})` : d.name) : e.alert ?? 'TLS error';
   const sni = e.sni ? ` for ${e.sni}` : ' (no SNI)';
+  const detail = reasonDetail(e.reason, d.code, d.name);
   return {
-    message: `TLS handshake rejected from ${e.clientAddress}${sni}: ${what}: ${e.reason}`,
+    message: `TLS handshake rejected from ${e.clientAddress}${sni}: ${what}${detail ? `: ${detail}` : ''}`,
     fields: {
       event: 'handshake-rejected',
       client: e.clientAddress,

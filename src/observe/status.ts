@@ -59,6 +59,8 @@ export interface StatusSnapshot {
 /** What `/status` returns: the snapshot plus uptime and the observe counters. */
 export interface StatusDocument extends Omit<StatusSnapshot, 'counters'> {
   readonly uptimeSeconds: number;
+  /** The curl command `mtls-edge start` printed (dev PKI only): the flow page shows it while empty. */
+  readonly tryIt: string | null;
   readonly counters: Readonly<Record<string, number>>;
 }
 

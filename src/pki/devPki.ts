@@ -8,6 +8,7 @@ import { generateKeyPem, type KeyType } from './keys.js';
 import type { Subject } from './subject.js';
 import { ensureFailures, failureFiles, revokedCertPaths } from './failures.js';
 import { writeReadme } from './readme.js';
+import { SERVER_SANS } from './serverSans.js';
 
 export interface DevPki {
   dir: string;
@@ -26,7 +27,6 @@ const ROOT_DAYS = 3650;
 const INTERMEDIATE_DAYS = 1825;
 const SERVER_DAYS = 825;
 const CLIENT_DAYS = 365;
-export const SERVER_SANS = ['DNS:localhost', 'IP:127.0.0.1', 'IP:::1', 'DNS:*.localhost', 'DNS:*.cert.localhost'] as const;
 
 const DEV_SUBJECTS = {
   root: [[['C', 'DE']], [['O', 'mtls-edge dev']], [['CN', 'mtls-edge Dev Root CA']]],

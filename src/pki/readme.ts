@@ -5,6 +5,7 @@ import { exists } from './fsAtomic.js';
 import { FAILURE_DESCRIPTIONS, FAILURE_KINDS, EXPECTED_VERIFY, failureFiles, failurePaths } from './failures.js';
 import { verifyCodeInfo } from './verifyCodes.js';
 import { basename } from 'node:path';
+import { serverSanText } from './serverSans.js';
 
 export async function writeReadme(dir: string): Promise<void> {
   const d = resolve(dir);
@@ -22,7 +23,7 @@ export async function writeReadme(dir: string): Promise<void> {
     'ca/root-ca.key              Root CA key (signs the intermediate and the CRLs).',
     'ca/intermediate-ca.crt/.key Dev intermediate CA, issues the server and client certificates.',
     'ca/ca-chain.crt             Intermediate + root: the CA bundle.',
-    'server.crt / server.key     Edge server certificate (SAN localhost, 127.0.0.1, ::1, *.localhost, *.cert.localhost).',
+    `server.crt / server.key     Edge server certificate (SAN ${serverSanText()}).`,
     'server-chain.crt            Server leaf + intermediate: what the edge sends.',
     'client.crt / client.key     Client certificate, CN dev-client, EKU clientAuth.',
     'client-chain.crt            Client leaf + intermediate: what a client should send.',

@@ -155,6 +155,8 @@ describe('observe/index createObservability', () => {
     const obs = await createObservability({ stdout: out, logFormat: 'json', accessLogFormat: 'cpi', admin: { host: '127.0.0.1', port: 0 }, status: () => statusFixture(), defaultMetrics: false });
     try {
       expect(obs.adminPort).to.be.a('number');
+      expect(out.lines, 'the flow page is announced by the caller, once every listener is up').to.deep.equal([]);
+      obs.announceAdmin();
       obs.bus.emit(requestEvent({ mappedUser: 'SALES_SENDER' }));
       obs.bus.emit({ kind: 'handshake-rejected', time: T0, listener: 'https', clientAddress: '203.0.113.5', sni: null, tlsConfig: 'acme', cert: null, verify: null, alert: 'certificate_required', reason: 'no client certificate sent', hint: '', explained: false });
       expect(obs.metrics, 'metrics exist with an admin listener').to.not.equal(null);
@@ -164,9 +166,10 @@ describe('observe/index createObservability', () => {
     } finally {
       await obs.close();
     }
-    const lines = out.lines;
-    expect(lines.some((l) => l.startsWith('192.0.2.10 - SALES_SENDER ['))).to.equal(true);
-    const json = lines.filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>);
+    // A JSON log is JSON on every line, the access log's too (its text under msg).
+    const json = out.lines.map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(json.find((j) => j['event'] === 'access')).to.include({ level: 'info', format: 'cpi', status: 200 });
+    expect(String(json.find((j) => j['event'] === 'access')?.['msg'])).to.match(/^192\.0\.2\.10 - SALES_SENDER \[/);
     expect(json.find((j) => j['event'] === 'handshake-rejected')).to.include({ codeName: 'NO_CERTIFICATE', level: 'warn' });
     expect(String(json[0]?.['msg'])).to.match(/^flow page: http:\/\/127\.0\.0\.1:\d+\/$/);
   });

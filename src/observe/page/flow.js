@@ -140,7 +140,9 @@
   function showEmpty() {
     if (tbody.querySelector('tr[data-seq]')) { var e = tbody.querySelector('tr.empty'); if (e) e.remove(); return; }
     if (tbody.querySelector('tr.empty')) return;
-    var tr = el('tr', 'empty'), c = td(null, state.items.length ? 'No event matches the filter.' : 'Waiting for traffic\u2026 send a request through the edge, e.g. curl --cert client.pem --key client.key https://\u2026');
+    // The command `mtls-edge start` printed, from /status (null without the dev PKI).
+    var tryIt = state.status && state.status.tryIt;
+    var tr = el('tr', 'empty'), c = td(null, state.items.length ? 'No event matches the filter.' : 'Waiting for traffic\u2026 send a request through the edge' + (tryIt ? ', e.g. ' + tryIt : '.'));
     c.colSpan = 9; tr.appendChild(c); tbody.appendChild(tr);
   }
 
@@ -294,7 +296,9 @@
     return add(el('span'), el('span', 'mono', String(iso).slice(0, 10)), ' ', badge(d < 0 ? 'expired' : d + ' days', d < 0 ? 'err' : d <= 30 ? 'warn' : 'ok'));
   }
   function renderStatus(s) {
+    var hadTryIt = state.status && state.status.tryIt;
     state.status = s;
+    if (!hadTryIt && s.tryIt) { var empty = tbody.querySelector('tr.empty'); if (empty) { empty.remove(); showEmpty(); } }
     document.getElementById('version').textContent = 'v' + s.version;
     var up = s.uptimeSeconds, h = Math.floor(up / 3600), m = Math.floor(up % 3600 / 60);
     document.getElementById('stat-uptime').textContent = h ? h + 'h ' + m + 'm' : m + 'm ' + (up % 60) + 's';
