@@ -1,6 +1,7 @@
 // The edge as a process: observability up first (so start-up problems are logged in the chosen
-// format), then the edge, the ready banner with a curl command to try, and signal handling:
-// SIGTERM/SIGINT drain in-flight requests then exit 0; SIGHUP reloads the configuration.
+// format), then the edge, the ready banner with a curl command to try, the pid file, and signal
+// handling: SIGTERM/SIGINT (or, with --exit-with-parent, the parent's end) drain in-flight requests
+// then exit 0; SIGHUP reloads the configuration.
 import { relative, resolve } from 'node:path';
 import { watchFiles } from '../config/watch.js';
 import { createObservability } from '../observe/index.js';
@@ -9,9 +10,11 @@ import { warnExpiringCertificates } from '../observe/expiry.js';
 import { emptyStatus, type StatusSnapshot } from '../observe/status.js';
 import { ownCertificates, statusSnapshot } from '../edge/statusSnapshot.js';
 import { VERSION } from '../version.js';
-import { workerNumber } from './workerNumber.js';
+import { isClusterWorker, WORKER_READY, workerNumber } from './workerNumber.js';
+import { watchParent } from './parentWatch.js';
+import { writePidFile } from './pidFile.js';
 import { loadConfig, type LoadedConfig } from '../config/load.js';
-import type { ConfigOverrides } from '../config/startFlags.js';
+import type { ConfigOverrides, ProcessSettings } from '../config/startFlags.js';
 import { ConfigError } from '../config/configError.js';
 import { startEdge, type RunningEdge } from '../edge/edge.js';
 import { connectionErrorEvent } from '../edge/faultBoundary.js';
@@ -19,6 +22,7 @@ import { connectionErrorEvent } from '../edge/faultBoundary.js';
 export interface RunOptions {
   configFile?: string;
   overrides: ConfigOverrides;
+  process: ProcessSettings;
 }
 
 function tryItCommand(loaded: LoadedConfig, httpsPort: number): string | null {
@@ -82,10 +86,10 @@ export async function runEdgeProcess(loaded: LoadedConfig, opts: RunOptions): Pr
   if (tryIt) logger.info(`try it: ${tryIt}`);
 
   let stopping = false;
-  const stop = async (signal: string): Promise<void> => {
+  const stop = async (why: string): Promise<void> => {
     if (stopping) return;
     stopping = true;
-    logger.info(`${signal} received: draining ${edge.inFlight()} in-flight request(s)`);
+    logger.info(`${why}: draining ${edge.inFlight()} in-flight request(s)`);
     // Readiness probes see the drain at once, so no new traffic is sent here while it lasts.
     const running = status;
     status = () => ({ ...running(), ready: false });
@@ -94,8 +98,22 @@ export async function runEdgeProcess(loaded: LoadedConfig, opts: RunOptions): Pr
     await obs.close();
     process.exit(0);
   };
-  process.on('SIGTERM', () => void stop('SIGTERM'));
-  process.on('SIGINT', () => void stop('SIGINT'));
+  process.on('SIGTERM', () => void stop('SIGTERM received'));
+  process.on('SIGINT', () => void stop('SIGINT received'));
+  if (opts.process.exitWithParent) watchParent((parent) => void stop(`parent process ${parent} ended`));
+  if (opts.process.pidFile) {
+    try {
+      writePidFile(opts.process.pidFile);
+    } catch (e) {
+      // A script waits for this file: without it the edge would run on unseen, so it stops.
+      logger.error(`--pid-file ${opts.process.pidFile}: cannot write it (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}): choose another path`);
+      await edge.close(0);
+      await obs.close();
+      process.exit(1);
+    }
+  }
+  // Under --workers the primary writes the pid file once every worker said it is ready.
+  if (isClusterWorker()) process.send?.(WORKER_READY);
   // Reload on SIGHUP and whenever a file the configuration was read from changes. A broken new
   // configuration keeps the running one and says exactly why.
   let unwatch = (): void => undefined;

@@ -12,3 +12,6 @@ export const isClusterWorker = (): boolean => process.env[WORKER_ENV] !== undefi
 export function workerNumber(): number {
   return isClusterWorker() ? Number(process.env[WORKER_ENV] ?? 0) : 0;
 }
+
+/** What a worker sends its primary once it is ready (the primary then writes the pid file). */
+export const WORKER_READY = 'mtls-edge:worker-ready';

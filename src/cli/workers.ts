@@ -1,16 +1,26 @@
 // `--workers N`: node:cluster runs N copies of the edge sharing the listening ports, one per core.
 // The primary only supervises: it forwards SIGHUP (reload) and SIGTERM/SIGINT (drain), and exits
 // with 0 once every worker drained. The admin listener runs in worker 1 only (one flow page).
+// The pid file (the primary's PID) is written once every worker said it is ready.
 import cluster from 'node:cluster';
 
-import { WORKER_ENV } from './workerNumber.js';
+import type { ProcessSettings } from '../config/startFlags.js';
+import { watchParent } from './parentWatch.js';
+import { writePidFile } from './pidFile.js';
+import { WORKER_ENV, WORKER_READY } from './workerNumber.js';
 
-export function runPrimary(workers: number): void {
+export function runPrimary(workers: number, settings: ProcessSettings): void {
   const alive = new Set<number>();
+  const ready = new Set<number>();
   let stopping = false;
   const fork = (n: number): void => {
     const w = cluster.fork({ [WORKER_ENV]: String(n) });
     alive.add(w.id);
+    w.on('message', (message: unknown) => {
+      if (message !== WORKER_READY || ready.has(n)) return;
+      ready.add(n);
+      if (ready.size === workers && settings.pidFile) writePidFile(settings.pidFile);
+    });
     w.on('exit', (code, signal) => {
       alive.delete(w.id);
       if (!stopping) {
@@ -28,6 +38,7 @@ export function runPrimary(workers: number): void {
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGTERM'));
+  if (settings.exitWithParent) watchParent(() => stop('SIGTERM'));
   process.on('SIGHUP', () => {
     for (const w of Object.values(cluster.workers ?? {})) w?.process.kill('SIGHUP');
   });
