@@ -23,6 +23,7 @@ export interface RunOptions {
   configFile?: string;
   overrides: ConfigOverrides;
   process: ProcessSettings;
+  parentPid: number;
 }
 
 function tryItCommand(loaded: LoadedConfig, httpsPort: number): string | null {
@@ -100,7 +101,7 @@ export async function runEdgeProcess(loaded: LoadedConfig, opts: RunOptions): Pr
   };
   process.on('SIGTERM', () => void stop('SIGTERM received'));
   process.on('SIGINT', () => void stop('SIGINT received'));
-  if (opts.process.exitWithParent) watchParent((parent) => void stop(`parent process ${parent} ended`));
+  if (opts.process.exitWithParent) watchParent(opts.parentPid, () => void stop(`parent process ${opts.parentPid} ended`));
   if (opts.process.pidFile) {
     try {
       writePidFile(opts.process.pidFile);

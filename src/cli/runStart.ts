@@ -14,8 +14,8 @@ export async function runStart(request: StartRequest): Promise<void> {
   // each worker runs `start` with the same arguments and loads it again.
   if (request.loaded.config.workers > 1 && !isClusterWorker()) {
     const { runPrimary } = await import('./workers.js');
-    runPrimary(request.loaded.config.workers, settings);
+    runPrimary(request.loaded.config.workers, settings, request.parentPid);
     return;
   }
-  await runEdgeProcess(request.loaded, { configFile: request.configFile, overrides: request.overrides, process: settings });
+  await runEdgeProcess(request.loaded, { configFile: request.configFile, overrides: request.overrides, process: settings, parentPid: request.parentPid });
 }

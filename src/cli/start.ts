@@ -19,6 +19,8 @@ export interface StartRequest {
   readonly configFile?: string;
   readonly overrides: ConfigOverrides;
   readonly process: ProcessSettings;
+  /** process.ppid when `start` began, for --exit-with-parent. */
+  readonly parentPid: number;
 }
 
 /** yargs' options for the start flags, each saying which setting of the file it overrides. */
@@ -37,6 +39,7 @@ export const startCommand: CommandModule<object, StartArgs> = {
   ...COMMAND_SUMMARIES.start,
   builder: (y: Argv) => y.options(startOptions()) as unknown as Argv<StartArgs>,
   handler: async (args) => {
+    const parentPid = process.ppid;
     const overrides = overridesFromArgs(args);
     let loaded;
     try {
@@ -45,6 +48,6 @@ export const startCommand: CommandModule<object, StartArgs> = {
       if (e instanceof ConfigError) throw new CliError(`configuration error:\n  ${e.problems.map((p) => `${p.where}: ${p.message}`).join('\n  ')}`, 2);
       throw e;
     }
-    await (await import('./runStart.js')).runStart({ loaded, configFile: args.config, overrides, process: processSettings(overrides, process.cwd()) });
+    await (await import('./runStart.js')).runStart({ loaded, configFile: args.config, overrides, process: processSettings(overrides, process.cwd()), parentPid });
   },
 };

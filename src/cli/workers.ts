@@ -9,7 +9,7 @@ import { watchParent } from './parentWatch.js';
 import { writePidFile } from './pidFile.js';
 import { WORKER_ENV, WORKER_READY } from './workerNumber.js';
 
-export function runPrimary(workers: number, settings: ProcessSettings): void {
+export function runPrimary(workers: number, settings: ProcessSettings, parentPid: number): void {
   const alive = new Set<number>();
   const ready = new Set<number>();
   let stopping = false;
@@ -38,7 +38,7 @@ export function runPrimary(workers: number, settings: ProcessSettings): void {
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGTERM'));
-  if (settings.exitWithParent) watchParent(() => stop('SIGTERM'));
+  if (settings.exitWithParent) watchParent(parentPid, () => stop('SIGTERM'));
   process.on('SIGHUP', () => {
     for (const w of Object.values(cluster.workers ?? {})) w?.process.kill('SIGHUP');
   });
