@@ -3,10 +3,11 @@
 // gone, no process names its folder, its ports are free again. A failing check still cleans up,
 // also when the edge was started through a launcher that, like npm's `sh -c`, stays in between.
 import { expect } from 'chai';
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { parse } from 'yaml';
 import { freePort, isRunning, killAll, processesMentioning, runInGroup, type ScriptRun } from '../support/processes.js';
 
 const RECIPE = 'examples/ci/edge-ci.sh';
@@ -87,5 +88,24 @@ function portIsFree(port: number): Promise<boolean> {
     const [, launcherPid, edgePid] = printedPids(run.output);
     expect(edgePid, 'the edge runs under the launcher, as under npm').to.not.equal(launcherPid);
     await expectNothingLeft(run.output);
+  });
+});
+
+describe('examples/ci: the GitHub Actions and GitLab CI jobs', () => {
+  const runsTheRecipe = (commands: readonly string[]): boolean => commands.some((c) => c.trim() === `bash ${RECIPE}`);
+
+  it('the GitHub Actions job runs the same script, after npm ci', () => {
+    const workflow = parse(readFileSync('examples/ci/github-actions.yml', 'utf8')) as { jobs: Record<string, { steps: { run?: string }[] }> };
+    const runs = Object.values(workflow.jobs).flatMap((job) => job.steps.map((step) => step.run ?? ''));
+    expect(runs.map((r) => r.trim())).to.include('npm ci');
+    expect(runsTheRecipe(runs), runs.join('\n')).to.equal(true);
+  });
+
+  it('the GitLab CI job runs the same script, after npm ci, in an image with bash and curl', () => {
+    const pipeline = parse(readFileSync('examples/ci/gitlab-ci.yml', 'utf8')) as Record<string, { image?: string; script?: string[] }>;
+    const job = pipeline['mtls-edge']!;
+    expect(job.image).to.equal('node:20');
+    expect(job.script).to.include('npm ci');
+    expect(runsTheRecipe(job.script ?? []), (job.script ?? []).join('\n')).to.equal(true);
   });
 });
