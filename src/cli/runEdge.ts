@@ -1,6 +1,7 @@
 // The edge as a process: observability up first (so start-up problems are logged in the chosen
-// format), then the edge, the ready banner with a curl command to try, and signal handling:
-// SIGTERM/SIGINT drain in-flight requests then exit 0; SIGHUP reloads the configuration.
+// format), then the edge, the ready banner with a curl command to try, the pid file, and signal
+// handling: SIGTERM/SIGINT (or, with --exit-with-parent, the parent's end) drain in-flight requests
+// then exit 0; SIGHUP reloads the configuration.
 import { relative, resolve } from 'node:path';
 import { tryItCommand } from '../observe/tryIt.js';
 import { watchFiles } from '../config/watch.js';
@@ -10,9 +11,11 @@ import { warnExpiringCertificates } from '../observe/expiry.js';
 import { emptyStatus, type StatusSnapshot } from '../observe/status.js';
 import { ownCertificates, statusSnapshot } from '../edge/statusSnapshot.js';
 import { VERSION } from '../version.js';
-import { PKI_GENERATED_ENV, workerNumber } from './workerNumber.js';
+import { isClusterWorker, PKI_GENERATED_ENV, WORKER_READY, workerNumber } from './workerNumber.js';
+import { watchParent } from './parentWatch.js';
+import { writePidFile } from './pidFile.js';
 import { loadConfig, type LoadedConfig } from '../config/load.js';
-import { flagAndSetting, type ConfigOverrides } from '../config/startFlags.js';
+import { flagAndSetting, type ConfigOverrides, type ProcessSettings } from '../config/startFlags.js';
 import { ConfigError } from '../config/configError.js';
 import { startEdge, type RunningEdge } from '../edge/edge.js';
 import { connectionErrorEvent } from '../edge/faultBoundary.js';
@@ -20,6 +23,8 @@ import { connectionErrorEvent } from '../edge/faultBoundary.js';
 export interface RunOptions {
   configFile?: string;
   overrides: ConfigOverrides;
+  process: ProcessSettings;
+  parentPid: number;
 }
 
 export async function runEdgeProcess(loaded: LoadedConfig, opts: RunOptions): Promise<void> {
@@ -87,10 +92,10 @@ export async function runEdgeProcess(loaded: LoadedConfig, opts: RunOptions): Pr
   obs.announceAdmin();
 
   let stopping = false;
-  const stop = async (signal: string): Promise<void> => {
+  const stop = async (why: string): Promise<void> => {
     if (stopping) return;
     stopping = true;
-    logger.info(`${signal} received: draining ${edge.inFlight()} in-flight request(s)`);
+    logger.info(`${why}: draining ${edge.inFlight()} in-flight request(s)`);
     // Readiness probes see the drain at once, so no new traffic is sent here while it lasts.
     const running = status;
     status = () => ({ ...running(), ready: false });
@@ -99,8 +104,22 @@ export async function runEdgeProcess(loaded: LoadedConfig, opts: RunOptions): Pr
     await obs.close();
     process.exit(0);
   };
-  process.on('SIGTERM', () => void stop('SIGTERM'));
-  process.on('SIGINT', () => void stop('SIGINT'));
+  process.on('SIGTERM', () => void stop('SIGTERM received'));
+  process.on('SIGINT', () => void stop('SIGINT received'));
+  if (opts.process.exitWithParent) watchParent(opts.parentPid, () => void stop(`parent process ${opts.parentPid} ended`));
+  if (opts.process.pidFile) {
+    try {
+      writePidFile(opts.process.pidFile);
+    } catch (e) {
+      // A script waits for this file: without it the edge would run on unseen, so it stops.
+      logger.error(`--pid-file ${opts.process.pidFile}: cannot write it (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}): choose another path`);
+      await edge.close(0);
+      await obs.close();
+      process.exit(1);
+    }
+  }
+  // Under --workers the primary writes the pid file once every worker said it is ready.
+  if (isClusterWorker()) process.send?.(WORKER_READY);
   // Reload on SIGHUP and whenever a file the configuration was read from changes. A broken new
   // configuration keeps the running one and says exactly why.
   let unwatch = (): void => undefined;

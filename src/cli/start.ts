@@ -4,7 +4,7 @@
 import type { Argv, CommandModule, Options } from 'yargs';
 import { loadConfig, type LoadedConfig } from '../config/load.js';
 import { ConfigError } from '../config/configError.js';
-import { overridesFromArgs, settingLabel, startFlagEntries, type ConfigOverrides } from '../config/startFlags.js';
+import { overridesFromArgs, processSettings, settingLabel, startFlagEntries, type ConfigOverrides, type ProcessSettings } from '../config/startFlags.js';
 import { CliError } from './cliError.js';
 import { COMMAND_SUMMARIES } from './commandList.js';
 
@@ -18,6 +18,9 @@ export interface StartRequest {
   readonly loaded: LoadedConfig;
   readonly configFile?: string;
   readonly overrides: ConfigOverrides;
+  readonly process: ProcessSettings;
+  /** process.ppid when `start` began, for --exit-with-parent. */
+  readonly parentPid: number;
 }
 
 /** yargs' options for the start flags, each saying which setting of the file it overrides. */
@@ -26,7 +29,8 @@ export function startOptions(): Record<string, Options> {
     config: { alias: 'c', type: 'string', describe: 'YAML configuration file' },
   };
   for (const [flag, spec] of startFlagEntries()) {
-    options[flag] = { type: spec.type, array: spec.array, choices: spec.choices ? [...spec.choices] : undefined, describe: `${spec.describe} (overrides ${settingLabel(spec.sets)})` };
+    const suffix = 'process' in spec.sets ? 'not a setting of the file' : `overrides ${settingLabel(spec.sets)}`;
+    options[flag] = { type: spec.type, array: spec.array, choices: spec.choices ? [...spec.choices] : undefined, describe: `${spec.describe} (${suffix})` };
   }
   return options;
 }
@@ -35,6 +39,7 @@ export const startCommand: CommandModule<object, StartArgs> = {
   ...COMMAND_SUMMARIES.start,
   builder: (y: Argv) => y.options(startOptions()) as unknown as Argv<StartArgs>,
   handler: async (args) => {
+    const parentPid = process.ppid;
     const overrides = overridesFromArgs(args);
     let loaded;
     try {
@@ -43,6 +48,6 @@ export const startCommand: CommandModule<object, StartArgs> = {
       if (e instanceof ConfigError) throw new CliError(`configuration error:\n  ${e.problems.map((p) => `${p.where}: ${p.message}`).join('\n  ')}`, 2);
       throw e;
     }
-    await (await import('./runStart.js')).runStart({ loaded, configFile: args.config, overrides });
+    await (await import('./runStart.js')).runStart({ loaded, configFile: args.config, overrides, process: processSettings(overrides, process.cwd()), parentPid });
   },
 };

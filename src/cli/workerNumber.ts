@@ -15,3 +15,6 @@ export function workerNumber(): number {
 
 /** Set by the primary for worker 1 when the primary's load made the dev PKI: worker 1 says so. */
 export const PKI_GENERATED_ENV = 'MTLS_EDGE_PKI_GENERATED';
+
+/** What a worker sends its primary once it is ready (the primary then writes the pid file). */
+export const WORKER_READY = 'mtls-edge:worker-ready';

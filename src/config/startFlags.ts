@@ -1,7 +1,8 @@
-// The flags of `mtls-edge start` that override the configuration file, one entry each. yargs'
-// options and the help text are made from this table (src/cli/start.ts), and so is the way a flag
-// changes the configuration (applyOverrides, used by load.ts). The file itself is described by
-// schema.ts; `sets` names the setting of the file a flag overrides.
+// The flags of `mtls-edge start`, one entry each. yargs' options and the help text are made from
+// this table (src/cli/start.ts), and so is the way a flag changes the configuration (applyOverrides,
+// used by load.ts). The file itself is described by schema.ts; `sets` names the setting of the file
+// a flag overrides, or the setting of the running process (not in the file: how the process is run,
+// not what the edge does) that it sets.
 import { resolve } from 'node:path';
 import { FORWARDED_CLIENT_CERT_MODES } from '../headers/modeTable.js';
 import { ACCESS_LOG_FORMATS, CLIENT_AUTH_MODES, LOG_FORMATS, LOG_LEVELS } from './schema.js';
@@ -9,12 +10,20 @@ import { ACCESS_LOG_FORMATS, CLIENT_AUTH_MODES, LOG_FORMATS, LOG_LEVELS } from '
 /** A flag's value as yargs parses it. */
 type FlagValue = number | string | boolean | readonly string[];
 
+/** Settings of the running process rather than of the edge: read once at start, not reloaded. */
+export interface ProcessSettings {
+  /** Absolute path of the file the process writes its PID to once ready (--pid-file). */
+  readonly pidFile?: string;
+  /** Drain and exit when the parent process ends (--exit-with-parent). */
+  readonly exitWithParent: boolean;
+}
+
 /**
  * The setting a flag overrides: a key of the file (dotted when nested), a key of the file's first
- * TLS configuration (the dev PKI's when the file has none and no --cert is given), or a key of the
- * catch-all route (host "*", path "/"; added when the file has none).
+ * TLS configuration (the dev PKI's when the file has none and no --cert is given), a key of the
+ * catch-all route (host "*", path "/"; added when the file has none), or a process setting.
  */
-export type FlagSetting = { readonly file: string } | { readonly firstTls: string } | { readonly catchAllRoute: string };
+export type FlagSetting = { readonly file: string } | { readonly firstTls: string } | { readonly catchAllRoute: string } | { readonly process: keyof ProcessSettings };
 
 export interface StartFlag {
   readonly type: 'number' | 'string' | 'boolean';
@@ -63,6 +72,14 @@ export const START_FLAGS = {
   'explain-rejections': { type: 'boolean', describe: 'answer refused certificates with a page that explains why', sets: { file: 'explain_rejections' } },
   workers: { type: 'number', describe: 'worker processes (node:cluster), one per core', sets: { file: 'workers' } },
   'pki-dir': { type: 'string', describe: 'where the dev PKI lives (default ./certs)', sets: { file: 'pki_dir' }, isPath: true },
+  // For scripts and CI: npm and npx run the edge under `sh -c`, so a signal sent to them may not reach it.
+  'pid-file': {
+    type: 'string',
+    describe: 'once ready, write the PID here (0644); removed on a clean stop; refuses to start while the PID it names runs',
+    sets: { process: 'pidFile' },
+    isPath: true,
+  },
+  'exit-with-parent': { type: 'boolean', describe: 'drain and exit when the process that started the edge ends', sets: { process: 'exitWithParent' } },
 } as const satisfies Record<string, StartFlag>;
 
 export type StartFlagName = keyof typeof START_FLAGS;
@@ -82,11 +99,17 @@ export const startFlagEntries = (): [StartFlagName, StartFlag][] => Object.entri
 export function settingLabel(sets: FlagSetting): string {
   if ('file' in sets) return sets.file;
   if ('firstTls' in sets) return `tls[0].${sets.firstTls}`;
+  if ('process' in sets) return `process.${sets.process}`;
   return `routes[host "*", path "/"].${sets.catchAllRoute}`;
 }
 
 /** A flag and the setting it overrides, for messages that say what to change: `--https-port (https_port in the configuration)`. */
 export const flagAndSetting = (flag: StartFlagName): string => `--${flag} (${settingLabel(START_FLAGS[flag].sets)} in the configuration)`;
+
+/** The process settings among the flags given; a path is made absolute against `cwd`. */
+export function processSettings(overrides: ConfigOverrides, cwd: string): ProcessSettings {
+  return { pidFile: overrides.pidFile === undefined ? undefined : resolve(cwd, overrides.pidFile), exitWithParent: overrides.exitWithParent === true };
+}
 
 /** The start flags among yargs' parsed arguments (it gives each under its camel-case name too). */
 export function overridesFromArgs(args: Readonly<Record<string, unknown>>): ConfigOverrides {
@@ -130,7 +153,7 @@ export function applyOverrides(fileInput: Obj, overrides: ConfigOverrides, cwd: 
   let route: Obj = {};
   for (const [flag, spec] of startFlagEntries()) {
     const given = (overrides as Readonly<Record<string, FlagValue | undefined>>)[overrideKey(flag)];
-    if (given === undefined) continue;
+    if (given === undefined || 'process' in spec.sets) continue;
     const value = spec.toSetting ? spec.toSetting(given) : spec.isPath ? absolute(given, cwd) : given;
     if (value === undefined) continue;
     if ('file' in spec.sets) input = setIn(input, spec.sets.file, value);

@@ -9,7 +9,7 @@ import yargs from 'yargs';
 import { startCommand, startOptions } from '../../src/cli/start.js';
 import { loadConfig, type LoadedConfig } from '../../src/config/load.js';
 import type { Config } from '../../src/config/schema.js';
-import { overridesFromArgs, settingLabel, START_FLAGS, startFlagEntries, type ConfigOverrides, type FlagSetting, type StartFlagName } from '../../src/config/startFlags.js';
+import { overridesFromArgs, processSettings, settingLabel, START_FLAGS, startFlagEntries, type ConfigOverrides, type FlagSetting, type StartFlagName } from '../../src/config/startFlags.js';
 import { testCrls, testPki } from '../support/edgeHarness.js';
 
 /** Parses `start ...argv` with the start command's own yargs options, without running it. */
@@ -27,8 +27,9 @@ async function parseStart(argv: readonly string[]): Promise<{ overrides: ConfigO
   return { overrides: overridesFromArgs(parsed), config: (parsed as { config?: string }).config };
 }
 
-/** The value of a setting in a loaded configuration. */
-function settingOf(config: Config, sets: FlagSetting): unknown {
+/** The value of a setting in a loaded configuration, or of a process setting among the flags given. */
+function settingOf(config: Config, overrides: ConfigOverrides, sets: FlagSetting): unknown {
+  if ('process' in sets) return processSettings(overrides, process.cwd())[sets.process];
   if ('file' in sets) return sets.file.split('.').reduce<unknown>((o, k) => (typeof o === 'object' && o !== null ? (o as Record<string, unknown>)[k] : undefined), config);
   if ('firstTls' in sets) return (config.tls?.[0] as Record<string, unknown> | undefined)?.[sets.firstTls];
   return (config.routes?.find((r) => r.host === '*' && r.path === '/') as Record<string, unknown> | undefined)?.[sets.catchAllRoute];
@@ -115,6 +116,8 @@ describe('start flags: each one reaches the setting it claims', function () {
       'explain-rejections': { setting: 'explain_rejections', cases: [{ argv: ['--explain-rejections'], value: true }] },
       workers: { setting: 'workers', cases: [{ argv: ['--workers', '3'], value: 3 }] },
       'pki-dir': { setting: 'pki_dir', cases: [{ argv: ['--pki-dir', 'elsewhere/certs'], value: resolve('elsewhere/certs') }] },
+      'pid-file': { setting: 'process.pidFile', cases: [{ argv: ['--pid-file', 'run/edge.pid'], value: resolve('run/edge.pid') }] },
+      'exit-with-parent': { setting: 'process.exitWithParent', cases: [{ argv: ['--exit-with-parent'], value: true }, { argv: [], value: false }] },
     };
   });
   after(() => rmSync(dir, { recursive: true, force: true }));
@@ -129,7 +132,7 @@ describe('start flags: each one reaches the setting it claims', function () {
       for (const sample of samples[flag].cases) {
         const { overrides } = await parseStart(['--config', file, ...sample.argv]);
         const loaded: LoadedConfig = await loadConfig({ file, overrides });
-        expect(settingOf(loaded.config, spec.sets), sample.argv.join(' ')).to.deep.equal(sample.value);
+        expect(settingOf(loaded.config, overrides, spec.sets), sample.argv.join(' ')).to.deep.equal(sample.value);
       }
     });
   }
@@ -154,9 +157,16 @@ describe('start flags: each one reaches the setting it claims', function () {
   it('`start --help` lists every flag of the table with the setting it overrides', async () => {
     const help = await yargs([]).options(startOptions()).wrap(null).getHelp();
     for (const [flag, spec] of startFlagEntries()) {
-      expect(help).to.contain(`--${flag}`);
-      expect(help).to.contain(`(overrides ${settingLabel(spec.sets)})`);
+      const line = help.split('\n').find((l) => new RegExp(`^\\s*--${flag}(?![\\w-])`).test(l));
+      expect(line, `--${flag}`).to.be.a('string');
+      expect(line).to.contain('process' in spec.sets ? '(not a setting of the file)' : `(overrides ${settingLabel(spec.sets)})`);
     }
+  });
+
+  it('process settings do not reach the configuration', async () => {
+    const { overrides } = await parseStart(['--config', file, '--pid-file', 'edge.pid', '--exit-with-parent']);
+    const plain = await loadConfig({ file });
+    expect((await loadConfig({ file, overrides })).config).to.deep.equal(plain.config);
   });
 
   it('the README names every flag of the table', () => {
