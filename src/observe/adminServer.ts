@@ -12,6 +12,7 @@ import { FLOW_PAGE_CSP, renderFlowPage } from './flowPage.js';
 import { PAGE_FILES } from './pageAssets.js';
 import { createAdminAccess, isLoopbackBind, samePagePostProblem } from './adminAccess.js';
 import { lessonRunner } from './lessonRunner.js';
+import type { LessonSupport } from './lessons.js';
 import { randomBytes } from 'node:crypto';
 import { safeJson } from './escape.js';
 
@@ -31,7 +32,14 @@ export interface AdminServerOptions {
   logger: Logger;
   /** Serves /metrics and feeds /status counters when given. */
   metrics?: Metrics;
+  /** What the lessons need from the running edge; without it the Lessons tab says they cannot run. */
+  lessons?: LessonSupport;
 }
+
+const NO_LESSONS: LessonSupport = {
+  pkiDir: () => null,
+  openModeListener: () => Promise.reject(new Error('no edge runs the lessons here')),
+};
 
 export interface AdminServer {
   readonly port: number;
@@ -74,7 +82,7 @@ export async function startAdminServer(opts: AdminServerOptions): Promise<AdminS
   // Printed into the page; state-changing POSTs must send it back (adminAccess.samePagePostProblem).
   const pageToken = randomBytes(24).toString('hex');
   const page = renderFlowPage({ ringSize: stream.ringSize, lessonToken: pageToken });
-  const lessons = lessonRunner(stream, opts.status);
+  const lessons = lessonRunner(stream, opts.status, opts.lessons ?? NO_LESSONS);
 
   const send = (res: http.ServerResponse, status: number, type: string, body: string, extra: http.OutgoingHttpHeaders = {}): void => {
     res.writeHead(status, { 'Content-Type': type, 'Cache-Control': 'no-store', 'X-Content-Type-Options': 'nosniff', ...extra });

@@ -9,6 +9,7 @@ import type { Metrics } from './metrics.js';
 import { createClientCertExpirySink } from './expiry.js';
 import type { AdminServer } from './adminServer.js';
 import type { StatusSnapshot } from './status.js';
+import type { LessonSupport } from './lessons.js';
 
 export interface ObservabilityOptions {
   /** Default: pretty on a terminal, JSON otherwise. */
@@ -28,6 +29,8 @@ export interface ObservabilityOptions {
   expiryDays?: number;
   /** Process metrics on /metrics; default true. */
   defaultMetrics?: boolean;
+  /** What the trainer's lessons need from the running edge (the dev PKI, mode listeners). */
+  lessons?: LessonSupport;
 }
 
 export interface Observability {
@@ -70,7 +73,7 @@ export async function createObservability(opts: ObservabilityOptions): Promise<O
   if (opts.admin) {
     try {
       const { startAdminServer } = await import('./adminServer.js');
-      admin = await startAdminServer({ host: opts.admin.host, port: opts.admin.port, token: opts.admin.token, allowedHosts: opts.admin.allowedHosts, bus, status: opts.status, ringSize: opts.ringSize, logger, metrics: metrics ?? undefined });
+      admin = await startAdminServer({ host: opts.admin.host, port: opts.admin.port, token: opts.admin.token, allowedHosts: opts.admin.allowedHosts, bus, status: opts.status, ringSize: opts.ringSize, logger, metrics: metrics ?? undefined, lessons: opts.lessons });
     } catch (err) {
       for (const u of unsubscribe) u();
       await accessLog?.close();
