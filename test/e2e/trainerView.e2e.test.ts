@@ -21,11 +21,15 @@ const VIEWPORTS = [
 // compared without case (the page says both).
 const ADDED_BY_HTTP_CLIENT = new Set(['connection']);
 
+type Outcome = { kind: 'response'; status: number; body: string } | { kind: 'refused' | 'not-run'; error: string };
 interface LessonReply {
   lesson: string;
-  outcome: { kind: 'response'; status: number; body: string } | { kind: 'refused' | 'not-run'; error: string };
+  outcome: Outcome;
   seqs: number[];
+  note: string | null;
+  modes?: { mode: string; outcome: Outcome; seqs: number[] }[];
 }
+const CLIENT_CERT_HEADER = /^x-ssl-client|^x-forwarded-client-cert$/i;
 
 describe('trainer view end to end (lessons, lanes, presenter, export, axe)', function () {
   this.timeout(180_000);
@@ -118,11 +122,35 @@ describe('trainer view end to end (lessons, lanes, presenter, export, axe)', fun
           expect(await page.locator('#lanes .lane-app').innerText()).to.match(/ended in the TLS handshake/);
         }
         if (lesson.compareModes) {
+          // Four real runs through the edge, one per mode; each column shows what the upstream received in that run.
+          expect(reply.modes?.map((m) => m.mode)).to.deep.equal(['always_forward_only', 'forward_only', 'sanitize_set', 'forward_only_if_route_service']);
+          await page.waitForSelector('#lanes .mode-col[data-seq]');
           expect(await page.locator('#lanes .mode-col').count()).to.equal(4);
+          for (const run of reply.modes!) {
+            expect(run.outcome.kind, run.mode).to.equal('response');
+            const col = `#lanes .mode-col[data-mode="${run.mode}"]`;
+            expect(await page.getAttribute(col, 'data-seq')).to.equal(String(run.seqs[0]));
+            const upstream = (JSON.parse((run.outcome as { body: string }).body) as EchoDescription).headers.filter(([n]) => CLIENT_CERT_HEADER.test(n));
+            const shown = await page.$$eval(`${col} ul.received > li.hdr`, (items) => items.map((li) => [li.querySelector('.hname')!.textContent ?? '', (li.querySelector('.hval') as HTMLElement).title]));
+            expect(shown, `${lesson.id}/${run.mode}: column = client-certificate headers the upstream received`).to.deep.equal(upstream);
+            const cn = upstream.find(([n]) => n.toLowerCase() === 'x-ssl-client-subject-cn');
+            const seesText = await page.locator(`${col} .sees`).innerText();
+            if (cn) expect(seesText).to.contain(Buffer.from(cn[1], 'base64').toString());
+            else expect(seesText).to.match(/no identity/);
+          }
           if (lesson.id === 'route-service-gap') {
             expect(await page.locator('#lanes .mode-col[data-mode="forward_only_if_route_service"] .sees').innerText()).to.match(/admin \(forged/);
             expect(await page.locator('#lanes .mode-col[data-mode="sanitize_set"] .sees').innerText()).to.match(/no identity/);
           }
+          if (lesson.id === 'modes') {
+            expect(await page.locator('#lanes .mode-col[data-mode="forward_only"] .sees').innerText()).to.match(/admin \(forged/);
+            expect(await page.locator('#lanes .mode-col[data-mode="sanitize_set"] .sees').innerText()).to.match(/dev-client \(from the certificate/);
+          }
+        }
+        if (lesson.needsCrl) {
+          // The test edge checks no CRLs: the card and the reply say how to start it so that it does.
+          expect(reply.note).to.match(/npm start -- --crl \S+root-ca\.crl --crl \S+intermediate-ca\.crl/);
+          expect(await page.locator(`article.lesson[data-lesson="${lesson.id}"] .lesson-note`).innerText()).to.equal(reply.note);
         }
         await page.screenshot({ path: `test-output/trainer-${viewport.width}-${lesson.id}.png` });
         await page.click('#tab-lessons');
