@@ -14,6 +14,20 @@ export interface CertSummary {
   readonly validFrom: string;
   readonly validTo: string;
   readonly fingerprint256: string;
+  /**
+   * The certificates the client sent with its leaf, each issuing the one before (Node's issuer links
+   * of the presented chain), at most MAX_CHAIN_SHOWN; `chainTruncated` when the client sent more.
+   */
+  readonly chain: readonly ChainCertificate[];
+  readonly chainTruncated: boolean;
+}
+
+/** One certificate of a presented chain, for people. */
+export interface ChainCertificate {
+  readonly subject: string;
+  readonly subjectCN: string | null;
+  readonly issuer: string;
+  readonly validTo: string;
 }
 
 export interface VerifyResult {

@@ -109,6 +109,9 @@ describe('trainer view end to end (lessons, lanes, presenter, export, axe)', fun
           const appCn = echo.headers.find(([n]) => n.toLowerCase() === 'x-ssl-client-subject-cn');
           if (lesson.identity === null) expect(appCn, `${lesson.id}: no identity without a certificate`).to.equal(undefined);
           if (lesson.identity === 'client') {
+            // The whole chain the client sent (leaf, intermediate), then the root it did not send.
+            const chain = await page.$$eval('#lanes .lane-client ol.chain > li', (items) => items.map((li) => `${li.className}: ${li.querySelector('b')?.textContent ?? ''}`));
+            expect(chain).to.deep.equal(['sent: dev-client', 'sent: mtls-edge Dev Intermediate CA', 'not-sent: CN=mtls-edge Dev Root CA,O=mtls-edge dev,C=DE']);
             expect(Buffer.from(appCn![1], 'base64').toString()).to.equal('dev-client');
             // The DER certificate in XFCC is decoded in the app lane.
             expect(await page.locator('#lanes .lane-app li[data-header="x-forwarded-client-cert"] .hdec').innerText()).to.match(/certificate .*CN=dev-client.*issued by .*CN=mtls-edge Dev Intermediate CA/);

@@ -116,11 +116,16 @@
   function clientLane(ev) {
     var s = lane('lane-client', 'Client');
     s.appendChild(el('div', 'what', ev.kind === 'request' ? ev.method + ' ' + (ev.host || '') + ev.path : 'TLS handshake' + (ev.sni ? ' for ' + ev.sni : '')));
-    s.appendChild(el('h4', null, 'Certificate presented'));
+    var links = ev.cert ? ev.cert.chain || [] : [];
+    s.appendChild(el('h4', null, ev.cert ? 'Certificate chain presented (' + (links.length + 1) + (ev.cert.chainTruncated ? '+' : '') + ')' : 'Certificate presented'));
     if (ev.cert) {
+      // The leaf and what the client sent with it, each issued by the next; then the issuer it did not send.
       var chain = el('ol', 'chain');
-      chain.appendChild(add(el('li'), el('b', null, ev.cert.subjectCN || ev.cert.subject), el('div', 'muted', ev.cert.subject)));
-      chain.appendChild(add(el('li'), 'issued by ', el('b', null, ev.cert.issuerCN || ev.cert.issuer), el('div', 'muted', ev.cert.issuer)));
+      chain.appendChild(add(el('li', 'sent'), el('b', null, ev.cert.subjectCN || ev.cert.subject), el('div', 'muted', ev.cert.subject)));
+      links.forEach(function (c) { chain.appendChild(add(el('li', 'sent'), 'issued by ', el('b', null, c.subjectCN || c.subject), el('div', 'muted', c.subject))); });
+      var last = links.length ? links[links.length - 1] : ev.cert;
+      if (ev.cert.chainTruncated) chain.appendChild(el('li', 'more muted', '\u2026 the client sent more: the first ' + (links.length + 1) + ' are shown'));
+      else if (last.issuer !== last.subject) chain.appendChild(add(el('li', 'not-sent'), 'issued by ', el('b', null, last.issuer), el('div', 'muted', 'not sent by the client')));
       s.appendChild(chain);
       s.appendChild(el('div', 'muted', 'valid ' + ev.cert.validFrom + ' \u2013 ' + ev.cert.validTo));
     } else s.appendChild(el('p', 'none', 'none'));
