@@ -99,11 +99,17 @@ export interface RequestEvent {
   /** Milliseconds from request sent to the upstream until its response headers (HAProxy's Tr). */
   readonly upstreamResponseMs?: number;
   /**
-   * The header list handed to the upstream, flat as Node's rawHeaders ([name, value, …]): the very
-   * array the edge forwarded, not a copy. Null when the edge answered itself (no upstream was sent
+   * The header list the upstream received, flat as Node's rawHeaders ([name, value, …]): see
+   * forwardedAsSent; otherwise the very array the edge handed to its HTTP client, not a copy. Null when the edge answered itself (no upstream was sent
    * anything). Only the flow page reads it.
    */
   readonly forwarded?: readonly string[] | null;
+  /**
+   * True when `forwarded` is the head the upstream received, as the HTTP client (undici) wrote it
+   * (recorded while the flow page exists: edge/upstreamHead.ts); absent when it is the list the
+   * edge handed to the HTTP client (no response came, or nothing was recorded).
+   */
+  readonly forwardedAsSent?: boolean;
 }
 
 export interface LifecycleEvent {

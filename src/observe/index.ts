@@ -10,6 +10,7 @@ import { createClientCertExpirySink } from './expiry.js';
 import type { AdminServer } from './adminServer.js';
 import type { StatusSnapshot } from './status.js';
 import type { LessonSupport } from './lessons.js';
+import { recordUpstreamHeads } from '../edge/upstreamHead.js';
 
 export interface ObservabilityOptions {
   /** Default: pretty on a terminal, JSON otherwise. */
@@ -81,6 +82,8 @@ export async function createObservability(opts: ObservabilityOptions): Promise<O
       const e = err as NodeJS.ErrnoException;
       throw new Error(`admin listener could not start on ${opts.admin.host}:${opts.admin.port}: ${e.code === 'EADDRINUSE' ? 'the port is in use (choose another with the admin port option, 0 = any free port)' : e.message}`);
     }
+    // The app lane shows the head the upstream received; recorded only for the page's sake.
+    unsubscribe.push(recordUpstreamHeads());
     const shownHost = opts.admin.host.includes(':') ? `[${opts.admin.host}]` : opts.admin.host;
     // Never the token itself: only where it goes.
     const howToOpen = admin.tokenRequired ? ' (token required: open it once as /?token=<admin token>)' : '';

@@ -174,7 +174,9 @@
     var ul = list(ev.forwarded.map(function (p) { return headerItem(p, set.has(pairKey(p)) ? 'set' : sent.has(pairKey(p)) ? 'kept' : 'forwarded', null); }), 'none');
     ul.classList.add('received');
     s.appendChild(ul);
-    s.appendChild(el('p', 'muted note', 'As the edge handed them to its HTTP client, which writes Host as host and adds its own Connection header.'));
+    s.appendChild(el('p', 'muted note', ev.forwardedAsSent
+      ? 'Exactly as the app received them, in order, as the edge\u2019s HTTP client wrote them.'
+      : 'As the edge handed them to its HTTP client (no answer from the app came), which writes Host first as host and adds its own Connection header and body framing.'));
     return s;
   }
 
