@@ -12,6 +12,7 @@ import { EventStream } from '../../src/observe/eventStream.js';
 import { lessonRunner } from '../../src/observe/lessonRunner.js';
 import type { EchoDescription } from '../../src/echo/echoServer.js';
 import { testPki } from '../support/edgeHarness.js';
+import { crlPaths } from '../../src/pki/devPki.js';
 
 interface Run {
   mode?: string;
@@ -72,6 +73,30 @@ describe('observe/lessonRunner with a real edge', function () {
     const byMode = new Map(body.modes.map((m) => [m.mode, m]));
     expect(cnReceived(byMode.get('forward_only_if_route_service')!)).to.deep.equal(['admin']);
     expect(cnReceived(byMode.get('sanitize_set')!)).to.deep.equal([]);
+  });
+
+  it('the revoked lesson: accepted and a note naming the --crl start command without CRLs; refused with 23 with them', async () => {
+    const without = (await runner.run('revoked')).body as { outcome: Run['outcome']; note: string | null };
+    expect(without.outcome.kind).to.equal('response');
+    expect(without.note).to.match(/restart it with: npm start -- --crl \S*crl\/root-ca\.crl --crl \S*crl\/intermediate-ca\.crl$/);
+
+    const { dir } = await testPki();
+    const crls = crlPaths(dir);
+    const loaded = await loadConfig({ overrides: { httpsPort: 0, httpPort: 0, bind: '127.0.0.1', pkiDir: dir, admin: false, crl: [crls.root, crls.intermediate] } });
+    const bus = new EventBus();
+    const withCrls = new EventStream({ ringSize: 20 });
+    bus.subscribe(withCrls);
+    const checking = await startEdge(loaded.config, loaded.resolved, bus);
+    try {
+      const crlRunner = lessonRunner(withCrls, () => statusSnapshot(checking, 'test', Date.now(), '127.0.0.1'), { pkiDir: () => dir, openModeListener: (mode) => checking.openLessonListener(mode) });
+      const body = (await crlRunner.run('revoked')).body as { outcome: Run['outcome']; seqs: number[]; note: string | null };
+      expect(body.outcome.kind).to.equal('refused');
+      expect(body.note).to.equal(null);
+      const event = withCrls.recent().find((i) => i.seq === body.seqs[0])!.event;
+      expect(event.kind === 'handshake-rejected' ? event.verify?.code : null).to.equal(23);
+    } finally {
+      await checking.close(1000);
+    }
   });
 
   it('a lesson listener serves only the connection the runner names, then accepts nothing', async () => {
