@@ -49,7 +49,7 @@ export const LESSONS: readonly Lesson[] = [
   failure('server-auth-only', 'Wrong purpose', 'The certificate is for servers only (extended key usage serverAuth): INVALID_PURPOSE (26).'),
   { ...failure('revoked', 'Revoked certificate', 'Revoked by the intermediate. Without CRLs configured the edge cannot know and accepts it; with --crl it refuses with CERT_REVOKED (23).'), needsCrl: true },
   { id: 'route-service-gap', title: 'The route-service gap', identity: null, headers: [...FORGED, ['X-Cf-Proxy-Signature', 'anything']], compareModes: true, teaches: 'In forward_only_if_route_service any X-Cf-Proxy-Signature header, even a made-up one, keeps the client\u2019s headers: the app gets the forged identity. Compare the four modes.' },
-  { id: 'modes', title: 'Each mode side by side', identity: 'client', headers: FORGED, compareModes: true, teaches: 'The same request (forged headers and a valid certificate) under all four forwarded_client_cert modes, one column each.' },
+  { id: 'modes', title: 'Each mode side by side', identity: 'client', headers: FORGED, compareModes: true, teaches: 'The same request (forged headers and a valid certificate) sent through the edge under each of the four forwarded_client_cert modes, one column each with what the app received.' },
 ];
 
 export function lessonById(id: string): Lesson | undefined {
