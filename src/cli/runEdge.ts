@@ -31,6 +31,9 @@ export async function runEdgeProcess(loaded: LoadedConfig, opts: RunOptions): Pr
   const { config } = loaded;
   const startedAt = Date.now();
   let status: () => StatusSnapshot = () => ({ ...emptyStatus(VERSION), ready: false });
+  // The lessons use the dev PKI the edge serves (null with a tls: section) as of the last (re)load.
+  let devPkiDir: string | null = loaded.resolved.devPki?.dir ?? null;
+  let running: RunningEdge | null = null;
   let obs;
   try {
     obs = await createObservability({
@@ -45,6 +48,10 @@ export async function runEdgeProcess(loaded: LoadedConfig, opts: RunOptions): Pr
       ringSize: config.ring_size,
       expiryDays: config.expiry_warning_days,
       status: () => status(),
+      lessons: {
+        pkiDir: () => devPkiDir,
+        openModeListener: (mode) => (running ? running.openLessonListener(mode) : Promise.reject(new Error('the edge is not running yet'))),
+      },
     });
   } catch (e) {
     const inUse = (e as NodeJS.ErrnoException).code === 'EADDRINUSE';
@@ -69,6 +76,7 @@ export async function runEdgeProcess(loaded: LoadedConfig, opts: RunOptions): Pr
     await obs.close();
     process.exit(1);
   }
+  running = edge;
   status = () => statusSnapshot(edge, VERSION, startedAt, config.bind);
   warnExpiringCertificates(bus, ownCertificates(edge), { days: config.expiry_warning_days });
 
@@ -130,6 +138,7 @@ export async function runEdgeProcess(loaded: LoadedConfig, opts: RunOptions): Pr
       loadConfig({ file: opts.configFile, overrides: opts.overrides }).then(
         (next) => {
           edge.reload(next.config, next.resolved);
+          devPkiDir = next.resolved.devPki?.dir ?? null;
           warnExpiringCertificates(bus, ownCertificates(edge), { days: next.config.expiry_warning_days });
           unwatch();
           unwatch = watchFiles(watched(next), (changed) => reload(`changed: ${changed.join(', ')}`));

@@ -7,7 +7,7 @@ import type { X509Certificate } from 'node:crypto';
 import { clientCertHeaderValues } from '../headers/clientCertValues.js';
 import { firstCommonName, nodeDnAttributes } from '../headers/commonName.js';
 import { H10_SET_ORDER } from '../headers/h10.js';
-import type { CertSummary, HeaderPair } from '../observe/events.js';
+import type { CertSummary, ChainCertificate, HeaderPair } from '../observe/events.js';
 import { verifiedChain } from '../tls/verifyOutcome.js';
 import type { PeerCertificate } from '../tls/peerCertificate.js';
 
@@ -23,8 +23,28 @@ export function rfc2253(nodeDn: string | undefined): string {
   return typeof nodeDn === 'string' ? nodeDn.split('\n').filter(Boolean).reverse().join(',') : '';
 }
 
+// A client may send a chain of any length (a hostile one, 50 or more): the page shows this many.
+const MAX_CHAIN_SHOWN = 10;
+
+/** The presented chain after the leaf, walking Node's issuer links; stops at a self-reference. */
+function presentedChain(leaf: X509Certificate): { chain: ChainCertificate[]; chainTruncated: boolean } {
+  const chain: ChainCertificate[] = [];
+  const seen = new Set<X509Certificate>([leaf]);
+  let c = leaf.issuerCertificate;
+  while (c !== undefined && !seen.has(c)) {
+    if (chain.length === MAX_CHAIN_SHOWN) return { chain, chainTruncated: true };
+    seen.add(c);
+    chain.push({ subject: rfc2253(c.subject), subjectCN: firstCommonName(nodeDnAttributes(c.subject)), issuer: rfc2253(c.issuer), validTo: c.validTo });
+    // A self-signed root links to itself (getPeerCertificate(true) does); it is shown once.
+    if (c.issuerCertificate?.fingerprint256 === c.fingerprint256) break;
+    c = c.issuerCertificate;
+  }
+  return { chain, chainTruncated: false };
+}
+
 export function certSummary(c: X509Certificate): CertSummary {
   return {
+    ...presentedChain(c),
     subject: rfc2253(c.subject),
     issuer: rfc2253(c.issuer),
     subjectCN: firstCommonName(nodeDnAttributes(c.subject)),

@@ -28,6 +28,8 @@ import { oversizedRequestStatus } from './oversizedRequest.js';
 import { ConnectionLimits, connectionCaps } from './connectionLimits.js';
 import { answerRequestTimeout, wholeRequestTimeoutMs } from './requestTimeout.js';
 import { forgetResponse, recordResponse, responseInProgress } from './responseInProgress.js';
+import { listenForLesson, type LessonListener } from './lessonListener.js';
+import type { ForwardedClientCertMode } from '../headers/modeTable.js';
 
 interface EdgeRuntime {
   readonly config: Config;
@@ -48,6 +50,11 @@ export interface RunningEdge {
   reload(config: Config, resolved: ResolvedConfig): void;
   /** Inflight requests right now. */
   inFlight(): number;
+  /**
+   * A one-connection loopback HTTPS listener that is the edge in every way (TLS configurations,
+   * routes, settings) but the forwarded_client_cert mode: for the lesson runner only (lessonListener.ts).
+   */
+  openLessonListener(mode: ForwardedClientCertMode): Promise<LessonListener>;
   /** Stops accepting, lets in-flight requests finish (up to graceMs), then closes everything. */
   close(graceMs?: number): Promise<void>;
 }
@@ -227,9 +234,9 @@ export async function startEdge(config: Config, resolved: ResolvedConfig, events
   // misses them: they are the only sockets the edge tracks itself (a Set entry per connection cost
   // measurable CPU per handshake).
   const upgradedSockets = new Set<Duplex>();
-  const makeHttp = (kind: 'https' | 'http'): http.Server => {
-    const s = http.createServer(serverOptions, track(kind, createRequestHandler(kind, deps)));
-    const upgrade = createUpgradeHandler(kind, deps, t.tunnel * 1000, t.connect * 1000, t.server * 1000);
+  const makeHttp = (kind: 'https' | 'http', serverDeps: typeof deps = deps): http.Server => {
+    const s = http.createServer(serverOptions, track(kind, createRequestHandler(kind, serverDeps)));
+    const upgrade = createUpgradeHandler(kind, serverDeps, t.tunnel * 1000, t.connect * 1000, t.server * 1000);
     const upgradeFault = (req: IncomingMessage, socket: Duplex, _head: Buffer) => ({
       where: { listener: kind, stage: 'upgrade' as const, clientAddress: stateOf(req.socket)?.clientAddress ?? req.socket?.remoteAddress ?? 'unknown' },
       sockets: [socket],
@@ -251,30 +258,33 @@ export async function startEdge(config: Config, resolved: ResolvedConfig, events
   // headersTimeout and requestTimeout and its closeIdleConnections() start at its real 'listening'.
   // Its TCP connections go to the TLS front first; Node's HTTP handling gets the TLS sockets.
   const httpsServer = makeHttp('https');
-  const serveHttp = takeConnectionHandler(httpsServer);
-  const tlsFront = createTlsFront({
-    profiles: () => runtime.tls,
-    handshakeTimeoutMs: t.request_headers * 1000,
-    explainRejections: () => runtime.config.explain_rejections,
-    onAccepted: (a: AcceptedTls) => {
-      const rejected = !a.outcome.accepted;
-      const socket = a.socket;
-      const certInfo = runtime.certInfo;
-      attachState(socket, newConnectionState({
-        profile: a.profile, sni: a.sni, clientAddress: a.clientAddress, clientPort: a.clientPort, outcome: a.outcome, peer: a.peer,
-        lookup: (peer) => certInfo(a.profile, peer), rejected,
-      }));
-      if (hooks !== NO_HOOKS) {
-        if (!rejected) hooks.handshakeAccepted(a.outcome.kind === 'cert' ? a.outcome.code : null);
-        hooks.connectionOpened();
-        socket.once('close', () => hooks.connectionClosed());
-      }
-      serveHttp(socket);
-    },
-    onRejected: (r) => events.emit(rejectionEvent(r, runtime.config.explain_rejections && r.outcome !== null)),
-    onFault: (stage, clientAddress, err) => endConnectionAfterFault(events, { listener: 'https', stage, clientAddress }, err),
-  });
-  httpsServer.on('connection', tlsFront);
+  // One TLS front per listener: the edge's own and the lesson runner's one-connection listeners.
+  const tlsFrontFor = (server: http.Server): ((raw: net.Socket) => void) => {
+    const serveHttp = takeConnectionHandler(server);
+    return createTlsFront({
+      profiles: () => runtime.tls,
+      handshakeTimeoutMs: t.request_headers * 1000,
+      explainRejections: () => runtime.config.explain_rejections,
+      onAccepted: (a: AcceptedTls) => {
+        const rejected = !a.outcome.accepted;
+        const socket = a.socket;
+        const certInfo = runtime.certInfo;
+        attachState(socket, newConnectionState({
+          profile: a.profile, sni: a.sni, clientAddress: a.clientAddress, clientPort: a.clientPort, outcome: a.outcome, peer: a.peer,
+          lookup: (peer) => certInfo(a.profile, peer), rejected,
+        }));
+        if (hooks !== NO_HOOKS) {
+          if (!rejected) hooks.handshakeAccepted(a.outcome.kind === 'cert' ? a.outcome.code : null);
+          hooks.connectionOpened();
+          socket.once('close', () => hooks.connectionClosed());
+        }
+        serveHttp(socket);
+      },
+      onRejected: (r) => events.emit(rejectionEvent(r, runtime.config.explain_rejections && r.outcome !== null)),
+      onFault: (stage, clientAddress, err) => endConnectionAfterFault(events, { listener: 'https', stage, clientAddress }, err),
+    });
+  };
+  httpsServer.on('connection', tlsFrontFor(httpsServer));
   const limits = new ConnectionLimits(connectionCaps(config), events, config.http_port === false ? ['https'] : ['https', 'http']);
   limits.guard(httpsServer, 'https');
   // A failed listen is the start-up error itself (listen() rejects with it); errors after are logged.
@@ -295,6 +305,11 @@ export async function startEdge(config: Config, resolved: ResolvedConfig, events
     echo,
     runtime: () => runtime,
     inFlight: () => inFlight,
+    openLessonListener(mode) {
+      const settings = { ...runtime.settings, forwardedClientCert: mode };
+      const server = makeHttp('https', { ...deps, settings: () => settings });
+      return listenForLesson(server, tlsFrontFor(server));
+    },
     reload(newConfig, newResolved) {
       runtime = buildRuntime(newConfig, newResolved, echo?.origin ?? 'http://127.0.0.1:1');
       // Pools keyed by upstream TLS settings the new routes no longer use close after their requests.

@@ -89,6 +89,12 @@ export function newContext(req: IncomingMessage, res: ServerResponse, listener: 
   };
 }
 
+/** What the upstream got: as it received them when recorded, else the list handed to the HTTP client. */
+function upstreamReceived(ctx: RequestContext): Pick<RequestEvent, 'forwarded' | 'forwardedAsSent'> {
+  if (ctx.answeredWith !== null || ctx.route === null) return { forwarded: null };
+  return ctx.sentHeaders ? { forwarded: ctx.sentHeaders, forwardedAsSent: true } : { forwarded: ctx.headers };
+}
+
 export function requestEvent(ctx: RequestContext, status: number, error: string | null, websocket: boolean, mode: ForwardedClientCertMode): RequestEvent {
   const { req, conn } = ctx;
   return {
@@ -117,7 +123,7 @@ export function requestEvent(ctx: RequestContext, status: number, error: string 
     websocket,
     error,
     underscoreHeaders: ctx.underscoreHeaders,
-    forwarded: ctx.answeredWith === null && ctx.route !== null ? ctx.headers : null,
+    ...upstreamReceived(ctx),
   };
 }
 

@@ -9,6 +9,7 @@ import { answerError } from './errorPages.js';
 import { HOP_BY_HOP_HEADERS } from './hopByHop.js';
 import { REQUEST_EXPIRED_ERROR, requestExpired } from './requestTimeout.js';
 import { requestServername } from './upstreams.js';
+import { headSentForResponse } from './upstreamHead.js';
 
 export interface ProxyResult {
   readonly status: number;
@@ -98,6 +99,8 @@ export function proxyRequest(ctx: RequestContext, pool: Pick<Pool, 'stream'>, ex
           ...(ctx.route ? { servername: requestServername(ctx.route) } : {}),
         },
         ({ statusCode, headers }): Writable => {
+          // First: the head recorded for this response's request is only valid right now.
+          ctx.sentHeaders = headSentForResponse();
           status = statusCode;
           res.writeHead(statusCode, responseHeaders(headers as unknown as Buffer[], extraResponseHeaders));
           return res as unknown as Writable;

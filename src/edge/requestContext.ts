@@ -24,6 +24,8 @@ export interface RequestContext {
   route: RouteTarget | null;
   /** Header names with underscores the client sent (set by the underscoreHeaders stage). */
   underscoreHeaders?: readonly string[];
+  /** The header list as the upstream received it, when recorded (upstreamHead.ts). */
+  sentHeaders?: readonly string[] | null;
   /** Set when a stage answered the request itself. */
   answeredWith: { status: number; error: string } | null;
 }

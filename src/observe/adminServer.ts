@@ -12,7 +12,7 @@ import { FLOW_PAGE_CSP, renderFlowPage } from './flowPage.js';
 import { PAGE_FILES } from './pageAssets.js';
 import { createAdminAccess, isLoopbackBind, samePagePostProblem } from './adminAccess.js';
 import { lessonRunner } from './lessonRunner.js';
-import { lessonTarget } from './lessons.js';
+import { lessonTarget, type LessonSupport } from './lessons.js';
 import { tryItCommand } from './tryIt.js';
 import { randomBytes } from 'node:crypto';
 import { safeJson } from './escape.js';
@@ -33,7 +33,14 @@ export interface AdminServerOptions {
   logger: Logger;
   /** Serves /metrics and feeds /status counters when given. */
   metrics?: Metrics;
+  /** What the lessons need from the running edge; without it the Lessons tab says they cannot run. */
+  lessons?: LessonSupport;
 }
+
+const NO_LESSONS: LessonSupport = {
+  pkiDir: () => null,
+  openModeListener: () => Promise.reject(new Error('no edge runs the lessons here')),
+};
 
 export interface AdminServer {
   readonly port: number;
@@ -59,16 +66,16 @@ async function readSmallBody(req: http.IncomingMessage, limit: number): Promise<
   }
 }
 
-function tryItFor(snapshot: StatusSnapshot): string | null {
-  const target = lessonTarget(snapshot);
+function tryItFor(snapshot: StatusSnapshot, pkiDir: string | null): string | null {
+  const target = lessonTarget(snapshot, pkiDir);
   return typeof target === 'string' ? null : tryItCommand(target.pkiDir, target.port);
 }
 
-function statusDocument(snapshot: StatusSnapshot, metrics: Metrics | undefined, stream: EventStream): StatusDocument {
+function statusDocument(snapshot: StatusSnapshot, metrics: Metrics | undefined, stream: EventStream, pkiDir: string | null): StatusDocument {
   return {
     ...snapshot,
     uptimeSeconds: Math.max(0, Math.floor((Date.now() - snapshot.startedAt) / 1000)),
-    tryIt: tryItFor(snapshot),
+    tryIt: tryItFor(snapshot, pkiDir),
     counters: { ...snapshot.counters, ...metrics?.counters(), flowPageClients: stream.clientCount },
   };
 }
@@ -82,7 +89,7 @@ export async function startAdminServer(opts: AdminServerOptions): Promise<AdminS
   // Printed into the page; state-changing POSTs must send it back (adminAccess.samePagePostProblem).
   const pageToken = randomBytes(24).toString('hex');
   const page = renderFlowPage({ ringSize: stream.ringSize, lessonToken: pageToken });
-  const lessons = lessonRunner(stream, opts.status);
+  const lessons = lessonRunner(stream, opts.status, opts.lessons ?? NO_LESSONS);
 
   const send = (res: http.ServerResponse, status: number, type: string, body: string, extra: http.OutgoingHttpHeaders = {}): void => {
     res.writeHead(status, { 'Content-Type': type, 'Cache-Control': 'no-store', 'X-Content-Type-Options': 'nosniff', ...extra });
@@ -139,7 +146,7 @@ export async function startAdminServer(opts: AdminServerOptions): Promise<AdminS
         return;
       }
       case '/status':
-        send(res, 200, 'application/json; charset=utf-8', safeJson(statusDocument(opts.status(), opts.metrics, stream), 2) + '\n');
+        send(res, 200, 'application/json; charset=utf-8', safeJson(statusDocument(opts.status(), opts.metrics, stream, (opts.lessons ?? NO_LESSONS).pkiDir()), 2) + '\n');
         return;
       case '/api/events':
         // The ring as JSON, for scripts and tests (the page uses /events).

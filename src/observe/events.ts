@@ -14,6 +14,20 @@ export interface CertSummary {
   readonly validFrom: string;
   readonly validTo: string;
   readonly fingerprint256: string;
+  /**
+   * The certificates the client sent with its leaf, each issuing the one before (Node's issuer links
+   * of the presented chain), at most MAX_CHAIN_SHOWN; `chainTruncated` when the client sent more.
+   */
+  readonly chain: readonly ChainCertificate[];
+  readonly chainTruncated: boolean;
+}
+
+/** One certificate of a presented chain, for people. */
+export interface ChainCertificate {
+  readonly subject: string;
+  readonly subjectCN: string | null;
+  readonly issuer: string;
+  readonly validTo: string;
 }
 
 export interface VerifyResult {
@@ -85,11 +99,17 @@ export interface RequestEvent {
   /** Milliseconds from request sent to the upstream until its response headers (HAProxy's Tr). */
   readonly upstreamResponseMs?: number;
   /**
-   * The header list handed to the upstream, flat as Node's rawHeaders ([name, value, …]): the very
-   * array the edge forwarded, not a copy. Null when the edge answered itself (no upstream was sent
+   * The header list the upstream received, flat as Node's rawHeaders ([name, value, …]): see
+   * forwardedAsSent; otherwise the very array the edge handed to its HTTP client, not a copy. Null when the edge answered itself (no upstream was sent
    * anything). Only the flow page reads it.
    */
   readonly forwarded?: readonly string[] | null;
+  /**
+   * True when `forwarded` is the head the upstream received, as the HTTP client (undici) wrote it
+   * (recorded while the flow page exists: edge/upstreamHead.ts); absent when it is the list the
+   * edge handed to the HTTP client (no response came, or nothing was recorded).
+   */
+  readonly forwardedAsSent?: boolean;
 }
 
 export interface LifecycleEvent {

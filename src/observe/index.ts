@@ -9,6 +9,8 @@ import type { Metrics } from './metrics.js';
 import { createClientCertExpirySink } from './expiry.js';
 import type { AdminServer } from './adminServer.js';
 import type { StatusSnapshot } from './status.js';
+import type { LessonSupport } from './lessons.js';
+import { recordUpstreamHeads } from '../edge/upstreamHead.js';
 
 export interface ObservabilityOptions {
   /** Default: pretty on a terminal, JSON otherwise. */
@@ -28,6 +30,8 @@ export interface ObservabilityOptions {
   expiryDays?: number;
   /** Process metrics on /metrics; default true. */
   defaultMetrics?: boolean;
+  /** What the trainer's lessons need from the running edge (the dev PKI, mode listeners). */
+  lessons?: LessonSupport;
 }
 
 export interface Observability {
@@ -72,7 +76,7 @@ export async function createObservability(opts: ObservabilityOptions): Promise<O
   if (opts.admin) {
     try {
       const { startAdminServer } = await import('./adminServer.js');
-      admin = await startAdminServer({ host: opts.admin.host, port: opts.admin.port, token: opts.admin.token, allowedHosts: opts.admin.allowedHosts, bus, status: opts.status, ringSize: opts.ringSize, logger, metrics: metrics ?? undefined });
+      admin = await startAdminServer({ host: opts.admin.host, port: opts.admin.port, token: opts.admin.token, allowedHosts: opts.admin.allowedHosts, bus, status: opts.status, ringSize: opts.ringSize, logger, metrics: metrics ?? undefined, lessons: opts.lessons });
     } catch (err) {
       for (const u of unsubscribe) u();
       await accessLog?.close();
@@ -81,6 +85,8 @@ export async function createObservability(opts: ObservabilityOptions): Promise<O
       // The caller names the flag that sets the port; `code` tells it the port is taken.
       throw Object.assign(new Error(`admin listener could not start on ${opts.admin.host}:${opts.admin.port}: ${e.code === 'EADDRINUSE' ? 'the port is in use (EADDRINUSE)' : e.message}`), { code: e.code });
     }
+    // The app lane shows the head the upstream received; recorded only for the page's sake.
+    unsubscribe.push(recordUpstreamHeads());
   }
   const shownHost = opts.admin?.host.includes(':') ? `[${opts.admin.host}]` : opts.admin?.host;
   const running = admin;

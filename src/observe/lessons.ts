@@ -4,11 +4,15 @@
 // does the same from a terminal.
 import { shellQuote } from './tryIt.js';
 import { request } from 'node:https';
+import net from 'node:net';
+import tls from 'node:tls';
 import { existsSync, readFileSync } from 'node:fs';
-import { basename, dirname, relative } from 'node:path';
+import { relative } from 'node:path';
 import type { FailureKind } from '../pki/failures.js';
 import { failurePaths } from '../pki/failures.js';
-import { devPkiPaths } from '../pki/devPki.js';
+import { crlPaths, devPkiPaths } from '../pki/devPki.js';
+import type { ForwardedClientCertMode } from '../headers/modeTable.js';
+import type { LessonListener } from '../edge/lessonListener.js';
 import type { StatusSnapshot } from './status.js';
 
 /** Headers a client forges to pose as `admin` (base64 as HAProxy sets them). */
@@ -27,8 +31,10 @@ export interface Lesson {
   /** `client` = the dev client certificate; a failure kind = that file of the failure family. */
   readonly identity: 'client' | FailureKind | null;
   readonly headers: readonly (readonly [string, string])[];
-  /** Open the flow with the four forwarded_client_cert modes side by side. */
+  /** Also send the request through the edge under each of the four forwarded_client_cert modes. */
   readonly compareModes?: boolean;
+  /** Shows what it teaches only when the edge checks CRLs. */
+  readonly needsCrl?: boolean;
 }
 
 const failure = (id: FailureKind, title: string, teaches: string): Lesson => ({ id, title, teaches, identity: id, headers: [] });
@@ -42,13 +48,23 @@ export const LESSONS: readonly Lesson[] = [
   failure('untrusted-ca', 'Untrusted CA', 'Issued by a root that is not in the trust list: UNABLE_TO_VERIFY_LEAF_SIGNATURE (21).'),
   failure('missing-intermediate', 'Missing intermediate', 'The client sends its leaf without the intermediate CA, so the chain cannot be built (21). Send the -chain.crt file.'),
   failure('server-auth-only', 'Wrong purpose', 'The certificate is for servers only (extended key usage serverAuth): INVALID_PURPOSE (26).'),
-  failure('revoked', 'Revoked certificate', 'Revoked by the intermediate. Without CRLs configured the edge cannot know and accepts it; with --crl it refuses with CERT_REVOKED (23).'),
+  { ...failure('revoked', 'Revoked certificate', 'Revoked by the intermediate. Without CRLs configured the edge cannot know and accepts it; with --crl it refuses with CERT_REVOKED (23).'), needsCrl: true },
   { id: 'route-service-gap', title: 'The route-service gap', identity: null, headers: [...FORGED, ['X-Cf-Proxy-Signature', 'anything']], compareModes: true, teaches: 'In forward_only_if_route_service any X-Cf-Proxy-Signature header, even a made-up one, keeps the client\u2019s headers: the app gets the forged identity. Compare the four modes.' },
-  { id: 'modes', title: 'Each mode side by side', identity: 'client', headers: FORGED, compareModes: true, teaches: 'The same request (forged headers and a valid certificate) under all four forwarded_client_cert modes, one column each.' },
+  { id: 'modes', title: 'Each mode side by side', identity: 'client', headers: FORGED, compareModes: true, teaches: 'The same request (forged headers and a valid certificate) sent through the edge under each of the four forwarded_client_cert modes, one column each with what the app received.' },
 ];
 
 export function lessonById(id: string): Lesson | undefined {
   return LESSONS.find((l) => l.id === id);
+}
+
+/**
+ * What the running edge gives the lesson runner (src/cli/runEdge.ts passes it): the dev PKI it
+ * serves, and one-connection listeners under another forwarded_client_cert mode.
+ */
+export interface LessonSupport {
+  /** The dev PKI directory the edge serves now; null when the configuration names its own TLS (tls:). */
+  readonly pkiDir: () => string | null;
+  readonly openModeListener: (mode: ForwardedClientCertMode) => Promise<LessonListener>;
 }
 
 /** Where the lessons run: the edge's HTTPS listener and the dev PKI it serves. */
@@ -57,20 +73,24 @@ export interface LessonTarget {
   readonly pkiDir: string;
 }
 
-/**
- * The HTTPS listener and the dev PKI directory, read from the status the edge reports; or why the
- * lessons cannot run (they need the dev PKI, whose server chain is `<pki_dir>/server-chain.crt`).
- */
-export function lessonTarget(status: StatusSnapshot): LessonTarget | string {
+/** The HTTPS listener and the dev PKI directory; or why the lessons cannot run. */
+export function lessonTarget(status: StatusSnapshot, pkiDir: string | null): LessonTarget | string {
+  if (pkiDir === null) return 'the lessons use the dev PKI (certs/): start the edge without a tls: section in the configuration (e.g. plain `npm start`)';
   const https = status.listeners.find((l) => l.protocol === 'https');
   if (!https) return 'the edge reports no HTTPS listener yet';
-  for (const c of status.tlsConfigs) {
-    const source = c.serverCertificate?.source;
-    if (!source || basename(source) !== 'server-chain.crt') continue;
-    const pkiDir = dirname(source);
-    if (existsSync(devPkiPaths(pkiDir).rootCa.cert)) return { port: https.port, pkiDir };
-  }
-  return 'the lessons use the dev PKI (certs/): start the edge without a tls: section in the configuration (e.g. plain `npm start`)';
+  if (!existsSync(devPkiPaths(pkiDir).rootCa.cert)) return `the dev PKI in ${pkiDir} is incomplete: run \`mtls-edge certs init --with-failures\``;
+  return { port: https.port, pkiDir };
+}
+
+/**
+ * Why a lesson will not show what it teaches with the edge as running, and how to start it so that
+ * it does; null when it will. The edge's own settings are never changed by a lesson.
+ */
+export function lessonNote(lesson: Lesson, status: StatusSnapshot, target: LessonTarget, cwd = process.cwd()): string | null {
+  if (!lesson.needsCrl || status.tlsConfigs.some((c) => c.crl === true)) return null;
+  const crl = crlPaths(target.pkiDir);
+  const rel = (p: string): string => relative(cwd, p) || p;
+  return `This edge runs without CRLs, so it accepts the revoked certificate. To see CERT_REVOKED (23), restart it with: npm start -- --crl ${rel(crl.root)} --crl ${rel(crl.intermediate)}`;
 }
 
 interface IdentityFiles {
@@ -111,28 +131,37 @@ export type LessonOutcome =
 const TIMEOUT_MS = 5_000;
 const BODY_LIMIT = 64 * 1024;
 
-/** Sends the lesson's request to the edge, as curl would; the flow page gets the event. */
-export function runLesson(lesson: Lesson, target: LessonTarget): Promise<LessonOutcome> {
+/**
+ * Sends the lesson's request to the edge, as curl would; the flow page gets the event. With a
+ * lesson listener, to that one (under its mode) over a connection it is told to admit.
+ */
+export function runLesson(lesson: Lesson, target: LessonTarget, listener: LessonListener | null = null): Promise<LessonOutcome> {
   const files = identityFiles(target.pkiDir, lesson.identity);
-  let tls: { ca: string; cert?: string; key?: string };
+  let credentials: { ca: string; cert?: string; key?: string };
   try {
-    tls = { ca: readFileSync(devPkiPaths(target.pkiDir).rootCa.cert, 'utf8') };
-    if (files) tls = { ...tls, cert: readFileSync(files.cert, 'utf8'), key: readFileSync(files.key, 'utf8') };
+    credentials = { ca: readFileSync(devPkiPaths(target.pkiDir).rootCa.cert, 'utf8') };
+    if (files) credentials = { ...credentials, cert: readFileSync(files.cert, 'utf8'), key: readFileSync(files.key, 'utf8') };
   } catch (e) {
-    return Promise.resolve({ kind: 'not-run', error: `${(e as Error).message}: run \`npx mtls-edge certs init --with-failures\`` });
+    return Promise.resolve({ kind: 'not-run', error: `${(e as Error).message}: run \`mtls-edge certs init --with-failures\`` });
   }
+  // The listener's admission is named at TCP connect, before the first TLS byte is sent.
+  const viaListener = (l: LessonListener) => (): tls.TLSSocket => {
+    const raw = net.connect(l.port, '127.0.0.1');
+    raw.once('connect', () => l.admit(raw.localPort ?? -1));
+    return tls.connect({ socket: raw, servername: 'localhost', ...credentials });
+  };
   return new Promise((resolve) => {
     const req = request(
       {
         host: '127.0.0.1',
-        port: target.port,
+        port: listener ? listener.port : target.port,
         servername: 'localhost',
         path: lessonPath(lesson),
         method: 'GET',
-        agent: false,
         timeout: TIMEOUT_MS,
         headers: [['Host', 'localhost'], ...lesson.headers].flat() as string[],
-        ...tls,
+        ...credentials,
+        ...(listener ? { createConnection: viaListener(listener) } : { agent: false }),
       },
       (res) => {
         let body = '';

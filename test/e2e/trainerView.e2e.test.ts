@@ -16,16 +16,16 @@ const VIEWPORTS = [
   { width: 1024, height: 768 },
   { width: 1920, height: 1080 },
 ] as const;
-// undici writes this itself when it sends the request (keep-alive or close, by the pool's state); it
-// is not in the list the edge hands it. undici also writes the Host name in lower case: names are
-// compared without case (the page says both).
-const ADDED_BY_HTTP_CLIENT = new Set(['connection']);
 
+type Outcome = { kind: 'response'; status: number; body: string } | { kind: 'refused' | 'not-run'; error: string };
 interface LessonReply {
   lesson: string;
-  outcome: { kind: 'response'; status: number; body: string } | { kind: 'refused' | 'not-run'; error: string };
+  outcome: Outcome;
   seqs: number[];
+  note: string | null;
+  modes?: { mode: string; outcome: Outcome; seqs: number[] }[];
 }
+const CLIENT_CERT_HEADER = /^x-ssl-client|^x-forwarded-client-cert$/i;
 
 describe('trainer view end to end (lessons, lanes, presenter, export, axe)', function () {
   this.timeout(180_000);
@@ -88,8 +88,8 @@ describe('trainer view end to end (lessons, lanes, presenter, export, axe)', fun
           expect(kind).to.equal('request');
           const echo = JSON.parse(reply.outcome.body) as EchoDescription;
           const app = await lanePairs(page, 'lane-app');
-          const fromEcho = echo.headers.filter(([n]) => !ADDED_BY_HTTP_CLIENT.has(n.toLowerCase())).map(([n, v]) => [n.toLowerCase(), v]);
-          expect(app.map(([n, v]) => [n.toLowerCase(), v]), `app lane of ${lesson.id} = headers the echo upstream received`).to.deep.equal(fromEcho);
+          expect(app, `app lane of ${lesson.id} = headers the echo upstream received, names, values and order`).to.deep.equal(echo.headers);
+          expect(await page.locator('#lanes .lane-app .note').innerText()).to.match(/^Exactly as the app received them/);
           // Client lane: the client-certificate headers the lesson sent; edge lane: none of them reaches the app unless kept.
           const client = await lanePairs(page, 'lane-client');
           expect(client).to.deep.equal(lesson.headers.filter(([n]) => /^x-ssl-client|^x-forwarded-client-cert$/i.test(n)).map(([n, v]) => [n, v]));
@@ -105,6 +105,9 @@ describe('trainer view end to end (lessons, lanes, presenter, export, axe)', fun
           const appCn = echo.headers.find(([n]) => n.toLowerCase() === 'x-ssl-client-subject-cn');
           if (lesson.identity === null) expect(appCn, `${lesson.id}: no identity without a certificate`).to.equal(undefined);
           if (lesson.identity === 'client') {
+            // The whole chain the client sent (leaf, intermediate), then the root it did not send.
+            const chain = await page.$$eval('#lanes .lane-client ol.chain > li', (items) => items.map((li) => `${li.className}: ${li.querySelector('b')?.textContent ?? ''}`));
+            expect(chain).to.deep.equal(['sent: dev-client', 'sent: mtls-edge Dev Intermediate CA', 'not-sent: CN=mtls-edge Dev Root CA,O=mtls-edge dev,C=DE']);
             expect(Buffer.from(appCn![1], 'base64').toString()).to.equal('dev-client');
             // The DER certificate in XFCC is decoded in the app lane.
             expect(await page.locator('#lanes .lane-app li[data-header="x-forwarded-client-cert"] .hdec').innerText()).to.match(/certificate .*CN=dev-client.*issued by .*CN=mtls-edge Dev Intermediate CA/);
@@ -118,11 +121,35 @@ describe('trainer view end to end (lessons, lanes, presenter, export, axe)', fun
           expect(await page.locator('#lanes .lane-app').innerText()).to.match(/ended in the TLS handshake/);
         }
         if (lesson.compareModes) {
+          // Four real runs through the edge, one per mode; each column shows what the upstream received in that run.
+          expect(reply.modes?.map((m) => m.mode)).to.deep.equal(['always_forward_only', 'forward_only', 'sanitize_set', 'forward_only_if_route_service']);
+          await page.waitForSelector('#lanes .mode-col[data-seq]');
           expect(await page.locator('#lanes .mode-col').count()).to.equal(4);
+          for (const run of reply.modes!) {
+            expect(run.outcome.kind, run.mode).to.equal('response');
+            const col = `#lanes .mode-col[data-mode="${run.mode}"]`;
+            expect(await page.getAttribute(col, 'data-seq')).to.equal(String(run.seqs[0]));
+            const upstream = (JSON.parse((run.outcome as { body: string }).body) as EchoDescription).headers.filter(([n]) => CLIENT_CERT_HEADER.test(n));
+            const shown = await page.$$eval(`${col} ul.received > li.hdr`, (items) => items.map((li) => [li.querySelector('.hname')!.textContent ?? '', (li.querySelector('.hval') as HTMLElement).title]));
+            expect(shown, `${lesson.id}/${run.mode}: column = client-certificate headers the upstream received`).to.deep.equal(upstream);
+            const cn = upstream.find(([n]) => n.toLowerCase() === 'x-ssl-client-subject-cn');
+            const seesText = await page.locator(`${col} .sees`).innerText();
+            if (cn) expect(seesText).to.contain(Buffer.from(cn[1], 'base64').toString());
+            else expect(seesText).to.match(/no identity/);
+          }
           if (lesson.id === 'route-service-gap') {
             expect(await page.locator('#lanes .mode-col[data-mode="forward_only_if_route_service"] .sees').innerText()).to.match(/admin \(forged/);
             expect(await page.locator('#lanes .mode-col[data-mode="sanitize_set"] .sees').innerText()).to.match(/no identity/);
           }
+          if (lesson.id === 'modes') {
+            expect(await page.locator('#lanes .mode-col[data-mode="forward_only"] .sees').innerText()).to.match(/admin \(forged/);
+            expect(await page.locator('#lanes .mode-col[data-mode="sanitize_set"] .sees').innerText()).to.match(/dev-client \(from the certificate/);
+          }
+        }
+        if (lesson.needsCrl) {
+          // The test edge checks no CRLs: the card and the reply say how to start it so that it does.
+          expect(reply.note).to.match(/npm start -- --crl \S+root-ca\.crl --crl \S+intermediate-ca\.crl/);
+          expect(await page.locator(`article.lesson[data-lesson="${lesson.id}"] .lesson-note`).innerText()).to.equal(reply.note);
         }
         await page.screenshot({ path: `test-output/trainer-${viewport.width}-${lesson.id}.png` });
         await page.click('#tab-lessons');

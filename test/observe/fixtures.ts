@@ -57,6 +57,8 @@ export const DEV_CLIENT: CertSummary = {
   validFrom: 'Nov 23 15:37:38 2026 GMT',
   validTo: 'Nov 23 15:37:38 2027 GMT',
   fingerprint256: '50:DD:59:5E:6E:23:DE:28:AE:86:ED:87:7B:25:0B:DC:B5:76:83:64:99:45:4E:B1:E7:61:88:FD:0A:B8:DE:3C',
+  chain: [{ subject: 'CN=Acme Issuing CA 1,O=Acme,C=DE', subjectCN: 'Acme Issuing CA 1', issuer: 'CN=Acme Root CA,O=Acme,C=DE', validTo: 'Nov 23 15:37:38 2035 GMT' }],
+  chainTruncated: false,
 };
 
 /** What sanitize_set sets for dev-client, in the order of docs/edge-behaviour.md §5. */

@@ -1,20 +1,29 @@
 // The lessons' plumbing without a browser: where they run, the curl command beside each, the guard
 // of the POST that runs them, and the forwarded header list on the page's event stream.
 import { expect } from 'chai';
-import { curlCommand, lessonById, lessonTarget, LESSONS } from '../../src/observe/lessons.js';
+import { curlCommand, lessonById, lessonNote, lessonTarget, LESSONS } from '../../src/observe/lessons.js';
 import { samePagePostProblem } from '../../src/observe/adminAccess.js';
 import { eventToJson } from '../../src/observe/eventStream.js';
 import { requestEvent, statusFixture } from './fixtures.js';
 import { testPki } from '../support/edgeHarness.js';
 
 describe('observe/lessons', () => {
-  it('run only with the dev PKI, and say so otherwise', async () => {
-    expect(lessonTarget(statusFixture())).to.match(/dev PKI/);
+  it('run only with the dev PKI the edge names, and say so otherwise', async () => {
     const { dir } = await testPki();
-    const status = statusFixture({
-      tlsConfigs: [{ name: 'dev', hostnames: [], clientAuth: 'optional', trustList: [], serverCertificate: { subject: 'CN=localhost', notAfter: '2030-01-01T00:00:00Z', source: `${dir}/server-chain.crt` } }],
-    });
-    expect(lessonTarget(status)).to.deep.equal({ port: 8443, pkiDir: dir });
+    expect(lessonTarget(statusFixture(), null)).to.match(/dev PKI/);
+    expect(lessonTarget(statusFixture(), '/nonexistent/certs')).to.match(/incomplete: run `npx mtls-edge certs init --with-failures`/);
+    expect(lessonTarget(statusFixture(), dir)).to.deep.equal({ port: 8443, pkiDir: dir });
+  });
+
+  it('say how to start the edge when a lesson needs CRLs it does not check', () => {
+    const target = { port: 8443, pkiDir: '/srv/app/certs' };
+    const tlsConfig = { name: 'dev', hostnames: [], clientAuth: 'optional' as const, trustList: [] };
+    const revoked = lessonById('revoked')!;
+    expect(lessonNote(revoked, statusFixture({ tlsConfigs: [{ ...tlsConfig, crl: false }] }), target, '/srv/app')).to.equal(
+      'This edge runs without CRLs, so it accepts the revoked certificate. To see CERT_REVOKED (23), restart it with: npm start -- --crl certs/crl/root-ca.crl --crl certs/crl/intermediate-ca.crl',
+    );
+    expect(lessonNote(revoked, statusFixture({ tlsConfigs: [{ ...tlsConfig, crl: true }] }), target, '/srv/app')).to.equal(null);
+    expect(lessonNote(lessonById('valid')!, statusFixture({ tlsConfigs: [{ ...tlsConfig, crl: false }] }), target, '/srv/app')).to.equal(null);
   });
 
   it('name the curl command that sends the same request, quoted for a shell', () => {

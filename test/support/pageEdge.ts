@@ -40,6 +40,7 @@ export async function startPageEdge(
     stdout: opts.stdout,
     defaultMetrics: false,
     status: () => statusSnapshot(running!, 'test', Date.now(), '127.0.0.1'),
+    lessons: { pkiDir: () => loaded.resolved.devPki?.dir ?? null, openModeListener: (mode) => running!.openLessonListener(mode) },
   });
   let browser: Browser | null = null;
   try {

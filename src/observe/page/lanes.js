@@ -9,6 +9,8 @@
   var MODE_NAMES = MODES.map(function (r) { return r.mode; }).filter(function (m, i, a) { return a.indexOf(m) === i; });
   var SIGNATURE = 'x-cf-proxy-signature';
   var view = { seq: null, follow: true, compare: false };
+  // A lesson's runs under the four modes, by the seq of its flow (lessons.js hands them over).
+  var modeRuns = new Map();
   var root = document.getElementById('lanes');
 
   // ---- a small DER reader: enough of an X.509 certificate to name it ----
@@ -114,11 +116,16 @@
   function clientLane(ev) {
     var s = lane('lane-client', 'Client');
     s.appendChild(el('div', 'what', ev.kind === 'request' ? ev.method + ' ' + (ev.host || '') + ev.path : 'TLS handshake' + (ev.sni ? ' for ' + ev.sni : '')));
-    s.appendChild(el('h4', null, 'Certificate presented'));
+    var links = ev.cert ? ev.cert.chain || [] : [];
+    s.appendChild(el('h4', null, ev.cert ? 'Certificate chain presented (' + (links.length + 1) + (ev.cert.chainTruncated ? '+' : '') + ')' : 'Certificate presented'));
     if (ev.cert) {
+      // The leaf and what the client sent with it, each issued by the next; then the issuer it did not send.
       var chain = el('ol', 'chain');
-      chain.appendChild(add(el('li'), el('b', null, ev.cert.subjectCN || ev.cert.subject), el('div', 'muted', ev.cert.subject)));
-      chain.appendChild(add(el('li'), 'issued by ', el('b', null, ev.cert.issuerCN || ev.cert.issuer), el('div', 'muted', ev.cert.issuer)));
+      chain.appendChild(add(el('li', 'sent'), el('b', null, ev.cert.subjectCN || ev.cert.subject), el('div', 'muted', ev.cert.subject)));
+      links.forEach(function (c) { chain.appendChild(add(el('li', 'sent'), 'issued by ', el('b', null, c.subjectCN || c.subject), el('div', 'muted', c.subject))); });
+      var last = links.length ? links[links.length - 1] : ev.cert;
+      if (ev.cert.chainTruncated) chain.appendChild(el('li', 'more muted', '\u2026 the client sent more: the first ' + (links.length + 1) + ' are shown'));
+      else if (last.issuer !== last.subject) chain.appendChild(add(el('li', 'not-sent'), 'issued by ', el('b', null, last.issuer), el('div', 'muted', 'not sent by the client')));
       s.appendChild(chain);
       s.appendChild(el('div', 'muted', 'valid ' + ev.cert.validFrom + ' \u2013 ' + ev.cert.validTo));
     } else s.appendChild(el('p', 'none', 'none'));
@@ -167,31 +174,67 @@
     var ul = list(ev.forwarded.map(function (p) { return headerItem(p, set.has(pairKey(p)) ? 'set' : sent.has(pairKey(p)) ? 'kept' : 'forwarded', null); }), 'none');
     ul.classList.add('received');
     s.appendChild(ul);
-    s.appendChild(el('p', 'muted note', 'As the edge handed them to its HTTP client, which writes Host as host and adds its own Connection header.'));
+    s.appendChild(el('p', 'muted note', ev.forwardedAsSent
+      ? 'Exactly as the app received them, in order, as the edge\u2019s HTTP client wrote them.'
+      : 'As the edge handed them to its HTTP client (no answer from the app came), which writes Host first as host and adds its own Connection header and body framing.'));
     return s;
   }
 
-  // What each mode would do with this very request, from the mode table (the edge runs one mode).
-  function modeColumns(ev) {
+  // ---- the four modes side by side ----
+  var CLIENT_CERT_HEADER = /^x-ssl-client|^x-forwarded-client-cert$/i;
+  function modeHeading(mode, ev) {
+    return add(el('h4'), mode, mode === ev.forwardedClientCert ? add(el('span'), ' ', badge('as running', 'info')) : null);
+  }
+  function sees(kind, text) { return el('div', 'sees sees-' + kind, 'The app sees: ' + text); }
+  function utf8(b64) { var u = M.b64bytes(b64); return u ? new TextDecoder().decode(u) : b64; }
+
+  // A lesson's run under one mode: what the edge did and what the upstream received, from its event.
+  function realColumn(run, ev0) {
+    var col = el('div', 'mode-col'); col.dataset.mode = run.mode;
+    col.appendChild(modeHeading(run.mode, ev0));
+    var item = run.seqs.length ? M.state.bySeq.get(run.seqs[0]) : null;
+    if (run.outcome.kind !== 'response') { col.appendChild(el('p', 'none', (run.outcome.kind === 'refused' ? 'Refused: ' : 'Not run: ') + run.outcome.error)); return col; }
+    if (!item || item.event.kind !== 'request') { col.appendChild(el('p', 'none', 'Its flow is no longer on this page.')); return col; }
+    var ev = item.event, row = rowOf(run.mode, clientAuthOn(ev));
+    col.dataset.seq = item.seq;
+    if (row) col.appendChild(el('div', 'muted', rowText(row)));
+    col.appendChild(el('div', 'muted', 'edge: removed ' + ev.h10.removed.length + ', set ' + ev.h10.set.length));
+    var set = new Set(ev.h10.set.map(pairKey)), sent = new Set(ev.h10.sent.map(pairKey));
+    var got = (ev.forwarded || []).filter(function (p) { return CLIENT_CERT_HEADER.test(p[0]); });
+    col.appendChild(el('div', 'muted', 'The upstream received:'));
+    var ul = list(got.map(function (p) { return headerItem(p, set.has(pairKey(p)) ? 'set' : sent.has(pairKey(p)) ? 'kept' : 'forwarded', null); }), 'no client-certificate header');
+    if (ul.tagName === 'UL') ul.classList.add('received');
+    col.appendChild(ul);
+    var cn = got.filter(function (p) { return /^x-ssl-client-subject-cn$/i.test(p[0]); })[0];
+    col.appendChild(!cn ? sees('none', 'no identity') : set.has(pairKey(cn)) ? sees('cert', utf8(cn[1]) + ' (from the certificate)') : sees('forged', utf8(cn[1]) + ' (forged by the client!)'));
+    return col;
+  }
+
+  // Any other request: what each mode would do with it, from the mode table (the edge ran one mode).
+  function predictedColumn(mode, ev) {
+    var authOn = clientAuthOn(ev), certUsed = !!ev.cert, sig = hasSignature(ev);
+    var row = rowOf(mode, authOn), col = el('div', 'mode-col'); col.dataset.mode = mode; col.dataset.predicted = 'true';
+    col.appendChild(modeHeading(mode, ev));
+    col.appendChild(el('div', 'muted', rowText(row)));
+    var setting = row.set && certUsed, dropped = setting || deletes(row.delete, certUsed, sig), items = [];
+    ev.h10.sent.forEach(function (p) { items.push(headerItem(p, dropped ? 'removed' : 'kept', null)); });
+    if (setting) items.push(add(el('li', 'hdr act-set'), badge('set', 'ok'), ' the ten headers from the certificate'));
+    col.appendChild(list(items, 'no client-certificate header'));
+    var cn = ev.h10.sent.filter(function (p) { return /^x-ssl-client-subject-cn$/i.test(p[0]); })[0];
+    col.appendChild(setting ? sees('cert', (ev.cert.subjectCN || ev.cert.subject) + ' (from the certificate)') : !dropped && cn ? sees('forged', utf8(cn[1]) + ' (forged by the client!)') : sees('none', 'no identity'));
+    return col;
+  }
+
+  function modeColumns(ev, runs) {
     var box = el('section', 'modes'); box.setAttribute('aria-label', 'The four forwarded_client_cert modes');
-    box.appendChild(el('h3', null, 'The same request under each forwarded_client_cert mode'));
-    var grid = el('div', 'mode-grid'), authOn = clientAuthOn(ev), certUsed = !!ev.cert, sig = hasSignature(ev);
-    MODE_NAMES.forEach(function (mode) {
-      var row = rowOf(mode, authOn), col = el('div', 'mode-col'); col.dataset.mode = mode;
-      col.appendChild(add(el('h4'), mode, mode === ev.forwardedClientCert ? add(el('span'), ' ', badge('running', 'info')) : null));
-      col.appendChild(el('div', 'muted', rowText(row)));
-      var setting = row.set && certUsed, dropped = setting || deletes(row.delete, certUsed, sig), items = [];
-      ev.h10.sent.forEach(function (p) { items.push(headerItem(p, dropped ? 'removed' : 'kept', null)); });
-      if (setting) items.push(add(el('li', 'hdr act-set'), badge('set', 'ok'), ' the ten headers from the certificate'));
-      col.appendChild(list(items, 'no client-certificate header'));
-      var cn = ev.h10.sent.filter(function (p) { return /^x-ssl-client-subject-cn$/i.test(p[0]); })[0];
-      var forged = !dropped && cn ? M.b64bytes(cn[1]) : null;
-      col.appendChild(el('div', 'sees ' + (setting ? 'sees-cert' : forged ? 'sees-forged' : 'sees-none'),
-        'The app sees: ' + (setting ? (ev.cert.subjectCN || ev.cert.subject) + ' (from the certificate)' : forged ? new TextDecoder().decode(forged) + ' (forged by the client!)' : 'no identity')));
-      grid.appendChild(col);
-    });
+    box.appendChild(el('h3', null, runs ? 'The same request sent through the edge under each forwarded_client_cert mode' : 'This request under each forwarded_client_cert mode (predicted)'));
+    var grid = el('div', 'mode-grid');
+    if (runs) runs.forEach(function (run) { grid.appendChild(realColumn(run, ev)); });
+    else MODE_NAMES.forEach(function (mode) { grid.appendChild(predictedColumn(mode, ev)); });
     box.appendChild(grid);
-    box.appendChild(el('p', 'muted', 'Computed from the mode table for this request; the edge ran ' + ev.forwardedClientCert + '.'));
+    box.appendChild(el('p', 'muted', runs
+      ? 'Each column is one real request through a lesson listener of the edge in that mode; the lists are what the upstream received.'
+      : 'Computed from the mode table; the edge ran ' + ev.forwardedClientCert + '. The lesson \u201ceach mode side by side\u201d sends a request through all four.'));
     return box;
   }
 
@@ -214,7 +257,7 @@
     title.appendChild(el('small', 'muted', ' ' + M.fmtTime(ev.time)));
     root.appendChild(title);
     root.appendChild(add(el('div', 'lanes'), clientLane(ev), arrow(), edgeLane(ev), arrow(), appLane(ev)));
-    if (view.compare && ev.kind === 'request') root.appendChild(modeColumns(ev));
+    if (view.compare && ev.kind === 'request') root.appendChild(modeColumns(ev, modeRuns.get(view.seq) || null));
   }
   function step(delta) {
     var items = flowItems(); if (!items.length) return;
@@ -295,6 +338,10 @@
   M.showFlow = function (seq, opts) {
     view.seq = seq; view.follow = false; document.getElementById('follow').checked = false;
     if (opts && opts.compare !== undefined) view.compare = opts.compare;
+    if (opts && opts.modes) {
+      modeRuns.set(seq, opts.modes);
+      if (modeRuns.size > 50) modeRuns.delete(modeRuns.keys().next().value);
+    }
     document.getElementById('compare').setAttribute('aria-pressed', String(view.compare));
     M.tab('lanes'); render();
   };

@@ -30,7 +30,15 @@
       result.textContent = '';
       add(result, o.kind === 'response' ? badge('HTTP ' + o.status, M.statusKind(o.status)) : badge(o.kind === 'refused' ? 'refused' : 'not run', 'err'), o.error ? ' ' + o.error : null);
       card.dataset.state = 'done';
-      whenShown(r.seqs, function (seq) { if (seq !== undefined) M.showFlow(seq, { compare: lesson.compareModes }); });
+      // The runs under each mode open as columns below the flow; their events arrive like any other.
+      var modes = r.modes || null;
+      whenShown(r.seqs, function (seq) {
+        if (seq === undefined) return;
+        if (!modes) { M.showFlow(seq, { compare: false }); return; }
+        whenShown(modes.map(function (m) { return m.seqs[0]; }).filter(function (s) { return s !== undefined; }).slice(-1), function () {
+          M.showFlow(seq, { compare: true, modes: modes });
+        });
+      });
     }).catch(function (e) {
       result.textContent = ''; add(result, badge('failed', 'err'), ' ' + e.message); card.dataset.state = 'failed';
     }).then(function () { button.disabled = false; });
@@ -51,6 +59,7 @@
       var card = el('article', 'lesson'); card.dataset.lesson = lesson.id;
       card.appendChild(el('h3', null, lesson.title));
       card.appendChild(el('p', null, lesson.teaches));
+      if (lesson.note) card.appendChild(el('p', 'hint warn lesson-note', lesson.note));
       var actions = el('div', 'lesson-actions');
       var go = el('button', 'run', 'Run'); go.type = 'button'; go.disabled = !!listing.problem;
       go.setAttribute('aria-label', 'Run lesson: ' + lesson.title);
