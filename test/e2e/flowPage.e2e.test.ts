@@ -70,6 +70,8 @@ describe('flow page end to end (real edge, real mTLS, chromium)', function () {
     expect(rejection, logged.join('\n')).to.be.a('string');
     expect(rejection).to.match(/CERT_HAS_EXPIRED/);
     expect(rejection).to.match(/renew/i);
-    expect(logged.some((l) => /127\.0\.0\.1 - dev-client@mtls-edge Dev Intermediate CA \[.*\] "GET \/orders HTTP\/1\.1" 200/.test(l))).to.equal(true);
+    // The log is JSON, so the access-log line is too: its CPI text is the message.
+    const accessLines = logged.filter((l) => l.includes('"event":"access"')).map((l) => (JSON.parse(l) as { msg: string }).msg);
+    expect(accessLines.some((m) => /127\.0\.0\.1 - dev-client@mtls-edge Dev Intermediate CA \[.*\] "GET \/orders HTTP\/1\.1" 200/.test(m)), logged.join('\n')).to.equal(true);
   });
 });

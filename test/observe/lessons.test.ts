@@ -11,7 +11,7 @@ describe('observe/lessons', () => {
   it('run only with the dev PKI the edge names, and say so otherwise', async () => {
     const { dir } = await testPki();
     expect(lessonTarget(statusFixture(), null)).to.match(/dev PKI/);
-    expect(lessonTarget(statusFixture(), '/nonexistent/certs')).to.match(/incomplete: run `npx mtls-edge certs init --with-failures`/);
+    expect(lessonTarget(statusFixture(), '/nonexistent/certs')).to.match(/incomplete: run `mtls-edge certs init --with-failures`/);
     expect(lessonTarget(statusFixture(), dir)).to.deep.equal({ port: 8443, pkiDir: dir });
   });
 
