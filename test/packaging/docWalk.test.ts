@@ -12,27 +12,33 @@
 // a block failed, and the last test of each file checks by process group id that none is left and
 // the ports are free again.
 //
-// Issue 21 items 1–12 → where they are tested (each fails on the main before its fix):
-//   1  CI recipe leaves the edge running — owned elsewhere (i21-ci); the README CI block is also
-//      walked here as one script: a process left in its group fails it.
-//   2  docker compose / app.localhost — owned elsewhere (i21-docker); the README docker block is static here.
-//   3  README config's CRL paths — walk: README.md `yaml` block loaded through the config loader
-//      (also test/packaging/readme.test.ts "has an example configuration that validates").
-//   4  pki_dir relative to the config file — test/cli/pkiDir.test.ts.
-//   5  trainer step 3 sends failures/K.crt — test/observe/lessons.test.ts (lesson curl uses -chain.crt).
-//   6  the 496 page — test/edge/explain.test.ts.
-//   7  certs export --p12 into the repo root / overwrite — test/pki/cli.test.ts; walk: docs/certs.md
-//      export block (`-> certs/client.p12`) and the keytool block reading certs/client.p12.
-//   8  `npm start --forwarded-client-cert` — walk: README trainer text uses `npm start -- …`
-//      (inline, not fenced) — test/cli/start.test.ts.
-//   9  messages — owned elsewhere.
-//   10 unreachable upstream: 503 page vs JSON, x-mtls-edge-error — test/edge/errors.test.ts.
-//   11 openssl s_client -cert_chain — walk: docs/certs.md `openssl s_client` block (a real
-//      handshake whose HTTP answer must show X-SSL-Client-Verify 0).
-//   12 first npx takes 8–10 s — owned elsewhere.
+// Issue 21 items 1–12 → the test or walk step that fails on the main before the fix:
+//   1  CI recipe leaves the edge running: owned elsewhere (i21-ci). The README CI block is walked as
+//      one script here, and a process left in its process group fails it (it does on main today).
+//   2  docker compose / app.localhost: owned elsewhere (i21-docker); the README docker block is static here.
+//   3  README config's CRL paths: walk step "README.md:… yaml" (loaded through src/config/load.ts;
+//      the old paths are files `certs init` never writes); also test/packaging/readme.test.ts.
+//   4  pki_dir relative to the config file: test/cli/pkiDir.test.ts.
+//   5  trainer lessons send failures/K.crt: walk step "README.md:… inline: curl …" (trainer table):
+//      the expired curl must be refused as X509_V_ERR_CERT_HAS_EXPIRED in the edge's log (a lone
+//      leaf gives 21); test/observe/lessons.test.ts "name the curl command …" for the lesson card.
+//   6  the 496 page: test/edge/explain.test.ts "no certificate: the handshake completes and the
+//      client gets 496 with the reason, not a TLS alert".
+//   7  export --p12 into the repo root: test/pki/noOpenssl.test.ts "certs export --p12 writes into
+//      the PKI folder, refuses to overwrite, and --force replaces"; walk steps docs/certs.md export
+//      (output names certs/client.p12) and keytool (reads certs/client.p12).
+//   8  `npm start --forwarded-client-cert`: walk step "README.md:… inline: curl …" (trainer table)
+//      starts `npm start -- --crl …` and `npm start -- --forwarded-client-cert …` and waits for the
+//      ready line (without `--` the edge exits with Unknown argument).
+//   9  messages: owned elsewhere.
+//   10 unreachable upstream: test/edge/errors.test.ts "the page says why in x-mtls-edge-error …" and
+//      "Accept: application/json gets the same status as JSON with the reason …".
+//   11 openssl s_client -cert_chain: walk step "docs/certs.md:… openssl s_client …" (a real
+//      handshake; the HTTP answer typed into s_client must show X-SSL-Client-Verify 0).
+//   12 first npx takes 8–10 s: owned elsewhere.
 import { expect } from 'chai';
 import { readdirSync } from 'node:fs';
-import { docBlocks } from '../support/docBlocks.js';
+import { docBlocks, parseArgs, type DocBlock } from '../support/docBlocks.js';
 import { makeClone, portFree, removeClone, stopBackground, type Clone } from '../support/docClone.js';
 import { blockTitle, walkBlock } from '../support/docWalk.js';
 
@@ -73,4 +79,29 @@ describe('the README walk: every fenced block of the docs, as written', function
       });
     });
   }
+});
+
+describe('the README walk refuses what it cannot place', () => {
+  const nowhere: Clone = { dir: '/nonexistent', tmp: '/nonexistent', env: {}, background: [] };
+  const block = (lang: string, body: string, directives: string[] = []): DocBlock => ({
+    file: 'x.md', line: 1, lang, body,
+    directives: directives.map((d) => {
+      const [kind = '', ...rest] = d.split(' ');
+      return { kind, args: parseArgs(rest.join(' ')), text: d };
+    }),
+  });
+
+  it('reads words, "strings" with escapes and /regexps/', () => {
+    const args = parseArgs('expect "a \\"b\\"\\r\\n" output /x\\/y\\s/i');
+    expect(args.slice(0, 3)).to.deep.equal(['expect', 'a "b"\r\n', 'output']);
+    expect(String(args[3])).to.equal('/x\\/y\\s/i');
+  });
+
+  it('a yaml or ts block without a directive, and an unknown directive, fail the walk', async () => {
+    for (const b of [block('yaml', 'a: 1'), block('ts', 'x()'), block('sh', 'true', ['run-please'])]) {
+      let error: unknown;
+      await walkBlock(nowhere, b).catch((e: unknown) => { error = e; });
+      expect(String(error), `${b.lang} ${b.directives.map((d) => d.text).join()}`).to.match(/annotate it|unknown walk directive/);
+    }
+  });
 });
