@@ -70,12 +70,12 @@ function directiveOf(line: string): Directive | undefined {
   return { kind: kind!, args: parseArgs(rest!), text: m[1]! };
 }
 
-const INLINE_COMMAND = /^(?:curl|npm|npx|mtls-edge|openssl) /;
+const INLINE_COMMAND = /^(?:curl|npm|npx|mtls-edge|openssl|node bin\/mtls-edge\.js) /;
 
 /**
  * Every fenced block of `file` (path relative to `root`) in order, with its directives. A group of
  * directives holding `inline` that is not right above a fence makes a block of the commands
- * written as code spans (`curl …`, `npm …`, `npx …`, `mtls-edge …`, `openssl …`) in the
+ * written as code spans (`curl …`, `npm …`, `npx …`, `mtls-edge …`, `node bin/mtls-edge.js …`, `openssl …`) in the
  * paragraph or table below it, lang 'inline'.
  */
 export function docBlocks(root: string, file: string): DocBlock[] {

@@ -143,6 +143,9 @@ export async function runCommand(clone: Clone, command: string, opts: RunOptions
     await stopGroup(pgid);
     throw new Error(`\`${command}\` did not end within ${timeoutMs / 1000} s (stopped); output:\n${output.slice(-2000)}`);
   }
+  // A process told to stop as the command's last act (`kill "$(cat edge.pid)"`) may still be
+  // draining: what runs 3 s after the command ended is left behind.
+  for (let i = 0; i < 60 && groupAlive(pgid); i++) await sleep(50);
   const leftRunning = groupAlive(pgid) ? groupMembers(pgid) : [];
   if (leftRunning.length) await stopGroup(pgid);
   return { code: await exited, output, leftRunning };

@@ -8,7 +8,7 @@ import { loadConfig } from '../../src/config/load.js';
 import type { DirectiveArg, Directive, DocBlock } from './docBlocks.js';
 import { runCommand, startBackground, stopBackground, type Clone, type Ran } from './docClone.js';
 
-const KINDS = new Set(['inline', 'text', 'static', 'skip', 'stop', 'setup', 'start', 'background', 'expect', 'with', 'script', 'synopsis', 'config', 'output-of', 'ts-imports']);
+const KINDS = new Set(['inline', 'text', 'static', 'skip', 'stop', 'setup', 'start', 'after', 'background', 'expect', 'with', 'script', 'synopsis', 'config', 'output-of', 'ts-imports']);
 const SHELL = new Set(['', 'sh', 'bash', 'shell', 'console', 'inline']);
 
 function find(block: DocBlock, kind: string): Directive | undefined {
@@ -281,6 +281,11 @@ export async function walkBlock(clone: Clone, block: DocBlock): Promise<string[]
     await runShell(clone, block, report);
   } else {
     throw new Error(`a \`${block.lang}\` block the walk cannot run: annotate it (config, ts-imports, text or static with the reason)`);
+  }
+  for (const d of all(block, 'after')) {
+    const ran = await runCommand(clone, str(d.args[0]));
+    await checkRan(clone, ran, `after-check ${str(d.args[0])}`, { output: [], log: [] });
+    report.push(`after: \`${str(d.args[0])}\` holds`);
   }
   return report;
 }
