@@ -13,15 +13,18 @@
 // the ports are free again.
 //
 // Issue 21 items 1–12 → the test or walk step that fails on the main before the fix:
-//   1  CI recipe leaves the edge running: owned elsewhere (i21-ci). The README CI block is walked as
-//      one script here, and a process left in its process group fails it (it does on main today).
-//   2  docker compose / app.localhost: owned elsewhere (i21-docker); the README docker block is static here.
+//   1  CI recipe leaves the edge running: owned elsewhere (test/examples/ciRecipe.test.ts). The walk
+//      also runs both README CI blocks; a process left in a command's process group fails it (the
+//      old `npx mtls-edge start … & … kill %1` block did).
+//   2  docker compose / app.localhost: owned elsewhere (test/packaging/compose.test.ts); the README
+//      docker block is static here.
 //   3  README config's CRL paths: walk step "README.md:… yaml" (loaded through src/config/load.ts;
 //      the old paths are files `certs init` never writes); also test/packaging/readme.test.ts.
 //   4  pki_dir relative to the config file: test/cli/pkiDir.test.ts.
 //   5  trainer lessons send failures/K.crt: walk step "README.md:… inline: curl …" (trainer table):
-//      the expired curl must be refused as X509_V_ERR_CERT_HAS_EXPIRED in the edge's log (a lone
-//      leaf gives 21); test/observe/lessons.test.ts "name the curl command …" for the lesson card.
+//      after the CRL restart the revoked curl must be refused as X509_V_ERR_CERT_REVOKED in the
+//      edge's log (revoked.crt alone gives 21), the expired one as X509_V_ERR_CERT_HAS_EXPIRED;
+//      test/observe/lessons.test.ts "name the curl command …" for the lesson card.
 //   6  the 496 page: test/edge/explain.test.ts "no certificate: the handshake completes and the
 //      client gets 496 with the reason, not a TLS alert".
 //   7  export --p12 into the repo root: test/pki/noOpenssl.test.ts "certs export --p12 writes into
@@ -30,12 +33,13 @@
 //   8  `npm start --forwarded-client-cert`: walk step "README.md:… inline: curl …" (trainer table)
 //      starts `npm start -- --crl …` and `npm start -- --forwarded-client-cert …` and waits for the
 //      ready line (without `--` the edge exits with Unknown argument).
-//   9  messages: owned elsewhere.
+//   9  messages: owned elsewhere (test/cli/messages.test.ts).
 //   10 unreachable upstream: test/edge/errors.test.ts "the page says why in x-mtls-edge-error …" and
 //      "Accept: application/json gets the same status as JSON with the reason …".
 //   11 openssl s_client -cert_chain: walk step "docs/certs.md:… openssl s_client …" (a real
 //      handshake; the HTTP answer typed into s_client must show X-SSL-Client-Verify 0).
-//   12 first npx takes 8–10 s: owned elsewhere.
+//   12 first npx takes 8–10 s: owned elsewhere (test/cli/readmeInvocation.test.ts); the walk runs
+//      `mtls-edge` as `node bin/mtls-edge.js`, as the README says for a checkout.
 import { expect } from 'chai';
 import { readdirSync } from 'node:fs';
 import { docBlocks, parseArgs, type DocBlock } from '../support/docBlocks.js';

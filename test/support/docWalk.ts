@@ -8,7 +8,7 @@ import { loadConfig } from '../../src/config/load.js';
 import type { DirectiveArg, Directive, DocBlock } from './docBlocks.js';
 import { runCommand, startBackground, stopBackground, type Clone, type Ran } from './docClone.js';
 
-const KINDS = new Set(['inline', 'text', 'static', 'skip', 'stop', 'setup', 'start', 'after', 'background', 'expect', 'with', 'script', 'synopsis', 'config', 'output-of', 'ts-imports']);
+const KINDS = new Set(['inline', 'text', 'static', 'skip', 'stop', 'setup', 'start', 'after', 'background', 'expect', 'with', 'script', 'synopsis', 'config', 'output-of', 'ts-imports', 'files']);
 const SHELL = new Set(['', 'sh', 'bash', 'shell', 'console', 'inline']);
 
 function find(block: DocBlock, kind: string): Directive | undefined {
@@ -261,6 +261,7 @@ export async function walkBlock(clone: Clone, block: DocBlock): Promise<string[]
   const cfg = find(block, 'config');
   const out = find(block, 'output-of');
   const ts = find(block, 'ts-imports');
+  const files = find(block, 'files');
   if (text) {
     const checked = staticCheck(clone, words(text.args, 0));
     report.push(`not a command: ${words(text.args, 0)}${checked.length ? `; exists: ${checked.join(', ')}` : ''}`);
@@ -277,6 +278,13 @@ export async function walkBlock(clone: Clone, block: DocBlock): Promise<string[]
     report.push(`output of \`${str(out.args[0])}\` shows every line`);
   } else if (ts) {
     await tsImports(clone, block, ts, report);
+  } else if (files) {
+    // A folder listing: the first word of each line that names a file must exist under DIR.
+    const dir = str(files.args[0]);
+    const named = block.body.split('\n').map((l) => /^\s+([\w./-]+\.\w+)\s/.exec(`${l} `)?.[1]).filter((f): f is string => !!f);
+    const missing = named.filter((f) => !existsSync(join(clone.dir, dir, f)));
+    if (!named.length || missing.length) throw new Error(`the listing names ${missing.join(', ') || 'no file'}, not in ${dir}/`);
+    report.push(`listing: ${named.length} files, all in ${dir}/`);
   } else if (SHELL.has(block.lang)) {
     await runShell(clone, block, report);
   } else {
