@@ -35,8 +35,8 @@ const OUTPUT_KEEP = 64 * 1024;
 /**
  * Copies the tracked and untracked-but-not-ignored files of `root` (so uncommitted doc edits are
  * walked too) to a temp folder, links node_modules and dist/ from `root` (no npm install; dist is
- * built by `npm test` before mocha starts), and puts two shims first on PATH: `mtls-edge` (the bin
- * of this checkout, as `npm link` or a global install would) and `npm`, whose `install`/`ci` with
+ * built by `npm test` before mocha starts), and puts two shims first on PATH: `mtls-edge` (this
+ * checkout's bin/mtls-edge.js, which the README says `mtls-edge` stands for) and `npm`, whose `install`/`ci` with
  * no arguments only says that the clone shares the repository's node_modules.
  */
 export function makeClone(root: string): Clone {
@@ -66,6 +66,10 @@ export function makeClone(root: string): Clone {
     if (!k.startsWith('MTLS_EDGE_') && !k.startsWith('npm_')) env[k] = v;
   }
   env.PATH = `${shims}:${process.env.PATH ?? ''}`;
+  // npm's cache inside the temp folder: `npx` in a doc line links the copy into the cache, and
+  // that must go with the copy; no update check against the registry.
+  env.npm_config_cache = join(tmp, 'npm-cache');
+  env.npm_config_update_notifier = 'false';
   return { dir, env, background: [], tmp };
 }
 
