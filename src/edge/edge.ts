@@ -299,15 +299,22 @@ export async function startEdge(config: Config, resolved: ResolvedConfig, events
   }
 
   const emit = (e: EdgeEvent): void => events.emit(e);
+  /** The echo the mode lessons send to when no route uses the built-in one (started at the first). */
+  let lessonEcho: Promise<EchoServer> | null = null;
   return {
     httpsPort,
     httpPort,
     echo,
     runtime: () => runtime,
     inFlight: () => inFlight,
-    openLessonListener(mode) {
+    async openLessonListener(mode) {
       const settings = { ...runtime.settings, forwardedClientCert: mode };
-      const server = makeHttp('https', { ...deps, settings: () => settings });
+      // Whatever the configured routes, a lesson's request goes to the built-in echo: under a mode
+      // weaker than the edge's own, its forged headers must never reach the real app.
+      lessonEcho ??= echo ? Promise.resolve(echo) : startEchoServer();
+      const echoOrigin = (await lessonEcho).origin;
+      const routes = new RouteTable([{ name: 'lesson', host: '*', path: '/', upstream: 'echo' }], echoOrigin);
+      const server = makeHttp('https', { ...deps, settings: () => settings, routes: () => routes });
       return listenForLesson(server, tlsFrontFor(server));
     },
     reload(newConfig, newResolved) {
@@ -332,6 +339,7 @@ export async function startEdge(config: Config, resolved: ResolvedConfig, events
       for (const s of upgradedSockets) s.destroy();
       await upstreams.close();
       await echo?.close();
+      await lessonEcho?.then((started) => (started !== echo ? started.close() : undefined), () => undefined);
     },
   };
 }

@@ -3,7 +3,8 @@
 // forwarded_client_cert modes, and the echo upstream's report shows what each mode let through. The
 // one-connection lesson listeners serve no other client.
 import { expect } from 'chai';
-import net from 'node:net';
+import http from 'node:http';
+import net, { type AddressInfo } from 'node:net';
 import { loadConfig } from '../../src/config/load.js';
 import { startEdge, type RunningEdge } from '../../src/edge/edge.js';
 import { statusSnapshot } from '../../src/edge/statusSnapshot.js';
@@ -126,5 +127,49 @@ describe('observe/lessonRunner with a real edge', function () {
       late.once('error', (e: NodeJS.ErrnoException) => resolve(e.code ?? e.message));
     });
     expect(refused).to.equal('ECONNREFUSED');
+  });
+});
+
+describe('observe/lessonRunner with a route to a real app', function () {
+  this.timeout(30_000);
+  let edge: RunningEdge | null = null;
+  let app: http.Server | null = null;
+  const appSaw: string[][] = [];
+
+  before(async () => {
+    const { dir } = await testPki();
+    app = http.createServer((req, res) => {
+      appSaw.push(req.rawHeaders);
+      res.end('app');
+    });
+    await new Promise<void>((resolve) => app!.listen(0, '127.0.0.1', resolve));
+    const upstream = `http://127.0.0.1:${(app.address() as AddressInfo).port}`;
+    const loaded = await loadConfig({ overrides: { httpsPort: 0, httpPort: 0, bind: '127.0.0.1', pkiDir: dir, admin: false, upstream } });
+    const bus = new EventBus();
+    const stream = new EventStream({ ringSize: 100 });
+    bus.subscribe(stream);
+    edge = await startEdge(loaded.config, loaded.resolved, bus);
+    const running = edge;
+    const runner = lessonRunner(stream, () => statusSnapshot(running, 'test', Date.now(), '127.0.0.1'), {
+      pkiDir: () => dir,
+      openModeListener: (mode) => running.openLessonListener(mode),
+    });
+    const result = await runner.run('modes');
+    expect(result.status).to.equal(200);
+    const body = result.body as { modes: Run[] };
+    // The mode columns come from the built-in echo, which reports what it received.
+    expect(cnReceived(body.modes.find((m) => m.mode === 'forward_only')!)).to.deep.equal(['admin']);
+  });
+
+  after(async () => {
+    await edge?.close(1000);
+    await new Promise((resolve) => app?.close(resolve));
+  });
+
+  it('the forged identity of a weaker mode never reaches the app: only the edge-mode request does', () => {
+    // One request on the edge's own listener (sanitize_set: the forged headers are replaced).
+    expect(appSaw).to.have.length(1);
+    const cn = appSaw[0]!.findIndex((h, i) => i % 2 === 0 && h.toLowerCase() === 'x-ssl-client-subject-cn');
+    expect(Buffer.from(appSaw[0]![cn + 1]!, 'base64').toString()).to.equal('dev-client');
   });
 });
