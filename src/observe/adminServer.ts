@@ -13,6 +13,7 @@ import { PAGE_FILES } from './pageAssets.js';
 import { createAdminAccess, isLoopbackBind, samePagePostProblem } from './adminAccess.js';
 import { lessonRunner } from './lessonRunner.js';
 import { lessonTarget, type LessonSupport } from './lessons.js';
+import { recordUpstreamHeads } from '../edge/upstreamHead.js';
 import { tryItCommand } from './tryIt.js';
 import { randomBytes } from 'node:crypto';
 import { safeJson } from './escape.js';
@@ -84,7 +85,9 @@ export async function startAdminServer(opts: AdminServerOptions): Promise<AdminS
   const host = opts.host ?? '127.0.0.1';
   // Checked before anything listens: a missing or short token refuses to start.
   const access = createAdminAccess({ host, token: opts.token, allowedHosts: opts.allowedHosts });
-  const stream = new EventStream({ ringSize: opts.ringSize ?? 500 });
+  // The app lane's record of what the upstream received costs every proxied request (≈10 % CPU per
+  // keep-alive request, bench/paired.ts): kept only while a page is open or a lesson runs.
+  const stream = new EventStream({ ringSize: opts.ringSize ?? 500, whileViewed: recordUpstreamHeads });
   const unsubscribe = opts.bus.subscribe(stream);
   // Printed into the page; state-changing POSTs must send it back (adminAccess.samePagePostProblem).
   const pageToken = randomBytes(24).toString('hex');
@@ -121,7 +124,9 @@ export async function startAdminServer(opts: AdminServerOptions): Promise<AdminS
         send(res, 400, 'text/plain; charset=utf-8', 'Send {"lesson": "<id>"} (see GET /lessons).\n');
         return;
       }
-      const result = await lessons.run(id);
+      // The lesson's app lane shows what the upstream received, also when no page is open.
+      const stopRecording = recordUpstreamHeads();
+      const result = await lessons.run(id).finally(stopRecording);
       send(res, result.status, 'application/json; charset=utf-8', safeJson(result.body) + '\n');
       return;
     }

@@ -33,6 +33,11 @@ export interface EventStreamOptions {
    * The ring (and /api/events) keeps every event.
    */
   maxEventsPerSecond?: number;
+  /**
+   * Called when the first page connects; what it returns is called when the last one leaves. For
+   * work done only for the pages' sake (the app lane's record of what the upstream received).
+   */
+  whileViewed?: () => () => void;
 }
 
 // A request event repeats its certificate's summary (the same object for every request of a
@@ -99,6 +104,8 @@ const frame = (item: StreamedEvent): string => `id: ${item.seq}\nevent: edge\nda
 export class EventStream implements EventSink {
   private readonly ring: RingBuffer<StreamedEvent>;
   private readonly clients = new Set<Client>();
+  private readonly whileViewed: (() => () => void) | undefined;
+  private stopViewed: (() => void) | null = null;
   private readonly maxBuffered: number;
   private readonly heartbeat: NodeJS.Timeout;
   private flushScheduled: NodeJS.Immediate | null = null;
@@ -115,6 +122,7 @@ export class EventStream implements EventSink {
     this.ring = new RingBuffer<StreamedEvent>(opts.ringSize ?? 500);
     this.maxBuffered = opts.maxBufferedBytes ?? 4 * 1024 * 1024;
     this.maxPerSecond = opts.maxEventsPerSecond ?? 200;
+    this.whileViewed = opts.whileViewed;
     this.heartbeat = setInterval(() => this.ping(), opts.heartbeatMs ?? 15_000);
     this.heartbeat.unref();
   }
@@ -186,10 +194,8 @@ export class EventStream implements EventSink {
     for (const item of this.ring.toArray()) if (item.seq > after) out += frame(item);
     res.write(out);
     const client: Client = { res, pending: [] };
-    this.clients.add(client);
-    const drop = (): void => {
-      this.clients.delete(client);
-    };
+    this.addClient(client);
+    const drop = (): void => this.removeClient(client);
     res.on('close', drop);
     res.on('error', drop);
   }
@@ -202,7 +208,7 @@ export class EventStream implements EventSink {
       c.pending = [];
       if (c.res.writableLength > this.maxBuffered) {
         // Too slow (a background tab on a busy edge): let it reconnect and catch up from the ring.
-        this.clients.delete(c);
+        this.removeClient(c);
         c.res.destroy();
         continue;
       }
@@ -220,5 +226,18 @@ export class EventStream implements EventSink {
     if (this.flushScheduled !== null) clearImmediate(this.flushScheduled);
     for (const c of this.clients) c.res.end();
     this.clients.clear();
+    this.stopViewed?.();
+    this.stopViewed = null;
+  }
+
+  private addClient(c: Client): void {
+    this.clients.add(c);
+    if (this.clients.size === 1 && this.whileViewed && this.stopViewed === null) this.stopViewed = this.whileViewed();
+  }
+
+  private removeClient(c: Client): void {
+    if (!this.clients.delete(c) || this.clients.size > 0) return;
+    this.stopViewed?.();
+    this.stopViewed = null;
   }
 }

@@ -10,7 +10,6 @@ import { createClientCertExpirySink } from './expiry.js';
 import type { AdminServer } from './adminServer.js';
 import type { StatusSnapshot } from './status.js';
 import type { LessonSupport } from './lessons.js';
-import { recordUpstreamHeads } from '../edge/upstreamHead.js';
 
 export interface ObservabilityOptions {
   /** Default: pretty on a terminal, JSON otherwise. */
@@ -85,8 +84,6 @@ export async function createObservability(opts: ObservabilityOptions): Promise<O
       // The caller names the flag that sets the port; `code` tells it the port is taken.
       throw Object.assign(new Error(`admin listener could not start on ${opts.admin.host}:${opts.admin.port}: ${e.code === 'EADDRINUSE' ? 'the port is in use (EADDRINUSE)' : e.message}`), { code: e.code });
     }
-    // The app lane shows the head the upstream received; recorded only for the page's sake.
-    unsubscribe.push(recordUpstreamHeads());
   }
   const shownHost = opts.admin?.host.includes(':') ? `[${opts.admin.host}]` : opts.admin?.host;
   const running = admin;

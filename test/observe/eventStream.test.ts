@@ -137,3 +137,41 @@ describe('observe/eventStream: rate cap for pages', function () {
     expect(frames(text, 'skipped')).to.have.length(0);
   });
 });
+
+describe('observe/eventStream: work done only while a page is open', function () {
+  this.timeout(10_000);
+
+  it('whileViewed starts at the first page and stops when the last one leaves', async () => {
+    const calls: string[] = [];
+    const stream = new EventStream({ whileViewed: () => (calls.push('start'), () => calls.push('stop')) });
+    const server = http.createServer((_req, res) => stream.attach(res));
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+    const port = (server.address() as AddressInfo).port;
+    /** A page: resolves once its stream has begun; destroy() leaves. */
+    const open = (): Promise<http.ClientRequest> =>
+      new Promise((resolve, reject) => {
+        const req = http.get({ host: '127.0.0.1', port, path: '/', agent: false }, (res) => res.once('data', () => resolve(req)));
+        req.on('error', (e) => (req.destroyed ? undefined : reject(e)));
+      });
+    const until = async (want: number): Promise<void> => {
+      for (let i = 0; i < 200 && calls.length < want; i++) await new Promise((r) => setTimeout(r, 25));
+    };
+    try {
+      expect(calls).to.deep.equal([]);
+      const first = await open();
+      const second = await open();
+      expect(calls).to.deep.equal(['start']);
+      first.destroy();
+      second.destroy();
+      await until(2);
+      expect(calls).to.deep.equal(['start', 'stop']);
+      (await open()).destroy();
+      await until(4);
+      expect(calls).to.deep.equal(['start', 'stop', 'start', 'stop']);
+    } finally {
+      stream.close();
+      server.closeAllConnections();
+      server.close();
+    }
+  });
+});

@@ -176,7 +176,7 @@
     s.appendChild(ul);
     s.appendChild(el('p', 'muted note', ev.forwardedAsSent
       ? 'Exactly as the app received them, in order, as the edge\u2019s HTTP client wrote them.'
-      : 'As the edge handed them to its HTTP client (no answer from the app came), which writes Host first as host and adds its own Connection header and body framing.'));
+      : 'As the edge handed them to its HTTP client (recorded byte for byte only while this page is open, and only when the app answered), which writes Host first as host and adds its own Connection header and body framing.'));
     return s;
   }
 
