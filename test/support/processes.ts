@@ -39,6 +39,16 @@ export function processesMentioning(text: string): { pid: number; args: string }
 }
 
 const MARK_VARIABLE = 'TEST_PROCESS_OWNER';
+
+/** The process group of `pid` (/proc/<pid>/stat: the fields after the command name are state, ppid, pgrp). */
+function groupOf(pid: number): number | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
+    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[2]);
+  } catch {
+    return null;
+  }
+}
 const hasProc = existsSync('/proc/self/environ');
 
 /**
@@ -76,6 +86,15 @@ export class ProcessMark {
   processes(): number[] {
     if (!hasProc) return [];
     return readdirSync('/proc').filter((d) => /^\d+$/.test(d)).map(Number).filter((pid) => pid !== process.pid && this.owns(pid));
+  }
+
+  /**
+   * True when process group `pgid` has a member that carries the mark: then the group is the one
+   * the test made (its number is not reused while it has members). Without /proc: the group exists.
+   */
+  ownsGroup(pgid: number): boolean {
+    if (!hasProc) return isRunning(-pgid);
+    return this.processes().some((pid) => groupOf(pid) === pgid);
   }
 
   /** SIGKILL to every process that carries the mark, each checked right before its signal. */
