@@ -18,7 +18,7 @@ export function freePort(): Promise<number> {
   });
 }
 
-export function isRunning(pid: number): boolean {
+function isRunning(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;
