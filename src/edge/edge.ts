@@ -119,6 +119,7 @@ function rejectionEvent(r: TlsRejection, explained: boolean): HandshakeRejectedE
     time: Date.now(),
     listener: 'https',
     clientAddress: r.clientAddress,
+    ...(r.clientPort === undefined ? {} : { clientPort: r.clientPort }),
     sni: r.sni,
     tlsConfig: r.profile?.resolved.name ?? '',
     cert: r.peer ? certSummary(r.peer.x509()) : null,

@@ -41,6 +41,8 @@ export interface HandshakeRejectedEvent {
   readonly time: number;
   readonly listener: string;
   readonly clientAddress: string;
+  /** Client's source port: tells this connection from others of the same address (the lesson runner's). */
+  readonly clientPort?: number;
   readonly sni: string | null;
   /** Name of the TLS configuration chosen by SNI. */
   readonly tlsConfig: string;

@@ -1,10 +1,10 @@
 // The admin listener's side of the lessons panel: lists the lessons with their curl commands, runs
-// one at a time (so the events after it are its own) and names the events it produced, which the
-// page then shows as a flow.
+// one at a time and names the events its own connection produced (found by its client port), which
+// the page then shows as a flow.
 import type { EdgeEvent } from './events.js';
 import type { EventStream } from './eventStream.js';
 import type { StatusSnapshot } from './status.js';
-import { curlCommand, lessonById, lessonNote, lessonPath, lessonTarget, LESSONS, runLesson, type Lesson, type LessonOutcome, type LessonSupport, type LessonTarget } from './lessons.js';
+import { curlCommand, lessonById, lessonNote, lessonPath, lessonTarget, LESSONS, runLesson, type Lesson, type LessonAttempt, type LessonOutcome, type LessonSupport, type LessonTarget } from './lessons.js';
 import { FORWARDED_CLIENT_CERT_MODES, type ForwardedClientCertMode } from '../headers/modeTable.js';
 
 interface LessonListing {
@@ -25,13 +25,24 @@ interface LessonRun {
   readonly body: { lesson: string; outcome: LessonOutcome; seqs: number[]; note: string | null; modes?: ModeRun[] } | { error: string };
 }
 
-// A request's event is emitted when its response has ended, which can be just after the client saw
-// the end: the runner waits this long for it.
-const EVENT_WAIT_MS = 2_000;
+// A request's event is emitted when its response has ended, and a refused handshake's when the edge
+// has closed the connection: both can come after the client saw the end, later still on a busy
+// machine. The runner waits for them, at most this long; it goes on as soon as they are there.
+const EVENT_WAIT_MS = 15_000;
 const POLL_MS = 20;
 
-const isLessonEvent = (e: EdgeEvent, lesson: Lesson): boolean =>
-  (e.kind === 'request' && e.path === lessonPath(lesson)) || e.kind === 'handshake-rejected' || e.kind === 'connection-error';
+const LOOPBACK = new Set(['127.0.0.1', '::1', '::ffff:127.0.0.1']);
+
+/**
+ * An event of the lesson's own connection: the edge saw the runner's local port as the client port
+ * (on loopback). Other clients' requests and refused handshakes at the same time are not the lesson's.
+ */
+const isOwnEvent = (e: EdgeEvent, lesson: Lesson, clientPort: number): boolean =>
+  (e.kind === 'request' || e.kind === 'handshake-rejected') && e.clientPort === clientPort && LOOPBACK.has(e.clientAddress) &&
+  (e.kind === 'handshake-rejected' || e.path === lessonPath(lesson));
+
+/** The event that ends the wait: the request's for an answer, the refused handshake's (or a request's, in explain mode) otherwise. */
+const isClosingEvent = (e: EdgeEvent, outcome: LessonOutcome): boolean => outcome.kind === 'response' ? e.kind === 'request' : true;
 
 interface LessonRunner {
   list(): LessonListing;
@@ -42,11 +53,15 @@ interface LessonRunner {
 export function lessonRunner(stream: EventStream, status: () => StatusSnapshot, support: LessonSupport): LessonRunner {
   let running: Promise<unknown> = Promise.resolve();
 
-  const eventsAfter = async (seq: number, lesson: Lesson): Promise<number[]> => {
+  /** The events of the lesson's connection after `seq`, once the one that ends it is there (bounded). */
+  const eventsAfter = async (seq: number, lesson: Lesson, attempt: LessonAttempt): Promise<number[]> => {
+    const { outcome, clientPort } = attempt;
+    // No connection, no events: a lesson that could not run, or a connect that failed.
+    if (outcome.kind === 'not-run' || clientPort === null) return [];
     const deadline = Date.now() + EVENT_WAIT_MS;
     for (;;) {
-      const found = stream.recent().filter((i) => i.seq > seq && isLessonEvent(i.event, lesson)).map((i) => i.seq);
-      if (found.length > 0 || Date.now() >= deadline) return found;
+      const own = stream.recent().filter((i) => i.seq > seq && isOwnEvent(i.event, lesson, clientPort));
+      if (own.some((i) => isClosingEvent(i.event, outcome)) || Date.now() >= deadline) return own.map((i) => i.seq);
       await new Promise((r) => setTimeout(r, POLL_MS));
     }
   };
@@ -55,8 +70,8 @@ export function lessonRunner(stream: EventStream, status: () => StatusSnapshot, 
   const runOnce = async (lesson: Lesson, target: LessonTarget, mode: ForwardedClientCertMode | null): Promise<{ outcome: LessonOutcome; seqs: number[] }> => {
     const before = stream.lastSeq;
     if (mode === null) {
-      const outcome = await runLesson(lesson, target);
-      return { outcome, seqs: await eventsAfter(before, lesson) };
+      const attempt = await runLesson(lesson, target);
+      return { outcome: attempt.outcome, seqs: await eventsAfter(before, lesson, attempt) };
     }
     let listener;
     try {
@@ -65,8 +80,8 @@ export function lessonRunner(stream: EventStream, status: () => StatusSnapshot, 
       return { outcome: { kind: 'not-run', error: `no lesson listener for ${mode}: ${(e as Error).message}` }, seqs: [] };
     }
     try {
-      const outcome = await runLesson(lesson, target, listener);
-      return { outcome, seqs: await eventsAfter(before, lesson) };
+      const attempt = await runLesson(lesson, target, listener);
+      return { outcome: attempt.outcome, seqs: await eventsAfter(before, lesson, attempt) };
     } finally {
       listener.close();
     }

@@ -131,25 +131,37 @@ export type LessonOutcome =
 const TIMEOUT_MS = 5_000;
 const BODY_LIMIT = 64 * 1024;
 
+/** A lesson's request: what came back, and the local port of its connection (null when none was made). */
+export interface LessonAttempt {
+  readonly outcome: LessonOutcome;
+  /** The edge reports it as the client port of the lesson's events: the runner finds them by it. */
+  readonly clientPort: number | null;
+}
+
 /**
  * Sends the lesson's request to the edge, as curl would; the flow page gets the event. With a
  * lesson listener, to that one (under its mode) over a connection it is told to admit.
  */
-export function runLesson(lesson: Lesson, target: LessonTarget, listener: LessonListener | null = null): Promise<LessonOutcome> {
+export function runLesson(lesson: Lesson, target: LessonTarget, listener: LessonListener | null = null): Promise<LessonAttempt> {
   const files = identityFiles(target.pkiDir, lesson.identity);
   let credentials: { ca: string; cert?: string; key?: string };
   try {
     credentials = { ca: readFileSync(devPkiPaths(target.pkiDir).rootCa.cert, 'utf8') };
     if (files) credentials = { ...credentials, cert: readFileSync(files.cert, 'utf8'), key: readFileSync(files.key, 'utf8') };
   } catch (e) {
-    return Promise.resolve({ kind: 'not-run', error: `${(e as Error).message}: run \`mtls-edge certs init --with-failures\`` });
+    return Promise.resolve({ outcome: { kind: 'not-run', error: `${(e as Error).message}: run \`mtls-edge certs init --with-failures\`` }, clientPort: null });
   }
+  let clientPort: number | null = null;
   // The listener's admission is named at TCP connect, before the first TLS byte is sent.
   const viaListener = (l: LessonListener) => (): tls.TLSSocket => {
     const raw = net.connect(l.port, '127.0.0.1');
-    raw.once('connect', () => l.admit(raw.localPort ?? -1));
+    raw.once('connect', () => {
+      clientPort = raw.localPort ?? null;
+      l.admit(clientPort ?? -1);
+    });
     return tls.connect({ socket: raw, servername: 'localhost', ...credentials });
   };
+  const done = (outcome: LessonOutcome): LessonAttempt => ({ outcome, clientPort });
   return new Promise((resolve) => {
     const req = request(
       {
@@ -169,12 +181,19 @@ export function runLesson(lesson: Lesson, target: LessonTarget, listener: Lesson
         res.on('data', (chunk: string) => {
           if (body.length < BODY_LIMIT) body += chunk.slice(0, BODY_LIMIT - body.length);
         });
-        res.on('end', () => resolve({ kind: 'response', status: res.statusCode ?? 0, body }));
-        res.on('error', (e) => resolve({ kind: 'refused', error: e.message }));
+        res.on('end', () => resolve(done({ kind: 'response', status: res.statusCode ?? 0, body })));
+        res.on('error', (e) => resolve(done({ kind: 'refused', error: e.message })));
       },
     );
+    if (!listener) {
+      req.once('socket', (socket) => {
+        const note = (): void => { clientPort = socket.localPort ?? null; };
+        if (socket.connecting) socket.once('connect', note);
+        else note();
+      });
+    }
     req.on('timeout', () => req.destroy(new Error(`no answer within ${TIMEOUT_MS} ms`)));
-    req.on('error', (e: NodeJS.ErrnoException) => resolve({ kind: 'refused', error: e.code ? `${e.code}: ${e.message}` : e.message }));
+    req.on('error', (e: NodeJS.ErrnoException) => resolve(done({ kind: 'refused', error: e.code ? `${e.code}: ${e.message}` : e.message })));
     req.end();
   });
 }

@@ -27,6 +27,7 @@ export interface AcceptedTls {
 
 export interface TlsRejection {
   readonly clientAddress: string;
+  readonly clientPort: number | undefined;
   readonly sni: string | null;
   readonly profile: TlsProfile | null;
   /** Null when the connection failed before a verification outcome existed. */
@@ -145,7 +146,7 @@ function acceptRaw(raw: net.Socket, opts: TlsFrontOptions, pending: Pending): vo
   const fail = (reason: string, alert: string | null, sendAlert?: number): void => {
     // A refused connection must not keep its timer (and this closure) alive for the handshake timeout.
     clearTimeout(handshakeTimer);
-    opts.onRejected({ clientAddress, sni: null, profile: null, outcome: null, peer: null, reason, alert });
+    opts.onRejected({ clientAddress, clientPort, sni: null, profile: null, outcome: null, peer: null, reason, alert });
     if (sendAlert !== undefined) raw.end(rawAlertRecord(sendAlert));
     else raw.destroy();
   };
@@ -211,7 +212,7 @@ function acceptRaw(raw: net.Socket, opts: TlsFrontOptions, pending: Pending): vo
     const profile = selectProfile(set, peek.sni);
     if (!profile) {
       opts.onRejected({
-        clientAddress, sni: peek.sni, profile: null, outcome: null, peer: null,
+        clientAddress, clientPort, sni: peek.sni, profile: null, outcome: null, peer: null,
         reason: peek.sni ? `no TLS configuration matches SNI "${peek.sni}" and strict SNI is on` : 'no SNI sent and strict SNI is on',
         alert: 'unrecognized_name',
       });
@@ -275,7 +276,7 @@ function startTls(raw: net.Socket, profile: TlsProfile, peekedSni: string | null
     const sni = peekedSni !== undefined ? peekedSni : servernameOfFailedHandshake(socket);
     const noCert = /PEER_DID_NOT_RETURN_A_CERTIFICATE|CERTIFICATE_REQUIRED/i.test(`${err.code ?? ''} ${err.message}`);
     opts.onRejected({
-      clientAddress, sni, profile, outcome: noCert ? { kind: 'no-cert', accepted: false } : null, peer: null,
+      clientAddress, clientPort, sni, profile, outcome: noCert ? { kind: 'no-cert', accepted: false } : null, peer: null,
       reason: noCert ? 'no client certificate sent' : handshakeFailureReason(err.code ?? err.message),
       alert: noCert ? 'certificate_required' : null,
     });
@@ -312,7 +313,7 @@ function startTls(raw: net.Socket, profile: TlsProfile, peekedSni: string | null
     // In explain mode the connection goes on to the 495/496 page: no alert is sent.
     const explained = opts.explainRejections();
     opts.onRejected({
-      clientAddress, sni, profile, outcome, peer, reason: null,
+      clientAddress, clientPort, sni, profile, outcome, peer, reason: null,
       alert: explained ? null : outcome.kind === 'cert' ? (outcome.info.alert?.name ?? null) : 'certificate_required',
     });
     if (explained) {

@@ -1,12 +1,13 @@
 // --pid-file and --exit-with-parent (issue 21 item 1): a script can stop the edge without a signal
 // having to travel through npm. The edge runs as the real CLI in a child process (or under a
-// launcher: a node parent, or npm itself), always on free ports, and is stopped by PID afterwards.
+// launcher: a node parent, or npm itself), always on free ports. Every process a test starts carries
+// its mark; cleanup signals only marked processes, never a PID read earlier (it may be reused).
 import { expect } from 'chai';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { isRunning, killAll, waitUntilGone } from '../support/processes.js';
+import { ProcessMark } from '../support/processes.js';
 
 const BIN = join(process.cwd(), 'bin/mtls-edge.js');
 const QUIET_PORTS = ['--https-port', '0', '--http-port', '-1', '--admin-port', '0', '--bind', '127.0.0.1'];
@@ -22,7 +23,7 @@ async function pidFrom(file: string, stale?: number, ms = 30_000): Promise<numbe
   throw new Error(`no PID in ${file} after ${ms} ms`);
 }
 
-function exitOf(child: ChildProcess, ms = 20_000): Promise<{ code: number | null; output: string }> {
+function exitOf(child: ChildProcess, ms = 30_000): Promise<{ code: number | null; output: string }> {
   let output = '';
   child.stdout?.on('data', (b: Buffer) => (output += b.toString()));
   child.stderr?.on('data', (b: Buffer) => (output += b.toString()));
@@ -39,22 +40,20 @@ function exitOf(child: ChildProcess, ms = 20_000): Promise<{ code: number | null
   this.timeout(90_000);
   let dir = '';
   let pkiDir = '';
-  const started = new Set<number>();
+  let mark = new ProcessMark();
 
   before(() => {
     dir = mkdtempSync(join(tmpdir(), 'mtls-edge-pidfile-'));
     pkiDir = join(dir, 'certs');
   });
   afterEach(() => {
-    killAll(started);
-    started.clear();
+    mark.killAll();
+    mark = new ProcessMark();
   });
   after(() => rmSync(dir, { recursive: true, force: true }));
 
   const edge = (args: string[]): ChildProcess => {
-    const child = spawn(process.execPath, [BIN, 'start', ...QUIET_PORTS, '--pki-dir', pkiDir, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    started.add(child.pid!);
-    return child;
+    return spawn(process.execPath, [BIN, 'start', ...QUIET_PORTS, '--pki-dir', pkiDir, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: mark.env() });
   };
 
   it('writes its PID once ready (0644) and removes the file on a clean stop', async () => {
@@ -63,7 +62,7 @@ function exitOf(child: ChildProcess, ms = 20_000): Promise<{ code: number | null
     const exited = exitOf(child);
     expect(await pidFrom(pidFile)).to.equal(child.pid);
     expect(statSync(pidFile).mode & 0o777).to.equal(0o644);
-    process.kill(await pidFrom(pidFile), 'SIGTERM');
+    child.kill('SIGTERM');
     const { code } = await exited;
     expect(code).to.equal(0);
     expect(existsSync(pidFile), 'pid file removed').to.equal(false);
@@ -77,7 +76,7 @@ function exitOf(child: ChildProcess, ms = 20_000): Promise<{ code: number | null
     const second = await exitOf(edge(['--pid-file', pidFile]));
     expect(second.code).to.equal(1);
     expect(second.output).to.contain(`--pid-file ${pidFile}: process ${first.pid} named there is running`);
-    expect(isRunning(first.pid!), 'the first edge runs on').to.equal(true);
+    expect(mark.stillRunning(first.pid!), 'the first edge runs on').to.equal(true);
     expect(readFileSync(pidFile, 'utf8')).to.equal(`${first.pid}\n`);
     first.kill('SIGKILL'); // as if killed hard: the file stays, naming a process that is gone
     await firstExit;
@@ -94,7 +93,7 @@ function exitOf(child: ChildProcess, ms = 20_000): Promise<{ code: number | null
     const child = edge(['--workers', '2', '--pid-file', pidFile]);
     const exited = exitOf(child);
     expect(await pidFrom(pidFile)).to.equal(child.pid);
-    process.kill(child.pid!, 'SIGTERM');
+    child.kill('SIGTERM');
     const result = await exited;
     expect(result.code, result.output).to.equal(0);
     expect(existsSync(pidFile), 'pid file removed').to.equal(false);
@@ -117,12 +116,10 @@ function exitOf(child: ChildProcess, ms = 20_000): Promise<{ code: number | null
     const pidFile = join(dir, 'orphan.pid');
     // An npm-like parent: it starts the edge and waits; SIGKILL gives it no chance to pass anything on.
     const launcherCode = `require('node:child_process').spawn(process.execPath, ${JSON.stringify([BIN, 'start', ...QUIET_PORTS, '--pki-dir', pkiDir, '--pid-file', pidFile, '--exit-with-parent'])}, { stdio: 'ignore' }); setInterval(() => {}, 1000);`;
-    const launcher = spawn(process.execPath, ['-e', launcherCode], { stdio: 'ignore' });
-    started.add(launcher.pid!);
+    const launcher = spawn(process.execPath, ['-e', launcherCode], { stdio: 'ignore', env: mark.env() });
     const edgePid = await pidFrom(pidFile);
-    started.add(edgePid);
     launcher.kill('SIGKILL');
-    expect(await waitUntilGone(edgePid, 15_000), 'the edge ended with its parent').to.equal(true);
+    expect(await mark.waitUntilGone(edgePid, 30_000), 'the edge ended with its parent').to.equal(true);
     expect(existsSync(pidFile), 'a clean stop: pid file removed').to.equal(false);
   });
 
@@ -130,13 +127,11 @@ function exitOf(child: ChildProcess, ms = 20_000): Promise<{ code: number | null
     const pidFile = join(dir, 'npm.pid');
     const npm = spawn('npm', ['start', '--silent', '--', ...QUIET_PORTS, '--pki-dir', pkiDir, '--pid-file', pidFile, '--exit-with-parent'], {
       stdio: 'ignore',
-      env: { ...process.env, npm_config_update_notifier: 'false' },
+      env: mark.env({ ...process.env, npm_config_update_notifier: 'false' }),
     });
-    started.add(npm.pid!);
     const edgePid = await pidFrom(pidFile);
-    started.add(edgePid);
     expect(edgePid, 'npm runs the edge in a child process').to.not.equal(npm.pid);
     npm.kill('SIGTERM');
-    expect(await waitUntilGone(edgePid, 15_000), 'the edge ended').to.equal(true);
+    expect(await mark.waitUntilGone(edgePid, 30_000), 'the edge ended').to.equal(true);
   });
 });

@@ -2,13 +2,15 @@
 // and its own work folder, passes its checks, and leaves nothing running: every PID it printed is
 // gone, no process names its folder, its ports are free again. A failing check still cleans up,
 // also when the edge was started through a launcher that, like npm's `sh -c`, stays in between.
+// Cleanup after a failed test signals only processes carrying the run's mark (a printed PID may
+// have been reused by the time the test ends).
 import { expect } from 'chai';
 import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'yaml';
-import { freePort, isRunning, killAll, processesMentioning, runInGroup, type ScriptRun } from '../support/processes.js';
+import { freePort, processesMentioning, ProcessMark, runInGroup, type ScriptRun } from '../support/processes.js';
 
 const RECIPE = 'examples/ci/edge-ci.sh';
 
@@ -36,16 +38,18 @@ function portIsFree(port: number): Promise<boolean> {
   let work = '';
   let run: ScriptRun | null = null;
   let ports: Ports;
+  let mark = new ProcessMark();
 
   beforeEach(async () => {
     work = mkdtempSync(join(tmpdir(), 'mtls-edge-ci-'));
     ports = { https: await freePort(), admin: await freePort(), app: await freePort() };
     run = null;
+    mark = new ProcessMark();
   });
 
   afterEach(() => {
     // A failed test must not leave the edge or the app behind either.
-    killAll([...(run ? printedPids(run.output) : []), ...processesMentioning(work).map((p) => p.pid)]);
+    mark.killAll();
     rmSync(work, { recursive: true, force: true });
   });
 
@@ -53,13 +57,15 @@ function portIsFree(port: number): Promise<boolean> {
     runInGroup('bash', [RECIPE], {
       cwd: process.cwd(),
       env: { ...process.env, EDGE_HTTPS_PORT: String(ports.https), EDGE_ADMIN_PORT: String(ports.admin), APP_PORT: String(ports.app), EDGE_WORK_DIR: join(work, 'run'), ...extraEnv },
+      mark,
       timeoutMs: 90_000,
     });
 
   async function expectNothingLeft(output: string): Promise<void> {
     const pids = printedPids(output);
     expect(pids.length, `the PIDs the recipe printed:\n${output}`).to.be.at.least(2);
-    expect(pids.filter(isRunning), 'PIDs still running').to.deep.equal([]);
+    expect(pids.filter((pid) => mark.stillRunning(pid)), 'PIDs still running').to.deep.equal([]);
+    expect(mark.processes(), 'processes of this run still running').to.deep.equal([]);
     expect(processesMentioning(work), 'processes naming the work folder').to.deep.equal([]);
     for (const port of [ports.https, ports.admin, ports.app]) expect(await portIsFree(port), `port ${port} free again`).to.equal(true);
   }

@@ -3,16 +3,18 @@
 // forwarded_client_cert modes, and the echo upstream's report shows what each mode let through. The
 // one-connection lesson listeners serve no other client.
 import { expect } from 'chai';
+import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import net, { type AddressInfo } from 'node:net';
+import tls from 'node:tls';
 import { loadConfig } from '../../src/config/load.js';
 import { startEdge, type RunningEdge } from '../../src/edge/edge.js';
 import { statusSnapshot } from '../../src/edge/statusSnapshot.js';
-import { EventBus } from '../../src/observe/events.js';
+import { EventBus, type EdgeEvent } from '../../src/observe/events.js';
 import { EventStream } from '../../src/observe/eventStream.js';
 import { lessonRunner } from '../../src/observe/lessonRunner.js';
 import type { EchoDescription } from '../../src/echo/echoServer.js';
-import { testPki } from '../support/edgeHarness.js';
+import { clientIdentity, testPki } from '../support/edgeHarness.js';
 import { crlPaths } from '../../src/pki/devPki.js';
 
 interface Run {
@@ -98,6 +100,51 @@ describe('observe/lessonRunner with a real edge', function () {
     } finally {
       await checking.close(1000);
     }
+  });
+
+  it('names only the events of its own connection, while other clients are refused and served at the same time', async () => {
+    // Another client on loopback keeps sending a self-signed certificate (refused, code 18) and a
+    // valid request to the lesson's own path while the lessons run; none of its events is theirs.
+    const selfSigned = await clientIdentity('self-signed');
+    const valid = await clientIdentity('valid');
+    const ca = readFileSync((await testPki()).pki.rootCa.cert);
+    const strangerPorts = new Set<number>();
+    let stop = false;
+    const once = (identity: { cert: Buffer; key: Buffer }, path: string): Promise<void> => new Promise((resolve) => {
+      const socket = tls.connect({ host: '127.0.0.1', port: edge!.httpsPort, servername: 'localhost', ca, ...identity }, () => {
+        socket.end(`GET ${path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n`);
+      });
+      socket.once('connect', () => strangerPorts.add(socket.localPort!));
+      socket.on('data', () => undefined);
+      socket.once('error', () => resolve());
+      socket.once('close', () => resolve());
+    });
+    const stranger = (async () => {
+      for (let i = 0; i < 400 && !stop; i++) await Promise.all([once(selfSigned, '/'), once(valid, '/lesson/valid')]);
+    })();
+    // Read right after each run, before the other client's events push them out of the ring.
+    const eventsOf = async (id: string): Promise<{ outcome: Run['outcome']; events: EdgeEvent[] }> => {
+      const body = (await runner.run(id)).body as { outcome: Run['outcome']; seqs: number[] };
+      return { outcome: body.outcome, events: body.seqs.map((seq) => stream.recent().find((i) => i.seq === seq)!.event) };
+    };
+    try {
+      const expired = await eventsOf('expired');
+      const served = await eventsOf('valid');
+      expect(expired.outcome.kind).to.equal('refused');
+      expect(served.outcome.kind).to.equal('response');
+      expect(expired.events.map((e) => (e.kind === 'handshake-rejected' ? e.verify?.code : e.kind))).to.deep.equal([10]);
+      expect(served.events.map((e) => (e.kind === 'request' ? e.path : e.kind))).to.deep.equal(['/lesson/valid']);
+      for (const e of [...expired.events, ...served.events]) {
+        expect(e.kind === 'request' || e.kind === 'handshake-rejected' ? strangerPorts.has(e.clientPort!) : true, 'an event of the other client').to.equal(false);
+      }
+    } finally {
+      stop = true;
+      await stranger;
+    }
+    // The other client's refused handshakes carry its port too: the lesson runner tells them apart by it.
+    const rejected = stream.recent().map((i) => i.event).filter((e) => e.kind === 'handshake-rejected' && e.verify?.code === 18);
+    expect(rejected.length, 'the other client was refused meanwhile').to.be.greaterThan(0);
+    expect(rejected.every((e) => e.kind === 'handshake-rejected' && e.clientPort !== undefined && strangerPorts.has(e.clientPort))).to.equal(true);
   });
 
   it('a lesson listener serves only the connection the runner names, then accepts nothing', async () => {

@@ -45,6 +45,7 @@ import { readdirSync } from 'node:fs';
 import { docBlocks, parseArgs, type DocBlock } from '../support/docBlocks.js';
 import { makeClone, portFree, removeClone, stopBackground, type Clone } from '../support/docClone.js';
 import { blockTitle, walkBlock } from '../support/docWalk.js';
+import { ProcessMark } from '../support/processes.js';
 
 const root = process.cwd();
 const DOC_PORTS = [8443, 8080, 9901, 3000];
@@ -86,7 +87,7 @@ describe('the README walk: every fenced block of the docs, as written', function
 });
 
 describe('the README walk refuses what it cannot place', () => {
-  const nowhere: Clone = { dir: '/nonexistent', tmp: '/nonexistent', env: {}, background: [] };
+  const nowhere: Clone = { dir: '/nonexistent', tmp: '/nonexistent', env: {}, background: [], mark: new ProcessMark() };
   const block = (lang: string, body: string, directives: string[] = []): DocBlock => ({
     file: 'x.md', line: 1, lang, body,
     directives: directives.map((d) => {

@@ -1,12 +1,15 @@
 // A throw-away copy of the working tree in which the doc walk runs the docs' commands, and the
 // processes those commands start. Every command runs in its own process group, so whatever it
 // leaves behind (a server started with `&`, a child npm did not pass a signal to) is found by
-// process group id and stopped; a command that leaves something running fails.
+// process group id and stopped; a command that leaves something running fails. A group is
+// signalled only while a member carries the clone's mark (test/support/processes.ts): a group
+// number can be someone else's once the group has emptied.
 import { spawn, execFileSync } from 'node:child_process';
 import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createServer, connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { ProcessMark } from './processes.js';
 
 export interface Clone {
   /** The copy of the working tree: where every command runs. */
@@ -14,6 +17,8 @@ export interface Clone {
   readonly env: NodeJS.ProcessEnv;
   readonly background: Background[];
   readonly tmp: string;
+  /** In the environment of every process the walk starts. */
+  readonly mark: ProcessMark;
 }
 
 export interface Background {
@@ -70,7 +75,8 @@ export function makeClone(root: string): Clone {
   // that must go with the copy; no update check against the registry.
   env.npm_config_cache = join(tmp, 'npm-cache');
   env.npm_config_update_notifier = 'false';
-  return { dir, env, background: [], tmp };
+  const mark = new ProcessMark();
+  return { dir, env: mark.env(env), background: [], tmp, mark };
 }
 
 function writeShim(path: string, body: string): void {
@@ -84,13 +90,14 @@ function spawnGroup(clone: Clone, command: string, withStdin: boolean): ReturnTy
   });
 }
 
-function groupAlive(pgid: number): boolean {
+/** The clone's process group `pgid` still has a running member (zombies do not count). */
+function groupRuns(clone: Clone, pgid: number): boolean {
   try {
     process.kill(-pgid, 0);
-    return true;
   } catch {
     return false;
   }
+  return clone.mark.ownsGroup(pgid);
 }
 
 function groupMembers(pgid: number): string[] {
@@ -100,19 +107,47 @@ function groupMembers(pgid: number): string[] {
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-/** SIGTERM to the group, SIGKILL after 5 s; true when the group was gone after SIGTERM alone. */
-async function stopGroup(pgid: number): Promise<boolean> {
-  if (!groupAlive(pgid)) return true;
+/**
+ * How long the walk waits for something that must happen (a group to drain after its command
+ * ended, a stopped group to go, a log line, a reply typed into stdin). A bound on waiting, not a
+ * speed check: the wait ends as soon as the condition holds, and only a condition still false
+ * after this long fails (CI machines with 2 busy cores drain slowly).
+ */
+export const WAIT_BOUND_MS = 30_000;
+
+/** Polls `condition` every 50 ms until it holds or `ms` passed; its last value. */
+export async function waitFor(condition: () => boolean, ms = WAIT_BOUND_MS): Promise<boolean> {
+  const deadline = Date.now() + ms;
+  while (!condition()) {
+    if (Date.now() >= deadline) return false;
+    await sleep(50);
+  }
+  return true;
+}
+
+/**
+ * SIGTERM to the group, SIGKILL after 5 s, each only while the group is still the clone's; true
+ * when the group was gone after SIGTERM alone.
+ */
+async function stopGroup(clone: Clone, pgid: number): Promise<boolean> {
+  const ours = (): boolean => groupRuns(clone, pgid);
+  if (!ours()) return true;
   try { process.kill(-pgid, 'SIGTERM'); } catch { /* gone meanwhile */ }
-  for (let i = 0; i < 100 && groupAlive(pgid); i++) await sleep(50);
-  if (!groupAlive(pgid)) return true;
-  try { process.kill(-pgid, 'SIGKILL'); } catch { /* gone meanwhile */ }
-  for (let i = 0; i < 40 && groupAlive(pgid); i++) await sleep(50);
+  // 5 s of grace only decides which signal is reported; a slow drain is not a failure.
+  if (await waitFor(() => !ours(), 5_000)) return true;
+  if (ours()) {
+    try { process.kill(-pgid, 'SIGKILL'); } catch { /* gone meanwhile */ }
+  }
+  await waitFor(() => !ours());
   return false;
 }
 
 export interface RunOptions {
-  /** Typed into the command; stdin stays open until `until` matches the output or 5 s pass. */
+  /**
+   * Typed into the command. With `until`, stdin stays open until the output matches (or the
+   * command ends, or WAIT_BOUND_MS pass): `openssl s_client` hangs up when stdin ends, before the
+   * reply has arrived. Without `until`, stdin ends right after the text, as in a pipe.
+   */
   readonly stdin?: string;
   readonly until?: RegExp;
   readonly timeoutMs?: number;
@@ -126,32 +161,34 @@ export async function runCommand(clone: Clone, command: string, opts: RunOptions
   const onData = (d: Buffer): void => { output = (output + d.toString()).slice(-OUTPUT_KEEP); };
   child.stdout!.on('data', onData);
   child.stderr!.on('data', onData);
-  // 'exit', then 'close' (all output read) or 1 s: a process the command left behind may hold
-  // the pipes open, and must not hide the exit.
   const closed = new Promise<void>((r) => child.once('close', () => r()));
-  const exited = new Promise<number | null>((r) => child.once('exit', (code) => {
-    void Promise.race([closed, sleep(1000)]).then(() => r(code));
-  }));
+  const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
   if (opts.stdin !== undefined) {
     child.stdin!.on('error', () => { /* the command may exit before reading */ });
     child.stdin!.write(opts.stdin);
     void (async () => {
-      for (let i = 0; i < 100 && child.exitCode === null && !(opts.until?.test(output) ?? false); i++) await sleep(50);
-      await sleep(200);
+      const until = opts.until;
+      if (until) {
+        await waitFor(() => child.exitCode !== null || child.signalCode !== null || until.test(output));
+        await sleep(200);
+      }
       child.stdin!.end();
     })();
   }
   const timeoutMs = opts.timeoutMs ?? 60_000;
   const timedOut = await Promise.race([exited.then(() => false), sleep(timeoutMs).then(() => true)]);
   if (timedOut) {
-    await stopGroup(pgid);
+    await stopGroup(clone, pgid);
     throw new Error(`\`${command}\` did not end within ${timeoutMs / 1000} s (stopped); output:\n${output.slice(-2000)}`);
   }
   // A process told to stop as the command's last act (`kill "$(cat edge.pid)"`) may still be
-  // draining: what runs 3 s after the command ended is left behind.
-  for (let i = 0; i < 60 && groupAlive(pgid); i++) await sleep(50);
-  const leftRunning = groupAlive(pgid) ? groupMembers(pgid) : [];
-  if (leftRunning.length) await stopGroup(pgid);
+  // draining: it counts as left behind only if the group is not empty after WAIT_BOUND_MS.
+  const drained = await waitFor(() => !groupRuns(clone, pgid));
+  const leftRunning = drained ? [] : groupMembers(pgid);
+  if (leftRunning.length) await stopGroup(clone, pgid);
+  // The group is gone, so its pipes are closed: the rest of the output arrives with 'close'
+  // (bounded: a process that left the group with setsid could still hold them).
+  await Promise.race([closed, sleep(WAIT_BOUND_MS)]);
   return { code: await exited, output, leftRunning };
 }
 
@@ -198,9 +235,9 @@ export async function stopBackground(clone: Clone): Promise<string[]> {
   const report: string[] = [];
   const survivors: string[] = [];
   for (const bg of clone.background.splice(0)) {
-    const clean = await stopGroup(bg.pgid);
+    const clean = await stopGroup(clone, bg.pgid);
     report.push(`stopped \`${bg.command}\` (process group ${bg.pgid}) ${clean ? 'with SIGTERM' : 'only with SIGKILL'}`);
-    if (groupAlive(bg.pgid)) survivors.push(...groupMembers(bg.pgid));
+    if (groupRuns(clone, bg.pgid)) survivors.push(...groupMembers(bg.pgid));
   }
   if (survivors.length) throw new Error(`still running after SIGKILL:\n${survivors.join('\n')}`);
   return report;

@@ -6,7 +6,7 @@ import { dirname, join, relative, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { loadConfig } from '../../src/config/load.js';
 import type { DirectiveArg, Directive, DocBlock } from './docBlocks.js';
-import { runCommand, startBackground, stopBackground, type Clone, type Ran } from './docClone.js';
+import { runCommand, startBackground, stopBackground, waitFor, WAIT_BOUND_MS, type Clone, type Ran } from './docClone.js';
 
 const KINDS = new Set(['inline', 'text', 'static', 'skip', 'stop', 'setup', 'start', 'after', 'background', 'expect', 'with', 'script', 'synopsis', 'config', 'output-of', 'ts-imports', 'files']);
 const SHELL = new Set(['', 'sh', 'bash', 'shell', 'console', 'inline']);
@@ -152,10 +152,12 @@ async function checkRan(clone: Clone, ran: Ran, command: string, expected: Expec
     if (!re.test(ran.output)) throw new Error(`\`${command}\`: output does not match ${re}:\n${tail()}`);
   }
   for (const re of expected.log) {
-    // The edge logs a refused handshake a moment after the client saw the connection close.
+    // The edge logs a refused handshake a moment after the client saw the connection close:
+    // wait for the line (bounded), fail only when it has not come by then.
     const logs = (): string => clone.background.map((b) => b.output()).join('\n');
-    for (let i = 0; i < 40 && !re.test(logs()); i++) await new Promise((r) => setTimeout(r, 50));
-    if (!re.test(logs())) throw new Error(`\`${command}\`: the running edge's log does not match ${re}:\n${logs().slice(-3000)}`);
+    if (!(await waitFor(() => re.test(logs())))) {
+      throw new Error(`\`${command}\`: the running edge's log does not match ${re} after ${WAIT_BOUND_MS / 1000} s:\n${logs().slice(-3000)}`);
+    }
   }
 }
 
