@@ -3,7 +3,7 @@
 // launcher: a node parent, or npm itself), always on free ports, and is stopped by PID afterwards.
 import { expect } from 'chai';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, lstatSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isRunning, killAll, waitUntilGone } from '../support/processes.js';
@@ -111,6 +111,59 @@ function exitOf(child: ChildProcess, ms = 20_000): Promise<{ code: number | null
     const missing = await exitOf(edge(['--pid-file', noFolder]));
     expect(missing.code).to.equal(2);
     expect(missing.output).to.contain(`--pid-file ${noFolder}: cannot write to the folder`);
+  });
+
+  it('never writes through a symlink planted at the temporary name (the victim keeps its content and 0600)', async () => {
+    const pidFile = join(dir, 'planted.pid');
+    const victim = join(dir, 'victim.key');
+    writeFileSync(victim, 'SECRET KEY\n', { mode: 0o600 });
+    chmodSync(victim, 0o600);
+    const child = edge(['--pid-file', pidFile]);
+    // The child has not loaded Node yet: its PID makes the temporary name a guessable one would have.
+    symlinkSync(victim, `${pidFile}.${child.pid}.tmp`);
+    const exited = exitOf(child);
+    expect(await pidFrom(pidFile)).to.equal(child.pid);
+    expect(lstatSync(pidFile).isFile(), 'the pid file is a file of its own').to.equal(true);
+    expect(readFileSync(victim, 'utf8')).to.equal('SECRET KEY\n');
+    expect(statSync(victim).mode & 0o777).to.equal(0o600);
+    child.kill('SIGTERM');
+    expect((await exited).code).to.equal(0);
+    expect(readFileSync(victim, 'utf8'), 'the stop left the victim alone').to.equal('SECRET KEY\n');
+  });
+
+  it('refuses a pid file that is a symlink (exit 2, naming the flag), and leaves its target alone', async () => {
+    const victim = join(dir, 'victim.pid');
+    writeFileSync(victim, '999999\n', { mode: 0o600 });
+    const link = join(dir, 'link.pid');
+    symlinkSync(victim, link);
+    const r = await exitOf(edge(['--pid-file', link]));
+    expect(r.code, r.output).to.equal(2);
+    expect(r.output).to.contain(`--pid-file ${link}: is a symlink`);
+    expect(lstatSync(link).isSymbolicLink()).to.equal(true);
+    expect(readFileSync(victim, 'utf8')).to.equal('999999\n');
+  });
+
+  it('--pid-file "" or a folder: says the flag needs a file path (exit 2)', async () => {
+    const empty = await exitOf(edge(['--pid-file', '']));
+    expect(empty.code, empty.output).to.equal(2);
+    expect(empty.output).to.contain('--pid-file "": --pid-file needs a path');
+    expect(empty.output).to.not.contain('EISDIR');
+    const folder = await exitOf(edge(['--pid-file', dir]));
+    expect(folder.code, folder.output).to.equal(2);
+    expect(folder.output).to.contain(`--pid-file ${dir}: is a folder: --pid-file needs a file path`);
+  });
+
+  (existsSync('/proc/self/cmdline') ? it : it.skip)('replaces a file whose PID the system gave to a process that is not an edge (Linux: /proc)', async () => {
+    const pidFile = join(dir, 'reused.pid');
+    const unrelated = spawn('sleep', ['60'], { stdio: 'ignore' });
+    started.add(unrelated.pid!);
+    writeFileSync(pidFile, `${unrelated.pid}\n`);
+    const child = edge(['--pid-file', pidFile]);
+    const exited = exitOf(child);
+    expect(await pidFrom(pidFile, unrelated.pid)).to.equal(child.pid);
+    expect(isRunning(unrelated.pid!), 'the unrelated process is left alone').to.equal(true);
+    child.kill('SIGTERM');
+    expect((await exited).code).to.equal(0);
   });
 
   it('--exit-with-parent: a parent killed with SIGKILL takes the edge with it', async () => {
