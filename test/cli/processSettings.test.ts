@@ -3,9 +3,11 @@
 // launcher: a node parent, or npm itself), always on free ports, and is stopped by PID afterwards.
 import { expect } from 'chai';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { chmodSync, existsSync, lstatSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { isRunning, killAll, waitUntilGone } from '../support/processes.js';
 
 const BIN = join(process.cwd(), 'bin/mtls-edge.js');
@@ -98,6 +100,58 @@ function exitOf(child: ChildProcess, ms = 20_000): Promise<{ code: number | null
     const result = await exited;
     expect(result.code, result.output).to.equal(0);
     expect(existsSync(pidFile), 'pid file removed').to.equal(false);
+  });
+
+  it('with --workers: the ready line comes after every worker is ready and the pid file is written', async () => {
+    const pidFile = join(dir, 'ready-order.pid');
+    // Worker 2 starts late (a preload that waits, in worker 2 only): worker 1 is ready well before it.
+    const slowWorker2 = join(dir, 'slow-worker-2.mjs');
+    writeFileSync(slowWorker2, "if (process.env.MTLS_EDGE_WORKER === '2') await new Promise((r) => setTimeout(r, 3000));\n");
+    const child = spawn(process.execPath, [BIN, 'start', ...QUIET_PORTS, '--pki-dir', pkiDir, '--workers', '2', '--pid-file', pidFile, '--log-format', 'json'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, NODE_OPTIONS: `--import=${pathToFileURL(slowWorker2).href}` },
+    });
+    started.add(child.pid!);
+    const pidFileAtReady = new Promise<boolean>((resolve) => {
+      child.stdout!.on('data', (b: Buffer) => {
+        if (b.toString().includes('"msg":"mtls-edge ready"')) resolve(existsSync(pidFile));
+      });
+      child.once('exit', () => resolve(false));
+    });
+    const exited = exitOf(child);
+    expect(await pidFileAtReady, 'the pid file exists when the ready line is printed').to.equal(true);
+    expect(await pidFrom(pidFile)).to.equal(child.pid);
+    child.kill('SIGTERM');
+    const result = await exited;
+    expect(result.code, result.output).to.equal(0);
+    expect(result.output.match(/"msg":"mtls-edge ready"/g), 'one ready line for the whole edge').to.have.length(1);
+  });
+
+  it('with --workers: a pid file it cannot write stops the workers and says so, naming the flag (exit 1)', async () => {
+    const folder = join(dir, 'vanishing');
+    mkdirSync(folder);
+    const pidFile = join(folder, 'edge.pid');
+    // Worker 1 cannot start while its admin port is held: the primary has checked the pid file by then.
+    const held = createServer();
+    await new Promise<void>((r) => held.listen(0, '127.0.0.1', r));
+    const adminPort = (held.address() as { port: number }).port;
+    const child = spawn(process.execPath, [BIN, 'start', '--https-port', '0', '--http-port', '-1', '--bind', '127.0.0.1', '--admin-port', String(adminPort), '--pki-dir', pkiDir, '--workers', '2', '--pid-file', pidFile], { stdio: ['ignore', 'pipe', 'pipe'] });
+    started.add(child.pid!);
+    const restarting = new Promise<void>((resolve) => {
+      child.stderr!.on('data', (b: Buffer) => b.toString().includes('worker 1 exited') && resolve());
+      child.once('exit', () => resolve());
+    });
+    const exited = exitOf(child, 30_000);
+    try {
+      await restarting;
+      rmSync(folder, { recursive: true });
+    } finally {
+      held.close();
+    }
+    const result = await exited;
+    expect(result.code, result.output).to.equal(1);
+    expect(result.output).to.contain(`mtls-edge: --pid-file ${pidFile}: cannot write it (ENOENT): choose another path`);
+    expect(result.output, 'no stack trace').to.not.match(/^\s+at /m);
   });
 
   it('refuses a file that holds no PID, and a folder it cannot write to (exit 2, naming the flag)', async () => {
