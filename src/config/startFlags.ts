@@ -75,7 +75,7 @@ export const START_FLAGS = {
   // For scripts and CI: npm and npx run the edge under `sh -c`, so a signal sent to them may not reach it.
   'pid-file': {
     type: 'string',
-    describe: 'once ready, write the PID here (0644); removed on a clean stop; refuses to start while the PID it names runs',
+    describe: 'once ready, write the PID here (0644); removed on a clean stop; refuses to start while the edge it names runs',
     sets: { process: 'pidFile' },
     isPath: true,
   },
