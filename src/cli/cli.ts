@@ -31,12 +31,28 @@ function unknownArguments(message: string, argv: readonly string[]): string | nu
   return `unknown ${shown.length === 1 ? 'argument' : 'arguments'} ${shown.join(', ')}`;
 }
 
+/** The options every command has; they take no value. */
+const GLOBAL_FLAGS = new Set(['--help', '-h', '--version']);
+
+/**
+ * The command: the first word that is not an option, nor maybe an option's value (`--config x.yaml
+ * start` runs start; `mtls-edge --help start` is start's help). As yargs itself, an option not
+ * known here to take no value is taken to take the word after it.
+ */
+function commandWord(argv: readonly string[]): string | undefined {
+  const end = argv.indexOf('--');
+  return (end < 0 ? argv : argv.slice(0, end)).find((a, i, all) => {
+    const before = all[i - 1];
+    return !a.startsWith('-') && (before === undefined || !before.startsWith('-') || before.includes('=') || GLOBAL_FLAGS.has(before));
+  });
+}
+
 export async function runCli(argv: readonly string[]): Promise<void> {
-  // The command is the first word that is not an option (`mtls-edge --help start` is start's help).
-  const first = argv.find((a) => !a.startsWith('-'));
+  const first = commandWord(argv);
   const modules: AnyCommand[] = isCommand(first) ? [await COMMANDS[first]()] : Object.values(COMMAND_SUMMARIES).map((c) => ({ ...c, handler: () => undefined }));
 
-  let cli = yargs([...argv]).scriptName('mtls-edge');
+  // English whatever the OS locale: the messages are ours, and the fail handler reads yargs' own.
+  let cli = yargs([...argv]).scriptName('mtls-edge').locale('en');
   for (const m of modules) cli = cli.command(m);
   cli = cli
     .demandCommand(1, `Name a command: ${Object.keys(COMMANDS).join(', ')}`)

@@ -11,7 +11,7 @@ import { warnExpiringCertificates } from '../observe/expiry.js';
 import { emptyStatus, type StatusSnapshot } from '../observe/status.js';
 import { ownCertificates, statusSnapshot } from '../edge/statusSnapshot.js';
 import { VERSION } from '../version.js';
-import { isClusterWorker, PKI_GENERATED_ENV, WORKER_READY, workerNumber } from './workerNumber.js';
+import { ALL_WORKERS_READY, isClusterWorker, PKI_GENERATED_ENV, WORKER_READY, workerNumber } from './workerNumber.js';
 import { watchParent } from './parentWatch.js';
 import { writePidFile } from './pidFile.js';
 import { loadConfig, type LoadedConfig } from '../config/load.js';
@@ -80,11 +80,11 @@ export async function runEdgeProcess(loaded: LoadedConfig, opts: RunOptions): Pr
   status = () => statusSnapshot(edge, VERSION, startedAt, config.bind);
   warnExpiringCertificates(bus, ownCertificates(edge), { days: config.expiry_warning_days });
 
-  // Only now, with every listener bound, does anything read as ready. With --workers every worker
-  // gets here; the first one speaks for all (the ports are shared, the admin listener is its own).
+  // Only now, with every listener bound, does anything read as ready. With --workers the first
+  // worker speaks for all (the ports are shared, the admin listener is its own), once the primary
+  // says every worker is ready and the pid file is written.
   const devPki = loaded.resolved.devPki;
-  if (workerNumber() > 0) logger.debug(`worker ${workerNumber()} listening`, { worker: workerNumber() });
-  if (workerNumber() <= 1) {
+  const announceReady = (): void => {
     if (devPki && (loaded.resolved.devPkiGenerated || process.env[PKI_GENERATED_ENV] === '1')) {
       logger.info(`dev PKI generated in ${relative(process.cwd(), devPki.dir) || devPki.dir} (first start there; its README.txt says what each file is for)`, { pkiDir: devPki.dir });
     }
@@ -96,8 +96,14 @@ export async function runEdgeProcess(loaded: LoadedConfig, opts: RunOptions): Pr
       upstreams: loaded.resolved.routes.map((r) => `${r.host}${r.path} \u2192 ${r.upstream}`).join(', '),
     });
     if (devPki) logger.info(`try it: ${tryItCommand(devPki.dir, edge.httpsPort)}`);
-  }
-  obs.announceAdmin();
+    obs.announceAdmin();
+  };
+  if (workerNumber() > 0) logger.debug(`worker ${workerNumber()} listening`, { worker: workerNumber() });
+  if (workerNumber() === 1) {
+    process.on('message', (message: unknown) => {
+      if (message === ALL_WORKERS_READY) announceReady();
+    });
+  } else if (workerNumber() === 0) announceReady();
 
   let stopping = false;
   const stop = async (why: string): Promise<void> => {

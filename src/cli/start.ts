@@ -40,6 +40,11 @@ export const startCommand: CommandModule<object, StartArgs> = {
   builder: (y: Argv) => y.options(startOptions()) as unknown as Argv<StartArgs>,
   handler: async (args) => {
     const parentPid = process.ppid;
+    // An empty path would resolve to the working directory; it is most often a script's unset variable.
+    for (const [flag, spec] of startFlagEntries()) {
+      const value = (args as Readonly<Record<string, unknown>>)[flag];
+      if (spec.isPath && (value === '' || (Array.isArray(value) && value.includes('')))) throw new CliError(`--${flag} "": --${flag} needs a path, not an empty value (an unset variable in a script?)`, 2);
+    }
     const overrides = overridesFromArgs(args);
     let loaded;
     try {

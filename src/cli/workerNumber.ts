@@ -18,3 +18,6 @@ export const PKI_GENERATED_ENV = 'MTLS_EDGE_PKI_GENERATED';
 
 /** What a worker sends its primary once it is ready (the primary then writes the pid file). */
 export const WORKER_READY = 'mtls-edge:worker-ready';
+
+/** What the primary sends worker 1 once every worker is ready (and the pid file written): worker 1 then says the edge is ready. */
+export const ALL_WORKERS_READY = 'mtls-edge:all-workers-ready';

@@ -33,13 +33,23 @@ async function readConfigFile(file: string): Promise<Obj> {
   return doc;
 }
 
-function formatIssues(source: string, issues: readonly z.core.$ZodIssue[]): ConfigError {
+/** The flag that set the value at `path` or around it (`tls.0.trust.1` → `--trust`), if one did. */
+function flagOf(path: readonly PropertyKey[], flagPaths: Readonly<Record<string, string>>): string | undefined {
+  for (let n = path.length; n > 0; n--) {
+    const flag = flagPaths[path.slice(0, n).map(String).join('.')];
+    if (flag) return flag;
+  }
+  return undefined;
+}
+
+function formatIssues(source: string, issues: readonly z.core.$ZodIssue[], flagPaths: Readonly<Record<string, string>>): ConfigError {
   return new ConfigError(
     issues.map((issue) => {
+      const flag = flagOf(issue.path, flagPaths);
       const field = issue.path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('').replace(/^\./, '');
       let message = issue.message;
       if (issue.code === 'unrecognized_keys') message = `unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')}: remove or correct ${issue.keys.length > 1 ? 'them' : 'it'} (see config.schema.json)`;
-      return { where: field ? `${source}: ${field}` : source, message };
+      return { where: flag ?? (field ? `${source}: ${field}` : source), message };
     }),
   );
 }
@@ -61,9 +71,9 @@ export async function loadConfig(opts: LoadOptions): Promise<LoadedConfig> {
   const cwd = opts.cwd ?? process.cwd();
   const file = opts.file ? resolve(cwd, opts.file) : undefined;
   const fromFile = file ? await readConfigFile(file) : {};
-  const { input, devTlsOverrides } = applyOverrides(fromFile, opts.overrides ?? {}, cwd);
+  const { input, devTlsOverrides, flagPaths } = applyOverrides(fromFile, opts.overrides ?? {}, cwd);
   const parsed = configSchema.safeParse(input as ConfigInput);
-  if (!parsed.success) throw formatIssues(file ?? 'command line', parsed.error.issues);
+  if (!parsed.success) throw formatIssues(file ?? 'command line', parsed.error.issues, flagPaths);
   // Paths in a file are relative to that file; paths from flags to the working directory.
   const baseDir = file ? dirname(file) : cwd;
   // pki_dir written in the file is relative to the file like every other path there; the default

@@ -207,7 +207,7 @@ export async function resolveConfig(config: Config, opts: ResolveOptions): Promi
     ({ pki: devPki, created: devPkiGenerated } = await ensureDevPki(pkiDir));
     const parsed = tlsConfigSchema.safeParse({ name: 'dev', cert: devPki.server.chain, key: devPki.server.key, trust: [devPki.rootCa.cert], ...opts.devTlsOverrides });
     if (!parsed.success) {
-      throw new ConfigError(parsed.error.issues.map((i) => ({ where: `command line: ${i.path.join('.')}`, message: i.message })));
+      throw new ConfigError(parsed.error.issues.map((i) => ({ where: opts.tlsFieldFlags?.[String(i.path[0])] ?? `command line: ${i.path.join('.')}`, message: i.message })));
     }
     tls = [{ input: parsed.data, where: 'dev PKI' }];
   }

@@ -75,7 +75,7 @@ export const START_FLAGS = {
   // For scripts and CI: npm and npx run the edge under `sh -c`, so a signal sent to them may not reach it.
   'pid-file': {
     type: 'string',
-    describe: 'once ready, write the PID here (0644); removed on a clean stop; refuses to start while the PID it names runs',
+    describe: 'once ready, write the PID here (0644); removed on a clean stop; refuses to start while the edge it names runs',
     sets: { process: 'pidFile' },
     isPath: true,
   },
@@ -144,6 +144,8 @@ export interface Overridden {
   readonly input: Obj;
   /** TLS flags given without --cert and without a TLS configuration in the file: they refine the dev PKI's. */
   readonly devTlsOverrides?: Obj;
+  /** The flag that set each value, by its path in `input` (`routes.0.upstream` → `--upstream`): problems there name the flag. */
+  readonly flagPaths: Readonly<Record<string, string>>;
 }
 
 /** Applies the start flags given to the file's content; paths given by flags are resolved against `cwd`. */
@@ -151,14 +153,24 @@ export function applyOverrides(fileInput: Obj, overrides: ConfigOverrides, cwd: 
   let input: Obj = { ...fileInput };
   let tls: Obj = {};
   let route: Obj = {};
+  const flagPaths: Record<string, string> = {};
+  const tlsFlags: Record<string, string> = {};
+  const routeFlags: Record<string, string> = {};
   for (const [flag, spec] of startFlagEntries()) {
     const given = (overrides as Readonly<Record<string, FlagValue | undefined>>)[overrideKey(flag)];
     if (given === undefined || 'process' in spec.sets) continue;
     const value = spec.toSetting ? spec.toSetting(given) : spec.isPath ? absolute(given, cwd) : given;
     if (value === undefined) continue;
-    if ('file' in spec.sets) input = setIn(input, spec.sets.file, value);
-    else if ('firstTls' in spec.sets) tls = setIn(tls, spec.sets.firstTls, value);
-    else route = setIn(route, spec.sets.catchAllRoute, value);
+    if ('file' in spec.sets) {
+      input = setIn(input, spec.sets.file, value);
+      flagPaths[spec.sets.file] = `--${flag}`;
+    } else if ('firstTls' in spec.sets) {
+      tls = setIn(tls, spec.sets.firstTls, value);
+      tlsFlags[spec.sets.firstTls] = `--${flag}`;
+    } else {
+      route = setIn(route, spec.sets.catchAllRoute, value);
+      routeFlags[spec.sets.catchAllRoute] = `--${flag}`;
+    }
   }
   let devTlsOverrides: Obj | undefined;
   if (Object.keys(tls).length > 0) {
@@ -167,6 +179,7 @@ export function applyOverrides(fileInput: Obj, overrides: ConfigOverrides, cwd: 
     if (first.cert !== undefined || list.length > 0) {
       list[0] = first;
       input.tls = list;
+      for (const [field, flag] of Object.entries(tlsFlags)) flagPaths[`tls.0.${field}`] = flag;
     } else devTlsOverrides = first;
   }
   if (Object.keys(route).length > 0) {
@@ -176,8 +189,9 @@ export function applyOverrides(fileInput: Obj, overrides: ConfigOverrides, cwd: 
     if (at >= 0) routes[at] = catchAll;
     else routes.push(catchAll);
     input.routes = routes;
+    for (const [field, flag] of Object.entries(routeFlags)) flagPaths[`routes.${at >= 0 ? at : routes.length - 1}.${field}`] = flag;
   }
-  return { input, devTlsOverrides };
+  return { input, devTlsOverrides, flagPaths };
 }
 
 function absolute(value: FlagValue, cwd: string): FlagValue {

@@ -60,6 +60,19 @@ describe('CLI: messages of mtls-edge start', function () {
     expect(r.out).to.not.include('dev PKI.trust');
   });
 
+  it('a bad value given by a flag names the flag, also over a file with the same setting', async () => {
+    const r = await failingStart(['--pki-dir', pkiDir, ...loopback, '--no-admin', '--upstream', 'http://user:secret@127.0.0.1:1'], dir);
+    expect(r.code).to.equal(2);
+    expect(r.out).to.include('--upstream: credentials (user:password@) in an upstream URL are never sent');
+    expect(r.out).to.not.include('routes[0]').and.not.include('secret');
+    writeFileSync(join(dir, 'routes.yaml'), `pki_dir: ${pkiDir}\nroutes:\n  - host: "*"\n    upstream: echo\n`);
+    const overFile = await failingStart(['--config', 'routes.yaml', ...loopback, '--no-admin', '--upstream', 'http://user:secret@127.0.0.1:1'], dir);
+    expect(overFile.code).to.equal(2);
+    expect(overFile.out).to.include('--upstream: credentials').and.not.include('routes[0]');
+    const port = await failingStart(['--pki-dir', pkiDir, '--bind', '127.0.0.1', '--https-port', '99999', '--no-admin'], dir);
+    expect(port.out).to.include('--https-port: Too big');
+  });
+
   it('the admin port taken: names it, --admin-port, admin.port and the fix, and nothing else ran', async () => {
     const held = await holdPort();
     try {

@@ -4,9 +4,11 @@
 // its mark; cleanup signals only marked processes, never a PID read earlier (it may be reused).
 import { expect } from 'chai';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { ProcessMark } from '../support/processes.js';
 
 const BIN = join(process.cwd(), 'bin/mtls-edge.js');
@@ -99,6 +101,56 @@ function exitOf(child: ChildProcess, ms = 30_000): Promise<{ code: number | null
     expect(existsSync(pidFile), 'pid file removed').to.equal(false);
   });
 
+  it('with --workers: the ready line comes after every worker is ready and the pid file is written', async () => {
+    const pidFile = join(dir, 'ready-order.pid');
+    // Worker 2 starts late (a preload that waits, in worker 2 only): worker 1 is ready well before it.
+    const slowWorker2 = join(dir, 'slow-worker-2.mjs');
+    writeFileSync(slowWorker2, "if (process.env.MTLS_EDGE_WORKER === '2') await new Promise((r) => setTimeout(r, 3000));\n");
+    const child = spawn(process.execPath, [BIN, 'start', ...QUIET_PORTS, '--pki-dir', pkiDir, '--workers', '2', '--pid-file', pidFile, '--log-format', 'json'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: mark.env({ ...process.env, NODE_OPTIONS: `--import=${pathToFileURL(slowWorker2).href}` }),
+    });
+    const pidFileAtReady = new Promise<boolean>((resolve) => {
+      child.stdout!.on('data', (b: Buffer) => {
+        if (b.toString().includes('"msg":"mtls-edge ready"')) resolve(existsSync(pidFile));
+      });
+      child.once('exit', () => resolve(false));
+    });
+    const exited = exitOf(child);
+    expect(await pidFileAtReady, 'the pid file exists when the ready line is printed').to.equal(true);
+    expect(await pidFrom(pidFile)).to.equal(child.pid);
+    child.kill('SIGTERM');
+    const result = await exited;
+    expect(result.code, result.output).to.equal(0);
+    expect(result.output.match(/"msg":"mtls-edge ready"/g), 'one ready line for the whole edge').to.have.length(1);
+  });
+
+  it('with --workers: a pid file it cannot write stops the workers and says so, naming the flag (exit 1)', async () => {
+    const folder = join(dir, 'vanishing');
+    mkdirSync(folder);
+    const pidFile = join(folder, 'edge.pid');
+    // Worker 1 cannot start while its admin port is held: the primary has checked the pid file by then.
+    const held = createServer();
+    await new Promise<void>((r) => held.listen(0, '127.0.0.1', r));
+    const adminPort = (held.address() as { port: number }).port;
+    const child = spawn(process.execPath, [BIN, 'start', '--https-port', '0', '--http-port', '-1', '--bind', '127.0.0.1', '--admin-port', String(adminPort), '--pki-dir', pkiDir, '--workers', '2', '--pid-file', pidFile], { stdio: ['ignore', 'pipe', 'pipe'], env: mark.env() });
+    const restarting = new Promise<void>((resolve) => {
+      child.stderr!.on('data', (b: Buffer) => b.toString().includes('worker 1 exited') && resolve());
+      child.once('exit', () => resolve());
+    });
+    const exited = exitOf(child, 30_000);
+    try {
+      await restarting;
+      rmSync(folder, { recursive: true });
+    } finally {
+      held.close();
+    }
+    const result = await exited;
+    expect(result.code, result.output).to.equal(1);
+    expect(result.output).to.contain(`mtls-edge: --pid-file ${pidFile}: cannot write it (ENOENT): choose another path`);
+    expect(result.output, 'no stack trace').to.not.match(/^\s+at /m);
+  });
+
   it('refuses a file that holds no PID, and a folder it cannot write to (exit 2, naming the flag)', async () => {
     const notAPidFile = join(dir, 'notes.txt');
     writeFileSync(notAPidFile, 'my notes\n');
@@ -110,6 +162,58 @@ function exitOf(child: ChildProcess, ms = 30_000): Promise<{ code: number | null
     const missing = await exitOf(edge(['--pid-file', noFolder]));
     expect(missing.code).to.equal(2);
     expect(missing.output).to.contain(`--pid-file ${noFolder}: cannot write to the folder`);
+  });
+
+  it('never writes through a symlink planted at the temporary name (the victim keeps its content and 0600)', async () => {
+    const pidFile = join(dir, 'planted.pid');
+    const victim = join(dir, 'victim.key');
+    writeFileSync(victim, 'SECRET KEY\n', { mode: 0o600 });
+    chmodSync(victim, 0o600);
+    const child = edge(['--pid-file', pidFile]);
+    // The child has not loaded Node yet: its PID makes the temporary name a guessable one would have.
+    symlinkSync(victim, `${pidFile}.${child.pid}.tmp`);
+    const exited = exitOf(child);
+    expect(await pidFrom(pidFile)).to.equal(child.pid);
+    expect(lstatSync(pidFile).isFile(), 'the pid file is a file of its own').to.equal(true);
+    expect(readFileSync(victim, 'utf8')).to.equal('SECRET KEY\n');
+    expect(statSync(victim).mode & 0o777).to.equal(0o600);
+    child.kill('SIGTERM');
+    expect((await exited).code).to.equal(0);
+    expect(readFileSync(victim, 'utf8'), 'the stop left the victim alone').to.equal('SECRET KEY\n');
+  });
+
+  it('refuses a pid file that is a symlink (exit 2, naming the flag), and leaves its target alone', async () => {
+    const victim = join(dir, 'victim.pid');
+    writeFileSync(victim, '999999\n', { mode: 0o600 });
+    const link = join(dir, 'link.pid');
+    symlinkSync(victim, link);
+    const r = await exitOf(edge(['--pid-file', link]));
+    expect(r.code, r.output).to.equal(2);
+    expect(r.output).to.contain(`--pid-file ${link}: is a symlink`);
+    expect(lstatSync(link).isSymbolicLink()).to.equal(true);
+    expect(readFileSync(victim, 'utf8')).to.equal('999999\n');
+  });
+
+  it('--pid-file "" or a folder: says the flag needs a file path (exit 2)', async () => {
+    const empty = await exitOf(edge(['--pid-file', '']));
+    expect(empty.code, empty.output).to.equal(2);
+    expect(empty.output).to.contain('--pid-file "": --pid-file needs a path');
+    expect(empty.output).to.not.contain('EISDIR');
+    const folder = await exitOf(edge(['--pid-file', dir]));
+    expect(folder.code, folder.output).to.equal(2);
+    expect(folder.output).to.contain(`--pid-file ${dir}: is a folder: --pid-file needs a file path`);
+  });
+
+  (existsSync('/proc/self/cmdline') ? it : it.skip)('replaces a file whose PID the system gave to a process that is not an edge (Linux: /proc)', async () => {
+    const pidFile = join(dir, 'reused.pid');
+    const unrelated = spawn('sleep', ['60'], { stdio: 'ignore', env: mark.env() });
+    writeFileSync(pidFile, `${unrelated.pid}\n`);
+    const child = edge(['--pid-file', pidFile]);
+    const exited = exitOf(child);
+    expect(await pidFrom(pidFile, unrelated.pid)).to.equal(child.pid);
+    expect(mark.stillRunning(unrelated.pid!), 'the unrelated process is left alone').to.equal(true);
+    child.kill('SIGTERM');
+    expect((await exited).code).to.equal(0);
   });
 
   it('--exit-with-parent: a parent killed with SIGKILL takes the edge with it', async () => {

@@ -104,7 +104,7 @@ describe('CLI: mtls-edge start --workers', function () {
 
 describe('CLI: bad invocations', function () {
   this.timeout(30_000);
-  const cli = (args: string[]) => run(process.execPath, ['bin/mtls-edge.js', ...args]).then(
+  const cli = (args: string[], env: NodeJS.ProcessEnv = process.env) => run(process.execPath, ['bin/mtls-edge.js', ...args], { env }).then(
     (r) => ({ code: 0, stdout: r.stdout, stderr: r.stderr }),
     (e: { code: number; stdout: string; stderr: string }) => ({ code: e.code, stdout: e.stdout, stderr: e.stderr }),
   );
@@ -113,6 +113,22 @@ describe('CLI: bad invocations', function () {
     const r = await cli(['start', '--htps-port', '1', '--bogus-flag']);
     expect(r.code).to.equal(2);
     expect(r.stderr).to.equal('mtls-edge: unknown arguments --htps-port, --bogus-flag\nRun `mtls-edge start --help` for usage.\n');
+  });
+
+  it('an unknown flag under a German locale: the same English message, named once', async () => {
+    const r = await cli(['start', '--bogus-flag'], { ...process.env, LC_ALL: 'de_DE.UTF-8', LANG: 'de_DE.UTF-8', LANGUAGE: 'de' });
+    expect(r.code).to.equal(2);
+    expect(r.stderr).to.equal('mtls-edge: unknown argument --bogus-flag\nRun `mtls-edge start --help` for usage.\n');
+  });
+
+  it('options before the command: their values are not taken for the command', async () => {
+    // The command runs (and stops at the missing file), rather than `unknown command "x.yaml"`.
+    const r = await cli(['--config', 'missing-x.yaml', 'start']);
+    expect(r.code, r.stderr).to.equal(2);
+    expect(r.stderr).to.not.include('unknown command');
+    expect(r.stderr).to.include('missing-x.yaml: cannot read the configuration file (ENOENT)');
+    const typo = await cli(['--config', 'missing-x.yaml', 'strat']);
+    expect(typo.stderr).to.include('unknown command "strat"');
   });
 
   it('a stray word: quoted, once', async () => {
