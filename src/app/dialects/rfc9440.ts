@@ -1,0 +1,37 @@
+// RFC 9440: Client-Cert is one RFC 8941 Byte Sequence (`:base64-of-DER:`); Client-Cert-Chain an
+// RFC 8941 List of Byte Sequences, the certificates after the leaf in TLS order, possibly split over
+// several header lines. The RFC carries no verification outcome: the proxy only forwards a
+// certificate it accepted (RFC 9440 §2, §4).
+import { clientCertificate } from '../certificate.js';
+import { strictBase64 } from '../codecs.js';
+import { ReadError, type HeaderView } from '../headerSource.js';
+import { MAX_CERTIFICATES } from '../limits.js';
+import { absent, type ClientCertResult } from '../result.js';
+
+const CERT = 'client-cert';
+const CHAIN = 'client-cert-chain';
+
+/** One sf-binary item, without parameters (RFC 9440 defines none). */
+function byteSequence(item: string, what: string): Buffer {
+  const m = /^:([A-Za-z0-9+/=]*):$/.exec(item.trim());
+  if (!m) throw new ReadError(`${what} is not an RFC 8941 byte sequence (:base64:)`);
+  return strictBase64(m[1]!, what);
+}
+
+export function looksLikeRfc9440(h: HeaderView): boolean {
+  return h.all(CERT).length > 0 || h.all(CHAIN).length > 0;
+}
+
+export function readRfc9440(h: HeaderView): ClientCertResult {
+  const cert = h.one(CERT);
+  const chainLines = h.all(CHAIN);
+  if (cert === null) {
+    if (chainLines.length > 0) throw new ReadError('Client-Cert-Chain without Client-Cert');
+    return absent('rfc9440', 'no Client-Cert header: the client sent no certificate');
+  }
+  const leaf = byteSequence(cert, 'Client-Cert');
+  const items = chainLines.filter((line) => line.trim() !== '').flatMap((line) => line.split(','));
+  if (items.length + 1 > MAX_CERTIFICATES) throw new ReadError(`Client-Cert-Chain holds more than ${MAX_CERTIFICATES - 1} certificates`);
+  const chain = items.map((item, i) => byteSequence(item, `Client-Cert-Chain item ${i + 1}`));
+  return { status: 'verified', verified: true, dialect: 'rfc9440', basis: 'presence', certificate: clientCertificate([leaf, ...chain]) };
+}
