@@ -38,7 +38,9 @@ export function readCf(h: HeaderView, opts: CfOptions): ClientCertResult {
   const der = xfcc === null || xfcc === '' ? null : strictBase64(xfcc.trim(), 'X-Forwarded-Client-Cert');
   if (der === null) throw new ReadError('X-SSL-Client without X-Forwarded-Client-Cert');
   const rootValue = h.one(ROOT_DN);
-  const root = rootValue === null || rootValue === '' ? null : opts.legacyXfccHeaderMapping ? rootValue : strictBase64(rootValue, 'X-SSL-Client-Root-CA-DN').toString('utf8');
+  // Legacy text arrives as one latin1 char per byte (how Node reads header bytes): back to bytes, then UTF-8.
+  const rootBytes = rootValue === null || rootValue === '' ? null : opts.legacyXfccHeaderMapping ? Buffer.from(rootValue, 'latin1') : strictBase64(rootValue, 'X-SSL-Client-Root-CA-DN');
+  const root = rootBytes === null ? null : rootBytes.toString('utf8');
   const certificate = clientCertificate([der], root);
   if (used !== '1') {
     return { status: 'unverified', verified: false, dialect: 'cf', verifyCode: null, certificate, reason: 'X-Forwarded-Client-Cert without X-SSL-Client: 1 (no verify result from the edge)' };
