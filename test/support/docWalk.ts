@@ -237,7 +237,7 @@ function exportTarget(clone: Clone, subpath: string): string | null {
 
 async function tsImports(clone: Clone, block: DocBlock, d: Directive, report: string[]): Promise<void> {
   const base = join(clone.dir, str(d.args[0]) || '.');
-  for (const m of block.body.matchAll(/import\s*\{([^}]*)\}\s*from\s*'([^']+)'|\{([^}]*)\}\s*=\s*await import\('([^']+)'\)/g)) {
+  for (const m of block.body.matchAll(/import\s*\{([^}]*)\}\s*from\s*'([^']+)'|\{([\w\s,]*)\}\s*=\s*await import\('([^']+)'\)/g)) {
     const specifier = m[2] ?? m[4]!;
     // `mtls-edge` and `mtls-edge/…`: the module this package's `exports` names, as an app imports it.
     const own = /^mtls-edge(\/.+)?$/.exec(specifier);
