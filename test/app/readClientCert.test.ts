@@ -67,6 +67,14 @@ describe('app reader: readClientCert', () => {
       expect(alone.certificate.root).to.equal(null);
     });
 
+    it('accepts a byte sequence without its "=" padding (RFC 8941 §4.2.7), refuses a chain of more than 9', () => {
+      const unpadded = RFC9440_CLIENT_CERT.replace(/=+:$/, ':');
+      expect(unpadded).to.not.equal(RFC9440_CLIENT_CERT);
+      expect(expectVerified(readClientCert({ 'client-cert': unpadded }, { dialect: 'rfc9440' })).certificate.commonName).to.equal('BC');
+      const long = readClientCert({ 'client-cert': RFC9440_CLIENT_CERT, 'client-cert-chain': Array(10).fill(RFC9440_CLIENT_CERT).join(', ') }, { dialect: 'rfc9440' });
+      expect(long).to.deep.include({ status: 'unreadable', reason: 'Client-Cert-Chain holds more than 9 certificates' });
+    });
+
     it('refuses what is not an RFC 8941 byte sequence, and a chain without a leaf', () => {
       const bare = readClientCert({ 'client-cert': RFC9440_CLIENT_CERT.slice(1, -1) }, { dialect: 'rfc9440' });
       expect(bare).to.deep.include({ status: 'unreadable', reason: 'Client-Cert is not an RFC 8941 byte sequence (:base64:)' });

@@ -11,11 +11,15 @@ import { absent, type ClientCertResult } from '../result.js';
 const CERT = 'client-cert';
 const CHAIN = 'client-cert-chain';
 
-/** One sf-binary item, without parameters (RFC 9440 defines none). */
+/**
+ * One sf-binary item, without parameters (RFC 9440 defines none). RFC 8941 §4.2.7: parsers should
+ * not fail when the "=" padding is missing, so it is restored before the strict decode.
+ */
 function byteSequence(item: string, what: string): Buffer {
-  const m = /^:([A-Za-z0-9+/=]*):$/.exec(item.trim());
+  const m = /^:([A-Za-z0-9+/]*={0,2}):$/.exec(item.trim());
   if (!m) throw new ReadError(`${what} is not an RFC 8941 byte sequence (:base64:)`);
-  return strictBase64(m[1]!, what);
+  const b64 = m[1]!;
+  return strictBase64(b64.includes('=') ? b64 : b64 + '='.repeat((4 - (b64.length % 4)) % 4), what);
 }
 
 export function looksLikeRfc9440(h: HeaderView): boolean {
