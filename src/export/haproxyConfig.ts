@@ -49,7 +49,7 @@ export const ROOT_CA_DN_NOTE = 'X-SSL-Client-Root-CA-DN is not set: HAProxy befo
 export type TimeoutName = 'connect' | 'client' | 'server' | 'tunnel' | 'http-keep-alive' | 'http-request';
 
 /** The TLS part of the HTTPS bind: a single `crt` (the template's ssl_pem form) or a crt-list. */
-export interface HaproxyBindTls {
+interface HaproxyBindTls {
   /** `crt FILE` (ha_proxy.ssl_pem, erb 81-89) or `crt-list FILE` (ha_proxy.crt_list, erb 91-101). */
   readonly crt: { readonly kind: 'crt' | 'crt-list'; readonly file: string };
   readonly strictSni: boolean;
@@ -100,7 +100,7 @@ export interface HaproxyModel {
  * The `http-request` lines of the H10 rules for one mode (haproxy.config.erb 134-152 choose the
  * deletion policy and whether to write; 615-668 render them), docs/edge-behaviour.md §4 and §5.
  */
-export function h10Rules(m: Pick<HaproxyModel, 'mode' | 'clientCert' | 'legacyXfccHeaderMapping' | 'withRootCaDn'>): string[] {
+function h10Rules(m: Pick<HaproxyModel, 'mode' | 'clientCert' | 'legacyXfccHeaderMapping' | 'withRootCaDn'>): string[] {
   let del: 'never' | 'always' | 'non_mtls_only' | 'non_route_service_only' = 'never';
   let write = false;
   if (m.mode === 'forward_only') del = m.clientCert ? 'non_mtls_only' : 'always';

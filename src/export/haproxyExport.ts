@@ -20,7 +20,7 @@ export class ExportError extends Error {}
 const ECHO_ADDRESS = '127.0.0.1:3000';
 
 /** Characters HAProxy's configuration and the crt-list take without quoting. */
-const PLAIN = /^[A-Za-z0-9._~:/@%+=,-]+$/;
+const PLAIN = /^[A-Za-z0-9._~:/@%+=,*-]+$/;
 
 function plain(where: string, value: string, fix: string): string {
   if (!PLAIN.test(value)) throw new ExportError(`${where}: ${JSON.stringify(value)} cannot be written into haproxy.cfg (spaces, quotes, # or other special characters): ${fix}`);
