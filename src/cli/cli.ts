@@ -10,6 +10,7 @@ type AnyCommand = CommandModule<object, never>;
 const COMMANDS: Record<CommandName, () => Promise<AnyCommand>> = {
   start: async () => (await import('./start.js')).startCommand as unknown as AnyCommand,
   certs: async () => (await import('./certs.js')).certsCommand as unknown as AnyCommand,
+  export: async () => (await import('./export.js')).exportCommand as unknown as AnyCommand,
   echo: async () => (await import('./echo.js')).echoCommand as unknown as AnyCommand,
 };
 

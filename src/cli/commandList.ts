@@ -4,6 +4,7 @@
 export const COMMAND_SUMMARIES = {
   start: { command: 'start', describe: 'Run the edge (zero config: dev PKI in ./certs, echo upstream, HTTPS :8443, HTTP :8080)' },
   certs: { command: 'certs <command>', describe: 'Dev PKI and certificate tooling (init, issue, export, import, inspect)' },
+  export: { command: 'export <target>', describe: 'Write the configuration for real HAProxy or nginx (export haproxy|nginx --out DIR)' },
   echo: { command: 'echo', describe: 'Run only the echo upstream (answers with the method, path and headers it received)' },
 } as const;
 

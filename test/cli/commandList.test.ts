@@ -28,11 +28,12 @@ describe('cli: help, version and unknown commands', function () {
   const ROWS: ReadonlyArray<{ args: string[]; code: number; shows: string[] }> = [
     { args: ['--help'], code: 0, shows: Object.values(COMMAND_SUMMARIES).map((c) => `mtls-edge ${c.command}`) },
     { args: ['--version'], code: 0, shows: [VERSION] },
-    { args: [], code: 2, shows: ['Name a command: start, certs, echo'] },
-    { args: ['bogus'], code: 2, shows: ['mtls-edge: unknown command "bogus": name one of start, certs, echo\nRun `mtls-edge --help` for usage.'] },
+    { args: [], code: 2, shows: ['Name a command: start, certs, export, echo'] },
+    { args: ['bogus'], code: 2, shows: ['mtls-edge: unknown command "bogus": name one of start, certs, export, echo\nRun `mtls-edge --help` for usage.'] },
     { args: ['--help', 'start'], code: 0, shows: ['mtls-edge start', '--forwarded-client-cert', '--config'] },
     { args: ['start', '--help'], code: 0, shows: ['--client-auth', '[choices: "disabled", "optional", "required"]'] },
     { args: ['certs', '--help'], code: 0, shows: ['mtls-edge certs init'] },
+    { args: ['export', '--help'], code: 0, shows: ['mtls-edge export haproxy'] },
   ];
   for (const row of ROWS) {
     it(`mtls-edge ${row.args.join(' ') || '(nothing)'} → exit ${row.code}`, async () => {

@@ -8,19 +8,10 @@ import net, { type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { delimiter, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { H10_DELETE_ORDER, renderHaproxyCfg, type TimeoutName } from '../../src/export/haproxyConfig.js';
 
-export const H10_NAMES = [
-  'X-Forwarded-Client-Cert',
-  'X-SSL-Client',
-  'X-SSL-Client-Session-ID',
-  'X-SSL-Client-Verify',
-  'X-SSL-Client-Subject-DN',
-  'X-SSL-Client-Subject-CN',
-  'X-SSL-Client-Issuer-DN',
-  'X-SSL-Client-NotBefore',
-  'X-SSL-Client-NotAfter',
-  'X-SSL-Client-Root-CA-DN',
-] as const;
+/** The ten headers in the template's deletion order (the one list: src/export/haproxyConfig.ts). */
+export const H10_NAMES = H10_DELETE_ORDER;
 
 export type Mode = 'always_forward_only' | 'forward_only' | 'sanitize_set' | 'forward_only_if_route_service';
 
@@ -150,7 +141,8 @@ export interface HaproxyRender {
   readonly timeouts?: Readonly<Record<string, string>>;
 }
 
-const SPEC_TIMEOUTS: Readonly<Record<string, string>> = {
+/** docs/edge-behaviour.md §7.5, as HAProxy writes them. */
+const SPEC_TIMEOUTS: Readonly<Record<TimeoutName, string>> = {
   connect: '5s',
   client: '30s',
   server: '30s',
@@ -159,71 +151,54 @@ const SPEC_TIMEOUTS: Readonly<Record<string, string>> = {
   'http-request': '5s',
 };
 
-const SET_RULES: readonly [string, string][] = [
-  ['X-Forwarded-Client-Cert', '%[ssl_c_der,base64]'],
-  ['X-SSL-Client', '%[ssl_c_used]'],
-  ['X-SSL-Client-Session-ID', '%[ssl_fc_session_id,hex]'],
-  ['X-SSL-Client-Verify', '%[ssl_c_verify]'],
-  ['X-SSL-Client-NotBefore', '%{+Q}[ssl_c_notbefore]'],
-  ['X-SSL-Client-NotAfter', '%{+Q}[ssl_c_notafter]'],
-  ['X-SSL-Client-Subject-DN', '%{+Q}[ssl_c_s_dn,base64]'],
-  ['X-SSL-Client-Subject-CN', '%{+Q}[ssl_c_s_dn(cn),base64]'],
-  ['X-SSL-Client-Issuer-DN', '%{+Q}[ssl_c_i_dn,base64]'],
-  ['X-SSL-Client-Root-CA-DN', '%{+Q}[ssl_c_r_dn,base64]'],
-];
-
-/** The haproxy.cfg of the Cloud Foundry template for one setting (docs/edge-behaviour.md §9), HTTPS + plain-HTTP frontends. */
+/**
+ * The haproxy.cfg of the Cloud Foundry template for one setting (docs/edge-behaviour.md §9) in its
+ * ssl_pem form (one `crt` on the bind), HTTPS + plain-HTTP frontends to one upstream: rendered by
+ * src/export/haproxyConfig.ts, the declaration `mtls-edge export haproxy` uses.
+ */
 export function renderHaproxyConfig(r: HaproxyRender): string {
   const clientCert = r.tls.caFile !== null;
-  let bind = `bind 127.0.0.1:${r.httpsPort} ssl crt ${r.tls.serverPem}`;
-  if (clientCert) {
-    bind += ` ca-file ${r.tls.caFile} verify ${r.tls.verify ?? 'optional'}`;
-    if (r.tls.ignore) bind += ` crt-ignore-err ${r.tls.ignore} ca-ignore-err ${r.tls.ignore}`;
-    if (r.tls.crlFile) bind += ` crl-file ${r.tls.crlFile}`;
-  }
-  const rules: string[] = ['acl route_service_request hdr(X-Cf-Proxy-Signature) -m found'];
-  for (const h of H10_NAMES) {
-    if (r.mode === 'forward_only') rules.push(clientCert ? `http-request del-header ${h} if ! { ssl_c_used }` : `http-request del-header ${h}`);
-    else if (r.mode === 'sanitize_set') rules.push(`http-request del-header ${h}`);
-    else if (r.mode === 'forward_only_if_route_service') rules.push(`http-request del-header ${h} if !route_service_request`);
-  }
-  if (clientCert && (r.mode === 'sanitize_set' || r.mode === 'forward_only_if_route_service')) {
-    for (const [h, v] of SET_RULES) {
-      if (h === 'X-SSL-Client-Root-CA-DN' && !r.withRootCaDn) continue;
-      rules.push(`http-request set-header ${h} ${v} if { ssl_c_used }`);
-    }
-  }
-  rules.push('http-request add-header X-Forwarded-Proto "https" if ! { hdr_cnt(X-Forwarded-Proto) gt 0 }');
-  const lines = [
-    'global',
-    `  maxconn ${r.maxconn ?? 4000}`,
-    ...(r.nbthread ? [`  nbthread ${r.nbthread}`] : []),
-    '  ssl-default-bind-options no-sslv3 no-tls-tickets',
-    '  tune.ssl.default-dh-param 2048',
-    '',
-    'defaults',
-    '  mode http',
-    '  option forwardfor',
-    '  option http-server-close',
-    ...Object.entries({ ...SPEC_TIMEOUTS, ...r.timeouts }).map(([k, v]) => `  timeout ${k} ${v}`),
-    '',
-    'frontend https-in',
-    `  ${bind}`,
-    ...rules.map((l) => `  ${l}`),
-    '  default_backend upstream',
-    '',
-  ];
-  if (r.httpPort !== null) {
-    lines.push(
-      'frontend http-in',
-      `  bind 127.0.0.1:${r.httpPort}`,
-      '  http-request add-header X-Forwarded-Proto "http" if ! { hdr_cnt(X-Forwarded-Proto) gt 0 }',
-      '  default_backend upstream',
-      '',
-    );
-  }
-  lines.push('backend upstream', `  server upstream 127.0.0.1:${r.upstreamPort}`, '');
-  return lines.join('\n');
+  return renderHaproxyCfg({
+    notes: [],
+    bind: '127.0.0.1',
+    httpsPort: r.httpsPort,
+    httpPort: r.httpPort,
+    tls: {
+      crt: { kind: 'crt', file: r.tls.serverPem },
+      strictSni: false,
+      caFile: r.tls.caFile,
+      verify: r.tls.verify ?? 'optional',
+      crtIgnoreErr: r.tls.ignore,
+      caIgnoreErr: r.tls.ignore,
+      crlFile: r.tls.crlFile,
+    },
+    mode: r.mode,
+    clientCert,
+    legacyXfccHeaderMapping: false,
+    withRootCaDn: r.withRootCaDn,
+    disableDomainFronting: false,
+    hsts: null,
+    maxconn: r.maxconn ?? 4000,
+    frontendMaxconn: {},
+    timeouts: { ...SPEC_TIMEOUTS, ...r.timeouts },
+    nbthread: r.nbthread,
+    backends: [{ name: 'upstream', acls: [], server: `127.0.0.1:${r.upstreamPort}` }],
+  });
+}
+
+/**
+ * Runs the real CLI, `mtls-edge export haproxy --config FILE --out DIR --haproxy-version V`, on an
+ * edge configuration (written as JSON, which is YAML) and returns the haproxy.cfg it wrote.
+ */
+export function exportHaproxy(workDir: string, label: string, version: string, edgeConfig: Readonly<Record<string, unknown>>): string {
+  const dir = mkdtempSync(join(workDir, `export-${label.replace(/[^A-Za-z0-9.-]+/g, '_')}-`));
+  const configFile = join(dir, 'edge.yaml');
+  writeFileSync(configFile, JSON.stringify(edgeConfig, null, 2));
+  const out = join(dir, 'haproxy');
+  const cli = join(repoRoot(dirname(fileURLToPath(import.meta.url))) ?? process.cwd(), 'bin', 'mtls-edge.js');
+  const r = spawnSync(process.execPath, [cli, 'export', 'haproxy', '--config', configFile, '--out', out, '--haproxy-version', version], { encoding: 'utf8', timeout: 30_000 });
+  if (r.status !== 0) throw new Error(`mtls-edge export haproxy failed (exit ${r.status}):\n${r.stdout}${r.stderr}`);
+  return readFileSync(join(out, 'haproxy.cfg'), 'utf8');
 }
 
 /** server cert + chain + key in one PEM file, as HAProxy's `crt` wants it. */

@@ -1,6 +1,7 @@
 // Issue 5.1 — parity with real HAProxy. For each forwarded_client_cert mode, with and without client
-// certificates, with ignore lists, CRLs and TLS 1.2, the suite renders the haproxy.cfg the Cloud
-// Foundry template produces (docs/edge-behaviour.md §9), runs real HAProxy and mtls-edge side by side in front of the
+// certificates, with ignore lists, CRLs and TLS 1.2, the suite exports the edge's configuration with
+// `mtls-edge export haproxy` (the haproxy.cfg and crt-list the Cloud Foundry template renders,
+// docs/edge-behaviour.md §9; issue 22), runs real HAProxy and mtls-edge side by side in front of the
 // same echo upstream, sends both the same requests (every certificate kind × clean and spoofed H10
 // headers × HTTPS and plain HTTP) and compares what the upstream received, header by header, and what
 // the client got. It runs once per HAProxy version (Debian's 2.6 and the 3.2 build beside the
@@ -13,7 +14,7 @@ import { startEchoServer, type EchoServer } from '../../src/echo/echoServer.js';
 import { clientIdentity, httpRequest, httpsRequest, startTestEdge, testCrls, testPki, type ClientIdentity, type TestEdge } from '../support/edgeHarness.js';
 import { emptyNameIdentities, isEmptyNameKind } from './emptyNameCerts.js';
 import { renegotiationOutcome } from './renegotiation.js';
-import { freePort, haproxyVersion, majorMinor, parityTargets, renderHaproxyConfig, startHaproxy, supportsFetch, writeServerPem, type HaproxyTarget, type RunningHaproxy } from './haproxy.js';
+import { exportHaproxy, freePort, haproxyVersion, majorMinor, parityTargets, startHaproxy, supportsFetch, type HaproxyTarget, type RunningHaproxy } from './haproxy.js';
 import { caseId, casesFor, CERT_KINDS, NORMALISATIONS, requestHeaders, requestPath, SETTINGS, type CertKind, type Outcome, type ParityCase, type ParitySetting } from './parityCases.js';
 import { compare, knownDifferencesFor, outcomeOf, pool, type Facts } from './parityCompare.js';
 
@@ -46,7 +47,6 @@ function paritySuite(target: HaproxyTarget): void {
     let hasRootDn = false;
     let echo: EchoServer | null = null;
     let workDir = '';
-    let serverPem = '';
     let haproxy: RunningHaproxy | null = null;
     let edge: TestEdge | null = null;
     const identities = new Map<CertKind, ClientIdentity | undefined>();
@@ -64,7 +64,6 @@ function paritySuite(target: HaproxyTarget): void {
       console.log(`    HAProxy ${version} at ${haproxyBin}; ssl_c_r_dn ${hasRootDn ? 'available' : 'NOT available'}`);
       const { pki } = await testPki();
       workDir = mkdtempSync(join(tmpdir(), 'mtls-edge-parity-'));
-      serverPem = writeServerPem(workDir, pki.server.chain, pki.server.key);
       echo = await startEchoServer();
       identities.set('none', undefined);
       for (const [kind, id] of await emptyNameIdentities(workDir, pki.intermediateCa)) identities.set(kind, id);
@@ -140,19 +139,24 @@ function paritySuite(target: HaproxyTarget): void {
       const { pki } = await testPki();
       const crls = await testCrls();
       const [hsPort, hPort] = [await freePort(), await freePort()];
-      const cfg = renderHaproxyConfig({
-        httpsPort: hsPort,
-        httpPort: hPort,
-        upstreamPort: echo!.port,
-        mode: setting.mode,
-        tls: {
-          serverPem,
-          caFile: setting.clientAuth === 'off' ? null : pki.rootCa.cert,
-          verify: setting.clientAuth === 'required' ? 'required' : 'optional',
-          ignore: setting.ignore,
-          crlFile: setting.crl ? crls.all : undefined,
-        },
-        withRootCaDn: hasRootDn,
+      // The edge's configuration for this setting, exported by the real CLI (`mtls-edge export
+      // haproxy`), is what HAProxy runs: the parity suite checks the export as much as the edge.
+      const cfg = exportHaproxy(workDir, setting.id, facts.version, {
+        bind: '127.0.0.1',
+        https_port: hsPort,
+        http_port: hPort,
+        forwarded_client_cert: setting.mode,
+        // HAProxy needs about two descriptors per connection: 10,000 (the default) is above the limit of some CI machines.
+        max_connections: 4000,
+        tls: [{
+          cert: pki.server.chain,
+          key: pki.server.key,
+          client_auth: setting.clientAuth === 'off' ? 'disabled' : setting.clientAuth,
+          trust: setting.clientAuth === 'off' ? [] : [pki.rootCa.cert],
+          ...(setting.ignore ? { ignore_errors: setting.ignore } : {}),
+          ...(setting.crl ? { crl: [crls.all] } : {}),
+        }],
+        routes: [{ upstream: echo!.origin }],
       });
       haproxy = await startHaproxy(haproxyBin!, cfg, hsPort, { dir: workDir });
       edge = await startTestEdge({
