@@ -30,6 +30,8 @@ import { answerRequestTimeout, wholeRequestTimeoutMs } from './requestTimeout.js
 import { forgetResponse, recordResponse, responseInProgress } from './responseInProgress.js';
 import { listenForLesson, type LessonListener } from './lessonListener.js';
 import type { ForwardedClientCertMode } from '../headers/modeTable.js';
+import { dialectWriter, type DialectWriter } from '../headers/dialects/dialects.js';
+import { ENVOY_DETAILS } from '../headers/dialects/envoy.js';
 
 interface EdgeRuntime {
   readonly config: Config;
@@ -39,6 +41,8 @@ interface EdgeRuntime {
   readonly settings: PipelineSettings;
   /** Derived data of a client certificate under a TLS configuration, cached per certificate. */
   readonly certInfo: (profile: TlsProfile, peer: PeerCertificate) => CertInfo;
+  /** The header dialect of a TLS configuration; null for cf (the ten headers). */
+  readonly dialect: (profile: TlsProfile) => DialectWriter | null;
 }
 
 export interface RunningEdge {
@@ -89,6 +93,24 @@ function certInfoLookup(config: Config, mapUser: UserMappingLookup): EdgeRuntime
   };
 }
 
+/** One writer per TLS configuration, built at its first connection and kept until reload. */
+function dialectLookup(config: Config): EdgeRuntime['dialect'] {
+  const writers = new Map<TlsProfile, DialectWriter | null>();
+  const settings = {
+    envoy: { forwardClientCertDetails: config.envoy.forward_client_cert_details, setCurrentClientCertDetails: ENVOY_DETAILS.filter((d) => config.envoy.set_current_client_cert_details[d]) },
+    rfc9440: { chain: config.rfc9440.chain },
+    traefik: { forwardedHeaders: config.traefik.forwarded_headers, pem: config.traefik.pem, info: config.traefik.info },
+  };
+  return (profile) => {
+    let w = writers.get(profile);
+    if (w === undefined) {
+      w = dialectWriter(profile.resolved.dialect ?? config.dialect, settings, profile.resolved.serverCert);
+      writers.set(profile, w);
+    }
+    return w;
+  };
+}
+
 function buildRuntime(config: Config, resolved: ResolvedConfig, echoOrigin: string): EdgeRuntime {
   return {
     config,
@@ -106,6 +128,7 @@ function buildRuntime(config: Config, resolved: ResolvedConfig, echoOrigin: stri
       hsts: hstsValue(config.hsts),
     },
     certInfo: certInfoLookup(config, userMapper(resolved)),
+    dialect: dialectLookup(config),
   };
 }
 
@@ -271,7 +294,7 @@ export async function startEdge(config: Config, resolved: ResolvedConfig, events
         const socket = a.socket;
         const certInfo = runtime.certInfo;
         attachState(socket, newConnectionState({
-          profile: a.profile, sni: a.sni, clientAddress: a.clientAddress, clientPort: a.clientPort, outcome: a.outcome, peer: a.peer,
+          profile: a.profile, dialect: runtime.dialect(a.profile), sni: a.sni, clientAddress: a.clientAddress, clientPort: a.clientPort, outcome: a.outcome, peer: a.peer,
           lookup: (peer) => certInfo(a.profile, peer), rejected,
         }));
         if (hooks !== NO_HOOKS) {
