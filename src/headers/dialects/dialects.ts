@@ -60,8 +60,10 @@ export function dialectWriter(dialect: DialectName, settings: DialectSettings, s
       });
     case 'traefik': {
       const opts = settings.traefik;
+      // Untrusted: the entry point strips both; insecure: only what the middleware sets replaces the client's.
+      const configured = TRAEFIK_HEADERS.filter((_, i) => (i === 0 ? opts.pem : opts.info));
       return freeze({
-        dialect, headers: TRAEFIK_HEADERS, actions: modeActions(TRAEFIK_MODE_TABLE, opts.forwardedHeaders),
+        dialect, headers: opts.forwardedHeaders === 'untrusted' ? TRAEFIK_HEADERS : configured, actions: modeActions(TRAEFIK_MODE_TABLE, opts.forwardedHeaders),
         values: (facts) => traefikHeaderValues(facts, opts), noCertValues: [], appendTo: null,
       });
     }
