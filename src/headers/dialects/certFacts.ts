@@ -13,7 +13,7 @@ export interface DialectCertFacts {
 }
 
 /** Runs `f`, mapping any failure (garbage DER, a bad string in a DN, …) to the empty value. */
-export function orEmpty(f: () => string): string {
+function orEmpty(f: () => string): string {
   try {
     return f();
   } catch {

@@ -4,7 +4,7 @@
 // same tables out as docs/edge-behaviour.md shows them.
 
 /** `used`: a certificate was presented and accepted on this connection; `none`: not; `any`: either. */
-export type CertCondition = 'any' | 'none' | 'used';
+type CertCondition = 'any' | 'none' | 'used';
 
 /**
  * keep: the client's copies go on unchanged; remove: every copy is taken out; set: every copy is

@@ -26,12 +26,12 @@ export const NGINX_MODE_TABLE: readonly DialectRow<NginxMode>[] = Object.freeze(
  * $ssl_client_escaped_cert: the PEM with ngx_escape_uri(NGX_ESCAPE_URI_COMPONENT), which for PEM's
  * characters is encodeURIComponent (upper-case `%XX`).
  */
-export function nginxEscapedCert(facts: DialectCertFacts): string {
+function nginxEscapedCert(facts: DialectCertFacts): string {
   return encodeURIComponent(pem(facts.leaf));
 }
 
 /** $ssl_client_verify: SUCCESS, FAILED:<X509_verify_cert_error_string> (an ignored error), NONE. */
-export function nginxVerify(facts: DialectCertFacts | null): string {
+function nginxVerify(facts: DialectCertFacts | null): string {
   if (facts === null) return 'NONE';
   return facts.verifyCode === 0 ? 'SUCCESS' : `FAILED:${verifyCodeInfo(facts.verifyCode).text}`;
 }

@@ -9,8 +9,8 @@ import { TAG_OID, TAG_SEQUENCE, TAG_SET, expectTlv, oidToDotted, readTlv } from 
 import type { DialectRow } from './dialectTable.js';
 import { subjectAltNames, type DialectCertFacts } from './certFacts.js';
 
-export const TRAEFIK_CERT_HEADER = 'X-Forwarded-Tls-Client-Cert';
-export const TRAEFIK_INFO_HEADER = 'X-Forwarded-Tls-Client-Cert-Info';
+const TRAEFIK_CERT_HEADER = 'X-Forwarded-Tls-Client-Cert';
+const TRAEFIK_INFO_HEADER = 'X-Forwarded-Tls-Client-Cert-Info';
 export const TRAEFIK_HEADERS = Object.freeze([TRAEFIK_CERT_HEADER, TRAEFIK_INFO_HEADER] as const);
 
 /**
@@ -45,7 +45,7 @@ function peerCertificates(chain: readonly X509Certificate[]): readonly X509Certi
 }
 
 /** sanitize(): PEM without its BEGIN/END lines and newlines, i.e. the DER in base64; certificates joined with ",". */
-export function traefikPem(certs: readonly X509Certificate[]): string {
+function traefikPem(certs: readonly X509Certificate[]): string {
   return certs.map((c) => c.raw.toString('base64')).join(',');
 }
 
