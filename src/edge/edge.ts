@@ -283,7 +283,8 @@ export async function startEdge(config: Config, resolved: ResolvedConfig, events
   // Its TCP connections go to the TLS front first; Node's HTTP handling gets the TLS sockets.
   const httpsServer = makeHttp('https');
   // One TLS front per listener: the edge's own and the lesson runner's one-connection listeners.
-  const tlsFrontFor = (server: http.Server): ((raw: net.Socket) => void) => {
+  // A lesson is about a cf forwarded_client_cert mode, so its connections speak cf whatever the dialect.
+  const tlsFrontFor = (server: http.Server, lesson = false): ((raw: net.Socket) => void) => {
     const serveHttp = takeConnectionHandler(server);
     return createTlsFront({
       profiles: () => runtime.tls,
@@ -294,7 +295,7 @@ export async function startEdge(config: Config, resolved: ResolvedConfig, events
         const socket = a.socket;
         const certInfo = runtime.certInfo;
         attachState(socket, newConnectionState({
-          profile: a.profile, dialect: runtime.dialect(a.profile), sni: a.sni, clientAddress: a.clientAddress, clientPort: a.clientPort, outcome: a.outcome, peer: a.peer,
+          profile: a.profile, dialect: lesson ? null : runtime.dialect(a.profile), sni: a.sni, clientAddress: a.clientAddress, clientPort: a.clientPort, outcome: a.outcome, peer: a.peer,
           lookup: (peer) => certInfo(a.profile, peer), rejected,
         }));
         if (hooks !== NO_HOOKS) {
@@ -339,7 +340,7 @@ export async function startEdge(config: Config, resolved: ResolvedConfig, events
       const echoOrigin = (await lessonEcho).origin;
       const routes = new RouteTable([{ name: 'lesson', host: '*', path: '/', upstream: 'echo' }], echoOrigin);
       const server = makeHttp('https', { ...deps, settings: () => settings, routes: () => routes });
-      return listenForLesson(server, tlsFrontFor(server));
+      return listenForLesson(server, tlsFrontFor(server, true));
     },
     reload(newConfig, newResolved) {
       runtime = buildRuntime(newConfig, newResolved, echo?.origin ?? 'http://127.0.0.1:1');

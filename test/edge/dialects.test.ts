@@ -5,6 +5,7 @@
 import { expect } from 'chai';
 import { X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import https from 'node:https';
 import { clientIdentity, httpsRequest, received, startTestEdge, testPki, type ClientIdentity, type EchoReply, type TestEdge } from '../support/edgeHarness.js';
 import { failurePaths } from '../../src/pki/failures.js';
 import { openssl } from '../headers/fixtures.js';
@@ -209,6 +210,44 @@ describe('edge: header dialects (docs/edge-behaviour.md §11), real handshakes',
       const reply = ok(await httpsRequest(t.httpsPort, { headers: [['Host', 'localhost'], ...FORGED] }));
       expect(TRAEFIK.map((n) => received(reply, n))).to.deep.equal([[], []]);
       othersUntouched(reply, TRAEFIK);
+    });
+  });
+
+  describe('the lesson listener speaks cf whatever the dialect (its lessons are about the cf modes)', () => {
+    let t: TestEdge;
+    before(async () => {
+      t = await startTestEdge({}, 'dialect: envoy\n');
+    });
+    after(async () => t?.close());
+
+    it('a lesson connection under sanitize_set gets the ten headers, not Envoy\'s XFCC', async () => {
+      const { pki } = await testPki();
+      const listener = await t.edge.openLessonListener('sanitize_set');
+      try {
+        const headers = await new Promise<[string, string][]>((resolve, reject) => {
+          const req = https.request({ host: '127.0.0.1', port: listener.port, servername: 'localhost', ca: readFileSync(pki.rootCa.cert), cert: valid.cert, key: valid.key, agent: false, headers: { host: 'localhost' } });
+          const timer = setTimeout(() => req.destroy(new Error('lesson request timed out after 10 s')), 10_000);
+          req.on('socket', (s) => s.once('connect', () => listener.admit(s.localPort!)));
+          req.on('response', (res) => {
+            const chunks: Buffer[] = [];
+            res.on('data', (c: Buffer) => chunks.push(c));
+            res.on('end', () => {
+              clearTimeout(timer);
+              resolve((JSON.parse(Buffer.concat(chunks).toString('utf8')) as { headers: [string, string][] }).headers);
+            });
+          });
+          req.on('error', (e) => {
+            clearTimeout(timer);
+            reject(e);
+          });
+          req.end();
+        });
+        const xfcc = headers.filter(([n]) => n.toLowerCase() === 'x-forwarded-client-cert').map(([, v]) => v);
+        expect(xfcc).to.deep.equal([leaf.raw.toString('base64')]);
+        expect(headers.some(([n]) => n.toLowerCase() === 'x-ssl-client-verify')).to.equal(true);
+      } finally {
+        listener.close();
+      }
     });
   });
 
