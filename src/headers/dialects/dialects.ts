@@ -32,6 +32,11 @@ export interface DialectWriter {
   readonly noCertValues: readonly HeaderPair[];
   /** Envoy's APPEND_FORWARD joins the client's XFCC with its own element instead of replacing it. */
   readonly appendTo: string | null;
+  /**
+   * Envoy keeps one XFCC entry: its HTTP/1 codec joins repeated lines with "," where the first
+   * stood, and a set or append writes that entry in place (at the end when the client sent none).
+   */
+  readonly coalesce: boolean;
 }
 
 /** null for `cf`: the edge's own ten-header path runs. */
@@ -43,20 +48,20 @@ export function dialectWriter(dialect: DialectName, settings: DialectSettings, s
       const opts = { details: new Set(settings.envoy.setCurrentClientCertDetails), by: subjectAltNames(serverCert).uri };
       return freeze({
         dialect, headers: [XFCC_HEADER], actions: modeActions(ENVOY_MODE_TABLE, settings.envoy.forwardClientCertDetails),
-        values: (facts) => envoyHeaderValues(facts, opts), noCertValues: [], appendTo: XFCC_HEADER,
+        values: (facts) => envoyHeaderValues(facts, opts), noCertValues: [], appendTo: XFCC_HEADER, coalesce: true,
       });
     }
     case 'rfc9440': {
       const opts = settings.rfc9440;
       return freeze({
         dialect, headers: [CLIENT_CERT_HEADER, CLIENT_CERT_CHAIN_HEADER], actions: modeActions(RFC9440_MODE_TABLE, 'sanitize_set'),
-        values: (facts) => rfc9440HeaderValues(facts, opts), noCertValues: [], appendTo: null,
+        values: (facts) => rfc9440HeaderValues(facts, opts), noCertValues: [], appendTo: null, coalesce: false,
       });
     }
     case 'nginx':
       return freeze({
         dialect, headers: NGINX_HEADERS, actions: modeActions(NGINX_MODE_TABLE, 'proxy_set_header'),
-        values: (facts) => nginxHeaderValues(facts), noCertValues: nginxHeaderValues(null), appendTo: null,
+        values: (facts) => nginxHeaderValues(facts), noCertValues: nginxHeaderValues(null), appendTo: null, coalesce: false,
       });
     case 'traefik': {
       const opts = settings.traefik;
@@ -64,7 +69,7 @@ export function dialectWriter(dialect: DialectName, settings: DialectSettings, s
       const configured = TRAEFIK_HEADERS.filter((_, i) => (i === 0 ? opts.pem : opts.info));
       return freeze({
         dialect, headers: opts.forwardedHeaders === 'untrusted' ? TRAEFIK_HEADERS : configured, actions: modeActions(TRAEFIK_MODE_TABLE, opts.forwardedHeaders),
-        values: (facts) => traefikHeaderValues(facts, opts), noCertValues: [], appendTo: null,
+        values: (facts) => traefikHeaderValues(facts, opts), noCertValues: [], appendTo: null, coalesce: false,
       });
     }
   }
@@ -78,8 +83,9 @@ const NONE: HeaderPair[] = Object.freeze([]) as unknown as HeaderPair[];
 
 /**
  * Applies one action of a dialect to a raw header list ([name, value, …]): deletions of the owned
- * names (every copy, any case), then the dialect's values appended at the end. `values` are the
- * certificate's (or noCertValues). Same result shape as the cf path (applyClientCertPolicy).
+ * names (every copy, any case), then the dialect's values appended at the end (Envoy: in place, see
+ * `coalesce`). `values` are the certificate's (or noCertValues). Same result shape as the cf path
+ * (applyClientCertPolicy).
  */
 export function applyDialect(rawHeaders: readonly string[], writer: DialectWriter, action: HeaderAction, values: readonly HeaderPair[]): ClientCertEdit {
   const owned = ownedNames(writer);
@@ -91,23 +97,42 @@ export function applyDialect(rawHeaders: readonly string[], writer: DialectWrite
     if (owned.lengths.has(name.length) && owned.lower.has(name.toLowerCase())) (hits ??= []).push(i);
   }
   const sent: HeaderPair[] = hits === null ? NONE : hits.map((i) => [rawHeaders[i]!, rawHeaders[i + 1]!] as const);
+  if (action === 'keep' && writer.coalesce && hits !== null && hits.length > 1) {
+    // Envoy (one owned name): the copies become one line where the first stood, joined with ",".
+    const joined = sent.map(([, v]) => v).filter((v) => v.length > 0).join(',');
+    const out = withoutCopies(rawHeaders, hits.slice(1));
+    out[hits[0]! + 1] = joined;
+    return { headers: out, sent, removed: sent.slice(1), set: NONE };
+  }
   if (action === 'keep' || (action === 'remove' && hits === null)) return { headers: rawHeaders as string[], sent, removed: NONE, set: NONE };
 
-  const out: string[] = [];
-  let from = 0;
-  for (const i of hits ?? []) {
-    for (let j = from; j < i; j++) out.push(rawHeaders[j]!);
-    from = i + 2;
-  }
-  for (let j = from; j < total; j++) out.push(rawHeaders[j]!);
   let set = action === 'remove' ? NONE : (values as HeaderPair[]);
   if (action === 'append' && writer.appendTo !== null) {
     const target = writer.appendTo.toLowerCase();
     const existing = sent.filter(([name]) => name.toLowerCase() === target).map(([, v]) => v);
     set = values.map(([name, v]): HeaderPair => (name.toLowerCase() === target ? [name, appendXfcc(existing, v)] : [name, v]));
   }
+  if (writer.coalesce && hits !== null && set.length === 1) {
+    // Envoy writes its one entry in place of the client's first copy, under the client's spelling.
+    const out = withoutCopies(rawHeaders, hits.slice(1));
+    out[hits[0]! + 1] = set[0]![1];
+    return { headers: out, sent, removed: sent, set };
+  }
+  const out = withoutCopies(rawHeaders, hits ?? []);
   for (const [name, value] of set) out.push(name, value);
   return { headers: out, sent, removed: sent, set };
+}
+
+/** A copy of the raw list without the name/value pairs at the given (ascending, even) indexes. */
+function withoutCopies(rawHeaders: readonly string[], at: readonly number[]): string[] {
+  const out: string[] = [];
+  let from = 0;
+  for (const i of at) {
+    for (let j = from; j < i; j++) out.push(rawHeaders[j]!);
+    from = i + 2;
+  }
+  for (let j = from; j < rawHeaders.length; j++) out.push(rawHeaders[j]!);
+  return out;
 }
 
 const OWNED = new WeakMap<DialectWriter, { lower: ReadonlySet<string>; lengths: ReadonlySet<number> }>();

@@ -6,6 +6,7 @@ import { expect } from 'chai';
 import { X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { appendXfcc, envoyElement, urlEncodedPem, xfccElementText } from '../../../src/headers/dialects/envoy.js';
+import { applyDialect, dialectWriter } from '../../../src/headers/dialects/dialects.js';
 import { testPki } from '../../support/edgeHarness.js';
 
 // Envoy docs, "Some examples of the XFCC header are", items 1 to 3.
@@ -53,5 +54,17 @@ describe('headers/dialects/envoy: XFCC elements', () => {
     expect(urlEncodedPem([leaf, leaf])).to.equal(e.cert! + e.cert!);
     expect(e.subject).to.match(/^CN=/);
     expect(e.chain).to.equal(undefined);
+  });
+
+  it('applyDialect, envoy: kept copies joined into the first one\'s place (empty ones skipped); a set value takes that place', async () => {
+    const { pki } = await testPki();
+    const settings = { envoy: { forwardClientCertDetails: 'always_forward_only' as const, setCurrentClientCertDetails: [] }, rfc9440: { chain: true }, traefik: { forwardedHeaders: 'untrusted' as const, pem: true, info: true } };
+    const w = dialectWriter('envoy', settings, new X509Certificate(readFileSync(pki.server.cert)))!;
+    const raw = ['Host', 'h', 'x-forwarded-client-cert', '', 'A', '1', 'X-Forwarded-Client-Cert', 'a', 'X-FORWARDED-CLIENT-CERT', 'b'];
+    expect(applyDialect(raw, w, 'keep', []).headers).to.deep.equal(['Host', 'h', 'x-forwarded-client-cert', 'a,b', 'A', '1']);
+    expect(applyDialect(raw, w, 'set', [['X-Forwarded-Client-Cert', 'Hash=1']]).headers).to.deep.equal(['Host', 'h', 'x-forwarded-client-cert', 'Hash=1', 'A', '1']);
+    expect(applyDialect(raw, w, 'append', [['X-Forwarded-Client-Cert', 'Hash=1']]).headers).to.deep.equal(['Host', 'h', 'x-forwarded-client-cert', 'a,b,Hash=1', 'A', '1']);
+    expect(applyDialect(raw, w, 'remove', []).headers).to.deep.equal(['Host', 'h', 'A', '1']);
+    expect(applyDialect(['Host', 'h'], w, 'set', [['X-Forwarded-Client-Cert', 'Hash=1']]).headers).to.deep.equal(['Host', 'h', 'X-Forwarded-Client-Cert', 'Hash=1']);
   });
 });
