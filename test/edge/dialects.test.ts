@@ -6,9 +6,10 @@ import { expect } from 'chai';
 import { X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import https from 'node:https';
-import { clientIdentity, httpsRequest, received, startTestEdge, testPki, type ClientIdentity, type EchoReply, type TestEdge } from '../support/edgeHarness.js';
+import { clientIdentity, eventually, httpsRequest, received, startTestEdge, testPki, type ClientIdentity, type EchoReply, type TestEdge } from '../support/edgeHarness.js';
 import { failurePaths } from '../../src/pki/failures.js';
 import { openssl } from '../headers/fixtures.js';
+import type { EdgeEvent } from '../../src/observe/events.js';
 
 type Pair = [string, string];
 
@@ -93,6 +94,14 @@ describe('edge: header dialects (docs/edge-behaviour.md §11), real handshakes',
       const reply = ok(await httpsRequest(t.httpsPort, { headers: [['Host', 'localhost'], ...FORGED] }));
       expect(received(reply, 'X-Forwarded-Client-Cert')).to.deep.equal([]);
       othersUntouched(reply, ['X-Forwarded-Client-Cert']);
+    });
+
+    it('the request event names the dialect and mode, and lists the XFCC copies removed', async () => {
+      await httpsRequest(t.httpsPort, { identity: valid, headers: [['Host', 'localhost'], ['X-Forwarded-Client-Cert', 'forged-for-the-event']] });
+      const mine = (ev: EdgeEvent): boolean => ev.kind === 'request' && ev.h10.sent.some(([, v]) => v === 'forged-for-the-event');
+      await eventually(() => t.events.some(mine));
+      const e = t.events.find(mine);
+      expect(e?.kind === 'request' ? [e.forwardedClientCert, e.h10.removed, e.h10.set.map(([n]) => n)] : null).to.deep.equal(['envoy sanitize_set', [['X-Forwarded-Client-Cert', 'forged-for-the-event']], ['X-Forwarded-Client-Cert']]);
     });
   });
 

@@ -23,6 +23,8 @@ export interface DialectSettings {
 
 export interface DialectWriter {
   readonly dialect: Exclude<DialectName, 'cf'>;
+  /** Dialect and mode, as request events name them (in place of the cf forwarded_client_cert mode). */
+  readonly label: string;
   /** The headers this dialect owns (spelled as it sets them). */
   readonly headers: readonly string[];
   readonly actions: ModeActions;
@@ -47,20 +49,20 @@ export function dialectWriter(dialect: DialectName, settings: DialectSettings, s
     case 'envoy': {
       const opts = { details: new Set(settings.envoy.setCurrentClientCertDetails), by: subjectAltNames(serverCert).uri };
       return freeze({
-        dialect, headers: [XFCC_HEADER], actions: modeActions(ENVOY_MODE_TABLE, settings.envoy.forwardClientCertDetails),
+        dialect, label: `envoy ${settings.envoy.forwardClientCertDetails}`, headers: [XFCC_HEADER], actions: modeActions(ENVOY_MODE_TABLE, settings.envoy.forwardClientCertDetails),
         values: (facts) => envoyHeaderValues(facts, opts), noCertValues: [], appendTo: XFCC_HEADER, coalesce: true,
       });
     }
     case 'rfc9440': {
       const opts = settings.rfc9440;
       return freeze({
-        dialect, headers: [CLIENT_CERT_HEADER, CLIENT_CERT_CHAIN_HEADER], actions: modeActions(RFC9440_MODE_TABLE, 'sanitize_set'),
+        dialect, label: 'rfc9440', headers: [CLIENT_CERT_HEADER, CLIENT_CERT_CHAIN_HEADER], actions: modeActions(RFC9440_MODE_TABLE, 'sanitize_set'),
         values: (facts) => rfc9440HeaderValues(facts, opts), noCertValues: [], appendTo: null, coalesce: false,
       });
     }
     case 'nginx':
       return freeze({
-        dialect, headers: NGINX_HEADERS, actions: modeActions(NGINX_MODE_TABLE, 'proxy_set_header'),
+        dialect, label: 'nginx', headers: NGINX_HEADERS, actions: modeActions(NGINX_MODE_TABLE, 'proxy_set_header'),
         values: (facts) => nginxHeaderValues(facts), noCertValues: nginxHeaderValues(null), appendTo: null, coalesce: false,
       });
     case 'traefik': {
@@ -68,7 +70,7 @@ export function dialectWriter(dialect: DialectName, settings: DialectSettings, s
       // Untrusted: the entry point strips both; insecure: only what the middleware sets replaces the client's.
       const configured = TRAEFIK_HEADERS.filter((_, i) => (i === 0 ? opts.pem : opts.info));
       return freeze({
-        dialect, headers: opts.forwardedHeaders === 'untrusted' ? TRAEFIK_HEADERS : configured, actions: modeActions(TRAEFIK_MODE_TABLE, opts.forwardedHeaders),
+        dialect, label: `traefik ${opts.forwardedHeaders}`, headers: opts.forwardedHeaders === 'untrusted' ? TRAEFIK_HEADERS : configured, actions: modeActions(TRAEFIK_MODE_TABLE, opts.forwardedHeaders),
         values: (facts) => traefikHeaderValues(facts, opts), noCertValues: [], appendTo: null, coalesce: false,
       });
     }
