@@ -218,9 +218,10 @@ describe('edge: header dialects (docs/edge-behaviour.md §11), real handshakes',
       othersUntouched(reply, TRAEFIK);
     });
 
-    it('no certificate: both removed', async () => {
-      const reply = ok(await httpsRequest(t.httpsPort, { headers: [['Host', 'localhost'], ...FORGED] }));
+    it('no certificate: both removed, also spelled with "_" (Traefik\'s forwardedHeaders strips those too)', async () => {
+      const reply = ok(await httpsRequest(t.httpsPort, { headers: [['Host', 'localhost'], ...FORGED, ['X_Forwarded_Tls_Client_Cert', 'underscored']] }));
       expect(TRAEFIK.map((n) => received(reply, n))).to.deep.equal([[], []]);
+      expect(received(reply, 'X_Forwarded_Tls_Client_Cert')).to.deep.equal([]);
       othersUntouched(reply, TRAEFIK);
     });
   });
@@ -260,6 +261,27 @@ describe('edge: header dialects (docs/edge-behaviour.md §11), real handshakes',
       } finally {
         listener.close();
       }
+    });
+  });
+
+  describe('traefik, insecure, info only', () => {
+    let t: TestEdge;
+    before(async () => {
+      t = await startTestEdge({}, 'dialect: traefik\ntraefik: { forwarded_headers: insecure, pem: false }\n');
+    });
+    after(async () => t?.close());
+
+    it('no certificate: the client\'s copies pass as sent', async () => {
+      const reply = ok(await httpsRequest(t.httpsPort, { headers: [['Host', 'localhost'], ...FORGED] }));
+      othersUntouched(reply, []);
+    });
+
+    it('valid certificate: only the info header is replaced; the client\'s X-Forwarded-Tls-Client-Cert passes (Header.Set touches only what it sets)', async () => {
+      const reply = ok(await httpsRequest(t.httpsPort, { identity: valid, headers: [['Host', 'localhost'], ...FORGED] }));
+      expect(received(reply, 'X-Forwarded-Tls-Client-Cert')).to.deep.equal(['spoofed']);
+      const info = received(reply, 'X-Forwarded-Tls-Client-Cert-Info');
+      expect(info).to.have.lengthOf(1);
+      expect(decodeURIComponent(info[0]!.replace(/\+/g, ' '))).to.match(/^Subject="/);
     });
   });
 

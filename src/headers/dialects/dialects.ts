@@ -39,6 +39,8 @@ export interface DialectWriter {
    * stood, and a set or append writes that entry in place (at the end when the client sent none).
    */
   readonly coalesce: boolean;
+  /** Traefik's forwardedHeaders also strips its names spelled with `_` for `-` (X_Forwarded_Tls_Client_Cert). */
+  readonly underscoreAsDash: boolean;
 }
 
 /** null for `cf`: the edge's own ten-header path runs. */
@@ -50,20 +52,20 @@ export function dialectWriter(dialect: DialectName, settings: DialectSettings, s
       const opts = { details: new Set(settings.envoy.setCurrentClientCertDetails), by: subjectAltNames(serverCert).uri };
       return freeze({
         dialect, label: `envoy ${settings.envoy.forwardClientCertDetails}`, headers: [XFCC_HEADER], actions: modeActions(ENVOY_MODE_TABLE, settings.envoy.forwardClientCertDetails),
-        values: (facts) => envoyHeaderValues(facts, opts), noCertValues: [], appendTo: XFCC_HEADER, coalesce: true,
+        values: (facts) => envoyHeaderValues(facts, opts), noCertValues: [], appendTo: XFCC_HEADER, coalesce: true, underscoreAsDash: false,
       });
     }
     case 'rfc9440': {
       const opts = settings.rfc9440;
       return freeze({
         dialect, label: 'rfc9440', headers: [CLIENT_CERT_HEADER, CLIENT_CERT_CHAIN_HEADER], actions: modeActions(RFC9440_MODE_TABLE, 'sanitize_set'),
-        values: (facts) => rfc9440HeaderValues(facts, opts), noCertValues: [], appendTo: null, coalesce: false,
+        values: (facts) => rfc9440HeaderValues(facts, opts), noCertValues: [], appendTo: null, coalesce: false, underscoreAsDash: false,
       });
     }
     case 'nginx':
       return freeze({
         dialect, label: 'nginx', headers: NGINX_HEADERS, actions: modeActions(NGINX_MODE_TABLE, 'proxy_set_header'),
-        values: (facts) => nginxHeaderValues(facts), noCertValues: nginxHeaderValues(null), appendTo: null, coalesce: false,
+        values: (facts) => nginxHeaderValues(facts), noCertValues: nginxHeaderValues(null), appendTo: null, coalesce: false, underscoreAsDash: false,
       });
     case 'traefik': {
       const opts = settings.traefik;
@@ -72,6 +74,7 @@ export function dialectWriter(dialect: DialectName, settings: DialectSettings, s
       return freeze({
         dialect, label: `traefik ${opts.forwardedHeaders}`, headers: opts.forwardedHeaders === 'untrusted' ? TRAEFIK_HEADERS : configured, actions: modeActions(TRAEFIK_MODE_TABLE, opts.forwardedHeaders),
         values: (facts) => traefikHeaderValues(facts, opts), noCertValues: [], appendTo: null, coalesce: false,
+        underscoreAsDash: opts.forwardedHeaders === 'untrusted',
       });
     }
   }
@@ -96,7 +99,9 @@ export function applyDialect(rawHeaders: readonly string[], writer: DialectWrite
   let hits: number[] | null = null;
   for (let i = 0; i < n; i += 2) {
     const name = rawHeaders[i]!;
-    if (owned.lengths.has(name.length) && owned.lower.has(name.toLowerCase())) (hits ??= []).push(i);
+    if (!owned.lengths.has(name.length)) continue;
+    const lower = name.toLowerCase();
+    if (owned.lower.has(writer.underscoreAsDash ? lower.replace(/_/g, '-') : lower)) (hits ??= []).push(i);
   }
   const sent: HeaderPair[] = hits === null ? NONE : hits.map((i) => [rawHeaders[i]!, rawHeaders[i + 1]!] as const);
   if (action === 'keep' && writer.coalesce && hits !== null && hits.length > 1) {
