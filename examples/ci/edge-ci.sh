@@ -103,8 +103,10 @@ certs=$work/certs
 check 'trusted client certificate: 200 from the app' 200 "$(status --cert "$certs/client-chain.crt" --key "$certs/client.key")"
 check '... and the app saw X-SSL-Client-Verify: 0' yes "$(app_saw '"verifyResult": "0"')"
 check 'no client certificate: the app refuses (401)' 401 "$(status)"
+# The forger holds a copy of the client's certificate (public), not its key.
+stolen_cert=$(sed '/-----/d' "$certs/client.crt" | tr -d '\n')
 check 'forged X-SSL-Client-* headers without a certificate: removed by the edge, 401' 401 \
-  "$(status -H 'X-SSL-Client: 1' -H 'X-SSL-Client-Verify: 0' -H 'X-SSL-Client-Subject-CN: YWRtaW4=')"
+  "$(status -H 'X-SSL-Client: 1' -H 'X-SSL-Client-Verify: 0' -H "X-Forwarded-Client-Cert: $stolen_cert" -H 'X-SSL-Client-Subject-CN: YWRtaW4=')"
 check '... and the app saw no verify result' yes "$(app_saw '"verifyResult": null')"
 check 'expired client certificate: handshake refused by the edge' 000 \
   "$(status --cert "$certs/failures/expired-chain.crt" --key "$certs/failures/expired.key")"

@@ -227,14 +227,27 @@ async function config(clone: Clone, block: DocBlock, d: Directive, report: strin
   report.push(`loaded as ${relative(clone.dir, file)} through src/config/load.ts: valid`);
 }
 
+/** The file package.json's `exports` maps SUBPATH to (its `default` condition), relative to the root. */
+function exportTarget(clone: Clone, subpath: string): string | null {
+  const exportsMap = (JSON.parse(readFileSync(join(clone.dir, 'package.json'), 'utf8')) as { exports?: Record<string, string | { default?: string }> }).exports;
+  const target = exportsMap?.[subpath];
+  const file = typeof target === 'string' ? target : target?.default;
+  return file ? relative(clone.dir, join(clone.dir, file)) : null;
+}
+
 async function tsImports(clone: Clone, block: DocBlock, d: Directive, report: string[]): Promise<void> {
   const base = join(clone.dir, str(d.args[0]) || '.');
-  for (const m of block.body.matchAll(/import\s*\{([^}]*)\}\s*from\s*'([^']+)'/g)) {
-    const source = relative(clone.dir, resolve(base, m[2]!));
-    const compiled = join(clone.dir, 'dist', source);
-    if (!source.startsWith('src/') || !existsSync(compiled)) throw new Error(`'${m[2]}' (from ${relative(clone.dir, base) || '.'}) is not a module of src/`);
+  for (const m of block.body.matchAll(/import\s*\{([^}]*)\}\s*from\s*'([^']+)'|\{([\w\s,]*)\}\s*=\s*await import\('([^']+)'\)/g)) {
+    const specifier = m[2] ?? m[4]!;
+    // `mtls-edge` and `mtls-edge/…`: the module this package's `exports` names, as an app imports it.
+    const own = /^mtls-edge(\/.+)?$/.exec(specifier);
+    const exported = own ? exportTarget(clone, `.${own[1] ?? ''}`) : null;
+    if (own && !exported) throw new Error(`'${specifier}' is not in the exports of package.json`);
+    const source = exported ?? relative(clone.dir, resolve(base, specifier));
+    const compiled = exported ? join(clone.dir, exported) : join(clone.dir, 'dist', source);
+    if (!(exported ? source.startsWith('dist/src/') : source.startsWith('src/')) || !existsSync(compiled)) throw new Error(`'${specifier}' (from ${relative(clone.dir, base) || '.'}) is not a module of src/`);
     const mod = (await import(pathToFileURL(compiled).href)) as Record<string, unknown>;
-    const names = m[1]!.split(',').map((n) => n.trim()).filter(Boolean);
+    const names = (m[1] ?? m[3]!).split(',').map((n) => n.trim().replace(/^type\s+/, '').replace(/\s+as\s+\w+$/, '')).filter((n) => n && !m[0]!.includes(`type ${n}`));
     const missing = names.filter((n) => !(n in mod));
     if (missing.length) throw new Error(`${source} does not export ${missing.join(', ')}`);
     report.push(`${source} exports ${names.join(', ')}`);

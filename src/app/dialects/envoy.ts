@@ -1,0 +1,97 @@
+// Envoy's x-forwarded-client-cert (envoyproxy.io, HTTP header manipulation, x-forwarded-client-cert):
+// comma-separated elements, one per proxy; each element `Key=value;Key=value`, keys case-insensitive,
+// a value containing `,`, `;` or `=` double-quoted with `\"` for a quote. Keys: By, Hash (hex SHA-256
+// of the client certificate's DER), Cert (URL-encoded PEM), Chain (URL-encoded PEM, leaf included),
+// Subject, URI, DNS. The element the nearest proxy appended is the last one.
+import { createHash } from 'node:crypto';
+import { clientCertificate } from '../certificate.js';
+import { pemCertificates, percentDecode } from '../codecs.js';
+import { ReadError, type HeaderView } from '../headerSource.js';
+import { MAX_XFCC_ELEMENTS, MAX_XFCC_PAIRS } from '../limits.js';
+import { absent, type ClientCertResult } from '../result.js';
+import { isEnvoyXfcc } from './cf.js';
+
+const XFCC = 'x-forwarded-client-cert';
+
+type Pair = readonly [key: string, value: string];
+
+/** Splits the header into elements of (lower-case key, unquoted value) pairs. */
+export function parseXfcc(value: string): Pair[][] {
+  const elements: Pair[][] = [];
+  let pairs: Pair[] = [];
+  let i = 0;
+  const n = value.length;
+  for (;;) {
+    const eq = value.indexOf('=', i);
+    if (eq < 0) throw new ReadError('X-Forwarded-Client-Cert: a pair without "="');
+    const key = value.slice(i, eq).trim().toLowerCase();
+    if (!/^[a-z]+$/.test(key)) throw new ReadError('X-Forwarded-Client-Cert: a key that is not a word');
+    i = eq + 1;
+    let v = '';
+    if (value[i] === '"') {
+      i++;
+      for (;;) {
+        if (i >= n) throw new ReadError('X-Forwarded-Client-Cert: an unterminated quoted value');
+        const c = value[i]!;
+        if (c === '\\' && i + 1 < n) {
+          v += value[i + 1];
+          i += 2;
+        } else if (c === '"') {
+          i++;
+          break;
+        } else {
+          v += c;
+          i++;
+        }
+      }
+    } else {
+      const end = value.slice(i).search(/[;,]/);
+      v = (end < 0 ? value.slice(i) : value.slice(i, i + end)).trim();
+      i = end < 0 ? n : i + end;
+    }
+    pairs.push([key, v]);
+    if (pairs.length > MAX_XFCC_PAIRS) throw new ReadError(`X-Forwarded-Client-Cert: more than ${MAX_XFCC_PAIRS} pairs in an element`);
+    while (i < n && value[i] === ' ') i++;
+    if (i >= n) break;
+    const sep = value[i];
+    i++;
+    if (sep === ',') {
+      elements.push(pairs);
+      pairs = [];
+      if (elements.length >= MAX_XFCC_ELEMENTS) throw new ReadError(`X-Forwarded-Client-Cert: more than ${MAX_XFCC_ELEMENTS} elements`);
+    } else if (sep !== ';') throw new ReadError('X-Forwarded-Client-Cert: text after a quoted value');
+  }
+  elements.push(pairs);
+  return elements;
+}
+
+export function looksLikeEnvoy(h: HeaderView): boolean {
+  return h.all(XFCC).some(isEnvoyXfcc);
+}
+
+export function readEnvoy(h: HeaderView): ClientCertResult {
+  const values = h.all(XFCC);
+  if (values.length === 0) return absent('envoy', 'no x-forwarded-client-cert header: the client sent no certificate');
+  // Several copies are one list (RFC 9110 §5.3); the last element is the nearest proxy's.
+  const elements = parseXfcc(values.join(','));
+  const element = elements[elements.length - 1]!;
+  const get = (key: string): string | null => {
+    const found = element.filter(([k]) => k === key);
+    if (found.length > 1) throw new ReadError(`X-Forwarded-Client-Cert: ${key} appears twice in the element`);
+    return found[0]?.[1] ?? null;
+  };
+  const cert = get('cert');
+  const chain = get('chain');
+  const hash = get('hash');
+  if (cert === null && chain === null) {
+    throw new ReadError('X-Forwarded-Client-Cert carries no Cert or Chain: set set_current_client_cert_details cert: true (and chain: true) on the edge');
+  }
+  const chainDers = chain === null ? [] : pemCertificates(percentDecode(chain, 'X-Forwarded-Client-Cert Chain'), 'X-Forwarded-Client-Cert Chain');
+  const leaf = cert === null ? chainDers[0]! : pemCertificates(percentDecode(cert, 'X-Forwarded-Client-Cert Cert'), 'X-Forwarded-Client-Cert Cert')[0]!;
+  if (chainDers.length > 0 && !chainDers[0]!.equals(leaf)) throw new ReadError('X-Forwarded-Client-Cert: Chain does not start with the Cert');
+  if (hash !== null && createHash('sha256').update(leaf).digest('hex') !== hash.toLowerCase()) {
+    throw new ReadError('X-Forwarded-Client-Cert: Hash is not the SHA-256 of the Cert');
+  }
+  const certificate = clientCertificate([leaf, ...chainDers.slice(1)]);
+  return { status: 'verified', verified: true, dialect: 'envoy', basis: 'presence', certificate };
+}

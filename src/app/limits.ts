@@ -1,0 +1,14 @@
+// Bounds on what the reader accepts: every header value may come from an attacker (an app reachable
+// without the edge), so sizes and counts are capped before anything is decoded.
+
+/** One header value, in characters. A URL-encoded PEM chain of 10 certificates fits comfortably. */
+export const MAX_HEADER_VALUE_CHARS = 64 * 1024;
+/** Copies of one header name the reader looks at (RFC 9440 allows Client-Cert-Chain to be split). */
+export const MAX_HEADER_COPIES = 16;
+/** Certificates in total, leaf included. */
+export const MAX_CERTIFICATES = 10;
+/** Elements of an Envoy XFCC header and pairs of one element. */
+export const MAX_XFCC_ELEMENTS = 32;
+export const MAX_XFCC_PAIRS = 64;
+/** Characters of a reason taken from a header (nginx FAILED:reason). */
+export const MAX_REASON_CHARS = 200;

@@ -1,0 +1,63 @@
+// The reader's one result type (docs/app-reader.md). Every path of readClientCert ends in one of
+// these four shapes; a reason is fixed text written by the reader (header names, limits), never a
+// header value, except the nginx FAILED reason, which is reduced to printable ASCII and capped.
+import type { X509Certificate } from 'node:crypto';
+
+/** How the edge in front of the app writes the client certificate into the request. */
+export type Dialect = 'cf' | 'envoy' | 'rfc9440' | 'nginx' | 'traefik';
+
+export const DIALECTS: readonly Dialect[] = ['cf', 'envoy', 'rfc9440', 'nginx', 'traefik'];
+
+export interface SubjectAltNames {
+  readonly dns: readonly string[];
+  readonly uri: readonly string[];
+  readonly email: readonly string[];
+  /** As @peculiar/asn1-x509 writes them: IPv4 dotted, IPv6 in full hex groups. */
+  readonly ip: readonly string[];
+}
+
+export interface ClientCertificate {
+  /** The client's own certificate. */
+  readonly leaf: X509Certificate;
+  /** The certificates after the leaf, in the order the edge forwarded them (cf and nginx: none). */
+  readonly chain: readonly X509Certificate[];
+  /** One-line subject DN as HAProxy writes it (`/C=DE/O=Acme/CN=client`), value bytes read as UTF-8. */
+  readonly subject: string;
+  readonly issuer: string;
+  /** One-line DN of the root: cf from X-SSL-Client-Root-CA-DN; others the first self-issued certificate of the chain, else its last; null when the edge sent no chain. */
+  readonly root: string | null;
+  /** The first CN of the subject, or null. */
+  readonly commonName: string | null;
+  readonly sans: SubjectAltNames;
+}
+
+/**
+ * `verify-result`: the edge wrote its verification outcome (cf, nginx).
+ * `presence`: the dialect carries no outcome (envoy, rfc9440, traefik); the edge only forwards a
+ * certificate it accepted, so the app trusts the edge's client-auth setting.
+ */
+export type VerifiedBasis = 'verify-result' | 'presence';
+
+export type ClientCertResult =
+  | {
+      readonly status: 'verified';
+      readonly verified: true;
+      readonly dialect: Dialect;
+      readonly basis: VerifiedBasis;
+      readonly certificate: ClientCertificate;
+    }
+  | {
+      readonly status: 'unverified';
+      readonly verified: false;
+      readonly dialect: Dialect;
+      readonly reason: string;
+      /** cf: the OpenSSL verify code the edge ignored; null otherwise. */
+      readonly verifyCode: number | null;
+      /** The certificate, when the headers carry a readable one. */
+      readonly certificate: ClientCertificate | null;
+    }
+  | { readonly status: 'absent'; readonly verified: false; readonly dialect: Dialect | null; readonly reason: string }
+  | { readonly status: 'unreadable'; readonly verified: false; readonly dialect: Dialect | null; readonly reason: string };
+
+export const absent = (dialect: Dialect | null, reason: string): ClientCertResult => ({ status: 'absent', verified: false, dialect, reason });
+export const unreadable = (dialect: Dialect | null, reason: string): ClientCertResult => ({ status: 'unreadable', verified: false, dialect, reason });
