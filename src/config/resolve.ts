@@ -5,6 +5,7 @@ import { X509Certificate, createPrivateKey, type KeyObject } from 'node:crypto';
 import { isAbsolute, resolve } from 'node:path';
 import { ensureDevPki, type DevPki } from '../pki/devPki.js';
 import { ConfigError, type ConfigProblem } from './configError.js';
+import type { DialectName } from '../headers/dialects/dialects.js';
 import { tlsConfigSchema, type ClientAuthMode, type Config, type TlsConfig } from './schema.js';
 
 export interface ResolvedTlsProfile {
@@ -23,6 +24,8 @@ export interface ResolvedTlsProfile {
   /** ca-ignore-err: verify codes accepted at depth > 0; the same list as `ignore` unless ca_ignore_errors is set. */
   readonly caIgnore: 'all' | ReadonlySet<number>;
   readonly alpn: readonly string[];
+  /** The configuration's own `dialect:`; undefined = the top-level one. */
+  readonly dialect: DialectName | undefined;
   /** Files this profile was read from, for reload watching. */
   readonly files: readonly string[];
 }
@@ -180,6 +183,7 @@ async function resolveTlsProfile(reader: FileReader, t: TlsConfig, at: FieldLabe
     ignore: ignoreSet(t.ignore_errors),
     caIgnore: ignoreSet(t.ca_ignore_errors ?? t.ignore_errors),
     alpn: t.alpn,
+    dialect: t.dialect,
     files: [t.cert, ...(t.key ? [t.key] : []), ...t.trust, ...t.crl].map((f) => reader.path(f)),
   };
 }

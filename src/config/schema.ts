@@ -4,6 +4,9 @@
 import { z } from 'zod';
 import { FORWARDED_CLIENT_CERT_MODES } from '../headers/modeTable.js';
 import { UNDERSCORE_HEADER_ACTIONS } from '../edge/stages/underscoreHeaders.js';
+import { DIALECTS } from '../headers/dialects/dialects.js';
+import { ENVOY_DETAILS, ENVOY_MODES } from '../headers/dialects/envoy.js';
+import { TRAEFIK_MODES } from '../headers/dialects/traefik.js';
 
 const port = z.number().int().min(0).max(65535);
 const filePath = z.string().min(1, 'a file path is required');
@@ -14,6 +17,41 @@ const forwardedClientCertMode = z
   .transform((s) => s.toLowerCase())
   .pipe(z.enum(FORWARDED_CLIENT_CERT_MODES, { error: `must be one of ${FORWARDED_CLIENT_CERT_MODES.join(', ')}` }))
   .describe(`How the ten client-certificate headers are treated (case-insensitive): ${FORWARDED_CLIENT_CERT_MODES.join(' | ')}.`);
+
+const dialect = z
+  .enum(DIALECTS, { error: `must be one of ${DIALECTS.join(', ')}` })
+  .describe(`Which proxy's client-certificate headers the app gets: ${DIALECTS.join(' | ')} (docs/edge-behaviour.md, "Header dialects").`);
+
+const lowerEnum = <T extends readonly [string, ...string[]]>(values: T) =>
+  z
+    .string()
+    .transform((s) => s.toLowerCase())
+    .pipe(z.enum(values, { error: `must be one of ${values.join(', ')}` }));
+
+const dialectSettings = {
+  envoy: z
+    .strictObject({
+      forward_client_cert_details: lowerEnum(ENVOY_MODES).default('sanitize_set').describe(`Envoy's forward_client_cert_details (case-insensitive): ${ENVOY_MODES.join(' | ')}.`),
+      set_current_client_cert_details: z
+        .strictObject(Object.fromEntries(ENVOY_DETAILS.map((d) => [d, z.boolean().default(d !== 'chain')])) as Record<(typeof ENVOY_DETAILS)[number], z.ZodDefault<z.ZodBoolean>>)
+        .prefault({})
+        .describe('Which fields the XFCC element carries besides By and Hash (default: all but chain).'),
+    })
+    .prefault({})
+    .describe('Settings of the envoy dialect (X-Forwarded-Client-Cert).'),
+  rfc9440: z
+    .strictObject({ chain: z.boolean().default(true).describe('Also send Client-Cert-Chain.') })
+    .prefault({})
+    .describe('Settings of the rfc9440 dialect (Client-Cert, Client-Cert-Chain).'),
+  traefik: z
+    .strictObject({
+      forwarded_headers: lowerEnum(TRAEFIK_MODES).default('untrusted').describe('untrusted: the entry point strips the client\'s copies (Traefik\'s default) | insecure: forwardedHeaders.insecure.'),
+      pem: z.boolean().default(true).describe('passTLSClientCert pem: X-Forwarded-Tls-Client-Cert.'),
+      info: z.boolean().default(true).describe('passTLSClientCert info (every field): X-Forwarded-Tls-Client-Cert-Info.'),
+    })
+    .prefault({})
+    .describe('Settings of the traefik dialect.'),
+};
 
 const ignoreErrors = z
   .union([
@@ -52,6 +90,7 @@ export const tlsConfigSchema = z.strictObject({
     .optional()
     .describe('Verify codes to accept at depth > 0 (the CAs of the chain; ca-ignore-err). When set, ignore_errors applies to depth 0 only (crt-ignore-err); when absent, ignore_errors applies to both.'),
   alpn: z.array(z.enum(['http/1.1'])).default(['http/1.1']),
+  dialect: dialect.optional().describe('This TLS configuration\'s header dialect; default: the top-level dialect.'),
 });
 
 const upstreamTlsSchema = z.strictObject({
@@ -81,6 +120,8 @@ export const configSchema = z.strictObject({
   http_port: z.union([port, z.literal(false)]).default(8080).describe('false turns the plain-HTTP listener off.'),
   forwarded_client_cert: forwardedClientCertMode.default('sanitize_set'),
   legacy_xfcc_header_mapping: z.boolean().default(false),
+  dialect: dialect.default('cf'),
+  ...dialectSettings,
   strict_sni: z.boolean().default(false),
   tls: z.array(tlsConfigSchema).optional().describe('TLS configurations; the first is the default for unmatched SNI.'),
   routes: z.array(routeSchema).optional().describe('Routes in order; the first match wins. Default: everything to echo.'),

@@ -7,6 +7,7 @@ import type { X509Certificate } from 'node:crypto';
 import { clientCertHeaderValues } from '../headers/clientCertValues.js';
 import { firstCommonName, nodeDnAttributes } from '../headers/commonName.js';
 import { H10_SET_ORDER } from '../headers/h10.js';
+import type { DialectWriter } from '../headers/dialects/dialects.js';
 import type { CertSummary, ChainCertificate, HeaderPair } from '../observe/events.js';
 import { verifiedChain } from '../tls/verifyOutcome.js';
 import type { PeerCertificate } from '../tls/peerCertificate.js';
@@ -60,6 +61,8 @@ export class CertInfo {
   readonly summary: CertSummary;
   readonly mappedUser: string | null;
   private readonly templates = new Map<number, readonly HeaderPair[]>();
+  private chain: readonly X509Certificate[] | undefined;
+  private readonly dialectTemplates = new Map<DialectWriter, Map<number, readonly HeaderPair[]>>();
 
   constructor(
     private readonly leaf: X509Certificate,
@@ -69,6 +72,19 @@ export class CertInfo {
   ) {
     this.summary = certSummary(leaf);
     this.mappedUser = mapUser(leaf);
+  }
+
+  /** A dialect's headers for this certificate and verify result, computed once. */
+  dialectValues(dialect: DialectWriter, verifyCode: number): readonly HeaderPair[] {
+    let byCode = this.dialectTemplates.get(dialect);
+    if (!byCode) this.dialectTemplates.set(dialect, (byCode = new Map()));
+    let values = byCode.get(verifyCode);
+    if (!values) {
+      this.chain ??= verifiedChain(this.leaf, this.trust);
+      values = Object.freeze(dialect.values({ leaf: this.leaf, chain: this.chain, verifyCode }));
+      byCode.set(verifyCode, values);
+    }
+    return values;
   }
 
   /** The ten values for a connection with this certificate, its verify result and session ID. */

@@ -13,6 +13,7 @@ import type { VerifyOutcome } from '../tls/verifyOutcome.js';
 import type { TlsProfile } from '../tls/tlsProfiles.js';
 import type { PeerCertificate } from '../tls/peerCertificate.js';
 import type { CertInfo } from './certInfoCache.js';
+import type { DialectWriter } from '../headers/dialects/dialects.js';
 
 export interface ConnectionState {
   readonly tlsConfig: string;
@@ -21,6 +22,8 @@ export interface ConnectionState {
   readonly clientAddress: string;
   readonly clientPort: number | undefined;
   readonly clientAuthOn: boolean;
+  /** The TLS configuration's header dialect; null for cf (the ten headers and the mode table). */
+  readonly dialect: DialectWriter | null;
   /** A certificate was presented and the handshake succeeded (verified, or its errors ignored). */
   readonly certUsed: boolean;
   readonly outcome: VerifyOutcome;
@@ -51,6 +54,7 @@ export function stateOf(socket: Socket): ConnectionState | undefined {
 
 export interface NewConnection {
   readonly profile: TlsProfile;
+  readonly dialect: DialectWriter | null;
   readonly sni: string | null;
   readonly clientAddress: string;
   readonly clientPort: number | undefined;
@@ -80,6 +84,7 @@ export function newConnectionState(c: NewConnection): ConnectionState {
     clientAddress: c.clientAddress,
     clientPort: c.clientPort,
     clientAuthOn: c.profile.resolved.clientAuth !== 'disabled',
+    dialect: c.dialect,
     certUsed: outcome.kind === 'cert' && outcome.accepted,
     outcome,
     verify,
@@ -125,4 +130,11 @@ export function connectionH10Values(state: ConnectionState, socket: TLSSocket): 
   }
   if (state.sessionIdHex === null || !state.certInfo || state.outcome.kind !== 'cert') return null;
   return state.certInfo.headerValues(state.outcome.code, state.sessionIdHex);
+}
+
+/** The dialect's headers for this connection's certificate (null when no certificate was used). */
+export function connectionDialectValues(state: ConnectionState, dialect: DialectWriter): readonly HeaderPair[] | null {
+  settleConnectionCert(state);
+  if (!state.certUsed || !state.certInfo || state.outcome.kind !== 'cert') return null;
+  return state.certInfo.dialectValues(dialect, state.outcome.code);
 }

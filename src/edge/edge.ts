@@ -30,6 +30,8 @@ import { answerRequestTimeout, wholeRequestTimeoutMs } from './requestTimeout.js
 import { forgetResponse, recordResponse, responseInProgress } from './responseInProgress.js';
 import { listenForLesson, type LessonListener } from './lessonListener.js';
 import type { ForwardedClientCertMode } from '../headers/modeTable.js';
+import { dialectWriter, type DialectWriter } from '../headers/dialects/dialects.js';
+import { ENVOY_DETAILS } from '../headers/dialects/envoy.js';
 
 interface EdgeRuntime {
   readonly config: Config;
@@ -39,6 +41,8 @@ interface EdgeRuntime {
   readonly settings: PipelineSettings;
   /** Derived data of a client certificate under a TLS configuration, cached per certificate. */
   readonly certInfo: (profile: TlsProfile, peer: PeerCertificate) => CertInfo;
+  /** The header dialect of a TLS configuration; null for cf (the ten headers). */
+  readonly dialect: (profile: TlsProfile) => DialectWriter | null;
 }
 
 export interface RunningEdge {
@@ -89,6 +93,24 @@ function certInfoLookup(config: Config, mapUser: UserMappingLookup): EdgeRuntime
   };
 }
 
+/** One writer per TLS configuration, built at its first connection and kept until reload. */
+function dialectLookup(config: Config): EdgeRuntime['dialect'] {
+  const writers = new Map<TlsProfile, DialectWriter | null>();
+  const settings = {
+    envoy: { forwardClientCertDetails: config.envoy.forward_client_cert_details, setCurrentClientCertDetails: ENVOY_DETAILS.filter((d) => config.envoy.set_current_client_cert_details[d]) },
+    rfc9440: { chain: config.rfc9440.chain },
+    traefik: { forwardedHeaders: config.traefik.forwarded_headers, pem: config.traefik.pem, info: config.traefik.info },
+  };
+  return (profile) => {
+    let w = writers.get(profile);
+    if (w === undefined) {
+      w = dialectWriter(profile.resolved.dialect ?? config.dialect, settings, profile.resolved.serverCert);
+      writers.set(profile, w);
+    }
+    return w;
+  };
+}
+
 function buildRuntime(config: Config, resolved: ResolvedConfig, echoOrigin: string): EdgeRuntime {
   return {
     config,
@@ -106,6 +128,7 @@ function buildRuntime(config: Config, resolved: ResolvedConfig, echoOrigin: stri
       hsts: hstsValue(config.hsts),
     },
     certInfo: certInfoLookup(config, userMapper(resolved)),
+    dialect: dialectLookup(config),
   };
 }
 
@@ -260,7 +283,8 @@ export async function startEdge(config: Config, resolved: ResolvedConfig, events
   // Its TCP connections go to the TLS front first; Node's HTTP handling gets the TLS sockets.
   const httpsServer = makeHttp('https');
   // One TLS front per listener: the edge's own and the lesson runner's one-connection listeners.
-  const tlsFrontFor = (server: http.Server): ((raw: net.Socket) => void) => {
+  // A lesson is about a cf forwarded_client_cert mode, so its connections speak cf whatever the dialect.
+  const tlsFrontFor = (server: http.Server, lesson = false): ((raw: net.Socket) => void) => {
     const serveHttp = takeConnectionHandler(server);
     return createTlsFront({
       profiles: () => runtime.tls,
@@ -271,7 +295,7 @@ export async function startEdge(config: Config, resolved: ResolvedConfig, events
         const socket = a.socket;
         const certInfo = runtime.certInfo;
         attachState(socket, newConnectionState({
-          profile: a.profile, sni: a.sni, clientAddress: a.clientAddress, clientPort: a.clientPort, outcome: a.outcome, peer: a.peer,
+          profile: a.profile, dialect: lesson ? null : runtime.dialect(a.profile), sni: a.sni, clientAddress: a.clientAddress, clientPort: a.clientPort, outcome: a.outcome, peer: a.peer,
           lookup: (peer) => certInfo(a.profile, peer), rejected,
         }));
         if (hooks !== NO_HOOKS) {
@@ -316,7 +340,7 @@ export async function startEdge(config: Config, resolved: ResolvedConfig, events
       const echoOrigin = (await lessonEcho).origin;
       const routes = new RouteTable([{ name: 'lesson', host: '*', path: '/', upstream: 'echo' }], echoOrigin);
       const server = makeHttp('https', { ...deps, settings: () => settings, routes: () => routes });
-      return listenForLesson(server, tlsFrontFor(server));
+      return listenForLesson(server, tlsFrontFor(server, true));
     },
     reload(newConfig, newResolved) {
       runtime = buildRuntime(newConfig, newResolved, echo?.origin ?? 'http://127.0.0.1:1');

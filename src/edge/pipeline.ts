@@ -114,7 +114,8 @@ export function requestEvent(ctx: RequestContext, status: number, error: string 
     verify: conn?.certUsed || conn?.rejected ? conn.verify : null,
     mappedUser: conn?.mappedUser ?? null,
     // The plain-HTTP listener forwards everything, as HAProxy's documented always_forward_only on http.
-    forwardedClientCert: ctx.listener === 'https' ? mode : 'always_forward_only',
+    // A connection under another header dialect names it and its mode instead (e.g. "envoy sanitize_set").
+    forwardedClientCert: ctx.listener === 'https' ? (conn?.dialect?.label ?? mode) : 'always_forward_only',
     h10: ctx.h10,
     route: ctx.route?.name ?? null,
     upstream: ctx.route?.label ?? null,

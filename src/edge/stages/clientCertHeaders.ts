@@ -1,9 +1,13 @@
 // The forwarded_client_cert rules (docs/edge-behaviour.md §4): delete and set the ten headers as the mode table says.
 // The plain-HTTP listener applies no rule at all (HAProxy's http frontend has none).
+// A TLS configuration with another header dialect (docs/edge-behaviour.md "Header dialects") takes
+// the dialect's path instead; its values are computed once per certificate as well.
 import type { Stage } from '../requestContext.js';
 import { applyClientCertPolicy } from '../../headers/h10.js';
 import { headerPolicy, type ForwardedClientCertMode } from '../../headers/modeTable.js';
-import { connectionH10Values } from '../connectionState.js';
+import { connectionDialectValues, connectionH10Values, type ConnectionState } from '../connectionState.js';
+import { applyDialect, type DialectWriter } from '../../headers/dialects/dialects.js';
+import type { RequestContext } from '../requestContext.js';
 import type { TLSSocket } from 'node:tls';
 
 export interface ClientCertHeadersOptions {
@@ -19,6 +23,7 @@ export function clientCertHeaders(opts: ClientCertHeadersOptions): Stage {
   return (ctx) => {
     const conn = ctx.conn;
     if (!conn) return true;
+    if (conn.dialect !== null) return dialectHeaders(ctx, conn, conn.dialect);
     const policy = conn.clientAuthOn ? policyOn : policyOff;
     const values = policy.set && conn.certUsed ? connectionH10Values(conn, ctx.req.socket as TLSSocket) : null;
     const edit = applyClientCertPolicy(ctx.headers, policy, conn.certUsed, values);
@@ -26,4 +31,14 @@ export function clientCertHeaders(opts: ClientCertHeadersOptions): Stage {
     ctx.h10 = { sent: edit.sent, removed: edit.removed, set: edit.set.length ? edit.set : NOTHING };
     return true;
   };
+}
+
+function dialectHeaders(ctx: RequestContext, conn: ConnectionState, dialect: DialectWriter): true {
+  const action = conn.certUsed ? dialect.actions.used : dialect.actions.none;
+  const needsValues = action === 'set' || action === 'append';
+  const values = !needsValues ? NOTHING : conn.certUsed ? (connectionDialectValues(conn, dialect) ?? NOTHING) : dialect.noCertValues;
+  const edit = applyDialect(ctx.headers, dialect, action, values);
+  ctx.headers = edit.headers;
+  ctx.h10 = { sent: edit.sent, removed: edit.removed, set: edit.set.length ? edit.set : NOTHING };
+  return true;
 }
