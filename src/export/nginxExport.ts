@@ -8,14 +8,9 @@ import { join } from 'node:path';
 import type { ResolvedConfig, ResolvedTlsProfile } from '../config/resolve.js';
 import type { Config } from '../config/schema.js';
 import { ExportError, type ExportFile } from './haproxyExport.js';
+import { NGINX_HEADER_VARIABLES } from '../headers/dialects/nginx.js';
 
 /** The headers nginx sets from the client certificate, and the variable each carries. */
-const NGINX_CERT_HEADERS: readonly (readonly [string, string])[] = [
-  ['X-SSL-Client-Cert', '$ssl_client_escaped_cert'],
-  ['X-SSL-Client-Verify', '$ssl_client_verify'],
-  ['X-SSL-Client-S-DN', '$ssl_client_s_dn'],
-  ['X-SSL-Client-I-DN', '$ssl_client_i_dn'],
-];
 
 const PLAIN = /^[A-Za-z0-9._~:/@%+=,*-]+$/;
 function plain(where: string, value: string): string {
@@ -86,7 +81,7 @@ export function nginxExport(config: Config, resolved: ResolvedConfig, opts: { re
     const pathRe = r.path === '/' ? '/' : `${escapeRegex(plain(`routes[${i}].path`, r.path))}${r.path.endsWith('/') ? '' : '(/|$)'}`;
     return `    "~^${hostRe} ${pathRe}" ${target};`;
   });
-  const cert = NGINX_CERT_HEADERS.map(([h, v]) => `proxy_set_header ${h} ${v};`);
+  const cert = NGINX_HEADER_VARIABLES.map(([h, v]) => `proxy_set_header ${h} ${v};`);
   files.push({
     name: 'proxy.inc',
     content: [

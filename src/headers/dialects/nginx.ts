@@ -9,7 +9,15 @@ import { verifyCodeInfo } from '../../pki/verifyCodes.js';
 import type { DialectRow } from './dialectTable.js';
 import { leafDn, pem, type DialectCertFacts } from './certFacts.js';
 
-export const NGINX_HEADERS = Object.freeze(['X-SSL-Client-Cert', 'X-SSL-Client-Verify', 'X-SSL-Client-S-DN', 'X-SSL-Client-I-DN'] as const);
+/** Each header with the nginx variable it carries: the dialect's set and `export nginx`'s lines. */
+export const NGINX_HEADER_VARIABLES = Object.freeze([
+  ['X-SSL-Client-Cert', '$ssl_client_escaped_cert'],
+  ['X-SSL-Client-Verify', '$ssl_client_verify'],
+  ['X-SSL-Client-S-DN', '$ssl_client_s_dn'],
+  ['X-SSL-Client-I-DN', '$ssl_client_i_dn'],
+] as const);
+
+export const NGINX_HEADERS = Object.freeze(NGINX_HEADER_VARIABLES.map(([header]) => header));
 
 /** nginx has no modes: proxy_set_header always replaces the client's header of the same name. */
 export const NGINX_MODES = ['proxy_set_header'] as const;
