@@ -107,3 +107,21 @@ export function oidToDotted(buf: Uint8Array, start: number, end: number): string
   }
   return out;
 }
+
+/**
+ * The attribute type-and-value pairs of a DER Name in DER order (RDNs flattened): the dotted OID and
+ * the value's TLV, read lazily (a caller may stop after the first it needs).
+ */
+export function* nameAttributeTlvs(nameDer: Uint8Array): Generator<{ readonly oid: string; readonly value: Tlv }> {
+  const name = expectTlv(nameDer, 0, nameDer.length, TAG_SEQUENCE);
+  for (let p = name.start; p < name.end; ) {
+    const rdn = expectTlv(nameDer, p, name.end, TAG_SET);
+    for (let q = rdn.start; q < rdn.end; ) {
+      const atv = expectTlv(nameDer, q, rdn.end, TAG_SEQUENCE);
+      const oid = expectTlv(nameDer, atv.start, atv.end, TAG_OID);
+      yield { oid: oidToDotted(nameDer, oid.start, oid.end), value: readTlv(nameDer, oid.end, atv.end) };
+      q = atv.end;
+    }
+    p = rdn.end;
+  }
+}

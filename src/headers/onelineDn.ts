@@ -11,11 +11,8 @@
 import {
   DerError,
   TAG_BIT_STRING,
-  TAG_OID,
   TAG_SEQUENCE,
-  TAG_SET,
-  expectTlv,
-  oidToDotted,
+  nameAttributeTlvs,
   readTlv,
   type Tlv,
 } from './der.js';
@@ -82,16 +79,5 @@ export function firstCnBytes(nameDer: Uint8Array): Buffer | null {
  * lazily: firstCnBytes decodes nothing after the CN.
  */
 function* derNameAttributes(nameDer: Uint8Array): Generator<NameAttribute<Buffer>> {
-  const name = expectTlv(nameDer, 0, nameDer.length, TAG_SEQUENCE);
-  for (let p = name.start; p < name.end; ) {
-    const rdn = expectTlv(nameDer, p, name.end, TAG_SET);
-    for (let q = rdn.start; q < rdn.end; ) {
-      const atv = expectTlv(nameDer, q, rdn.end, TAG_SEQUENCE);
-      const oid = expectTlv(nameDer, atv.start, atv.end, TAG_OID);
-      const value = readTlv(nameDer, oid.end, atv.end);
-      yield [shortNameForOid(oidToDotted(nameDer, oid.start, oid.end)), valueBytes(nameDer, value)];
-      q = atv.end;
-    }
-    p = rdn.end;
-  }
+  for (const { oid, value } of nameAttributeTlvs(nameDer)) yield [shortNameForOid(oid), valueBytes(nameDer, value)];
 }

@@ -5,7 +5,7 @@
 import type { X509Certificate } from 'node:crypto';
 import type { HeaderPair } from '../../observe/events.js';
 import { rawCertFields } from '../certFields.js';
-import { TAG_OID, TAG_SEQUENCE, TAG_SET, expectTlv, oidToDotted, readTlv } from '../der.js';
+import { nameAttributeTlvs } from '../der.js';
 import type { DialectRow } from './dialectTable.js';
 import { subjectAltNames, type DialectCertFacts } from './certFacts.js';
 
@@ -81,18 +81,9 @@ function goString(der: Buffer, start: number, end: number, tag: number): string 
 /** (dotted OID, value) of every attribute of a DER Name, in order, string values only (pkix.Name.Names). */
 function nameAttributes(nameDer: Buffer): [string, string][] {
   const out: [string, string][] = [];
-  const name = expectTlv(nameDer, 0, nameDer.length, TAG_SEQUENCE);
-  for (let p = name.start; p < name.end; ) {
-    const rdn = expectTlv(nameDer, p, name.end, TAG_SET);
-    for (let q = rdn.start; q < rdn.end; ) {
-      const atv = expectTlv(nameDer, q, rdn.end, TAG_SEQUENCE);
-      const oid = expectTlv(nameDer, atv.start, atv.end, TAG_OID);
-      const v = readTlv(nameDer, oid.end, atv.end);
-      const text = v.cls === 0 ? goString(nameDer, v.start, v.end, v.tag) : null;
-      if (text !== null) out.push([oidToDotted(nameDer, oid.start, oid.end), text]);
-      q = atv.end;
-    }
-    p = rdn.end;
+  for (const { oid, value } of nameAttributeTlvs(nameDer)) {
+    const text = value.cls === 0 ? goString(nameDer, value.start, value.end, value.tag) : null;
+    if (text !== null) out.push([oid, text]);
   }
   return out;
 }
