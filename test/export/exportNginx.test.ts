@@ -1,7 +1,7 @@
 // `mtls-edge export nginx` run in real nginx (Debian's package; skipped with the reason when there
 // is none): the exported nginx.conf starts, routes by host and path, and sets nginx's four
-// client-certificate headers, replacing the client's copies. The edge's own `nginx` dialect is
-// another part of issue 22; comparing it with this nginx belongs with that dialect.
+// client-certificate headers, replacing the client's copies; and the edge itself, with `dialect:
+// nginx` and the same configuration, sends the app the same four headers, byte for byte.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -9,6 +9,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
 import { startEchoServer, type EchoServer } from '../../src/echo/echoServer.js';
+import { loadConfig } from '../../src/config/load.js';
+import { startEdge, type RunningEdge } from '../../src/edge/edge.js';
+import { EventBus } from '../../src/observe/events.js';
 import { clientIdentity, httpRequest, httpsRequest, testPki } from '../support/edgeHarness.js';
 import { canConnect, freePort } from '../parity/haproxy.js';
 
@@ -28,6 +31,7 @@ describe('mtls-edge export nginx, run in real nginx', function () {
   let nginx: ChildProcess | null = null;
   let output = '';
   let ports = { https: 0, http: 0 };
+  let edge: RunningEdge | null = null;
 
   before(async function () {
     if (!bin) {
@@ -47,6 +51,11 @@ describe('mtls-edge export nginx, run in real nginx', function () {
     const r = spawnSync(process.execPath, [join(process.cwd(), 'bin/mtls-edge.js'), 'export', 'nginx', '--config', config, '--out', join(dir, 'nginx')], { encoding: 'utf8', timeout: 30_000 });
     expect(r.status, r.stdout + r.stderr).to.equal(0);
     expect(r.stdout + r.stderr).to.not.match(/PRIVATE KEY/);
+    // The edge with the nginx dialect and the same settings, on ports of its own.
+    const edgeConfig = join(dir, 'edge-nginx-dialect.yaml');
+    writeFileSync(edgeConfig, JSON.stringify({ ...JSON.parse(readFileSync(config, 'utf8')) as object, https_port: 0, http_port: 0, admin: false, dialect: 'nginx' }));
+    const loaded = await loadConfig({ file: edgeConfig });
+    edge = await startEdge(loaded.config, loaded.resolved, new EventBus());
     const child = spawn(bin!, ['-c', join(dir, 'nginx', 'nginx.conf'), '-e', 'stderr'], { stdio: ['ignore', 'pipe', 'pipe'] });
     nginx = child;
     child.stdout?.on('data', (c: Buffer) => (output += c.toString()));
@@ -65,6 +74,7 @@ describe('mtls-edge export nginx, run in real nginx', function () {
       await exited;
       clearTimeout(t);
     }
+    await edge?.close(1000);
     await echo?.close();
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
@@ -94,5 +104,20 @@ describe('mtls-edge export nginx, run in real nginx', function () {
     expect(header(plain.echo?.headers, 'X-SSL-Client-Verify')).to.deep.equal([]);
     expect(header(plain.echo?.headers, 'X-Forwarded-Proto')).to.deep.equal(['http']);
     expect((await httpsRequest(ports.https, { path: '/other', headers: [['Host', 'localhost']] })).status).to.equal(503);
+  });
+
+  it('the edge with dialect nginx sends the app the same four headers as nginx, byte for byte', async () => {
+    const identity = await clientIdentity('valid');
+    const cases: { name: string; identity?: typeof identity; forged: [string, string][] }[] = [
+      { name: 'verified certificate, forged copies', identity, forged: [['X-SSL-Client-Verify', 'SUCCESS-spoofed'], ['X-SSL-Client-S-DN', 'CN=admin']] },
+      { name: 'no certificate, forged copies', forged: [['X-SSL-Client-Cert', 'spoofed'], ['X-SSL-Client-Verify', 'SUCCESS']] },
+    ];
+    const names = ['X-SSL-Client-Cert', 'X-SSL-Client-Verify', 'X-SSL-Client-S-DN', 'X-SSL-Client-I-DN'];
+    for (const c of cases) {
+      const send = (port: number) => httpsRequest(port, { ...(c.identity ? { identity: c.identity } : {}), path: '/app/x', headers: [['Host', 'localhost'], ...c.forged] });
+      const [fromNginx, fromEdge] = [await send(ports.https), await send(edge!.httpsPort)];
+      expect([fromNginx.status, fromEdge.status], c.name).to.deep.equal([200, 200]);
+      for (const n of names) expect(header(fromEdge.echo?.headers, n), `${c.name}: ${n}`).to.deep.equal(header(fromNginx.echo?.headers, n));
+    }
   });
 });
