@@ -20,7 +20,7 @@ const forwardedClientCertMode = z
 
 const dialect = z
   .enum(DIALECTS, { error: `must be one of ${DIALECTS.join(', ')}` })
-  .describe(`Which proxy's client-certificate headers the app gets: ${DIALECTS.join(' | ')} (docs/edge-behaviour.md, "Header dialects").`);
+  .describe(`Which proxy's client-certificate headers the app gets: ${DIALECTS.join(' | ')} (docs/dialects.md).`);
 
 const lowerEnum = <T extends readonly [string, ...string[]]>(values: T) =>
   z

@@ -1,4 +1,4 @@
-// Header dialects through a real edge (docs/edge-behaviour.md §11): real TLS handshakes on loopback,
+// Header dialects through a real edge (docs/dialects.md): real TLS handshakes on loopback,
 // the built-in echo upstream reporting what it received, for a valid certificate, no certificate,
 // a certificate with an ignored error, and client-forged dialect headers. The expected values are
 // derived here from the certificate files (and openssl for the RFC 2253 DNs), not from the edge's code.
@@ -51,7 +51,7 @@ function othersUntouched(reply: EchoReply, owned: readonly string[]): void {
   }
 }
 
-describe('edge: header dialects (docs/edge-behaviour.md §11), real handshakes', function () {
+describe('edge: header dialects (docs/dialects.md), real handshakes', function () {
   this.timeout(60_000);
   let valid: ClientIdentity;
   let expired: ClientIdentity;

@@ -1,6 +1,6 @@
 // The forwarded_client_cert rules (docs/edge-behaviour.md §4): delete and set the ten headers as the mode table says.
 // The plain-HTTP listener applies no rule at all (HAProxy's http frontend has none).
-// A TLS configuration with another header dialect (docs/edge-behaviour.md "Header dialects") takes
+// A TLS configuration with another header dialect (docs/dialects.md) takes
 // the dialect's path instead; its values are computed once per certificate as well.
 import type { Stage } from '../requestContext.js';
 import { applyClientCertPolicy } from '../../headers/h10.js';

@@ -1,7 +1,7 @@
 // What every non-cf dialect's mode table is made of: for a mode and whether a client certificate
 // was used on the connection, one action on the dialect's own headers. Each dialect keeps its table
 // as literal rows (envoy.ts, rfc9440.ts, nginx.ts, traefik.ts); test/headers/dialects/ types the
-// same tables out as docs/edge-behaviour.md shows them.
+// same tables out as docs/dialects.md shows them.
 
 /** `used`: a certificate was presented and accepted on this connection; `none`: not; `any`: either. */
 type CertCondition = 'any' | 'none' | 'used';

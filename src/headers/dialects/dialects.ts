@@ -1,4 +1,4 @@
-// The header dialects a TLS configuration can speak (docs/edge-behaviour.md "Header dialects").
+// The header dialects a TLS configuration can speak (docs/dialects.md).
 // `cf` is the edge's own ten headers and mode table (src/headers/h10.ts, modeTable.ts), untouched;
 // every other dialect is a DialectWriter built once per TLS configuration at start or reload.
 import type { X509Certificate } from 'node:crypto';

@@ -1,7 +1,7 @@
 // The envoy dialect: Envoy's (and so Istio's, Kyma's) X-Forwarded-Client-Cert, as its HTTP
 // connection manager writes it (source/common/http/conn_manager_utility.cc, mutateXfccRequestHeader;
-// docs: configuration/http/http_conn_man/headers, x-forwarded-client-cert). docs/edge-behaviour.md
-// "Header dialects" describes it.
+// docs: configuration/http/http_conn_man/headers, x-forwarded-client-cert).
+// docs/dialects.md describes it.
 import { createHash, type X509Certificate } from 'node:crypto';
 import type { HeaderPair } from '../../observe/events.js';
 import type { DialectRow } from './dialectTable.js';

@@ -3,7 +3,7 @@
 //   proxy_set_header X-SSL-Client-Verify $ssl_client_verify;
 //   proxy_set_header X-SSL-Client-S-DN   $ssl_client_s_dn;
 //   proxy_set_header X-SSL-Client-I-DN   $ssl_client_i_dn;
-// docs/edge-behaviour.md "Header dialects" describes it.
+// docs/dialects.md describes it.
 import type { HeaderPair } from '../../observe/events.js';
 import { verifyCodeInfo } from '../../pki/verifyCodes.js';
 import type { DialectRow } from './dialectTable.js';

@@ -1,5 +1,5 @@
-// The rfc9440 dialect: RFC 9440 Client-Cert and Client-Cert-Chain. docs/edge-behaviour.md
-// "Header dialects" describes it.
+// The rfc9440 dialect: RFC 9440 Client-Cert and Client-Cert-Chain.
+// docs/dialects.md describes it.
 import type { X509Certificate } from 'node:crypto';
 import type { HeaderPair } from '../../observe/events.js';
 import type { DialectRow } from './dialectTable.js';

@@ -1,7 +1,7 @@
 // The traefik dialect: Traefik's passTLSClientCert middleware (pkg/middlewares/passtlsclientcert)
 // with `pem: true` and every `info` field on, behind the entry point's forwardedHeaders handling
 // (pkg/middlewares/forwardedheaders), which strips both headers from untrusted clients.
-// docs/edge-behaviour.md "Header dialects" describes it.
+// docs/dialects.md describes it.
 import type { X509Certificate } from 'node:crypto';
 import type { HeaderPair } from '../../observe/events.js';
 import { rawCertFields } from '../certFields.js';
