@@ -12,7 +12,7 @@ export interface SubjectAltNames {
   readonly dns: readonly string[];
   readonly uri: readonly string[];
   readonly email: readonly string[];
-  /** As @peculiar/asn1-x509 writes them: IPv4 dotted, IPv6 in full hex groups. */
+  /** As @peculiar/asn1-x509 writes them: IPv4 dotted; IPv6 in lower-case hex groups, the first longest run of zero groups as `::` (IPv4-mapped too: `::ffff:a01:203`). */
   readonly ip: readonly string[];
 }
 

@@ -3,6 +3,8 @@
 // a value containing `,`, `;` or `=` double-quoted with `\"` for a quote. Keys: By, Hash (hex SHA-256
 // of the client certificate's DER), Cert (URL-encoded PEM), Chain (URL-encoded PEM, leaf included),
 // Subject, URI, DNS. The element the nearest proxy appended is the last one.
+// Envoy itself quotes only Cert, Chain and Subject: By, URI and DNS go out as the certificates hold
+// them, `,` `;` `=` included (envoyproxy/envoy#32945), and a URI SAN is the client's text.
 import { createHash } from 'node:crypto';
 import { clientCertificate } from '../certificate.js';
 import { pemCertificates, percentDecode } from '../codecs.js';
@@ -14,6 +16,20 @@ import { isEnvoyXfcc } from './cf.js';
 const XFCC = 'x-forwarded-client-cert';
 
 type Pair = readonly [key: string, value: string];
+
+/**
+ * Where an unquoted value ends: a `;` or `,` followed by a key Envoy writes. Any other `;` or `,` is
+ * part of the value, as in a URI SAN `tag:microsoft.com,2022-09-14:sid:…` or a By= of the same kind,
+ * which Envoy writes unquoted.
+ */
+const UNQUOTED_END = /[;,](?=[ \t]*(?:by|hash|cert|chain|subject|uri|dns)=)/i;
+
+/**
+ * Envoy always quotes Cert and Chain. An unquoted one can only come from a URI or DNS SAN that holds
+ * `,Hash=…;Cert=…` (a valid URI): Envoy writes it unquoted after the real Cert, and as the last
+ * element it would name a certificate the client never presented.
+ */
+const QUOTED_ONLY = new Set(['cert', 'chain']);
 
 /** Splits the header into elements of (lower-case key, unquoted value) pairs. */
 export function parseXfcc(value: string): Pair[][] {
@@ -45,7 +61,8 @@ export function parseXfcc(value: string): Pair[][] {
         }
       }
     } else {
-      const end = value.slice(i).search(/[;,]/);
+      if (QUOTED_ONLY.has(key)) throw new ReadError(`X-Forwarded-Client-Cert: ${key === 'cert' ? 'Cert' : 'Chain'} is not quoted, as Envoy writes it`);
+      const end = value.slice(i).search(UNQUOTED_END);
       v = (end < 0 ? value.slice(i) : value.slice(i, i + end)).trim();
       i = end < 0 ? n : i + end;
     }

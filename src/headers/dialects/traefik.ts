@@ -112,6 +112,26 @@ function unixSeconds(text: string): string {
   return String(Math.floor(Date.parse(text) / 1000));
 }
 
+/**
+ * Go's net.IP String() of an IP SAN, from OpenSSL's text of it (Node's subjectAltName writes IPv6 as
+ * eight upper-case groups, `0:0:0:0:0:FFFF:A01:203`): IPv4-mapped as dotted IPv4, other IPv6 in RFC
+ * 5952 form (lower case, the first longest run of two or more zero groups as `::`).
+ */
+function goIpString(openssl: string): string {
+  const groups = openssl.split(':').map((g) => parseInt(g, 16));
+  if (groups.length !== 8 || groups.some((g) => !(g >= 0 && g <= 0xffff))) return openssl;
+  if (groups.slice(0, 5).every((g) => g === 0) && groups[5] === 0xffff) return [groups[6]! >> 8, groups[6]! & 0xff, groups[7]! >> 8, groups[7]! & 0xff].join('.');
+  let start = -1;
+  let len = 0;
+  for (let i = 0; i < 8; i++) {
+    let j = i;
+    while (j < 8 && groups[j] === 0) j++;
+    if (j - i >= 2 && j - i > len) [start, len] = [i, j - i];
+  }
+  const hex = (gs: number[]): string => gs.map((g) => g.toString(16)).join(':');
+  return start < 0 ? hex(groups) : `${hex(groups.slice(0, start))}::${hex(groups.slice(start + len))}`;
+}
+
 /** getCertInfo for one certificate: Subject, Issuer, SerialNumber, NB, NA, SAN, `;`-separated. */
 export function traefikCertInfo(cert: X509Certificate): string {
   const f = rawCertFields(cert.raw);
@@ -123,7 +143,7 @@ export function traefikCertInfo(cert: X509Certificate): string {
   parts.push(`SerialNumber="${BigInt('0x' + cert.serialNumber).toString(10)}"`);
   parts.push(`NB="${unixSeconds(cert.validFrom)}"`, `NA="${unixSeconds(cert.validTo)}"`);
   const sans = subjectAltNames(cert);
-  const all = [...sans.dns, ...sans.email, ...sans.ip, ...sans.uri];
+  const all = [...sans.dns, ...sans.email, ...sans.ip.map(goIpString), ...sans.uri];
   if (all.length > 0) parts.push(`SAN="${all.join(',')}"`);
   return parts.join(';');
 }
