@@ -1,7 +1,7 @@
 // readClientCert: one request's headers, in the dialect of the edge in front of the app, to one
 // ClientCertResult. Total: any input, however hostile, gives a result; nothing throws.
 import { looksLikeCf, readCf } from './dialects/cf.js';
-import { looksLikeEnvoy, readEnvoy } from './dialects/envoy.js';
+import { ENVOY_ELEMENTS, looksLikeEnvoy, readEnvoy, type EnvoyElement } from './dialects/envoy.js';
 import { looksLikeNginx, readNginx } from './dialects/nginx.js';
 import { looksLikeRfc9440, readRfc9440 } from './dialects/rfc9440.js';
 import { looksLikeTraefik, readTraefik } from './dialects/traefik.js';
@@ -17,6 +17,13 @@ export interface ReadOptions {
   readonly dialect?: Dialect | 'auto';
   /** cf only: the edge runs with legacy_xfcc_header_mapping (DN headers as text, not base64). */
   readonly legacyXfccHeaderMapping?: boolean;
+  /**
+   * envoy only: which element of X-Forwarded-Client-Cert the edge set. `only` (default): the header
+   * must hold exactly one, as behind one edge with sanitize_set. `first`: the edge's element is the
+   * first and proxies after it append theirs (Kyma: the Istio sidecar). Never the last: a client
+   * controls what follows the edge's element (a URI or DNS SAN holding ",Key=").
+   */
+  readonly envoyElement?: EnvoyElement;
 }
 
 /** Detection order of `auto`, also the order dialects are named in its messages. */
@@ -33,7 +40,7 @@ function read(h: HeaderView, dialect: Dialect, opts: ReadOptions): ClientCertRes
     case 'cf':
       return readCf(h, { legacyXfccHeaderMapping: opts.legacyXfccHeaderMapping === true });
     case 'envoy':
-      return readEnvoy(h);
+      return readEnvoy(h, opts.envoyElement === 'first' ? 'first' : 'only');
     case 'rfc9440':
       return readRfc9440(h);
     case 'nginx':
@@ -49,6 +56,9 @@ export function readClientCert(source: HeaderSource, options: ReadOptions = {}):
   try {
     if (wanted !== 'auto' && !DIALECTS.includes(wanted)) {
       return unreadable(null, `unknown dialect (expected auto or one of ${DIALECTS.join(', ')})`);
+    }
+    if (options.envoyElement !== undefined && !ENVOY_ELEMENTS.includes(options.envoyElement)) {
+      return unreadable(null, `unknown envoyElement (expected ${ENVOY_ELEMENTS.join(' or ')})`);
     }
     const h = headerView(source);
     if (wanted === 'auto') {

@@ -99,23 +99,64 @@ describe('app reader: readClientCert', () => {
 
     it('says the documented examples carry no certificate (they have no Cert or Chain)', () => {
       for (const v of ENVOY_DOC_EXAMPLES) {
-        const r = readClientCert({ 'x-forwarded-client-cert': v }, { dialect: 'envoy' });
+        // The second example holds two elements: 'first' reads the first.
+        const r = readClientCert({ 'x-forwarded-client-cert': v }, { dialect: 'envoy', envoyElement: 'first' });
         expect(r.status).to.equal('unreadable');
         expect((r as { reason: string }).reason).to.match(/set_current_client_cert_details/);
       }
     });
 
-    it('reads Hash, Cert and Chain as Envoy writes them, from the last element (the nearest proxy)', () => {
+    it('reads Hash, Cert and Chain as Envoy writes them, from the one element an edge with sanitize_set writes', () => {
       const hash = createHash('sha256').update(dev.leaf.raw).digest('hex');
       const element = `By=spiffe://cluster.local/ns/istio-system/sa/ingressgateway;Hash=${hash};Cert="${envoyPem([dev.leaf])}";Chain="${envoyPem([dev.leaf, dev.intermediate])}";Subject="CN=dev-client,OU=clients,O=mtls-edge dev,C=DE";URI=;DNS=a.example`;
-      const forged = 'By=x;Hash=00;Cert="-----BEGIN%20CERTIFICATE-----%0AAAAA%0A-----END%20CERTIFICATE-----%0A"';
-      const r = expectVerified(readClientCert({ 'x-forwarded-client-cert': `${forged},${element}` }, { dialect: 'envoy' }));
+      const r = expectVerified(readClientCert({ 'x-forwarded-client-cert': element }, { dialect: 'envoy' }));
       expect(r.certificate.leaf.raw.equals(dev.leaf.raw)).to.equal(true);
       expect(r.certificate.chain.map((c) => c.fingerprint256)).to.deep.equal([dev.intermediate.fingerprint256]);
       expect(r.certificate.subject).to.equal('/C=DE/O=mtls-edge dev/OU=clients/CN=dev-client');
       expect(r.certificate.root).to.equal('/C=DE/O=mtls-edge dev/CN=mtls-edge Dev Intermediate CA');
       const wrongHash = readClientCert({ 'x-forwarded-client-cert': element.replace(hash, '0'.repeat(64)) }, { dialect: 'envoy' });
       expect(wrongHash).to.deep.include({ status: 'unreadable', reason: 'X-Forwarded-Client-Cert: Hash is not the SHA-256 of the Cert' });
+    });
+
+    // Which element is the edge's: the reader takes it by position, never the last one, which a
+    // client controls (a URI or DNS SAN holding ",Hash=…;Cert=…", which Envoy writes unquoted).
+    describe('which element (envoyElement)', () => {
+      let element: string;
+      let victimElement: string;
+      // Istio's inbound sidecar (APPEND_FORWARD, Subject/URI/DNS, no Cert) appends this after the gateway's.
+      const sidecar = 'By=spiffe://cluster.local/ns/app/sa/default;Hash=3f1a;Subject="";URI=spiffe://cluster.local/ns/istio-system/sa/istio-ingressgateway-service-account';
+      before(() => {
+        const hash = (c: X509Certificate): string => createHash('sha256').update(c.raw).digest('hex');
+        element = `Hash=${hash(dev.leaf)};Cert="${envoyPem([dev.leaf])}";Subject="CN=dev-client,OU=clients,O=mtls-edge dev,C=DE";URI=`;
+        victimElement = `Hash=${hash(dev.intermediate)};Cert="${envoyPem([dev.intermediate])}"`;
+      });
+      const leafOf = (r: ClientCertResult): string | null => (r.status === 'verified' ? r.certificate.leaf.fingerprint256 : null);
+      // prettier-ignore
+      const CASES: readonly { name: string; header: () => string; only: 'dev' | RegExp; first: 'dev' | RegExp }[] = [
+        { name: 'one element', header: () => element, only: 'dev', first: 'dev' },
+        { name: 'gateway, then the Istio sidecar', header: () => `${element},${sidecar}`, only: /holds 2 elements.*envoyElement: 'first'/, first: 'dev' },
+        { name: 'a URI SAN that appended a second element naming another certificate', header: () => `${element.replace(/URI=$/, 'URI=spiffe://td/a')},${victimElement}`, only: /holds 2 elements/, first: 'dev' },
+        { name: 'a URI SAN that appended ;Cert= to the edge\'s element', header: () => `${element.replace(/URI=$/, 'URI=spiffe://td/a')};Cert="${envoyPem([dev.intermediate])}"`, only: /keys out of the order|Cert appears twice/, first: /keys out of the order|Cert appears twice/ },
+        { name: 'a URI SAN that added ;Chain= (chain detail off)', header: () => `${element.replace(/URI=$/, 'URI=spiffe://td/a')};Chain="${envoyPem([dev.leaf, dev.intermediate])}"`, only: /keys out of the order/, first: /keys out of the order/ },
+        { name: 'a key Envoy does not write', header: () => element.replace(';URI=', ';X=1;URI='), only: /a key Envoy does not write/, first: /a key Envoy does not write/ },
+        { name: 'the client\'s element first (append_forward)', header: () => `${victimElement},${element}`, only: /holds 2 elements/, first: 'other' as never },
+      ];
+      for (const c of CASES) {
+        for (const which of ['only', 'first'] as const) {
+          it(`${c.name}: ${which}`, () => {
+            const r = readClientCert({ 'x-forwarded-client-cert': c.header() }, { dialect: 'envoy', envoyElement: which });
+            const want = c[which];
+            if (want === 'dev') expect(leafOf(r), JSON.stringify(r)).to.equal(dev.leaf.fingerprint256);
+            else if (want instanceof RegExp) expect((r as { reason?: string }).reason ?? r.status).to.match(want);
+            // append_forward with 'first' reads the client's own element: the reader cannot tell, the docs say so.
+            else expect(leafOf(r)).to.equal(dev.intermediate.fingerprint256);
+          });
+        }
+      }
+      it('an unknown envoyElement is unreadable, not a default', () => {
+        const r = readClientCert({ 'x-forwarded-client-cert': element }, { dialect: 'envoy', envoyElement: 'last' as never });
+        expect(r).to.deep.include({ status: 'unreadable', reason: 'unknown envoyElement (expected only or first)' });
+      });
     });
   });
 

@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import https from 'node:https';
 import { clientIdentity, eventually, httpsRequest, received, startTestEdge, testPki, type ClientIdentity, type EchoReply, type TestEdge } from '../support/edgeHarness.js';
 import { failurePaths } from '../../src/pki/failures.js';
+import { buildCertificate, certKeyFromPem, generateCertKey, privateKeyPem, signerOf, simpleName } from '../../src/pki/certBuilder.js';
 import { openssl } from '../headers/fixtures.js';
 import type { EdgeEvent } from '../../src/observe/events.js';
 
@@ -102,6 +103,22 @@ describe('edge: header dialects (docs/dialects.md), real handshakes', function (
       await eventually(() => t.events.some(mine));
       const e = t.events.find(mine);
       expect(e?.kind === 'request' ? [e.forwardedClientCert, e.h10.removed, e.h10.set.map(([n]) => n)] : null).to.deep.equal(['envoy sanitize_set', [['X-Forwarded-Client-Cert', 'forged-for-the-event']], ['X-Forwarded-Client-Cert']]);
+    });
+    it('a URI SAN holding CR LF (an IA5String may): 400 with the reason, nothing forwarded, the edge serves on', async () => {
+      const { pki } = await testPki();
+      const interPem = readFileSync(pki.intermediateCa.cert, 'utf8');
+      const key = await generateCertKey('ec-p256');
+      const signer = signerOf(interPem, certKeyFromPem(readFileSync(pki.intermediateCa.key)));
+      const now = Date.now();
+      const crlf = buildCertificate({
+        subject: simpleName([['CN', 'crlf-uri']]), subjectKey: key, signer, notBefore: new Date(now - 60_000), notAfter: new Date(now + 3_600_000),
+        extensions: [{ kind: 'subjectAltName', names: [{ uri: 'spiffe://a\r\nX-Injected: 1' }] }, { kind: 'extKeyUsage', purposes: ['1.3.6.1.5.5.7.3.2'] }],
+      });
+      const reply = await httpsRequest(t.httpsPort, { identity: { cert: Buffer.from(crlf.pem + interPem), key: Buffer.from(privateKeyPem(key)) }, headers: [['Host', 'localhost']] });
+      expect([reply.status, reply.echo]).to.deep.equal([400, null]);
+      expect(String(reply.headers['x-mtls-edge-error'])).to.match(/X-Forwarded-Client-Cert a control character/);
+      await eventually(() => t.events.some((e) => e.kind === 'request' && e.status === 400 && /control character/.test(e.error ?? '')));
+      expect(ok(await httpsRequest(t.httpsPort, { identity: valid, headers: [['Host', 'localhost']] })).status).to.equal(200);
     });
   });
 

@@ -2,9 +2,15 @@
 // comma-separated elements, one per proxy; each element `Key=value;Key=value`, keys case-insensitive,
 // a value containing `,`, `;` or `=` double-quoted with `\"` for a quote. Keys: By, Hash (hex SHA-256
 // of the client certificate's DER), Cert (URL-encoded PEM), Chain (URL-encoded PEM, leaf included),
-// Subject, URI, DNS. The element the nearest proxy appended is the last one.
+// Subject, URI, DNS.
 // Envoy itself quotes only Cert, Chain and Subject: By, URI and DNS go out as the certificates hold
-// them, `,` `;` `=` included (envoyproxy/envoy#32945), and a URI SAN is the client's text.
+// them, `,` `;` `=` included (envoyproxy/envoy#32945), and a URI SAN is the client's text. So a
+// client whose certificate has the URI SAN `x,Hash=…;Cert="<someone else's PEM>"` makes Envoy write
+// an element that reads as two, the second naming a certificate never presented. No element after
+// the edge's own can be trusted, and under append_forward the client writes the ones before it.
+// The reader therefore takes the edge's element by position, as the app's setup fixes it
+// (ReadOptions.envoyElement), and refuses an element whose keys are not in the order Envoy writes
+// them (a `;Cert=` or `;Chain=` after URI= came from a SAN).
 import { createHash } from 'node:crypto';
 import { clientCertificate } from '../certificate.js';
 import { pemCertificates, percentDecode } from '../codecs.js';
@@ -82,16 +88,44 @@ export function parseXfcc(value: string): Pair[][] {
   return elements;
 }
 
+/** Envoy's key order in an element (conn_manager_utility.cc): By*, Hash, Cert, Chain, Subject, URI*, DNS*. */
+const KEY_RANK: Readonly<Record<string, number>> = { by: 0, hash: 1, cert: 2, chain: 3, subject: 4, uri: 5, dns: 6 };
+const REPEATABLE = new Set(['by', 'uri', 'dns']);
+
+/** Which element of the header the edge set (docs/app-reader.md, "envoy: which element"). */
+export const ENVOY_ELEMENTS = ['only', 'first'] as const;
+export type EnvoyElement = (typeof ENVOY_ELEMENTS)[number];
+
+function checkKeyOrder(element: readonly Pair[]): void {
+  let last = -1;
+  for (const [key] of element) {
+    const rank = KEY_RANK[key];
+    if (rank === undefined) throw new ReadError('X-Forwarded-Client-Cert: a key Envoy does not write');
+    if (rank < last || (rank === last && !REPEATABLE.has(key))) {
+      throw new ReadError('X-Forwarded-Client-Cert: keys out of the order Envoy writes them (a URI or DNS SAN holding ";Key=")');
+    }
+    last = rank;
+  }
+}
+
 export function looksLikeEnvoy(h: HeaderView): boolean {
   return h.all(XFCC).some(isEnvoyXfcc);
 }
 
-export function readEnvoy(h: HeaderView): ClientCertResult {
+export function readEnvoy(h: HeaderView, which: EnvoyElement): ClientCertResult {
   const values = h.all(XFCC);
   if (values.length === 0) return absent('envoy', 'no x-forwarded-client-cert header: the client sent no certificate');
-  // Several copies are one list (RFC 9110 §5.3); the last element is the nearest proxy's.
+  // Several copies are one list (RFC 9110 §5.3).
   const elements = parseXfcc(values.join(','));
-  const element = elements[elements.length - 1]!;
+  if (which === 'only' && elements.length > 1) {
+    throw new ReadError(
+      `X-Forwarded-Client-Cert holds ${elements.length} elements, not the one an edge with sanitize_set writes: ` +
+        'a URI or DNS SAN holding ",Key=" makes more, and so does a proxy after the edge (Istio\'s sidecar); ' +
+        "behind such a proxy read with envoyElement: 'first'",
+    );
+  }
+  const element = elements[0]!;
+  checkKeyOrder(element);
   const get = (key: string): string | null => {
     const found = element.filter(([k]) => k === key);
     if (found.length > 1) throw new ReadError(`X-Forwarded-Client-Cert: ${key} appears twice in the element`);

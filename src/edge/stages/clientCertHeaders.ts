@@ -9,6 +9,7 @@ import { connectionDialectValues, connectionH10Values, type ConnectionState } fr
 import { applyDialect, type DialectWriter } from '../../headers/dialects/dialects.js';
 import type { RequestContext } from '../requestContext.js';
 import type { TLSSocket } from 'node:tls';
+import { answered } from '../errorPages.js';
 
 export interface ClientCertHeadersOptions {
   readonly mode: ForwardedClientCertMode;
@@ -33,10 +34,22 @@ export function clientCertHeaders(opts: ClientCertHeadersOptions): Stage {
   };
 }
 
-function dialectHeaders(ctx: RequestContext, conn: ConnectionState, dialect: DialectWriter): true {
+/**
+ * A byte no HTTP field value may hold (RFC 9110 §5.5): CTLs but HTAB, and DEL. Only Envoy's XFCC can
+ * carry one, since Envoy writes URI and DNS SANs as the certificate holds them (an IA5String may hold
+ * CR LF); every other value is encoded. Forwarding it would split the header or fail upstream.
+ */
+const NOT_FIELD_VALUE = /[\x00-\x08\x0a-\x1f\x7f]/;
+
+function dialectHeaders(ctx: RequestContext, conn: ConnectionState, dialect: DialectWriter): boolean {
   const action = conn.certUsed ? dialect.actions.used : dialect.actions.none;
   const needsValues = action === 'set' || action === 'append';
   const values = !needsValues ? NOTHING : conn.certUsed ? (connectionDialectValues(conn, dialect) ?? NOTHING) : dialect.noCertValues;
+  const unsendable = values.find(([, v]) => NOT_FIELD_VALUE.test(v));
+  if (unsendable) {
+    // The client's certificate, not the app, is at fault: 400 with the reason, as for a bad request.
+    return answered(ctx, 400, `the client certificate gives ${unsendable[0]} a control character (a URI or DNS SAN holding CR, LF or NUL), which no HTTP header may carry`);
+  }
   const edit = applyDialect(ctx.headers, dialect, action, values);
   ctx.headers = edit.headers;
   ctx.h10 = { sent: edit.sent, removed: edit.removed, set: edit.set.length ? edit.set : NOTHING };
