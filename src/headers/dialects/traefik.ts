@@ -63,16 +63,23 @@ export function queryEscape(bytes: Uint8Array): string {
 
 const OID = { DC: '0.9.2342.19200300.100.1.25', C: '2.5.4.6', ST: '2.5.4.8', L: '2.5.4.7', O: '2.5.4.10', OU: '2.5.4.11', SN: '2.5.4.5', CN: '2.5.4.3' } as const;
 
-/** Go's asn1 string decoding of an attribute value (UTF-8 text), or null when Go would not take it as a string. */
+/**
+ * A Go string is bytes. The info is built as byte strings (one JS char per byte, latin1) so that a
+ * value Go keeps as raw bytes stays raw: Go's x509 parser copies a T61String's bytes unconverted
+ * (crypto/x509/parser.go, parseASN1String), so T61 "é" (0xE9) is escaped %E9, not %C3%A9.
+ */
+const goBytesOfText = (text: string): string => Buffer.from(text, 'utf8').toString('latin1');
+
+/** Go's asn1 string decoding of an attribute value, as a byte string, or null when Go would not take it as a string. */
 function goString(der: Buffer, start: number, end: number, tag: number): string | null {
   const bytes = der.subarray(start, end);
   switch (tag) {
-    case 12: return bytes.toString('utf8');
-    case 18: case 19: case 22: case 20: return bytes.toString('latin1');
+    // UTF8String, PrintableString, IA5String, T61String: the bytes as they are.
+    case 12: case 18: case 19: case 22: case 20: return bytes.toString('latin1');
     case 30: {
       let s = '';
       for (let i = 0; i + 1 < bytes.length; i += 2) s += String.fromCharCode(bytes[i]! * 256 + bytes[i + 1]!);
-      return s;
+      return goBytesOfText(s);
     }
     default: return null;
   }
@@ -132,7 +139,7 @@ function goIpString(openssl: string): string {
   return start < 0 ? hex(groups) : `${hex(groups.slice(0, start))}::${hex(groups.slice(start + len))}`;
 }
 
-/** getCertInfo for one certificate: Subject, Issuer, SerialNumber, NB, NA, SAN, `;`-separated. */
+/** getCertInfo for one certificate: Subject, Issuer, SerialNumber, NB, NA, SAN, `;`-separated; a byte string (goBytesOfText). */
 export function traefikCertInfo(cert: X509Certificate): string {
   const f = rawCertFields(cert.raw);
   const parts: string[] = [];
@@ -144,7 +151,7 @@ export function traefikCertInfo(cert: X509Certificate): string {
   parts.push(`NB="${unixSeconds(cert.validFrom)}"`, `NA="${unixSeconds(cert.validTo)}"`);
   const sans = subjectAltNames(cert);
   const all = [...sans.dns, ...sans.email, ...sans.ip.map(goIpString), ...sans.uri];
-  if (all.length > 0) parts.push(`SAN="${all.join(',')}"`);
+  if (all.length > 0) parts.push(`SAN="${goBytesOfText(all.join(','))}"`);
   return parts.join(';');
 }
 
@@ -152,6 +159,6 @@ export function traefikHeaderValues(facts: DialectCertFacts, opts: TraefikOption
   const certs = peerCertificates(facts.chain.length > 0 ? facts.chain : [facts.leaf]);
   const out: HeaderPair[] = [];
   if (opts.pem) out.push([TRAEFIK_CERT_HEADER, traefikPem(certs)]);
-  if (opts.info) out.push([TRAEFIK_INFO_HEADER, queryEscape(Buffer.from(certs.map(traefikCertInfo).join(','), 'utf8'))]);
+  if (opts.info) out.push([TRAEFIK_INFO_HEADER, queryEscape(Buffer.from(certs.map(traefikCertInfo).join(','), 'latin1'))]);
   return out;
 }

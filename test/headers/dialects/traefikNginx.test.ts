@@ -51,6 +51,17 @@ describe('headers/dialects: traefik and nginx formats', () => {
     expect(traefikHeaderValues({ leaf: cert, chain: [cert], verifyCode: 0 }, { pem: false, info: false })).to.deep.equal([]);
   });
 
+  it('traefik info keeps a T61String\'s bytes as Go does (raw, %E9), a UTF8String\'s UTF-8 (%C3%A9), a BMPString as UTF-8', () => {
+    const one = (tag: number, bytes: Buffer): string => {
+      const { der } = buildCert({ subject: nameDer([[[A.CN, tag, bytes]]]), issuer: nameDer([p(A.CN, 'ca')]), notBefore: utcTime('181206111016Z'), notAfter: utcTime('201205111016Z'), serial: 1 });
+      const header = traefikHeaderValues({ leaf: new X509Certificate(der), chain: [], verifyCode: 0 }, { pem: false, info: true })[0]![1];
+      return header.slice(0, header.indexOf('%3BIssuer'));
+    };
+    expect(one(STR.t61, Buffer.from([0x63, 0xe9]))).to.equal('Subject%3D%22CN%3Dc%E9%22');
+    expect(one(STR.utf8, Buffer.from('cé', 'utf8'))).to.equal('Subject%3D%22CN%3Dc%C3%A9%22');
+    expect(one(STR.bmp, Buffer.from([0x00, 0x63, 0x00, 0xe9]))).to.equal('Subject%3D%22CN%3Dc%C3%A9%22');
+  });
+
   it('nginx: NONE alone without a certificate; FAILED: and OpenSSL\'s text for an ignored error; empty DNs give no header', () => {
     expect(nginxHeaderValues(null)).to.deep.equal([['X-SSL-Client-Verify', 'NONE']]);
     const { der } = buildCert({ subject: nameDer([]), issuer: nameDer([p(A.CN, 'ca')]), notBefore: utcTime('181206111016Z'), notAfter: utcTime('201205111016Z') });
