@@ -260,6 +260,7 @@ describe('mtls-edge export nginx: the files, what is rendered and what is noted'
     writeFileSync(join(out, 'mine.txt'), 'not the export\'s\n');
     const r = exportNginx(one, out, ['--force']);
     expect(r.code, r.out).to.equal(0);
+    expect(r.out).to.match(/removed what the earlier export wrote and this one does not: .*key-1\.pem/);
     const names = readdirSync(out).sort();
     expect(names).to.include('key-0.pem');
     expect(names).to.not.include('key-1.pem');
