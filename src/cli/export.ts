@@ -1,5 +1,8 @@
-// `mtls-edge export haproxy`: the edge's configuration as the files real HAProxy runs
+// `mtls-edge export haproxy|nginx`: the edge's configuration as the files real HAProxy or nginx runs
 // (src/export/). Bad input becomes one line and exit code 2; existing files are kept unless --force.
+// Each export lists the files it wrote in MANIFEST: --force removes those the new one does not write
+// (e.g. key-1.pem after a TLS configuration was removed), so no stale key stays behind.
+import { readFile, unlink } from 'node:fs/promises';
 import { resolve, join } from 'node:path';
 import type { Argv, CommandModule } from 'yargs';
 import { ConfigError } from '../config/configError.js';
@@ -51,6 +54,21 @@ const nginx: CommandModule<object, NginxArgs> = {
   },
 };
 
+/** The file in the output folder that names the files the last export wrote, one per line. */
+const MANIFEST = '.mtls-edge-export';
+
+/** Names the last export wrote (none without a manifest); only plain file names, never a path. */
+async function previousExport(outDir: string): Promise<string[]> {
+  let text: string;
+  try {
+    text = await readFile(join(outDir, MANIFEST), 'utf8');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw e;
+  }
+  return text.split('\n').filter((n) => /^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(n) && n !== MANIFEST);
+}
+
 /** Loads the configuration, renders the files, refuses to replace existing ones without --force, writes them (keys 0600). */
 async function writeExport(a: { config?: string; out: string; force: boolean }, main: string, runWith: string, render: (loaded: LoadedConfig, outDir: string) => ExportFile[]): Promise<void> {
   if (a.out === '') throw new CliError('--out "": --out needs a folder, not an empty value (an unset variable in a script?)', 2);
@@ -68,19 +86,32 @@ async function writeExport(a: { config?: string; out: string; force: boolean }, 
     for (const f of files) if (await exists(join(outDir, f.name))) present.push(f.name);
     if (present.length) throw new CliError(`${outDir} already holds ${present.join(', ')}: pass --force to replace them, or --out to write to another folder`, 2);
   }
-  for (const f of files) {
+  const written = new Set(files.map((f) => f.name));
+  const stale = a.force ? (await previousExport(outDir)).filter((n) => !written.has(n)) : [];
+  const write = async (name: string, content: string | Buffer, mode: number | undefined, overwrite: boolean): Promise<void> => {
     try {
-      await writeFileAtomic(join(outDir, f.name), f.content, f.secret ? PRIVATE_MODE : undefined, { overwrite: a.force });
+      await writeFileAtomic(join(outDir, name), content, mode, { overwrite });
     } catch (e) {
       const err = e as NodeJS.ErrnoException;
-      if (err.code === 'EEXIST') throw new CliError(`${join(outDir, f.name)} appeared while exporting: pass --force to replace it`, 2);
-      if (err.code === 'EACCES' || err.code === 'EROFS' || err.code === 'ENOTDIR' || err.code === 'ENOSPC') throw new CliError(`${err.path ?? join(outDir, f.name)}: cannot write (${err.code})`, 2);
+      if (err.code === 'EEXIST') throw new CliError(`${join(outDir, name)} appeared while exporting: pass --force to replace it`, 2);
+      if (err.code === 'EACCES' || err.code === 'EROFS' || err.code === 'ENOTDIR' || err.code === 'ENOSPC') throw new CliError(`${err.path ?? join(outDir, name)}: cannot write (${err.code})`, 2);
       throw e;
     }
+  };
+  for (const f of files) await write(f.name, f.content, f.secret ? PRIVATE_MODE : undefined, a.force);
+  for (const n of stale) {
+    try {
+      await unlink(join(outDir, n));
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw new CliError(`${join(outDir, n)}: written by the earlier export, cannot be removed (${(e as NodeJS.ErrnoException).code ?? 'error'})`, 2);
+    }
   }
+  // The export's own record: replaced every time.
+  await write(MANIFEST, `${[...written].join('\n')}\n`, undefined, true);
   const notes = files[0]!.content.toString().split('\n').filter((l) => l.startsWith('#   - ')).length;
   process.stdout.write(
     `Wrote ${files.map((f) => f.name).join(', ')} to ${outDir}${files.some((f) => f.secret) ? ' (files with a private key: 0600)' : ''}\n` +
+      (stale.length ? `  removed what the earlier export wrote and this one does not: ${stale.join(', ')}\n` : '') +
       `  run:   ${runWith} ${join(outDir, main)}\n` +
       (notes ? `  ${notes} thing(s) mtls-edge does that ${main === 'nginx.conf' ? 'nginx' : 'HAProxy'} does not are listed at the top of ${main}\n` : ''),
   );

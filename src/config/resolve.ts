@@ -67,6 +67,20 @@ const CERT_BLOCK = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----
 const CRL_BLOCK = /-----BEGIN X509 CRL-----[\s\S]+?-----END X509 CRL-----/g;
 const KEY_BLOCK = /-----BEGIN (?:RSA |EC |ENCRYPTED )?PRIVATE KEY-----[\s\S]+?-----END (?:RSA |EC |ENCRYPTED )?PRIVATE KEY-----/;
 
+/**
+ * The CERTIFICATE blocks of a PEM file, each ending in a newline: what may go into a file others can
+ * read. A `cert:` file without `key:` also holds the key (then certPem and keyPem are the same buffer).
+ */
+export function certificateBlocks(pem: Buffer): string {
+  return (pem.toString('latin1').match(CERT_BLOCK) ?? []).map((b) => `${b}\n`).join('');
+}
+
+/** The private key block of a PEM file (the one the edge loaded), ending in a newline; '' when none. */
+export function privateKeyBlock(pem: Buffer): string {
+  const block = pem.toString('latin1').match(KEY_BLOCK)?.[0];
+  return block ? `${block}\n` : '';
+}
+
 /** Reads files once each and collects problems instead of stopping at the first. */
 class FileReader {
   readonly problems: ConfigProblem[] = [];

@@ -29,6 +29,7 @@ import { ConnectionLimits, connectionCaps } from './connectionLimits.js';
 import { answerRequestTimeout, wholeRequestTimeoutMs } from './requestTimeout.js';
 import { forgetResponse, recordResponse, responseInProgress } from './responseInProgress.js';
 import { listenForLesson, type LessonListener } from './lessonListener.js';
+import { hstsValue } from './hsts.js';
 import type { ForwardedClientCertMode } from '../headers/modeTable.js';
 import { dialectWriter, type DialectWriter } from '../headers/dialects/dialects.js';
 import { ENVOY_DETAILS } from '../headers/dialects/envoy.js';
@@ -61,11 +62,6 @@ export interface RunningEdge {
   openLessonListener(mode: ForwardedClientCertMode): Promise<LessonListener>;
   /** Stops accepting, lets in-flight requests finish (up to graceMs), then closes everything. */
   close(graceMs?: number): Promise<void>;
-}
-
-function hstsValue(h: Config['hsts']): string | null {
-  if (!h) return null;
-  return `max-age=${h.max_age};${h.include_subdomains ? ' includeSubDomains;' : ''}${h.preload ? ' preload;' : ''}`;
 }
 
 function userMapper(resolved: ResolvedConfig): UserMappingLookup {

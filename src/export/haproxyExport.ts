@@ -3,7 +3,7 @@
 // crl-file-N.pem, named as the template's certs.ttar.erb names them. What the edge does that HAProxy
 // cannot is listed at the top of haproxy.cfg (notes), never dropped silently.
 import { join } from 'node:path';
-import type { ResolvedConfig, ResolvedRoute, ResolvedTlsProfile } from '../config/resolve.js';
+import { certificateBlocks, privateKeyBlock, type ResolvedConfig, type ResolvedRoute, type ResolvedTlsProfile } from '../config/resolve.js';
 import type { Config } from '../config/schema.js';
 import { crtListLine, renderHaproxyCfg, ROOT_CA_DN_NOTE, type HaproxyBackend } from './haproxyConfig.js';
 
@@ -74,16 +74,25 @@ function serverLine(r: ResolvedRoute, i: number, files: ExportFile[], outDir: st
   return s;
 }
 
+/** Notes both exports write in the same words: settings neither HAProxy nor nginx has. */
+export function notesForEveryProxy(c: Config, profiles: readonly ResolvedTlsProfile[], proxy: 'HAProxy' | 'nginx'): { clientAuthFronting: string[]; userMappings: string[] } {
+  return {
+    clientAuthFronting: c.disable_client_auth_fronting && profiles.length > 1 ? [`disable_client_auth_fronting: the 421 for a Host that belongs to a TLS configuration checking clients more strictly than the one the SNI chose (docs/edge-behaviour.md §10.7) has no ${proxy} equivalent`] : [],
+    userMappings: c.certificate_user_mappings.length ? [`certificate_user_mappings: no ${proxy} equivalent (mtls-edge maps certificates to users)`] : [],
+  };
+}
+
 /** What the edge does that the rendered configuration does not: the comment block at the top. */
 function edgeOnlyNotes(c: Config, withRootCaDn: boolean, profiles: readonly ResolvedTlsProfile[]): string[] {
   const n: string[] = [];
+  const every = notesForEveryProxy(c, profiles, 'HAProxy');
   if (!withRootCaDn) n.push(ROOT_CA_DN_NOTE);
-  if (c.disable_client_auth_fronting && profiles.length > 1) n.push('disable_client_auth_fronting: the 421 for a Host that belongs to a TLS configuration checking clients more strictly than the one the SNI chose (docs/edge-behaviour.md §10.7) has no HAProxy equivalent');
+  n.push(...every.clientAuthFronting);
   if (c.explain_rejections) n.push('explain_rejections: HAProxy refuses a certificate with a TLS alert only; it cannot answer with a page explaining why');
   if (c.headers_with_underscores === 'flag') n.push('headers_with_underscores: flag: HAProxy passes header names with underscores as mtls-edge does, but names them nowhere (mtls-edge logs them and shows them on the flow page)');
   if (c.headers_with_underscores === 'drop') n.push('headers_with_underscores: drop: not rendered; HAProxy passes header names with underscores');
   if (c.gorouter.enabled) n.push('gorouter: X-Request-Start, X-Vcap-Request-Id and the removal of X-CF-Application* are Gorouter\'s, not HAProxy\'s: run Gorouter behind this HAProxy');
-  if (c.certificate_user_mappings.length) n.push('certificate_user_mappings: no HAProxy equivalent (mtls-edge maps certificates to users)');
+  n.push(...every.userMappings);
   if (c.admin !== false) n.push('admin: the flow page, /status, the event stream and metrics are mtls-edge\'s own; HAProxy has its stats page instead (not rendered)');
   if (c.timeouts.request !== undefined) n.push(`timeouts.request (${c.timeouts.request} s for the whole request): HAProxy has one http-request timeout; it is rendered from timeouts.request_headers`);
   if (c.workers > 1) n.push('workers: not rendered; HAProxy runs threads (nbthread) in one process');
@@ -117,8 +126,9 @@ export function haproxyExport(config: Config, resolved: ResolvedConfig, opts: Ha
   profiles.forEach((p, i) => {
     const certFile = join(outDir, `cert-${i}.pem`);
     const pem = (b: Buffer): string => (b.toString('latin1').endsWith('\n') ? b.toString('latin1') : `${b.toString('latin1')}\n`);
-    // certs.ttar.erb 11-13: the chain and the key in one file, 0600.
-    files.push({ name: `cert-${i}.pem`, content: p.keyPem === p.certPem ? pem(p.certPem) : pem(p.certPem) + pem(p.keyPem), secret: true });
+    // certs.ttar.erb 11-13: the chain and the key in one file, 0600 (and only them: a `cert:` file
+    // without `key:` holds both, and is read for its blocks, never copied whole).
+    files.push({ name: `cert-${i}.pem`, content: certificateBlocks(p.certPem) + privateKeyBlock(p.keyPem), secret: true });
     const auth = p.clientAuth !== 'disabled';
     let caFile: string | null = null;
     let crlFile: string | null = null;
