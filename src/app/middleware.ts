@@ -7,7 +7,8 @@ import { isIPv4, isIPv6 } from 'node:net';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { rawCertFields } from '../headers/certFields.js';
 import { certDn, dnMatches, parseRfc4514, soleCommonName, type WantedDn } from './distinguishedName.js';
-import { readClientCert } from './readClientCert.js';
+import { ENVOY_ELEMENTS, type EnvoyElement } from './dialects/envoy.js';
+import { readClientCert, type ReadOptions } from './readClientCert.js';
 import { DIALECTS, type ClientCertificate, type ClientCertResult, type Dialect } from './result.js';
 
 /**
@@ -24,11 +25,10 @@ export interface AllowList {
   readonly sans?: readonly string[];
 }
 
-export interface RequireClientCertOptions {
-  /** The dialect of the edge in front of the app (default `cf`). `auto` is refused: see docs/app-reader.md. */
+/** readClientCert's options, except that the dialect must be named (`auto` is refused: docs/app-reader.md). */
+export interface RequireClientCertOptions extends Omit<ReadOptions, 'dialect'> {
+  /** The dialect of the edge in front of the app (default `cf`). */
   readonly dialect?: Dialect;
-  /** cf only: the edge runs with legacy_xfcc_header_mapping (DN headers as text, not base64). */
-  readonly legacyXfccHeaderMapping?: boolean;
   readonly allow?: AllowList;
 }
 
@@ -37,7 +37,7 @@ export type RequestWithClientCert<R extends IncomingMessage = IncomingMessage> =
 
 type Next = (err?: unknown) => void;
 
-const OPTION_KEYS = ['dialect', 'legacyXfccHeaderMapping', 'allow'];
+const OPTION_KEYS = ['dialect', 'legacyXfccHeaderMapping', 'envoyElement', 'allow'];
 const ALLOW_KEYS = ['commonNames', 'subjects', 'issuers', 'sans'] as const;
 const SAN_KINDS = { DNS: 'dns', URI: 'uri', email: 'email', IP: 'ip' } as const;
 
@@ -131,7 +131,9 @@ export function requireClientCert(options: RequireClientCertOptions = {}): (req:
   }
   if (!DIALECTS.includes(dialect as Dialect)) bad(`unknown dialect (expected one of ${DIALECTS.join(', ')})`);
   if (options.legacyXfccHeaderMapping !== undefined && typeof options.legacyXfccHeaderMapping !== 'boolean') bad('legacyXfccHeaderMapping must be a boolean');
-  const readOptions = { dialect: dialect as Dialect, legacyXfccHeaderMapping: options.legacyXfccHeaderMapping === true };
+  const envoyElement: unknown = options.envoyElement ?? 'only';
+  if (!ENVOY_ELEMENTS.includes(envoyElement as EnvoyElement)) bad(`unknown envoyElement (expected ${ENVOY_ELEMENTS.join(' or ')})`);
+  const readOptions: ReadOptions = { dialect: dialect as Dialect, legacyXfccHeaderMapping: options.legacyXfccHeaderMapping === true, envoyElement: envoyElement as EnvoyElement };
   const checks = allowChecks(options.allow);
   return (req, res, next) => {
     const result = readClientCert(req, readOptions);

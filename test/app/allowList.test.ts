@@ -131,6 +131,7 @@ describe('app reader: requireClientCert refuses options it cannot apply safely',
   const CASES: readonly (readonly [label: string, options: unknown, message: RegExp])[] = [
     ["dialect 'auto': a client picks the dialect by the headers it sends (auto-footgun)", { dialect: 'auto' }, /dialect 'auto' cannot decide access: .*name the dialect your edge writes \(cf, envoy, rfc9440, nginx, traefik\)/],
     ['an unknown dialect', { dialect: 'haproxy' }, /unknown dialect \(expected one of cf, envoy, rfc9440, nginx, traefik\)/],
+    ["envoyElement 'last': a client controls what follows the edge's element", { dialect: 'envoy', envoyElement: 'last' }, /unknown envoyElement \(expected only or first\)/],
     ['the old docs example: a RegExp subject', { allow: { subjects: [/\/CN=dev-client$/] } }, /allow\.subjects\[0\] must be a string \(patterns are not accepted: list exact values\)/],
     ['a one-line DN, ambiguous', { allow: { subjects: [DEV_CLIENT_ONELINE] } }, /allow\.subjects\[0\]: a one-line DN .* is ambiguous and not accepted/],
     ['a bare CN where a DN belongs', { allow: { subjects: ['dev-client'] } }, /allow\.subjects\[0\]: no '=' after position 0/],
