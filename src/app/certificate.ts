@@ -2,46 +2,18 @@
 // and CN computed by the edge's own code (src/headers/onelineDn.ts), so the reader and the edge's
 // X-SSL-Client-*-DN headers agree byte for byte.
 import { X509Certificate } from 'node:crypto';
-import { AsnConvert } from '@peculiar/asn1-schema';
-import { Certificate, id_ce_subjectAltName, SubjectAlternativeName } from '@peculiar/asn1-x509';
 import { rawCertFields } from '../headers/certFields.js';
 import { firstCnBytes, onelineDnBytes } from '../headers/onelineDn.js';
 import { ReadError } from './headerSource.js';
 import { MAX_CERTIFICATES } from './limits.js';
-import type { ClientCertificate, SubjectAltNames } from './result.js';
+import type { ClientCertificate } from './result.js';
+import { subjectAltNames } from './subjectAltNames.js';
 
 function x509(der: Buffer, what: string): X509Certificate {
   try {
     return new X509Certificate(der);
   } catch {
     throw new ReadError(`${what} is not an X.509 certificate`);
-  }
-}
-
-const NO_SANS: SubjectAltNames = { dns: [], uri: [], email: [], ip: [] };
-
-/** The SAN extension, read from the DER (Node's subjectAltName string quotes and escapes values). */
-function sansOf(der: Buffer): SubjectAltNames {
-  let cert: Certificate;
-  try {
-    cert = AsnConvert.parse(der, Certificate);
-  } catch {
-    return NO_SANS;
-  }
-  const ext = cert.tbsCertificate.extensions?.find((e) => e.extnID === id_ce_subjectAltName);
-  if (!ext) return NO_SANS;
-  try {
-    const names = AsnConvert.parse(ext.extnValue, SubjectAlternativeName);
-    const sans = { dns: [] as string[], uri: [] as string[], email: [] as string[], ip: [] as string[] };
-    for (const n of names) {
-      if (n.dNSName !== undefined) sans.dns.push(n.dNSName);
-      else if (n.uniformResourceIdentifier !== undefined) sans.uri.push(n.uniformResourceIdentifier);
-      else if (n.rfc822Name !== undefined) sans.email.push(n.rfc822Name);
-      else if (n.iPAddress !== undefined) sans.ip.push(n.iPAddress);
-    }
-    return sans;
-  } catch {
-    throw new ReadError('the certificate has a malformed subjectAltName extension');
   }
 }
 
@@ -79,5 +51,5 @@ export function clientCertificate(ders: readonly Buffer[], root?: string | null)
     if (e instanceof ReadError) throw e;
     throw new ReadError('a certificate has a malformed subject or issuer');
   }
-  return { leaf: certs[0]!, chain: certs.slice(1), subject, issuer, root: computedRoot, commonName, sans: sansOf(ders[0]!) };
+  return { leaf: certs[0]!, chain: certs.slice(1), subject, issuer, root: computedRoot, commonName, sans: subjectAltNames(ders[0]!) };
 }

@@ -12,3 +12,9 @@ export const MAX_XFCC_ELEMENTS = 32;
 export const MAX_XFCC_PAIRS = 64;
 /** Characters of a reason taken from a header (nginx FAILED:reason). */
 export const MAX_REASON_CHARS = 200;
+/**
+ * Subject alternative names of the client certificate (of every kind). A client certificate names
+ * one identity; more is refused (unreadable) rather than shortened, so an allow-list by SAN never
+ * decides on part of the list.
+ */
+export const MAX_SANS = 256;

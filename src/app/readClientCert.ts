@@ -11,8 +11,10 @@ import { absent, unreadable, DIALECTS, type ClientCertResult, type Dialect } fro
 export interface ReadOptions {
   /**
    * The dialect of the edge in front of the app (default `cf`). `auto` detects it from the headers
-   * and refuses (unreadable) when headers of more than one dialect are present; use it to explore,
-   * name the dialect in production (docs/app-reader.md, "Which headers to trust").
+   * and refuses (unreadable) when headers of more than one dialect are present. It is for exploring
+   * only, never for deciding access: an edge removes only its own dialect's headers, so a client can
+   * send another dialect's and choose what `auto` reads (requireClientCert refuses it; docs/app-reader.md,
+   * "Which headers to trust").
    */
   readonly dialect?: Dialect | 'auto';
   /** cf only: the edge runs with legacy_xfcc_header_mapping (DN headers as text, not base64). */

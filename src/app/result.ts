@@ -12,21 +12,32 @@ export interface SubjectAltNames {
   readonly dns: readonly string[];
   readonly uri: readonly string[];
   readonly email: readonly string[];
-  /** As @peculiar/asn1-x509 writes them: IPv4 dotted; IPv6 in lower-case hex groups, the first longest run of zero groups as `::` (IPv4-mapped too: `::ffff:a01:203`). */
+  /** IPv4 dotted; IPv6 as RFC 5952 writes it: lower-case hex groups, the first longest run of two or more zero groups as `::` (IPv4-mapped too: `::ffff:a01:203`). */
   readonly ip: readonly string[];
 }
 
 export interface ClientCertificate {
   /** The client's own certificate. */
   readonly leaf: X509Certificate;
-  /** The certificates after the leaf, in the order the edge forwarded them (cf and nginx: none). */
+  /** The certificates after the leaf, in the order the edge forwarded them (cf and nginx: none; envoy and traefik: as the client sent them, unverified). */
   readonly chain: readonly X509Certificate[];
-  /** One-line subject DN as HAProxy writes it (`/C=DE/O=Acme/CN=client`), value bytes read as UTF-8. */
+  /**
+   * One-line subject DN as HAProxy writes it (`/C=DE/O=Acme/CN=client`), value bytes read as UTF-8.
+   * For display: nothing in it is escaped, so a value holding `/CN=x` reads like another attribute;
+   * decide with requireClientCert's `subjects` (RFC 4514, compared attribute by attribute).
+   */
   readonly subject: string;
   readonly issuer: string;
-  /** One-line DN of the root: cf from X-SSL-Client-Root-CA-DN; others the first self-issued certificate of the chain, else its last; null when the edge sent no chain. */
+  /**
+   * One-line DN of the root: cf from X-SSL-Client-Root-CA-DN; others the first self-issued certificate
+   * of the chain, else its last; null when the edge sent no chain. envoy and traefik forward the chain
+   * as the client sent it, so there it names whatever the client appended, verified or not.
+   */
   readonly root: string | null;
-  /** The first CN of the subject, or null. */
+  /**
+   * The first CN of the subject (as the edge's X-SSL-Client-Subject-CN), or null. For display: with
+   * several CNs other software may read another one; requireClientCert's `commonNames` refuses those.
+   */
   readonly commonName: string | null;
   readonly sans: SubjectAltNames;
 }
