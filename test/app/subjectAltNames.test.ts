@@ -79,15 +79,4 @@ describe('app reader: subject alternative names', function () {
       if (c.expect.dns) expect(sans.dns).to.deep.equal(c.expect.dns);
     });
   }
-
-  it('reading stays fast at the cap and past it (the ASN.1 library took ~30 ms for 1,000 SANs)', () => {
-    for (const n of [MAX_SANS, 4000]) {
-      const der = certDer([{ kind: 'subjectAltName', names: ipSans(n) }]);
-      readDer(der); // warm-up
-      const start = performance.now();
-      for (let i = 0; i < 20; i++) readDer(der);
-      // Generous for a shared CI machine; the point is an order of magnitude, not a benchmark.
-      expect((performance.now() - start) / 20, `${n} SANs`).to.be.below(15);
-    }
-  });
 });
