@@ -14,7 +14,7 @@ interface CertAttribute {
   /** Hex of the value's whole TLV (what RFC 4514's `#hex` form writes). */
   readonly derHex: string;
 }
-type CertDn = readonly (readonly CertAttribute[])[];
+export type CertDn = readonly (readonly CertAttribute[])[];
 
 /** One attribute of an allow-list entry: text, or `#hex` of the value's DER. */
 interface WantedAttribute {
@@ -23,8 +23,9 @@ interface WantedAttribute {
 }
 export type WantedDn = readonly (readonly WantedAttribute[])[];
 
-const UTF8 = new TextDecoder('utf-8', { fatal: true });
-const UTF16LE = new TextDecoder('utf-16le', { fatal: true });
+// ignoreBOM: a leading U+FEFF is part of the name (a CA compares bytes); by default the decoder drops it.
+const UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+const UTF16LE = new TextDecoder('utf-16le', { fatal: true, ignoreBOM: true });
 
 const ascii = (b: Buffer): string | null => (b.every((x) => x < 0x80) ? b.toString('latin1') : null);
 

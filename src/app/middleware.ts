@@ -6,7 +6,7 @@
 import { isIPv4, isIPv6 } from 'node:net';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { rawCertFields } from '../headers/certFields.js';
-import { certDn, dnMatches, parseRfc4514, soleCommonName, type WantedDn } from './distinguishedName.js';
+import { certDn, dnMatches, parseRfc4514, soleCommonName, type CertDn, type WantedDn } from './distinguishedName.js';
 import { ENVOY_ELEMENTS, type EnvoyElement } from './dialects/envoy.js';
 import { readClientCert, type ReadOptions } from './readClientCert.js';
 import { DIALECTS, type ClientCertificate, type ClientCertResult, type Dialect } from './result.js';
@@ -93,15 +93,27 @@ function allowChecks(allow: unknown): Check[] {
   const subjects = strings(a.subjects, 'subjects')?.map((s, i) => parseRfc4514(s, `requireClientCert: allow.subjects[${i}]`));
   const issuers = strings(a.issuers, 'issuers')?.map((s, i) => parseRfc4514(s, `requireClientCert: allow.issuers[${i}]`));
   const sans = strings(a.sans, 'sans');
-  const names = (c: ClientCertificate) => rawCertFields(c.leaf.raw);
-  const dnCheck = (wanted: readonly WantedDn[], field: 'subjectDer' | 'issuerDer', what: string): Check => (c) =>
-    wanted.some((w) => dnMatches(w, certDn(names(c)[field]))) ? null : `the client certificate ${what} is not allowed`;
-  if (subjects) checks.push(dnCheck(subjects, 'subjectDer', 'subject'));
-  if (issuers) checks.push(dnCheck(issuers, 'issuerDer', 'issuer'));
+  // The certificate's names, parsed once per request whatever the number of entries and checks.
+  const parsed = new WeakMap<ClientCertificate, { readonly subject: CertDn; readonly issuer: CertDn }>();
+  const names = (c: ClientCertificate): { readonly subject: CertDn; readonly issuer: CertDn } => {
+    let n = parsed.get(c);
+    if (n === undefined) {
+      const f = rawCertFields(c.leaf.raw);
+      n = { subject: certDn(f.subjectDer), issuer: certDn(f.issuerDer) };
+      parsed.set(c, n);
+    }
+    return n;
+  };
+  const dnCheck = (wanted: readonly WantedDn[], field: 'subject' | 'issuer'): Check => (c) => {
+    const dn = names(c)[field];
+    return wanted.some((w) => dnMatches(w, dn)) ? null : `the client certificate ${field} is not allowed`;
+  };
+  if (subjects) checks.push(dnCheck(subjects, 'subject'));
+  if (issuers) checks.push(dnCheck(issuers, 'issuer'));
   if (commonNames) {
     const allowed = new Set(commonNames);
     checks.push((c) => {
-      const cn = soleCommonName(certDn(names(c).subjectDer));
+      const cn = soleCommonName(names(c).subject);
       if ('refusal' in cn) return cn.refusal;
       return allowed.has(cn.cn) ? null : 'the client certificate common name is not allowed';
     });

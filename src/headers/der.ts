@@ -75,25 +75,34 @@ export const TAG_GENERALIZED_TIME = 24;
  * Dotted text of an OBJECT IDENTIFIER's contents, like OpenSSL's OBJ_obj2txt(…, 1).
  * Arcs beyond 2^53 are computed with BigInt so the text stays exact.
  */
+/** OpenSSL's OBJ_obj2txt limit on an OID's DER contents. */
+const MAX_OID_BYTES = 586;
+
 export function oidToDotted(buf: Uint8Array, start: number, end: number): string {
   if (start >= end) throw new DerError('empty OID');
+  // OpenSSL (3.0.9+, CVE-2023-2650) will not translate a longer one either: its text would cost
+  // time quadratic in a sub-identifier's size, and no real attribute type is anywhere near.
+  if (end - start > MAX_OID_BYTES) throw new DerError(`an OID longer than ${MAX_OID_BYTES} bytes`);
   let out = '';
   let first = true;
   let p = start;
   while (p < end) {
     // A sub-identifier may not start with 0x80 (non-minimal) — OpenSSL rejects such OIDs.
     if (buf[p] === 0x80) throw new DerError('non-minimal OID sub-identifier');
+    // Find the sub-identifier's end first: up to 7 bytes (49 bits) fit a double; a longer one is
+    // read as one BigInt from its bits, linear in its length (growing a BigInt 7 bits at a time is
+    // quadratic: a 40 KB arc from a client took a quarter of a second).
+    const from = p;
+    while (p < end && (buf[p]! & 0x80) !== 0) p++;
+    if (p >= end) throw new DerError('truncated OID');
+    p++;
     let v = 0;
     let big: bigint | null = null;
-    for (;;) {
-      if (p >= end) throw new DerError('truncated OID');
-      const b = buf[p++]!;
-      if (big !== null) big = big * 128n + BigInt(b & 0x7f);
-      else {
-        v = v * 128 + (b & 0x7f);
-        if (v > 0x1fffffffffff) big = BigInt(v); // keep exactness before v*128 overflows 2^53
-      }
-      if ((b & 0x80) === 0) break;
+    if (p - from <= 7) for (let i = from; i < p; i++) v = v * 128 + (buf[i]! & 0x7f);
+    else {
+      let bits = '0b';
+      for (let i = from; i < p; i++) bits += (buf[i]! & 0x7f).toString(2).padStart(7, '0');
+      big = BigInt(bits);
     }
     if (first) {
       first = false;

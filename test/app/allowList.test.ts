@@ -67,6 +67,9 @@ const CERTS: readonly CertCase[] = [
     subject: [[{ oid: OID.C, stringType: 'utf8', value: 'DE' }, { oid: OID.O, stringType: 'utf8', value: 'mtls-edge dev' }, { oid: OID.OU, stringType: 'utf8', value: 'clients' }, { oid: OID.CN, stringType: 'utf8', value: 'dev-client' }]],
     pass: ['cn'],
   },
+  // A decoder drops a leading U+FEFF by default; it is part of the name (review2 bom-dn-bypass).
+  { label: 'a CN "\\uFEFFdev-client" in UTF8String', subject: DEV('\uFEFFdev-client'), pass: [] },
+  { label: 'a CN "\\uFEFFdev-client" in BMPString', subject: simpleName([['C', 'DE'], ['O', 'mtls-edge dev'], ['OU', 'clients'], ['CN', '\uFEFFdev-client']], 'bmp'), pass: [] },
   { label: 'a DNS SAN holding the allowed URI text', subject: DEV('mallory'), sans: [{ dns: 'spiffe://mtls-edge/dev-client' }, { email: 'spiffe://mtls-edge/dev-client' }], pass: [] },
 ];
 

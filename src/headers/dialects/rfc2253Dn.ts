@@ -43,7 +43,7 @@ function codePoints(bytes: Uint8Array, width: 0 | 1 | 2 | 4): number[] | null {
   }
   let text: string;
   try {
-    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+    text = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(bytes);
   } catch {
     return null;
   }
