@@ -6,9 +6,10 @@ import { join } from 'node:path';
 import { certificateBlocks, privateKeyBlock, type ResolvedConfig, type ResolvedRoute, type ResolvedTlsProfile } from '../config/resolve.js';
 import type { Config } from '../config/schema.js';
 import { crtListLine, renderHaproxyCfg, ROOT_CA_DN_NOTE, type HaproxyBackend } from './haproxyConfig.js';
+import { exportName, type ExportName } from './exportNames.js';
 
 export interface ExportFile {
-  readonly name: string;
+  readonly name: ExportName;
   readonly content: string | Buffer;
   /** Holds a private key: written 0600. */
   readonly secret: boolean;
@@ -60,12 +61,17 @@ function serverLine(r: ResolvedRoute, i: number, files: ExportFile[], outDir: st
     const t = r.tls;
     if (t && !t.rejectUnauthorized) s += ' ssl verify none';
     else if (t?.ca?.length) {
-      files.push({ name: `backend-ca-${i}.pem`, content: Buffer.concat([...t.ca]), secret: false });
-      s += ` ssl verify required ca-file ${join(outDir, `backend-ca-${i}.pem`)}`;
+      // The certificates only: a CA file may hold the CA's key too (mitmproxy-ca.pem does), and this one is 0644.
+      const ca = t.ca.map((b) => certificateBlocks(b)).join('');
+      if (!ca) throw new ExportError(`routes[${i}].tls.ca: no PEM certificate (-----BEGIN CERTIFICATE-----) in the file: give the CA certificate in PEM`);
+      files.push({ name: exportName('backend-ca', i), content: ca, secret: false });
+      s += ` ssl verify required ca-file ${join(outDir, exportName('backend-ca', i))}`;
     } else s += ' ssl verify required ca-file @system-ca';
     if (t?.cert && t.key) {
-      files.push({ name: `backend-crt-${i}.pem`, content: Buffer.concat([t.cert, Buffer.from('\n'), t.key]), secret: true });
-      s += ` crt ${join(outDir, `backend-crt-${i}.pem`)}`;
+      const [crt, key] = [certificateBlocks(t.cert), privateKeyBlock(t.key)];
+      if (!crt || !key) throw new ExportError(`routes[${i}].tls: no PEM ${crt ? 'private key' : 'certificate'} in the ${crt ? 'key' : 'cert'} file: give the client certificate and its key in PEM`);
+      files.push({ name: exportName('backend-crt', i), content: crt + key, secret: true });
+      s += ` crt ${join(outDir, exportName('backend-crt', i))}`;
     }
     const sni = t?.servername ?? u.hostname;
     s += ` sni str(${plain(`routes[${i}].tls.servername`, sni, 'use a plain host name')})`;
@@ -124,20 +130,20 @@ export function haproxyExport(config: Config, resolved: ResolvedConfig, opts: Ha
   const profiles = resolved.tlsProfiles;
   const crtList: string[] = [];
   profiles.forEach((p, i) => {
-    const certFile = join(outDir, `cert-${i}.pem`);
+    const certFile = join(outDir, exportName('cert', i));
     const pem = (b: Buffer): string => (b.toString('latin1').endsWith('\n') ? b.toString('latin1') : `${b.toString('latin1')}\n`);
     // certs.ttar.erb 11-13: the chain and the key in one file, 0600 (and only them: a `cert:` file
     // without `key:` holds both, and is read for its blocks, never copied whole).
-    files.push({ name: `cert-${i}.pem`, content: certificateBlocks(p.certPem) + privateKeyBlock(p.keyPem), secret: true });
+    files.push({ name: exportName('cert', i), content: certificateBlocks(p.certPem) + privateKeyBlock(p.keyPem), secret: true });
     const auth = p.clientAuth !== 'disabled';
     let caFile: string | null = null;
     let crlFile: string | null = null;
     if (auth) {
-      caFile = join(outDir, `ca-file-${i}.pem`);
-      files.push({ name: `ca-file-${i}.pem`, content: p.trustPem, secret: false });
+      caFile = join(outDir, exportName('ca-file', i));
+      files.push({ name: exportName('ca-file', i), content: p.trustPem, secret: false });
       if (p.crlPem.length) {
-        crlFile = join(outDir, `crl-file-${i}.pem`);
-        files.push({ name: `crl-file-${i}.pem`, content: p.crlPem.map((c) => pem(c)).join(''), secret: false });
+        crlFile = join(outDir, exportName('crl-file', i));
+        files.push({ name: exportName('crl-file', i), content: p.crlPem.map((c) => pem(c)).join(''), secret: false });
       }
     }
     const snis = p.hosts.filter((h) => h !== '*').map((h, j) => plain(`tls[${i}].hosts[${j}]`, h, 'use a plain host name or *.domain'));
@@ -157,7 +163,7 @@ export function haproxyExport(config: Config, resolved: ResolvedConfig, opts: Ha
       crt: { kind: 'crt-list', file: join(outDir, 'crt-list') },
       strictSni: config.strict_sni,
       // erb 117-118: the bind's ca-file (each crt-list line brings its own); ignore lists are bind options only.
-      caFile: firstAuth >= 0 ? join(outDir, `ca-file-${firstAuth}.pem`) : null,
+      caFile: firstAuth >= 0 ? join(outDir, exportName('ca-file', firstAuth)) : null,
       verify: 'optional',
       crtIgnoreErr: firstAuth >= 0 ? ignoreList(profiles[firstAuth]!.ignore) : undefined,
       caIgnoreErr: firstAuth >= 0 ? ignoreList(profiles[firstAuth]!.caIgnore) : undefined,

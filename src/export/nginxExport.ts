@@ -9,13 +9,25 @@ import { join } from 'node:path';
 import { certificateBlocks, privateKeyBlock, type ResolvedConfig, type ResolvedTlsProfile } from '../config/resolve.js';
 import type { Config } from '../config/schema.js';
 import { ExportError, notesForEveryProxy, type ExportFile } from './haproxyExport.js';
-import { NGINX_HEADER_VARIABLES } from '../headers/dialects/nginx.js';
+import { exportName } from './exportNames.js';
+import { NGINX_HEADER_VARIABLES, NGINX_HEADERS } from '../headers/dialects/nginx.js';
 import { hstsValue } from '../edge/hsts.js';
 
 const PLAIN = /^[A-Za-z0-9._~:/@%+=,*-]+$/;
 function plain(where: string, value: string): string {
   if (!PLAIN.test(value)) throw new ExportError(`${where}: ${JSON.stringify(value)} cannot be written into nginx.conf (spaces, quotes, ; or other special characters): use plain names and paths`);
   return value;
+}
+
+/** X_SSL_Client_Verify: every separator an underscore. */
+const underscored = (h: string): string => h.replace(/-/g, '_');
+
+/** Every spelling of a dashed header name with at least one dash as underscore (a CGI-style app reads them all as the name itself). */
+function underscoreSpellings(h: string): string[] {
+  const parts = h.split('-');
+  const out: string[] = [];
+  for (let mask = 1; mask < 2 ** (parts.length - 1); mask++) out.push(parts.reduce((a, p, k) => `${a}${(mask >> (k - 1)) & 1 ? '_' : '-'}${p}`));
+  return out;
 }
 
 const escapeRegex = (s: string): string => s.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
@@ -71,7 +83,8 @@ function edgeOnlyNotes(c: Config, profiles: readonly ResolvedTlsProfile[]): stri
   n.push(...every.clientAuthFronting);
   if (c.strict_sni) n.push('strict_sni: nginx serves the default server for an unknown name (ssl_reject_handshake in a default server would be needed)');
   if (c.explain_rejections) n.push('explain_rejections: not rendered');
-  if (c.headers_with_underscores === 'flag') n.push('headers_with_underscores: flag: nginx passes header names with underscores (underscores_in_headers on) as mtls-edge does, but names them nowhere (mtls-edge logs them and shows them on the flow page)');
+  if (c.headers_with_underscores === 'flag') n.push('headers_with_underscores: flag: nginx leaves header names with underscores out (underscores_in_headers off), mtls-edge passes them and names them (log, flow page); passed by nginx, a client\'s X_SSL_Client_Verify would reach a CGI-style app (WSGI, Rack, PHP) as the X-SSL-Client-Verify nginx sets');
+  if (c.headers_with_underscores === 'allow') n.push(`headers_with_underscores: allow: nginx passes header names with underscores, but not the underscore spellings of its certificate headers (${NGINX_HEADERS.map(underscored).join(', ')} and the mixed ones), which a CGI-style app would read as the real ones: proxy.inc clears them; mtls-edge passes them`);
   if (c.hsts) n.push('hsts: nginx also adds Strict-Transport-Security to its own 502/504 when the upstream cannot be reached; mtls-edge only to upstream responses');
   if (c.gorouter.enabled) n.push('gorouter: Gorouter\'s headers are not nginx\'s part');
   n.push(...every.userMappings);
@@ -93,23 +106,23 @@ export function nginxExport(config: Config, resolved: ResolvedConfig, opts: { re
   const servers: string[] = [];
   resolved.tlsProfiles.forEach((p, i) => {
     // A `cert:` file without `key:` holds the key too: only its certificates go into the 0644 file.
-    files.push({ name: `cert-${i}.pem`, content: certificateBlocks(p.certPem), secret: false });
-    files.push({ name: `key-${i}.pem`, content: privateKeyBlock(p.keyPem), secret: true });
+    files.push({ name: exportName('cert', i), content: certificateBlocks(p.certPem), secret: false });
+    files.push({ name: exportName('key', i), content: privateKeyBlock(p.keyPem), secret: true });
     const lines = [
       `listen ${bind}:${config.https_port} ssl${i === 0 ? ' default_server' : ''};`,
       `server_name ${p.hosts.map((h, j) => (h === '*' ? '_' : plain(`tls[${i}].hosts[${j}]`, h))).join(' ')};`,
-      `ssl_certificate ${join(outDir, `cert-${i}.pem`)};`,
-      `ssl_certificate_key ${join(outDir, `key-${i}.pem`)};`,
+      `ssl_certificate ${join(outDir, exportName('cert', i))};`,
+      `ssl_certificate_key ${join(outDir, exportName('key', i))};`,
       'ssl_protocols TLSv1.2 TLSv1.3;',
       'ssl_session_tickets off;',
     ];
     const verify = verifyClient(p);
     if (verify !== 'off') {
-      files.push({ name: `ca-file-${i}.pem`, content: p.trustPem, secret: false });
-      lines.push(`ssl_client_certificate ${join(outDir, `ca-file-${i}.pem`)};`, `ssl_verify_client ${verify};`, 'ssl_verify_depth 100;');
+      files.push({ name: exportName('ca-file', i), content: p.trustPem, secret: false });
+      lines.push(`ssl_client_certificate ${join(outDir, exportName('ca-file', i))};`, `ssl_verify_client ${verify};`, 'ssl_verify_depth 100;');
       if (p.crlPem.length) {
-        files.push({ name: `crl-file-${i}.pem`, content: p.crlPem.map(pem).join(''), secret: false });
-        lines.push(`ssl_crl ${join(outDir, `crl-file-${i}.pem`)};`);
+        files.push({ name: exportName('crl-file', i), content: p.crlPem.map(pem).join(''), secret: false });
+        lines.push(`ssl_crl ${join(outDir, exportName('crl-file', i))};`);
       }
       // optional_no_ca lets a client without a certificate in; `required` must still refuse it.
       if (verify === 'optional_no_ca' && p.clientAuth === 'required') lines.push(requireCertificate);
@@ -140,6 +153,9 @@ export function nginxExport(config: Config, resolved: ResolvedConfig, opts: { re
     return `    "~^${hostRe} ${pathRe}" ${target};`;
   });
   const cert = NGINX_HEADER_VARIABLES.map(([h, v]) => `proxy_set_header ${h} ${v};`);
+  // With underscores passed, a client's X_SSL_Client_Verify (or X-SSL_Client-Verify) would reach a
+  // CGI-style app as HTTP_X_SSL_CLIENT_VERIFY, next to or instead of the real one: cleared by name.
+  const spoofable = config.headers_with_underscores === 'allow' ? NGINX_HEADERS.flatMap(underscoreSpellings).map((h) => `proxy_set_header ${h} "";`) : [];
   // disable_domain_fronting: a Host is required on every request (HTTP/1.0 too), then SNI = Host.
   const fronting = config.disable_domain_fronting === false ? [] : [
     '  if ($http_host = "") { return 400 "400 Bad Request: missing required Host header"; }',
@@ -159,6 +175,7 @@ export function nginxExport(config: Config, resolved: ResolvedConfig, opts: { re
       '  proxy_set_header X-Forwarded-Proto $mtls_edge_xfp;',
       '  proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;',
       ...cert.map((l) => `  ${l}`),
+      ...(spoofable.length ? ['  # headers_with_underscores: allow: the underscore spellings of the headers above, which a CGI-style app reads as them', ...spoofable.map((l) => `  ${l}`)] : []),
       '}',
       '',
     ].join('\n'),
@@ -192,9 +209,9 @@ export function nginxExport(config: Config, resolved: ResolvedConfig, opts: { re
     `  proxy_connect_timeout ${config.timeouts.connect}s;`,
     `  proxy_read_timeout ${config.timeouts.server}s;`,
     `  large_client_header_buffers 4 ${Math.ceil(config.max_header_size / 1024)}k;`,
-    // headers_with_underscores: allow/flag pass them (on); drop: nginx's default, off with
-    // ignore_invalid_headers on, leaves every header whose name has an underscore out.
-    `  underscores_in_headers ${config.headers_with_underscores === 'drop' ? 'off' : 'on'}; # headers_with_underscores: ${config.headers_with_underscores}`,
+    // headers_with_underscores: allow passes them (on; proxy.inc clears the certificate headers'
+    // spellings); flag and drop: off, with ignore_invalid_headers on every such header is left out.
+    `  underscores_in_headers ${config.headers_with_underscores === 'allow' ? 'on' : 'off'}; # headers_with_underscores: ${config.headers_with_underscores}`,
     '  ignore_invalid_headers on;',
     '  map $http_x_forwarded_proto $mtls_edge_xfp { "" $scheme; default $http_x_forwarded_proto; }',
     ...(hsts ? ['  # hsts (add_header in the HTTPS server blocks)', `  map $upstream_status $mtls_edge_hsts { "" ""; default "${hsts}"; }`] : []),

@@ -4,7 +4,8 @@
 // files is the parity suite's (test/parity/parity.test.ts runs this export in real HAProxy).
 import { expect } from 'chai';
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -13,11 +14,12 @@ import { testCrls, testPki } from '../support/edgeHarness.js';
 const run = promisify(execFile);
 const cliPath = join(process.cwd(), 'bin/mtls-edge.js');
 
-const exportHaproxy = (args: string[], cwd: string) =>
-  run(process.execPath, [cliPath, 'export', 'haproxy', ...args], { cwd, timeout: 30_000 }).then(
+const exportTo = (target: 'haproxy' | 'nginx', args: string[], cwd: string) =>
+  run(process.execPath, [cliPath, 'export', target, ...args], { cwd, timeout: 30_000 }).then(
     (r) => ({ code: 0, out: r.stdout + r.stderr }),
     (e: { code: number; stdout: string; stderr: string }) => ({ code: e.code, out: e.stdout + e.stderr }),
   );
+const exportHaproxy = (args: string[], cwd: string) => exportTo('haproxy', args, cwd);
 
 describe('mtls-edge export haproxy', function () {
   this.timeout(60_000);
@@ -113,5 +115,77 @@ describe('mtls-edge export haproxy', function () {
     const cfg = await exportHaproxy(['--config', bad, '--out', 'bad2'], dir);
     expect(cfg.code).to.equal(2);
     expect(cfg.out).to.match(/configuration error:\n.*forwarded_client_cert: must be one of/);
+  });
+
+  it('a route tls.ca file that also holds the CA key: no PRIVATE KEY in any file others can read, from either export', async () => {
+    const { pki } = await testPki();
+    // As ~/.mitmproxy/mitmproxy-ca.pem: the key first, then the certificate.
+    const caWithKey = join(dir, 'ca-with-key.pem');
+    writeFileSync(caWithKey, readFileSync(pki.rootCa.key, 'latin1') + readFileSync(pki.rootCa.cert, 'latin1'));
+    const setting = join(dir, 'ca-with-key.yaml');
+    writeFileSync(setting, JSON.stringify({
+      https_port: 9443, http_port: 9080,
+      tls: [{ cert: pki.server.chain, key: pki.server.key, trust: caWithKey }],
+      routes: [{ upstream: 'https://127.0.0.1:9999', tls: { ca: caWithKey, cert: pki.client.cert, key: pki.client.key } }],
+    }));
+    for (const target of ['haproxy', 'nginx'] as const) {
+      const r = await exportTo(target, ['--config', setting, '--out', `leak-${target}`], dir);
+      expect(r.code, r.out).to.equal(0);
+      const out = join(dir, `leak-${target}`);
+      for (const name of readdirSync(out)) {
+        const mode = statSync(join(out, name)).mode & 0o777;
+        if (mode !== 0o600) expect(readFileSync(join(out, name), 'latin1'), `${target}: ${name} (${mode.toString(8)})`).to.not.match(/PRIVATE KEY/);
+      }
+    }
+    const backendCa = readFileSync(join(dir, 'leak-haproxy', 'backend-ca-0.pem'), 'latin1');
+    expect(backendCa).to.equal(readFileSync(pki.rootCa.cert, 'latin1').replace(/\r\n/g, '\n').trim() + '\n');
+    expect(readFileSync(join(dir, 'leak-haproxy', 'backend-crt-0.pem'), 'latin1')).to.match(/^-----BEGIN CERTIFICATE-----[\s\S]+-----END CERTIFICATE-----\n-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]+KEY-----\n$/);
+    // No certificate in the CA file: said, not written as an empty file HAProxy refuses.
+    const keyOnly = join(dir, 'key-only.pem');
+    writeFileSync(keyOnly, readFileSync(pki.rootCa.key));
+    writeFileSync(setting, JSON.stringify({ https_port: 9443, http_port: false, routes: [{ upstream: 'https://127.0.0.1:9999', tls: { ca: keyOnly } }] }));
+    const bad = await exportHaproxy(['--config', setting, '--out', 'leak-bad'], dir);
+    expect(bad.code, bad.out).to.equal(2);
+    expect(bad.out).to.include('routes[0].tls.ca: no PEM certificate');
+  });
+
+  it('--force removes only files an export writes and only unchanged ones; the manifest holds their SHA-256', async () => {
+    const { pki } = await testPki();
+    const two = join(dir, 'two.yaml');
+    writeFileSync(two, JSON.stringify({
+      https_port: 9443, http_port: false,
+      tls: [{ cert: pki.server.chain, key: pki.server.key, trust: pki.rootCa.cert, hosts: ['a.localhost'] }, { cert: pki.server.chain, key: pki.server.key, trust: pki.rootCa.cert, hosts: ['b.localhost'] }],
+    }));
+    const one = join(dir, 'one.yaml');
+    writeFileSync(one, JSON.stringify({ https_port: 9443, http_port: false, tls: [{ cert: pki.server.chain, key: pki.server.key }] }));
+    const out = join(dir, 'manifest');
+    expect((await exportHaproxy(['--config', two, '--out', 'manifest'], dir)).code).to.equal(0);
+    const manifest = readFileSync(join(out, '.mtls-edge-export'), 'utf8').split('\n').filter(Boolean);
+    for (const line of manifest) {
+      const [hash, name] = line.split('  ');
+      expect(hash, name).to.equal(createHash('sha256').update(readFileSync(join(out, name!))).digest('hex'));
+    }
+    expect(manifest.map((l) => l.split('  ')[1]).sort()).to.deep.equal(['ca-file-0.pem', 'ca-file-1.pem', 'cert-0.pem', 'cert-1.pem', 'crt-list', 'haproxy.cfg']);
+    // A hand-edited manifest that names files no export writes; a changed export file.
+    writeFileSync(join(out, 'Makefile'), 'all: ;\n');
+    writeFileSync(join(out, '.env'), 'SECRET=1\n');
+    writeFileSync(join(out, 'ca-file-1.pem'), 'edited by hand\n');
+    writeFileSync(join(out, '.mtls-edge-export'), `${manifest.join('\n')}\nMakefile\n${'0'.repeat(64)}  .env\n../outside\n`);
+    const r = await exportHaproxy(['--config', one, '--out', 'manifest', '--force'], dir);
+    expect(r.code, r.out).to.equal(0);
+    expect(r.out).to.match(/removed what the earlier export wrote and this one does not: ca-file-0\.pem, cert-1\.pem\n/);
+    expect(r.out).to.include('kept, not as the earlier export wrote it (remove it yourself if it is stale): ca-file-1.pem (changed)');
+    expect(r.out).to.include('.mtls-edge-export also named Makefile, .env, "../outside": not a file an export writes, left alone');
+    const names = readdirSync(out);
+    for (const n of ['Makefile', '.env', 'ca-file-1.pem']) expect(names, n).to.include(n);
+    expect(names).to.not.include('cert-1.pem');
+    expect(names).to.not.include('ca-file-0.pem');
+    // A manifest of an earlier version (names only): nothing it names is removed unseen.
+    writeFileSync(join(out, 'key-7.pem'), 'stale\n');
+    writeFileSync(join(out, '.mtls-edge-export'), 'key-7.pem\nhaproxy.cfg\n');
+    const old = await exportHaproxy(['--config', one, '--out', 'manifest', '--force'], dir);
+    expect(old.code, old.out).to.equal(0);
+    expect(old.out).to.include('key-7.pem (no checksum in the manifest)');
+    expect(readdirSync(out)).to.include('key-7.pem');
   });
 });
