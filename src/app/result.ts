@@ -62,7 +62,7 @@ export type ClientCertResult =
       readonly verified: false;
       readonly dialect: Dialect;
       readonly reason: string;
-      /** cf: the OpenSSL verify code the edge ignored; null otherwise. */
+      /** cf, and nginx when its text is OpenSSL's for a known code: the verify code the edge ignored; null otherwise. */
       readonly verifyCode: number | null;
       /** The certificate, when the headers carry a readable one. */
       readonly certificate: ClientCertificate | null;

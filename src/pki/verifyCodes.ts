@@ -77,6 +77,13 @@ export function verifyCodeInfo(code: number): VerifyCodeInfo {
     'The certificate failed verification: run `mtls-edge certs inspect FILE --against TRUST` to see why.');
 }
 
+const byText = new Map(VERIFY_CODES.map((r) => [r.text, r]));
+
+/** The row whose OpenSSL text this is (nginx's `$ssl_client_verify` writes `FAILED:` + the text); undefined when unknown. */
+export function verifyCodeFromText(text: string): VerifyCodeInfo | undefined {
+  return byText.get(text);
+}
+
 /** Maps Node's error code string (e.g. `CERT_HAS_EXPIRED`) to the OpenSSL row; undefined when unknown. */
 export function verifyCodeFromNode(nodeCode: string): VerifyCodeInfo | undefined {
   return byNodeCode.get(nodeCode);

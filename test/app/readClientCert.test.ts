@@ -168,7 +168,8 @@ describe('app reader: readClientCert', () => {
       expect(ok.basis).to.equal('verify-result');
       expect(ok.certificate.leaf.raw.equals(dev.leaf.raw)).to.equal(true);
       const failed = readClientCert(headers('FAILED:certificate has expired'), { dialect: 'nginx' });
-      expect(failed).to.deep.include({ status: 'unverified', reason: 'verification failed: certificate has expired' });
+      expect(failed).to.deep.include({ status: 'unverified', reason: 'verification failed: certificate has expired', verifyCode: 10 });
+      expect(readClientCert(headers('FAILED:something else'), { dialect: 'nginx' })).to.deep.include({ status: 'unverified', verifyCode: null });
       expect(readClientCert({ 'x-ssl-client-verify': 'NONE' }, { dialect: 'nginx' }).status).to.equal('absent');
       expect(readClientCert(headers('maybe'), { dialect: 'nginx' }).status).to.equal('unverified');
     });

@@ -6,6 +6,7 @@ import { pemCertificates, percentDecode } from '../codecs.js';
 import { ReadError, type HeaderView } from '../headerSource.js';
 import { MAX_REASON_CHARS } from '../limits.js';
 import { absent, type ClientCertResult } from '../result.js';
+import { verifyCodeFromText } from '../../pki/verifyCodes.js';
 
 const CERT = 'x-ssl-client-cert';
 const VERIFY = 'x-ssl-client-verify';
@@ -32,7 +33,10 @@ export function readNginx(h: HeaderView): ClientCertResult {
   const certificate = clientCertificate(ders);
   if (verify === 'SUCCESS') return { status: 'verified', verified: true, dialect: 'nginx', basis: 'verify-result', certificate };
   if (verify !== null && verify.startsWith('FAILED:')) {
-    return { status: 'unverified', verified: false, dialect: 'nginx', verifyCode: null, certificate, reason: `verification failed: ${printable(verify.slice('FAILED:'.length))}` };
+    const text = verify.slice('FAILED:'.length);
+    // The code, when the text is OpenSSL's for a code the edge knows (the same table writes it).
+    const verifyCode = verifyCodeFromText(text)?.code ?? null;
+    return { status: 'unverified', verified: false, dialect: 'nginx', verifyCode, certificate, reason: `verification failed: ${printable(text)}` };
   }
   return { status: 'unverified', verified: false, dialect: 'nginx', verifyCode: null, certificate, reason: 'X-SSL-Client-Verify is missing or not SUCCESS, FAILED:reason or NONE' };
 }
