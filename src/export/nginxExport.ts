@@ -149,7 +149,7 @@ export function nginxExport(config: Config, resolved: ResolvedConfig, opts: { re
     }
     const host = r.host.toLowerCase().replace(/\.$/, '');
     const hostRe = host === '*' ? '[^ ]*' : host.startsWith('*.') ? `[^ ]+${escapeRegex(plain(`routes[${i}].host`, host.slice(1)))}` : escapeRegex(plain(`routes[${i}].host`, host));
-    const pathRe = r.path === '/' ? '/' : `${escapeRegex(plain(`routes[${i}].path`, r.path))}${r.path.endsWith('/') ? '' : '(/|$)'}`;
+    const pathRe = r.path === '/' ? '/' : `${escapeRegex(plain(`routes[${i}].path`, r.path))}${r.path.endsWith('/') ? '' : '([/?]|$)'}`;
     return `    "~^${hostRe} ${pathRe}" ${target};`;
   });
   const cert = NGINX_HEADER_VARIABLES.map(([h, v]) => `proxy_set_header ${h} ${v};`);
@@ -216,7 +216,9 @@ export function nginxExport(config: Config, resolved: ResolvedConfig, opts: { re
     '  map $http_x_forwarded_proto $mtls_edge_xfp { "" $scheme; default $http_x_forwarded_proto; }',
     ...(hsts ? ['  # hsts (add_header in the HTTPS server blocks)', `  map $upstream_status $mtls_edge_hsts { "" ""; default "${hsts}"; }`] : []),
     ...domainFrontingMap(config.disable_domain_fronting),
-    '  map "$host $uri" $mtls_edge_upstream {',
+    // $request_uri: the path as sent, as the edge (and HAProxy's path_beg) routes; $uri is decoded
+    // and its dot segments resolved, so /app/../admin would go elsewhere than through the edge.
+    '  map "$host $request_uri" $mtls_edge_upstream {',
     '    default "";',
     ...routes,
     '  }',

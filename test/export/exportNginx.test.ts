@@ -133,6 +133,16 @@ describe('mtls-edge export nginx, run in real nginx', function () {
     expect((await httpsRequest(ports.https, { path: '/other', headers: [['Host', 'localhost']] })).status).to.equal(503);
   });
 
+  // The edge routes on the path as the client sent it, as HAProxy's path_beg does; nginx's $uri is
+  // decoded and its dot segments resolved, so the export matches $request_uri instead.
+  it('routes on the path as sent, as the edge: dot segments and %-escapes do not move a request to another route', async () => {
+    for (const path of ['/app/../other', '/%61pp/x', '/app/%2e%2e/other', '/app?q=1', '/appx', '/other/../app/x']) {
+      const send = (port: number) => httpsRequest(port, { path, headers: [['Host', 'localhost']] });
+      const [fromNginx, fromEdge] = [await send(ports.https), await send(edge!.httpsPort)];
+      expect([fromNginx.status, fromNginx.echo?.path], `${path}: nginx ${nginx?.output()}`).to.deep.equal([fromEdge.status, fromEdge.echo?.path]);
+    }
+  });
+
   it('headers_with_underscores: flag (the default): a client\'s underscore spellings of the certificate headers do not reach the app (nginx leaves every such header out; noted)', async () => {
     const forged: [string, string][] = [['X_SSL_Client_Verify', 'SUCCESS'], ['X_SSL_Client_Cert', 'forged'], ['X_SSL_Client_S_DN', 'CN=admin'], ['X_SSL_Client_I_DN', 'CN=root'], ['X-SSL_Client-Verify', 'SUCCESS'], ['X_Custom_Id', 'u1']];
     const r = await httpsRequest(ports.https, { path: '/app', headers: [['Host', 'localhost'], ...forged] });
