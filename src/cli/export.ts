@@ -18,10 +18,22 @@ import { exists, PRIVATE_MODE, writeFileAtomic } from '../pki/fsAtomic.js';
 import { CliError } from './cliError.js';
 import { COMMAND_SUMMARIES } from './commandList.js';
 
-interface HaproxyArgs {
+/** The options every export target takes, declared once. */
+interface ExportArgs {
   config?: string;
   out: string;
   force: boolean;
+}
+
+/** --config, --out, --force; `mainFile` is the file whose paths point into --out. */
+function exportOptions(y: Argv<object>, mainFile: string): Argv<ExportArgs> {
+  return y
+    .option('config', { alias: 'c', type: 'string', describe: 'YAML configuration file (default: the zero-config edge with the dev PKI in ./certs)' })
+    .option('out', { type: 'string', demandOption: true, describe: `Folder to write the files to (paths in ${mainFile} point there)` })
+    .option('force', { type: 'boolean', default: false, describe: 'Replace files an earlier export wrote' }) as unknown as Argv<ExportArgs>;
+}
+
+interface HaproxyArgs extends ExportArgs {
   haproxyVersion: string;
 }
 
@@ -29,30 +41,16 @@ const haproxy: CommandModule<object, HaproxyArgs> = {
   command: 'haproxy',
   describe: 'Write haproxy.cfg, the crt-list, certificate, CA and CRL files the Cloud Foundry HAProxy template renders for this configuration',
   builder: (y: Argv<object>) =>
-    y
-      .option('config', { alias: 'c', type: 'string', describe: 'YAML configuration file (default: the zero-config edge with the dev PKI in ./certs)' })
-      .option('out', { type: 'string', demandOption: true, describe: 'Folder to write the files to (paths in haproxy.cfg point there)' })
-      .option('force', { type: 'boolean', default: false, describe: 'Replace files an earlier export wrote' })
-      .option('haproxy-version', { type: 'string', default: '3.2', describe: 'HAProxy version that will run it (before 2.8: no X-SSL-Client-Root-CA-DN)' }) as unknown as Argv<HaproxyArgs>,
+    exportOptions(y, 'haproxy.cfg').option('haproxy-version', { type: 'string', default: '3.2', describe: 'HAProxy version that will run it (before 2.8: no X-SSL-Client-Root-CA-DN)' }) as unknown as Argv<HaproxyArgs>,
   handler: async (a) => {
     await writeExport(a, 'haproxy.cfg', 'haproxy -f', ({ config, resolved }, outDir) => haproxyExport(config, resolved, { outDir, haproxyVersion: a.haproxyVersion }));
   },
 };
 
-interface NginxArgs {
-  config?: string;
-  out: string;
-  force: boolean;
-}
-
-const nginx: CommandModule<object, NginxArgs> = {
+const nginx: CommandModule<object, ExportArgs> = {
   command: 'nginx',
   describe: 'Write nginx.conf, proxy.inc, certificate, key, CA and CRL files: nginx\'s client-certificate headers (X-SSL-Client-Cert, -Verify, -S-DN, -I-DN) for this configuration',
-  builder: (y: Argv<object>) =>
-    y
-      .option('config', { alias: 'c', type: 'string', describe: 'YAML configuration file (default: the zero-config edge with the dev PKI in ./certs)' })
-      .option('out', { type: 'string', demandOption: true, describe: 'Folder to write the files to (paths in nginx.conf point there)' })
-      .option('force', { type: 'boolean', default: false, describe: 'Replace files an earlier export wrote' }) as unknown as Argv<NginxArgs>,
+  builder: (y: Argv<object>) => exportOptions(y, 'nginx.conf'),
   handler: async (a) => {
     await writeExport(a, 'nginx.conf', 'nginx -c', ({ config, resolved }, outDir) => nginxExport(config, resolved, { outDir }));
   },
