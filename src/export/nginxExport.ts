@@ -55,7 +55,8 @@ function listenAddress(bind: string): string {
 /**
  * disable_domain_fronting (src/edge/stages/domainFronting.ts): with SNI, the Host must be the SNI's
  * name, else 421 (mtls_only: only when a client certificate was sent). nginx's map compares the two
- * with a back-reference; $host is lower-case without port or final dot, as the edge's Host.
+ * with a back-reference; $host is lower-case without port or final dot, where the edge (as HAProxy)
+ * keeps the dot (noted in edgeOnlyNotes).
  */
 function domainFrontingMap(setting: Config['disable_domain_fronting']): string[] {
   if (setting === false) return [];
@@ -75,6 +76,7 @@ function domainFrontingMap(setting: Config['disable_domain_fronting']): string[]
 function edgeOnlyNotes(c: Config, profiles: readonly ResolvedTlsProfile[]): string[] {
   const every = notesForEveryProxy(c, profiles, 'nginx');
   const n = [
+    ...(c.disable_domain_fronting === false ? [] : ['disable_domain_fronting: nginx\'s $host drops a final dot, so a Host "name." with SNI "name" passes where mtls-edge and HAProxy answer 421']),
     `forwarded_client_cert (${c.forwarded_client_cert}${c.legacy_xfcc_header_mapping ? ', legacy_xfcc_header_mapping' : ''}): nginx has no such modes; it always replaces the client's copies of its four headers and passes the Cloud Foundry ten (X-Forwarded-Client-Cert, X-SSL-Client-*) through untouched`,
     'X-Forwarded-For: nginx appends the client address to the client\'s header with a comma ($proxy_add_x_forwarded_for), mtls-edge adds a header line',
     'a certificate that fails verification: nginx completes the handshake and answers 400 itself (with ssl_verify_client on or optional), mtls-edge closes the connection',

@@ -15,13 +15,20 @@ export function hostMatcher(pattern: string): HostMatcher {
 
 /** The host part of a Host header: lower-cased, port and trailing dot removed, IPv6 brackets kept. */
 export function hostWithoutPort(hostHeader: string): string {
-  let h = hostHeader.trim().toLowerCase();
+  const h = hostOnly(hostHeader);
+  return h.endsWith('.') ? h.slice(0, -1) : h;
+}
+
+/**
+ * A Host header's host, lower case, without its port, a trailing dot kept: what HAProxy's
+ * domain-fronting check compares with the SNI (`hdr(host),host_only`), where `name.` is not `name`.
+ */
+export function hostOnly(hostHeader: string): string {
+  const h = hostHeader.trim().toLowerCase();
   if (h.startsWith('[')) {
     const end = h.indexOf(']');
-    h = end >= 0 ? h.slice(0, end + 1) : h;
-  } else {
-    const colon = h.indexOf(':');
-    if (colon >= 0) h = h.slice(0, colon);
+    return end >= 0 ? h.slice(0, end + 1) : h;
   }
-  return h.endsWith('.') ? h.slice(0, -1) : h;
+  const colon = h.indexOf(':');
+  return colon >= 0 ? h.slice(0, colon) : h;
 }

@@ -148,6 +148,9 @@ describe('parity: pipeline cases against real HAProxy (issue "Unfoolable")', fun
       [req(['GET http://api.cert.localhost/admin HTTP/1.1', 'Host: www.localhost']), 400],
       [req(['GET http://api.cert.localhost/admin HTTP/1.1', 'Host: api.cert.localhost']), 421],
       [req(['GET http://www.localhost/ok HTTP/1.1', 'Host: www.localhost']), 200],
+      // Host spellings: case and port do not matter to HAProxy's check, a trailing dot does.
+      [req(['GET /a HTTP/1.1', 'Host: WWW.LocalHost:443']), 200],
+      [req(['GET /a HTTP/1.1', 'Host: www.localhost.']), 421],
     ];
     for (const [raw, status] of cases) {
       for (const side of sides) {
