@@ -64,6 +64,40 @@ async function startNginx(bin: string, conf: string, port: number): Promise<Runn
   return { output: () => output, stop };
 }
 
+/** An echo upstream, a configuration from `settings`, its export, and nginx running it on a free port. */
+interface ExportedNginx {
+  /** The folder holding the configuration (edge.yaml) and the export (nginx/). */
+  readonly dir: string;
+  readonly port: number;
+  readonly nginx: RunningNginx;
+  readonly close: () => Promise<void>;
+}
+
+async function runExportedNginx(bin: string, name: string, settings: (pki: Awaited<ReturnType<typeof testPki>>['pki'], echoOrigin: string) => object): Promise<ExportedNginx> {
+  const { pki } = await testPki();
+  const dir = mkdtempSync(join(tmpdir(), `mtls-edge-export-nginx-${name}-`));
+  let echo: EchoServer | null = null;
+  let nginx: RunningNginx | null = null;
+  const close = async (): Promise<void> => {
+    await nginx?.stop();
+    await echo?.close();
+    rmSync(dir, { recursive: true, force: true });
+  };
+  try {
+    echo = await startEchoServer();
+    const port = await freePort();
+    const config = join(dir, 'edge.yaml');
+    writeFileSync(config, JSON.stringify({ bind: '127.0.0.1', https_port: port, http_port: false, max_connections: 1000, ...settings(pki, echo.origin) }));
+    const r = exportNginx(config, join(dir, 'nginx'));
+    expect(r.code, r.out).to.equal(0);
+    nginx = await startNginx(bin, join(dir, 'nginx', 'nginx.conf'), port);
+    return { dir, port, nginx, close };
+  } catch (e) {
+    await close();
+    throw e;
+  }
+}
+
 describe('mtls-edge export nginx, run in real nginx', function () {
   this.timeout(60_000);
   const bin = findNginx();
@@ -289,37 +323,25 @@ describe('mtls-edge export nginx: the files, what is rendered and what is noted'
 describe('mtls-edge export nginx: required + ignore all, hsts, domain fronting, underscores in real nginx', function () {
   this.timeout(60_000);
   const bin = findNginx();
-  let dir = '';
-  let echo: EchoServer | null = null;
+  let exported: ExportedNginx | null = null;
   let nginx: RunningNginx | null = null;
   let port = 0;
+  let dir = '';
 
   before(async function () {
     if (!bin) {
       console.log('    skipped: no nginx on PATH or in /usr/sbin; install it, e.g. `apt-get install -y nginx`');
       this.skip();
     }
-    const { pki } = await testPki();
-    dir = mkdtempSync(join(tmpdir(), 'mtls-edge-export-nginx-rules-'));
-    echo = await startEchoServer();
-    port = await freePort();
-    const config = join(dir, 'edge.yaml');
-    writeFileSync(config, JSON.stringify({
-      bind: '127.0.0.1', https_port: port, http_port: false, max_connections: 1000,
+    exported = await runExportedNginx(bin!, 'rules', (pki, origin) => ({
       hsts: { max_age: 600, preload: true }, disable_domain_fronting: true, headers_with_underscores: 'drop',
       tls: [{ cert: pki.server.chain, key: pki.server.key, trust: pki.rootCa.cert, client_auth: 'required', ignore_errors: 'all' }],
-      routes: [{ host: 'localhost', path: '/app', upstream: echo.origin }],
+      routes: [{ host: 'localhost', path: '/app', upstream: origin }],
     }));
-    const r = exportNginx(config, join(dir, 'nginx'));
-    expect(r.code, r.out).to.equal(0);
-    nginx = await startNginx(bin!, join(dir, 'nginx', 'nginx.conf'), port);
+    ({ dir, port, nginx } = exported);
   });
 
-  after(async () => {
-    await nginx?.stop();
-    await echo?.close();
-    if (dir) rmSync(dir, { recursive: true, force: true });
-  });
+  after(async () => exported?.close());
 
   it('required + ignore all: no certificate refused (400, not forwarded); an untrusted one passes with FAILED, an expired one gets 400 (noted); a good one SUCCESS', async () => {
     const none = await httpsRequest(port, { path: '/app', headers: [['Host', 'localhost']] });
@@ -375,36 +397,25 @@ describe('mtls-edge export nginx: required + ignore all, hsts, domain fronting, 
 describe('mtls-edge export nginx: headers_with_underscores: allow in real nginx', function () {
   this.timeout(60_000);
   const bin = findNginx();
-  let dir = '';
-  let echo: EchoServer | null = null;
+  let exported: ExportedNginx | null = null;
   let nginx: RunningNginx | null = null;
   let port = 0;
+  let dir = '';
 
   before(async function () {
     if (!bin) {
       console.log('    skipped: no nginx on PATH or in /usr/sbin; install it, e.g. `apt-get install -y nginx`');
       this.skip();
     }
-    const { pki } = await testPki();
-    dir = mkdtempSync(join(tmpdir(), 'mtls-edge-export-nginx-allow-'));
-    echo = await startEchoServer();
-    port = await freePort();
-    const config = join(dir, 'edge.yaml');
-    writeFileSync(config, JSON.stringify({
-      bind: '127.0.0.1', https_port: port, http_port: false, max_connections: 1000, headers_with_underscores: 'allow',
+    exported = await runExportedNginx(bin!, 'allow', (pki, origin) => ({
+      headers_with_underscores: 'allow',
       tls: [{ cert: pki.server.chain, key: pki.server.key, trust: pki.rootCa.cert }],
-      routes: [{ upstream: echo.origin }],
+      routes: [{ upstream: origin }],
     }));
-    const r = exportNginx(config, join(dir, 'nginx'));
-    expect(r.code, r.out).to.equal(0);
-    nginx = await startNginx(bin!, join(dir, 'nginx', 'nginx.conf'), port);
+    ({ dir, port, nginx } = exported);
   });
 
-  after(async () => {
-    await nginx?.stop();
-    await echo?.close();
-    if (dir) rmSync(dir, { recursive: true, force: true });
-  });
+  after(async () => exported?.close());
 
   it('other underscore headers pass; no spelling of a certificate header with an underscore does (all 44 sent), with or without a certificate', async () => {
     const spellings = ['X-SSL-Client-Cert', 'X-SSL-Client-Verify', 'X-SSL-Client-S-DN', 'X-SSL-Client-I-DN'].flatMap((h) => {
