@@ -151,7 +151,9 @@ export function nginxExport(config: Config, resolved: ResolvedConfig, opts: { re
     }
     const host = r.host.toLowerCase().replace(/\.$/, '');
     const hostRe = host === '*' ? '[^ ]*' : host.startsWith('*.') ? `[^ ]+${escapeRegex(plain(`routes[${i}].host`, host.slice(1)))}` : escapeRegex(plain(`routes[${i}].host`, host));
-    const pathRe = r.path === '/' ? '/' : `${escapeRegex(plain(`routes[${i}].path`, r.path))}${r.path.endsWith('/') ? '' : '([/?]|$)'}`;
+    // $request_uri of an absolute-form target without a path (`http://h?q`, `http://h`) is `?q` or
+    // empty: the edge routes that as `/`.
+    const pathRe = r.path === '/' ? '([/?]|$)' : `${escapeRegex(plain(`routes[${i}].path`, r.path))}${r.path.endsWith('/') ? '' : '([/?]|$)'}`;
     return `    "~^${hostRe} ${pathRe}" ${target};`;
   });
   const cert = NGINX_HEADER_VARIABLES.map(([h, v]) => `proxy_set_header ${h} ${v};`);
@@ -159,6 +161,9 @@ export function nginxExport(config: Config, resolved: ResolvedConfig, opts: { re
   // CGI-style app as HTTP_X_SSL_CLIENT_VERIFY, next to or instead of the real one: cleared by name.
   const spoofable = config.headers_with_underscores === 'allow' ? NGINX_HEADERS.flatMap(underscoreSpellings).map((h) => `proxy_set_header ${h} "";`) : [];
   // disable_domain_fronting: a Host is required on every request (HTTP/1.0 too), then SNI = Host.
+  // An absolute-form target must name the Host (src/edge/stages/absoluteForm.ts): nginx would route
+  // on its authority and send the client's Host to that route's upstream.
+  const target = ['  if ($mtls_edge_bad_target) { return 400; }'];
   const fronting = config.disable_domain_fronting === false ? [] : [
     '  if ($http_host = "") { return 400 "400 Bad Request: missing required Host header"; }',
     '  if ($mtls_edge_domain_fronting) { return 421; }',
@@ -168,6 +173,7 @@ export function nginxExport(config: Config, resolved: ResolvedConfig, opts: { re
     content: [
       '# The location every server block shares: check, route, forward, set the client-certificate headers.',
       'location / {',
+      ...target,
       ...fronting,
       '  if ($mtls_edge_upstream = "") { return 503; }',
       '  proxy_pass $mtls_edge_upstream;',
@@ -217,6 +223,15 @@ export function nginxExport(config: Config, resolved: ResolvedConfig, opts: { re
     '  ignore_invalid_headers on;',
     '  map $http_x_forwarded_proto $mtls_edge_xfp { "" $scheme; default $http_x_forwarded_proto; }',
     ...(hsts ? ['  # hsts (add_header in the HTTPS server blocks)', `  map $upstream_status $mtls_edge_hsts { "" ""; default "${hsts}"; }`] : []),
+    // Request targets the edge refuses with 400 (src/edge/stages/absoluteForm.ts): a fragment, an
+    // absolute-form target with a query but no path, another scheme, an authority that is not the Host.
+    '  map "$request $http_host" $mtls_edge_bad_target {',
+    '    default 0;',
+    '    "~^\\S+ \\S*#" 1;', // a fragment
+    '    "~*^\\S+ [a-z][a-z0-9+.-]*://[^/?# ]*\\?" 1;', // a query without a path
+    '    "~*^\\S+ https?://([^/?# ]*)(?:[/?]\\S*)? HTTP/\\S+ \\1$" 0;',
+    '    "~*^\\S+ [a-z][a-z0-9+.-]*://" 1;',
+    '  }',
     ...domainFrontingMap(config.disable_domain_fronting),
     // $request_uri: the path as sent, as the edge (and HAProxy's path_beg) routes; $uri is decoded
     // and its dot segments resolved, so /app/../admin would go elsewhere than through the edge.

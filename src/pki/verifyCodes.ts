@@ -77,7 +77,8 @@ export function verifyCodeInfo(code: number): VerifyCodeInfo {
     'The certificate failed verification: run `mtls-edge certs inspect FILE --against TRUST` to see why.');
 }
 
-const byText = new Map(VERIFY_CODES.map((r) => [r.text, r]));
+// Without 0 ("ok"): a failure's text never names success.
+const byText = new Map(VERIFY_CODES.filter((r) => r.code !== 0).map((r) => [r.text, r]));
 
 /** The row whose OpenSSL text this is (nginx's `$ssl_client_verify` writes `FAILED:` + the text); undefined when unknown. */
 export function verifyCodeFromText(text: string): VerifyCodeInfo | undefined {

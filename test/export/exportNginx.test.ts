@@ -169,8 +169,8 @@ describe('mtls-edge export nginx, run in real nginx', function () {
 
   // The edge routes on the path as the client sent it, as HAProxy's path_beg does; nginx's $uri is
   // decoded and its dot segments resolved, so the export matches $request_uri instead.
-  it('routes on the path as sent, as the edge: dot segments and %-escapes do not move a request to another route', async () => {
-    for (const path of ['/app/../other', '/%61pp/x', '/app/%2e%2e/other', '/app?q=1', '/appx', '/other/../app/x']) {
+  it('routes on the target as sent, as the edge: dot segments and %-escapes do not move a request to another route; targets the edge refuses get 400', async () => {
+    for (const path of ['/app/../other', '/%61pp/x', '/app/%2e%2e/other', '/app?q=1', '/appx', '/other/../app/x', '/app#frag', 'http://localhost?x=1', 'http://localhost/app', 'http://LOCALHOST:1/app']) {
       const send = (port: number) => httpsRequest(port, { path, headers: [['Host', 'localhost']] });
       const [fromNginx, fromEdge] = [await send(ports.https), await send(edge!.httpsPort)];
       expect([fromNginx.status, fromNginx.echo?.path], `${path}: nginx ${nginx?.output()}`).to.deep.equal([fromEdge.status, fromEdge.echo?.path]);

@@ -1,4 +1,4 @@
-// An absolute-form request target (`GET http://host/path`) names its own authority, which an
+// The request target's form. An absolute-form target (`GET http://host/path`) names its own authority, which an
 // upstream reads instead of Host (RFC 9112 §3.2.2). HAProxy answers 400 when that authority is not
 // the Host header (checked with HAProxy 2.6 and 3.2), so the Host every other stage looked at is
 // also the one the app acts on.
@@ -30,8 +30,18 @@ const HTTP_SCHEME = /^https?:\/\//i;
 export function absoluteForm(): Stage {
   return (ctx) => {
     const url = ctx.req.url ?? '/';
+    // HAProxy 2.6 and 3.2 answer 400 to a target holding a fragment ('#' is not in RFC 9112's
+    // request-target) and to an authority followed straight by a query (`http://h?q`).
+    if (url.includes('#')) return answered(ctx, 400, 'the request target holds "#" (a fragment), which a request line may not');
     const authority = targetAuthority(url);
-    if (authority === null) return true;
+    if (authority === null) {
+      // Asterisk-form (`GET *`) and other targets that are not a path: 400, as HAProxy 3.2 (2.6
+      // forwarded them; the upstream hop only sends paths).
+      return url.startsWith('/') ? true : answered(ctx, 400, 'the request target is neither a path (/…) nor an absolute URL (http://host/…)');
+    }
+    if (url.charAt(url.indexOf('://') + 3 + authority.length) === '?') {
+      return answered(ctx, 400, 'absolute-form target with a query but no path (http://host?…)');
+    }
     const host = ctx.req.headers.host;
     if (!HTTP_SCHEME.test(url)) {
       return answered(ctx, 400, `absolute-form target with a scheme other than http or https`);

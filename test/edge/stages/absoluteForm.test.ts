@@ -10,14 +10,17 @@ const TABLE: readonly { url: string; host: string | null; status: number | null;
   { url: 'HTTP://A.example/x', host: 'a.EXAMPLE', status: null, forwarded: '/x' },
   { url: 'http://a.example:8080/x?q', host: 'a.example:8080', status: null, forwarded: '/x?q' },
   { url: 'http://a.example', host: 'a.example', status: null, forwarded: '/' },
-  { url: 'https://a.example?q=1', host: 'a.example', status: null, forwarded: '/?q=1' },
+  // A query straight after the authority, a fragment anywhere, asterisk-form: 400 from HAProxy 3.2 too.
+  { url: 'https://a.example?q=1', host: 'a.example', status: 400 },
+  { url: '/app#frag', host: 'a.example', status: 400 },
+  { url: 'http://a.example/x#f', host: 'a.example', status: 400 },
   { url: 'ftp://a.example/x', host: 'a.example', status: 400 },
   { url: 'ws://a.example/x', host: 'a.example', status: 400 },
   { url: 'http://a.example/x', host: 'b.example', status: 400 },
   { url: 'https://api.cert.localhost/admin', host: 'www.localhost', status: 400 },
   { url: 'http://a.example/x', host: 'a.example:443', status: 400 },
   { url: 'http://a.example', host: null, status: 400 },
-  { url: '*', host: 'a.example', status: null },
+  { url: '*', host: 'a.example', status: 400 },
 ];
 
 describe('stage absoluteForm (table)', () => {
