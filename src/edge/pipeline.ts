@@ -17,6 +17,7 @@ import { gorouterHeaders } from './stages/gorouterHeaders.js';
 import { forwardedHeaders } from './stages/forwardedHeaders.js';
 import { hopByHopHeaders } from './stages/hopByHopHeaders.js';
 import { route } from './stages/route.js';
+import { duplicateHost } from './stages/duplicateHost.js';
 import { absoluteForm } from './stages/absoluteForm.js';
 import { clientAuthFronting } from './stages/clientAuthFronting.js';
 import { underscoreHeaders, type UnderscoreHeaderAction } from './stages/underscoreHeaders.js';
@@ -50,6 +51,7 @@ export interface PipelineDeps {
 export function stagesFor(listener: ListenerKind, s: PipelineSettings, routes: () => RouteTable, opts: { upgrade: boolean; tls?: () => TlsProfileSet }): Stage[] {
   return [
     ...(listener === 'https' ? [explainRejection()] : []),
+    duplicateHost(),
     absoluteForm(),
     domainFronting(s.domainFronting),
     ...(listener === 'https' && opts.tls ? [clientAuthFronting(s.clientAuthFronting, opts.tls)] : []),

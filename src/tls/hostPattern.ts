@@ -13,15 +13,23 @@ export function hostMatcher(pattern: string): HostMatcher {
   return (host) => host === p;
 }
 
-/** The host part of a Host header: lower-cased, port and trailing dot removed, IPv6 brackets kept. */
+/** The host part of a Host header, as routes match it: lower-cased, port and trailing dot removed, IPv6 brackets kept. */
 export function hostWithoutPort(hostHeader: string): string {
-  const h = hostOnly(hostHeader);
+  let h = hostHeader.trim().toLowerCase();
+  if (h.startsWith('[')) {
+    const end = h.indexOf(']');
+    h = end >= 0 ? h.slice(0, end + 1) : h;
+  } else {
+    const colon = h.indexOf(':');
+    if (colon >= 0) h = h.slice(0, colon);
+  }
   return h.endsWith('.') ? h.slice(0, -1) : h;
 }
 
 /**
- * A Host header's host, lower case, without its port, a trailing dot kept: what HAProxy's
- * domain-fronting check compares with the SNI (`hdr(host),host_only`), where `name.` is not `name`.
+ * A Host header's host as HAProxy's domain-fronting check compares it with the SNI
+ * (`hdr(host),host_only`): lower case, the port after the last colon removed, a trailing dot kept
+ * (`name.` is not `name`, `name:443:1` is `name:443`).
  */
 export function hostOnly(hostHeader: string): string {
   const h = hostHeader.trim().toLowerCase();
@@ -29,6 +37,6 @@ export function hostOnly(hostHeader: string): string {
     const end = h.indexOf(']');
     return end >= 0 ? h.slice(0, end + 1) : h;
   }
-  const colon = h.indexOf(':');
+  const colon = h.lastIndexOf(':');
   return colon >= 0 ? h.slice(0, colon) : h;
 }

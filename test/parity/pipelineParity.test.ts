@@ -20,9 +20,10 @@ const SET_RULES = [
   'http-request set-header X-SSL-Client-Verify %[ssl_c_verify] if { ssl_c_used }',
   'http-request set-header X-SSL-Client-Subject-CN %{+Q}[ssl_c_s_dn(cn),base64] if { ssl_c_used }',
 ];
-// The Cloud Foundry template's rules for disable_domain_fronting: true.
+// The Cloud Foundry template's rules for disable_domain_fronting: true (haproxy-boshrelease's current
+// template; older ones had `hdr(host),field(1,:),lower`, which cut at the first colon).
 const DOMAIN_FRONTING_TRUE = [
-  'http-request set-var(txn.host) hdr(host),field(1,:),lower',
+  'http-request set-var(txn.host) hdr(host),host_only',
   'acl ssl_sni_http_host_match ssl_fc_sni,lower,strcmp(txn.host) eq 0',
   'http-request deny deny_status 421 if { ssl_fc_has_sni } !ssl_sni_http_host_match',
 ];
@@ -151,6 +152,12 @@ describe('parity: pipeline cases against real HAProxy (issue "Unfoolable")', fun
       // Host spellings: case and port do not matter to HAProxy's check, a trailing dot does.
       [req(['GET /a HTTP/1.1', 'Host: WWW.LocalHost:443']), 200],
       [req(['GET /a HTTP/1.1', 'Host: www.localhost.']), 421],
+      // The port is what follows the last colon; an empty Host names no server.
+      [req(['GET /a HTTP/1.1', 'Host: www.localhost:443:1']), 421],
+      [req(['GET /a HTTP/1.1', 'Host: ']), 421],
+      // Several Host lines: different values refused, identical ones forwarded as one request.
+      [req(['GET /a HTTP/1.1', 'Host: www.localhost', 'Host: evil.localhost']), 400],
+      [req(['GET /a HTTP/1.1', 'Host: www.localhost', 'Host: www.localhost']), 200],
     ];
     for (const [raw, status] of cases) {
       for (const side of sides) {

@@ -11,7 +11,8 @@ export function domainFronting(setting: DomainFrontingSetting): Stage {
   return (ctx) => {
     // Without the guard only HTTP/1.1 requires a Host (as Gorouter's Go server does); the answer is
     // this page rather than Node's bare 400 (the HTTP servers run with requireHostHeader: false).
-    if (ctx.host === '' && (setting !== false || ctx.req.httpVersion !== '1.0')) {
+    // No Host header at all (an empty one is a Host that names no server: 421 below, as HAProxy).
+    if (ctx.req.headers.host === undefined && (setting !== false || ctx.req.httpVersion !== '1.0')) {
       ctx.res.writeHead(400, ['content-type', 'text/plain', 'content-length', String(MISSING_HOST.length)]);
       ctx.res.end(MISSING_HOST);
       ctx.answeredWith = { status: 400, error: 'missing Host header' };
