@@ -147,6 +147,18 @@ function routing(backends: readonly HaproxyBackend[]): string[] {
 }
 
 /** The whole haproxy.cfg. */
+/** erb 564-576: https-in's domain-fronting check (the template's block_reason variables are for logging). */
+export function domainFrontingRules(setting: true | 'mtls_only'): string[] {
+  return [
+    'http-request deny deny_status 400 content-type text/plain string "400 Bad Request: missing required Host header" if { req.hdr_cnt(host) eq 0 }',
+    'http-request set-var(txn.host) hdr(host),host_only',
+    'acl ssl_sni_http_host_match ssl_fc_sni,lower,strcmp(txn.host) eq 0',
+    setting === 'mtls_only'
+      ? 'http-request deny deny_status 421 if { ssl_fc_has_sni } { ssl_c_used } !ssl_sni_http_host_match'
+      : 'http-request deny deny_status 421 if { ssl_fc_has_sni } !ssl_sni_http_host_match',
+  ];
+}
+
 export function renderHaproxyCfg(m: HaproxyModel): string {
   const lines: string[] = [];
   if (m.notes.length) {
@@ -171,18 +183,7 @@ export function renderHaproxyCfg(m: HaproxyModel): string {
     ...Object.entries(m.timeouts).map(([k, v]) => `  timeout ${k} ${v}`), // erb 368-373
     '',
   );
-  const domainFronting: string[] = [];
-  if (m.disableDomainFronting !== false) {
-    // erb 564-576 (https-in's domain-fronting check; the block_reason variables are for logging).
-    domainFronting.push(
-      'http-request deny deny_status 400 content-type text/plain string "400 Bad Request: missing required Host header" if { req.hdr_cnt(host) eq 0 }',
-      'http-request set-var(txn.host) hdr(host),host_only',
-      'acl ssl_sni_http_host_match ssl_fc_sni,lower,strcmp(txn.host) eq 0',
-      m.disableDomainFronting === 'mtls_only'
-        ? 'http-request deny deny_status 421 if { ssl_fc_has_sni } { ssl_c_used } !ssl_sni_http_host_match'
-        : 'http-request deny deny_status 421 if { ssl_fc_has_sni } !ssl_sni_http_host_match',
-    );
-  }
+  const domainFronting = m.disableDomainFronting === false ? [] : domainFrontingRules(m.disableDomainFronting);
   const hsts = m.hsts
     ? // erb 671-673
       [`http-response set-header Strict-Transport-Security max-age=${m.hsts.maxAge};${m.hsts.includeSubdomains ? '\\ includeSubDomains;' : ''}${m.hsts.preload ? '\\ preload;' : ''}`]

@@ -11,6 +11,7 @@ import { expect } from 'chai';
 import { clientIdentity, startTestEdge, testPki, type TestEdge } from '../support/edgeHarness.js';
 import { ResponseReader, tlsConnect } from '../support/rawHttp.js';
 import { recordingUpstream, type Recorded, type RecordingUpstream } from '../hostile/recordingUpstream.js';
+import { domainFrontingRules } from '../../src/export/haproxyConfig.js';
 import { findHaproxy, freePort, haproxyVersion, startHaproxy, writeServerPem, type RunningHaproxy } from './haproxy.js';
 
 const H10_SANITIZE = ['X-Forwarded-Client-Cert', 'X-SSL-Client', 'X-SSL-Client-Verify', 'X-SSL-Client-Subject-CN'];
@@ -20,13 +21,8 @@ const SET_RULES = [
   'http-request set-header X-SSL-Client-Verify %[ssl_c_verify] if { ssl_c_used }',
   'http-request set-header X-SSL-Client-Subject-CN %{+Q}[ssl_c_s_dn(cn),base64] if { ssl_c_used }',
 ];
-// The Cloud Foundry template's rules for disable_domain_fronting: true (haproxy-boshrelease's current
-// template; older ones had `hdr(host),field(1,:),lower`, which cut at the first colon).
-const DOMAIN_FRONTING_TRUE = [
-  'http-request set-var(txn.host) hdr(host),host_only',
-  'acl ssl_sni_http_host_match ssl_fc_sni,lower,strcmp(txn.host) eq 0',
-  'http-request deny deny_status 421 if { ssl_fc_has_sni } !ssl_sni_http_host_match',
-];
+// The Cloud Foundry template's rules for disable_domain_fronting: true, as export haproxy renders them.
+const DOMAIN_FRONTING_TRUE = domainFrontingRules(true);
 
 function values(r: Recorded, name: string): string[] {
   return r.headers.filter(([k]) => k.toLowerCase() === name.toLowerCase()).map(([, v]) => v);
