@@ -76,7 +76,7 @@ function domainFrontingMap(setting: Config['disable_domain_fronting']): string[]
 function edgeOnlyNotes(c: Config, profiles: readonly ResolvedTlsProfile[]): string[] {
   const every = notesForEveryProxy(c, profiles, 'nginx');
   const n = [
-    ...(c.disable_domain_fronting === false ? [] : ['disable_domain_fronting: nginx\'s $host drops a final dot, so a Host "name." with SNI "name" passes where mtls-edge and HAProxy answer 421']),
+    ...(c.disable_domain_fronting === false ? [] : ['disable_domain_fronting: nginx reads the Host as $host, which differs from HAProxy\'s host_only for odd spellings: a final dot is dropped (Host "name." with SNI "name" passes, SNI "name." with Host "name." gets 421), "name:443:1" passes, an empty Host or one ending in a tab gets 400; mtls-edge answers as HAProxy']),
     `forwarded_client_cert (${c.forwarded_client_cert}${c.legacy_xfcc_header_mapping ? ', legacy_xfcc_header_mapping' : ''}): nginx has no such modes; it always replaces the client's copies of its four headers and passes the Cloud Foundry ten (X-Forwarded-Client-Cert, X-SSL-Client-*) through untouched`,
     'X-Forwarded-For: nginx appends the client address to the client\'s header with a comma ($proxy_add_x_forwarded_for), mtls-edge adds a header line',
     'a certificate that fails verification: nginx completes the handshake and answers 400 itself (with ssl_verify_client on or optional), mtls-edge closes the connection',
