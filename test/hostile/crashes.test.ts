@@ -11,6 +11,8 @@ import { expect } from 'chai';
 import { issueCertificate } from '../../src/pki/issue.js';
 import { generateKeyPem } from '../../src/pki/keys.js';
 import { PRIVATE_MODE } from '../../src/pki/fsAtomic.js';
+import { buildCertificate, certKeyFromPem, generateCertKey, privateKeyPem, signerOf } from '../../src/pki/certBuilder.js';
+import { readClientCert } from '../../src/app/index.js';
 import { clientIdentity, httpsRequest, received, startTestEdge, testPki, type ClientIdentity, type TestEdge } from '../support/edgeHarness.js';
 
 const b64 = (s: string): string => Buffer.from(s, 'latin1').toString('base64');
@@ -104,6 +106,24 @@ describe('hostile: inputs that once stopped the edge process', function () {
       expect(reply.status).to.equal(200);
       expect(received(reply, 'X-SSL-Client-Subject-CN')).to.deep.equal(['']);
       expect(received(reply, 'X-SSL-Client-Subject-DN')).to.deep.equal([b64('/O=acme')]);
+      await stillServes(edge);
+    });
+
+    it('CA-signed, an attribute OID of 600+ bytes (OpenSSL will not translate it): accepted, the DN and CN headers are empty, the reader says unreadable', async () => {
+      const { pki } = await testPki();
+      const interPem = readFileSync(pki.intermediateCa.cert, 'utf8');
+      const key = await generateCertKey('ec-p256');
+      const now = Date.now();
+      const c = buildCertificate({
+        subject: [[{ oid: `1.2.${'9'.repeat(1500)}`, stringType: 'utf8', value: 'x' }], [{ oid: '2.5.4.3', stringType: 'utf8', value: 'long-oid' }]],
+        subjectKey: key, signer: signerOf(interPem, certKeyFromPem(readFileSync(pki.intermediateCa.key))),
+        notBefore: new Date(now - 60_000), notAfter: new Date(now + 3_600_000), extensions: [{ kind: 'extKeyUsage', purposes: ['1.3.6.1.5.5.7.3.2'] }],
+      });
+      const reply = await httpsRequest(edge.httpsPort, { identity: { cert: Buffer.from(c.pem + interPem), key: Buffer.from(privateKeyPem(key)) } });
+      expect(reply.status).to.equal(200);
+      expect(received(reply, 'X-SSL-Client-Subject-DN')).to.deep.equal(['']);
+      expect(received(reply, 'X-SSL-Client-Subject-CN')).to.deep.equal(['']);
+      expect(readClientCert(reply.echo!.headers.flat())).to.deep.include({ status: 'unreadable' });
       await stillServes(edge);
     });
   });
