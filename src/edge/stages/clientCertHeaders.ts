@@ -9,6 +9,7 @@ import { connectionDialectValues, connectionH10Values, type ConnectionState } fr
 import { applyDialect, type DialectWriter } from '../../headers/dialects/dialects.js';
 import type { RequestContext } from '../requestContext.js';
 import type { TLSSocket } from 'node:tls';
+import type { HeaderPair } from '../../observe/events.js';
 import { answered } from '../errorPages.js';
 
 export interface ClientCertHeadersOptions {
@@ -41,14 +42,28 @@ export function clientCertHeaders(opts: ClientCertHeadersOptions): Stage {
  */
 const NOT_FIELD_VALUE = /[\x00-\x08\x0a-\x1f\x7f]/;
 
+/**
+ * The first header whose value cannot be sent, or null. Checked once per values list: the lists are
+ * cached per certificate and verify code (CertInfo.dialectValues) and frozen, so they key a WeakMap.
+ */
+const unsendableOf = new WeakMap<readonly HeaderPair[], string | null>();
+function unsendableHeader(values: readonly HeaderPair[]): string | null {
+  let name = unsendableOf.get(values);
+  if (name === undefined) {
+    name = values.find(([, v]) => NOT_FIELD_VALUE.test(v))?.[0] ?? null;
+    unsendableOf.set(values, name);
+  }
+  return name;
+}
+
 function dialectHeaders(ctx: RequestContext, conn: ConnectionState, dialect: DialectWriter): boolean {
   const action = conn.certUsed ? dialect.actions.used : dialect.actions.none;
   const needsValues = action === 'set' || action === 'append';
   const values = !needsValues ? NOTHING : conn.certUsed ? (connectionDialectValues(conn, dialect) ?? NOTHING) : dialect.noCertValues;
-  const unsendable = values.find(([, v]) => NOT_FIELD_VALUE.test(v));
-  if (unsendable) {
+  const unsendable = unsendableHeader(values);
+  if (unsendable !== null) {
     // The client's certificate, not the app, is at fault: 400 with the reason, as for a bad request.
-    return answered(ctx, 400, `the client certificate gives ${unsendable[0]} a control character (a URI or DNS SAN holding CR, LF or NUL), which no HTTP header may carry`);
+    return answered(ctx, 400, `the client certificate gives ${unsendable} a control character (a URI or DNS SAN holding CR, LF or NUL), which no HTTP header may carry`);
   }
   const edit = applyDialect(ctx.headers, dialect, action, values);
   ctx.headers = edit.headers;
