@@ -13,16 +13,12 @@ export function hostMatcher(pattern: string): HostMatcher {
   return (host) => host === p;
 }
 
-/** The host part of a Host header, as routes match it: lower-cased, port and trailing dot removed, IPv6 brackets kept. */
+/**
+ * The host part of a Host header, as routes match it: HAProxy's host_only (hostOnly, as the exported
+ * routes' `hdr(host),host_only,lower` ACLs), then without a trailing dot (routes ignore it).
+ */
 export function hostWithoutPort(hostHeader: string): string {
-  let h = hostHeader.trim().toLowerCase();
-  if (h.startsWith('[')) {
-    const end = h.indexOf(']');
-    h = end >= 0 ? h.slice(0, end + 1) : h;
-  } else {
-    const colon = h.indexOf(':');
-    if (colon >= 0) h = h.slice(0, colon);
-  }
+  const h = hostOnly(hostHeader);
   return h.endsWith('.') ? h.slice(0, -1) : h;
 }
 
