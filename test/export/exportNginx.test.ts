@@ -73,6 +73,26 @@ interface ExportedNginx {
   readonly close: () => Promise<void>;
 }
 
+/**
+ * In the calling describe: before its tests, runExportedNginx (or skip without nginx); after them,
+ * stop it. The returned object is filled in by the before hook.
+ */
+function exportedNginxFor(name: string, settings: Parameters<typeof runExportedNginx>[2]): { dir: string; port: number; nginx: RunningNginx | null } {
+  const bin = findNginx();
+  const view = { dir: '', port: 0, nginx: null as RunningNginx | null };
+  let exported: ExportedNginx | null = null;
+  before(async function () {
+    if (!bin) {
+      console.log('    skipped: no nginx on PATH or in /usr/sbin; install it, e.g. `apt-get install -y nginx`');
+      this.skip();
+    }
+    exported = await runExportedNginx(bin!, name, settings);
+    Object.assign(view, { dir: exported.dir, port: exported.port, nginx: exported.nginx });
+  });
+  after(async () => exported?.close());
+  return view;
+}
+
 async function runExportedNginx(bin: string, name: string, settings: (pki: Awaited<ReturnType<typeof testPki>>['pki'], echoOrigin: string) => object): Promise<ExportedNginx> {
   const { pki } = await testPki();
   const dir = mkdtempSync(join(tmpdir(), `mtls-edge-export-nginx-${name}-`));
@@ -322,63 +342,48 @@ describe('mtls-edge export nginx: the files, what is rendered and what is noted'
 
 describe('mtls-edge export nginx: required + ignore all, hsts, domain fronting, underscores in real nginx', function () {
   this.timeout(60_000);
-  const bin = findNginx();
-  let exported: ExportedNginx | null = null;
-  let nginx: RunningNginx | null = null;
-  let port = 0;
-  let dir = '';
-
-  before(async function () {
-    if (!bin) {
-      console.log('    skipped: no nginx on PATH or in /usr/sbin; install it, e.g. `apt-get install -y nginx`');
-      this.skip();
-    }
-    exported = await runExportedNginx(bin!, 'rules', (pki, origin) => ({
-      hsts: { max_age: 600, preload: true }, disable_domain_fronting: true, headers_with_underscores: 'drop',
-      tls: [{ cert: pki.server.chain, key: pki.server.key, trust: pki.rootCa.cert, client_auth: 'required', ignore_errors: 'all' }],
-      routes: [{ host: 'localhost', path: '/app', upstream: origin }],
-    }));
-    ({ dir, port, nginx } = exported);
-  });
-
-  after(async () => exported?.close());
+  const x = exportedNginxFor('rules', (pki, origin) => ({
+    hsts: { max_age: 600, preload: true }, disable_domain_fronting: true, headers_with_underscores: 'drop',
+    tls: [{ cert: pki.server.chain, key: pki.server.key, trust: pki.rootCa.cert, client_auth: 'required', ignore_errors: 'all' }],
+    routes: [{ host: 'localhost', path: '/app', upstream: origin }],
+  }));
 
   it('required + ignore all: no certificate refused (400, not forwarded); an untrusted one passes with FAILED, an expired one gets 400 (noted); a good one SUCCESS', async () => {
-    const none = await httpsRequest(port, { path: '/app', headers: [['Host', 'localhost']] });
-    expect(none.status, nginx?.output()).to.equal(400);
+    const none = await httpsRequest(x.port, { path: '/app', headers: [['Host', 'localhost']] });
+    expect(none.status, x.nginx?.output()).to.equal(400);
     expect(none.echo).to.equal(null);
-    const untrusted = await httpsRequest(port, { identity: await clientIdentity('untrusted-ca'), path: '/app', headers: [['Host', 'localhost']] });
-    expect(untrusted.status, nginx?.output()).to.equal(200);
+    const untrusted = await httpsRequest(x.port, { identity: await clientIdentity('untrusted-ca'), path: '/app', headers: [['Host', 'localhost']] });
+    expect(untrusted.status, x.nginx?.output()).to.equal(200);
     expect(received(untrusted, 'X-SSL-Client-Verify')[0]).to.match(/^FAILED:/);
-    const expired = await httpsRequest(port, { identity: await clientIdentity('expired'), path: '/app', headers: [['Host', 'localhost']] });
+    const expired = await httpsRequest(x.port, { identity: await clientIdentity('expired'), path: '/app', headers: [['Host', 'localhost']] });
     expect(expired.status).to.equal(400);
-    expect(readFileSync(join(dir, 'nginx', 'nginx.conf'), 'utf8')).to.include('#   - tls[0] ignore_errors: all: nginx\'s optional_no_ca lets only an untrusted issuer pass');
-    const valid = await httpsRequest(port, { identity: await clientIdentity('valid'), path: '/app', headers: [['Host', 'localhost']] });
+    expect(readFileSync(join(x.dir, 'nginx', 'nginx.conf'), 'utf8')).to.include('#   - tls[0] ignore_errors: all: nginx\'s optional_no_ca lets only an untrusted issuer pass');
+    const valid = await httpsRequest(x.port, { identity: await clientIdentity('valid'), path: '/app', headers: [['Host', 'localhost']] });
     expect(received(valid, 'X-SSL-Client-Verify')).to.deep.equal(['SUCCESS']);
   });
 
   it('hsts: the edge\'s value on upstream answers; none on nginx\'s own 503', async () => {
     const identity = await clientIdentity('valid');
-    const ok = await httpsRequest(port, { identity, path: '/app', headers: [['Host', 'localhost']] });
+    const ok = await httpsRequest(x.port, { identity, path: '/app', headers: [['Host', 'localhost']] });
     expect(ok.headers['strict-transport-security']).to.equal('max-age=600; preload;');
-    const noRoute = await httpsRequest(port, { identity, path: '/other', headers: [['Host', 'localhost']] });
+    const noRoute = await httpsRequest(x.port, { identity, path: '/other', headers: [['Host', 'localhost']] });
     expect(noRoute.status).to.equal(503);
     expect(noRoute.headers['strict-transport-security']).to.equal(undefined);
   });
 
   it('disable_domain_fronting: a Host other than the SNI is 421; HTTP/1.0 without Host is 400; SNI = Host passes', async () => {
     const identity = await clientIdentity('valid');
-    const fronted = await httpsRequest(port, { identity, servername: 'localhost', path: '/app', headers: [['Host', 'other.localhost']] });
-    expect(fronted.status, nginx?.output()).to.equal(421);
-    const upper = await httpsRequest(port, { identity, servername: 'localhost', path: '/app', headers: [['Host', 'LOCALHOST:' + String(port)]] });
+    const fronted = await httpsRequest(x.port, { identity, servername: 'localhost', path: '/app', headers: [['Host', 'other.localhost']] });
+    expect(fronted.status, x.nginx?.output()).to.equal(421);
+    const upper = await httpsRequest(x.port, { identity, servername: 'localhost', path: '/app', headers: [['Host', 'LOCALHOST:' + String(x.port)]] });
     expect(upper.status).to.equal(200);
     // HTTP/1.1 requires a Host anyway; the rule makes HTTP/1.0 require one too, as the edge does.
-    expect(await rawTlsStatus(port, 'GET /app HTTP/1.0\r\n\r\n', identity)).to.equal(400);
-    expect(await rawTlsStatus(port, 'GET /app HTTP/1.0\r\nHost: localhost\r\n\r\n', identity)).to.equal(200);
+    expect(await rawTlsStatus(x.port, 'GET /app HTTP/1.0\r\n\r\n', identity)).to.equal(400);
+    expect(await rawTlsStatus(x.port, 'GET /app HTTP/1.0\r\nHost: localhost\r\n\r\n', identity)).to.equal(200);
   });
 
   it('headers_with_underscores: drop: a header named with underscores does not reach the app', async () => {
-    const r = await httpsRequest(port, { identity: await clientIdentity('valid'), path: '/app', headers: [['Host', 'localhost'], ['X_SSL_Client_Verify', 'SUCCESS'], ['X-Ok', '1']] });
+    const r = await httpsRequest(x.port, { identity: await clientIdentity('valid'), path: '/app', headers: [['Host', 'localhost'], ['X_SSL_Client_Verify', 'SUCCESS'], ['X-Ok', '1']] });
     expect(r.status).to.equal(200);
     expect(received(r, 'X_SSL_Client_Verify')).to.deep.equal([]);
     expect(received(r, 'X-Ok')).to.deep.equal(['1']);
@@ -386,36 +391,21 @@ describe('mtls-edge export nginx: required + ignore all, hsts, domain fronting, 
 
   it('an IPv6 bind (and disable_domain_fronting: mtls_only) exports a configuration nginx accepts (nginx -t)', async () => {
     const { pki } = await testPki();
-    const config = join(dir, 'edge6.yaml');
-    writeFileSync(config, JSON.stringify({ bind: '::', https_port: port, http_port: false, disable_domain_fronting: 'mtls_only', tls: [{ cert: pki.server.chain, key: pki.server.key, trust: pki.rootCa.cert }] }));
-    expect(exportNginx(config, join(dir, 'nginx6')).code).to.equal(0);
-    const t = spawnSync(bin!, ['-t', '-c', join(dir, 'nginx6', 'nginx.conf'), '-e', 'stderr'], { encoding: 'utf8', timeout: 10_000 });
+    const config = join(x.dir, 'edge6.yaml');
+    writeFileSync(config, JSON.stringify({ bind: '::', https_port: x.port, http_port: false, disable_domain_fronting: 'mtls_only', tls: [{ cert: pki.server.chain, key: pki.server.key, trust: pki.rootCa.cert }] }));
+    expect(exportNginx(config, join(x.dir, 'nginx6')).code).to.equal(0);
+    const t = spawnSync(findNginx()!, ['-t', '-c', join(x.dir, 'nginx6', 'nginx.conf'), '-e', 'stderr'], { encoding: 'utf8', timeout: 10_000 });
     expect(t.status, t.stderr).to.equal(0);
   });
 });
 
 describe('mtls-edge export nginx: headers_with_underscores: allow in real nginx', function () {
   this.timeout(60_000);
-  const bin = findNginx();
-  let exported: ExportedNginx | null = null;
-  let nginx: RunningNginx | null = null;
-  let port = 0;
-  let dir = '';
-
-  before(async function () {
-    if (!bin) {
-      console.log('    skipped: no nginx on PATH or in /usr/sbin; install it, e.g. `apt-get install -y nginx`');
-      this.skip();
-    }
-    exported = await runExportedNginx(bin!, 'allow', (pki, origin) => ({
-      headers_with_underscores: 'allow',
-      tls: [{ cert: pki.server.chain, key: pki.server.key, trust: pki.rootCa.cert }],
-      routes: [{ upstream: origin }],
-    }));
-    ({ dir, port, nginx } = exported);
-  });
-
-  after(async () => exported?.close());
+  const x = exportedNginxFor('allow', (pki, origin) => ({
+    headers_with_underscores: 'allow',
+    tls: [{ cert: pki.server.chain, key: pki.server.key, trust: pki.rootCa.cert }],
+    routes: [{ upstream: origin }],
+  }));
 
   it('other underscore headers pass; no spelling of a certificate header with an underscore does (all 44 sent), with or without a certificate', async () => {
     const spellings = ['X-SSL-Client-Cert', 'X-SSL-Client-Verify', 'X-SSL-Client-S-DN', 'X-SSL-Client-I-DN'].flatMap((h) => {
@@ -424,14 +414,14 @@ describe('mtls-edge export nginx: headers_with_underscores: allow in real nginx'
     });
     expect(spellings).to.have.length(44);
     for (const identity of [undefined, await clientIdentity('valid')]) {
-      const r = await httpsRequest(port, { ...(identity ? { identity } : {}), path: '/', headers: [['Host', 'localhost'], ['X_Custom_Id', 'u1'], ...spellings.map((h): [string, string] => [h, 'forged'])] });
-      expect(r.status, nginx?.output()).to.equal(200);
+      const r = await httpsRequest(x.port, { ...(identity ? { identity } : {}), path: '/', headers: [['Host', 'localhost'], ['X_Custom_Id', 'u1'], ...spellings.map((h): [string, string] => [h, 'forged'])] });
+      expect(r.status, x.nginx?.output()).to.equal(200);
       expect(received(r, 'X_Custom_Id')).to.deep.equal(['u1']);
       const cgi = (r.echo?.headers ?? []).filter(([k]) => /^x[-_]ssl[-_]client[-_]/i.test(k));
       expect(cgi.map(([k]) => k).filter((k) => k.includes('_')), identity ? 'with a certificate' : 'without').to.deep.equal([]);
       expect(cgi.some(([, v]) => v === 'forged')).to.equal(false);
       expect(received(r, 'X-SSL-Client-Verify')).to.deep.equal([identity ? 'SUCCESS' : 'NONE']);
     }
-    expect(readFileSync(join(dir, 'nginx', 'nginx.conf'), 'utf8')).to.match(/^# {3}- headers_with_underscores: allow: nginx passes header names with underscores, but not the underscore spellings/m);
+    expect(readFileSync(join(x.dir, 'nginx', 'nginx.conf'), 'utf8')).to.match(/^# {3}- headers_with_underscores: allow: nginx passes header names with underscores, but not the underscore spellings/m);
   });
 });
