@@ -4,7 +4,7 @@
 // by tens of percent between minutes. For two Node processes of the same kind (two builds, the
 // edge with and without observability); not against HAProxy, which suffers less from sharing.
 import { ab } from './ab.js';
-import { processTicks, TICK_US } from './procs.js';
+import { mainThreadTicks, processTicks, TICK_US } from './procs.js';
 
 export interface PairedTarget {
   readonly port: number;
@@ -32,17 +32,32 @@ export interface PairedOptions {
  * time-bounded: both load generators start and stop together, and each proxy's CPU time is
  * divided by the requests its own load generator completed.
  */
-export async function pairedRound(a: PairedTarget, b: PairedTarget, o: PairedOptions): Promise<{ usA: number; usB: number }> {
+export interface PairedResult {
+  /** CPU µs per unit, whole process (every thread). */
+  readonly usA: number;
+  readonly usB: number;
+  /** The same for the main thread alone (the first pid's): JavaScript, without V8's helper threads. */
+  readonly mainUsA: number;
+  readonly mainUsB: number;
+}
+
+export async function pairedRound(a: PairedTarget, b: PairedTarget, o: PairedOptions): Promise<PairedResult> {
   const url = (t: PairedTarget): string => `https://127.0.0.1:${t.port}/`;
   const warm = { concurrency: 10, requests: o.keepAlive ? 300 : 3_000, keepAlive: o.keepAlive, clientPem: o.clientPem, cpu: o.loadCpu };
   await Promise.all([ab({ ...warm, url: url(a) }), ab({ ...warm, url: url(b) })]);
   const ta = processTicks(a.pids());
   const tb = processTicks(b.pids());
+  const mainA = a.pids()[0] ?? 0;
+  const mainB = b.pids()[0] ?? 0;
+  const ma = mainThreadTicks(mainA);
+  const mb = mainThreadTicks(mainB);
   const loadOpts = { concurrency: 20, seconds: o.seconds, keepAlive: o.keepAlive, clientPem: o.clientPem, cpu: o.loadCpu };
   const [ra, rb] = await Promise.all([ab({ ...loadOpts, url: url(a) }), ab({ ...loadOpts, url: url(b) })]);
   const usA = ((processTicks(a.pids()) - ta) * TICK_US) / ra.complete;
   const usB = ((processTicks(b.pids()) - tb) * TICK_US) / rb.complete;
-  return { usA, usB };
+  const mainUsA = ((mainThreadTicks(mainA) - ma) * TICK_US) / ra.complete;
+  const mainUsB = ((mainThreadTicks(mainB) - mb) * TICK_US) / rb.complete;
+  return { usA, usB, mainUsA, mainUsB };
 }
 
 export const median = (xs: readonly number[]): number => {

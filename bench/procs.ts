@@ -190,6 +190,19 @@ export function processTicks(pids: readonly number[]): number {
   const t = processTicksSplit(pids);
   return t.user + t.system;
 }
+/**
+ * CPU ticks (user + system) of the process's main thread alone: the JavaScript thread, without
+ * V8's compiler and GC helper threads, which /proc/PID/stat adds in. 0 once the process exited.
+ */
+export function mainThreadTicks(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/task/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return Number(fields[11]) + Number(fields[12]);
+  } catch {
+    return 0;
+  }
+}
 export const TICK_US = 1_000_000 / 100; // USER_HZ is 100 on Linux
 
 /** The bench's echo upstream (bench/echoProcess.ts) on a free port, pinned to `cpu`, once it listens. */
