@@ -6,6 +6,7 @@
 import type net from 'node:net';
 import type { Config } from '../config/schema.js';
 import type { EventSink } from '../observe/events.js';
+import { connectionsThatFit } from './descriptorLimit.js';
 
 export type ListenerName = 'https' | 'http';
 
@@ -16,8 +17,9 @@ export interface ConnectionCaps {
   readonly http: number;
 }
 
-export function connectionCaps(config: Pick<Config, 'max_connections' | 'listener_max_connections'>): ConnectionCaps {
-  const total = config.max_connections;
+/** @param openFiles the process's open-files limit (descriptorLimit.ts); the total cap never exceeds what it holds. */
+export function connectionCaps(config: Pick<Config, 'max_connections' | 'listener_max_connections'>, openFiles: number | null = null): ConnectionCaps {
+  const total = Math.min(config.max_connections, connectionsThatFit(openFiles));
   const own = config.listener_max_connections;
   return { total, https: Math.min(own.https ?? total, total), http: Math.min(own.http ?? total, total) };
 }
@@ -44,7 +46,9 @@ export class ConnectionLimits {
     const own = this.caps[listener];
     // Node closes connections beyond maxConnections right after accept and emits 'drop'.
     server.maxConnections = own;
-    server.on('drop', (d) => this.refused(listener, d?.remoteAddress, 'listener', own));
+    // A listener cap as large as the total one is the total cap (a single listener, or no own cap).
+    const cap = own < this.caps.total ? 'listener' : 'total';
+    server.on('drop', (d) => this.refused(listener, d?.remoteAddress, cap, own));
     if (!this.countsTotal) return;
     // Runs before the server's own connection handler, which then sees a destroyed socket.
     server.prependListener('connection', (socket: net.Socket) => {

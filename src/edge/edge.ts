@@ -30,6 +30,7 @@ import { answerRequestTimeout, wholeRequestTimeoutMs } from './requestTimeout.js
 import { forgetResponse, recordResponse, responseInProgress } from './responseInProgress.js';
 import { listenForLesson, type LessonListener } from './lessonListener.js';
 import { hstsValue } from './hsts.js';
+import { listenerErrorReporter, openFilesLimit } from './descriptorLimit.js';
 import type { ForwardedClientCertMode } from '../headers/modeTable.js';
 import { dialectWriter, type DialectWriter } from '../headers/dialects/dialects.js';
 import { ENVOY_DETAILS } from '../headers/dialects/envoy.js';
@@ -306,17 +307,18 @@ export async function startEdge(config: Config, resolved: ResolvedConfig, events
     });
   };
   httpsServer.on('connection', tlsFrontFor(httpsServer));
-  const limits = new ConnectionLimits(connectionCaps(config), events, config.http_port === false ? ['https'] : ['https', 'http']);
+  const limits = new ConnectionLimits(connectionCaps(config, openFilesLimit()), events, config.http_port === false ? ['https'] : ['https', 'http']);
   limits.guard(httpsServer, 'https');
   // A failed listen is the start-up error itself (listen() rejects with it); errors after are logged.
   const httpsPort = await listen(httpsServer, config.https_port, config.bind, 'https');
-  httpsServer.on('error', (e) => events.emit({ kind: 'lifecycle', time: Date.now(), level: 'error', message: `HTTPS listener error: ${e.message}` }));
+  httpsServer.on('error', listenerErrorReporter(events, 'HTTPS'));
   let plain: http.Server | null = null;
   let httpPort: number | null = null;
   if (config.http_port !== false) {
     plain = makeHttp('http');
     limits.guard(plain, 'http');
     httpPort = await listen(plain, config.http_port, config.bind, 'http');
+    plain.on('error', listenerErrorReporter(events, 'HTTP'));
   }
 
   const emit = (e: EdgeEvent): void => events.emit(e);

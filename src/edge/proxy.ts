@@ -46,6 +46,8 @@ const UPSTREAM_FAILURES: Readonly<Record<string, string>> = {
   UND_ERR_HEADERS_TIMEOUT: 'no response within timeouts.server',
   UND_ERR_BODY_TIMEOUT: 'the response body stalled longer than timeouts.server',
   UND_ERR_SOCKET: 'the app closed the connection',
+  EMFILE: 'the edge is out of file descriptors: raise the open-files limit before starting (ulimit -n)',
+  ENFILE: 'the system is out of file descriptors',
 };
 
 /** Maps an upstream failure to the status HAProxy would answer with. */
@@ -55,6 +57,9 @@ export function upstreamErrorStatus(err: Error & { code?: string }): number {
     case 'ENOTFOUND':
     case 'EHOSTUNREACH':
     case 'UND_ERR_CONNECT_TIMEOUT':
+    // No socket for the upstream connection: a connection failure, 503 as in HAProxy.
+    case 'EMFILE':
+    case 'ENFILE':
       return 503;
     case 'UND_ERR_HEADERS_TIMEOUT':
     case 'UND_ERR_BODY_TIMEOUT':

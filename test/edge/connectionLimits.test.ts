@@ -6,6 +6,7 @@ import type net from 'node:net';
 import { clientIdentity, eventually, httpRequest, httpsRequest, startTestEdge, type TestEdge } from '../support/edgeHarness.js';
 import { tcpConnect } from '../support/rawHttp.js';
 import type { ConnectionRefusedEvent } from '../../src/observe/events.js';
+import { connectionCaps } from '../../src/edge/connectionLimits.js';
 
 /** Resolves true when the edge closes the connection within `ms` without sending anything. */
 function closedByEdge(s: net.Socket, ms = 2000): Promise<boolean> {
@@ -59,4 +60,30 @@ describe('edge: connection caps (max_connections, listener_max_connections)', fu
     await new Promise((r) => setTimeout(r, 100));
     expect((await httpRequest(t.httpPort, { headers: { host: 'localhost' } })).status).to.equal(200);
   });
+
+  it('one listener: its cap is max_connections, and a refusal names max_connections', async () => {
+    t = await startTestEdge({}, 'http_port: false\nmax_connections: 2\ntimeouts: { request_headers: 10 }\n');
+    for (let i = 0; i < 2; i++) sockets.push(await tcpConnect(t.httpsPort));
+    await new Promise((r) => setTimeout(r, 100));
+    const over = await tcpConnect(t.httpsPort);
+    sockets.push(over);
+    expect(await closedByEdge(over)).to.equal(true);
+    await eventually(() => refused().length === 1);
+    expect(refused().map((e) => [e.listener, e.cap, e.limit])).to.deep.equal([['https', 'total', 2]]);
+  });
+
+  // [max_connections, listener caps, open-files limit] → caps: the total never exceeds what the limit holds.
+  const caps: [number, { https?: number; http?: number }, number | null, { total: number; https: number; http: number }][] = [
+    [10_000, {}, null, { total: 10_000, https: 10_000, http: 10_000 }],
+    [10_000, {}, 1_048_576, { total: 10_000, https: 10_000, http: 10_000 }],
+    [10_000, {}, 256, { total: 96, https: 96, http: 96 }],
+    [10_000, { http: 50 }, 256, { total: 96, https: 96, http: 50 }],
+    [10_000, { https: 500 }, 1024, { total: 480, https: 480, http: 480 }],
+    [4, {}, 20, { total: 1, https: 1, http: 1 }],
+  ];
+  for (const [max, own, limit, expected] of caps) {
+    it(`caps: max_connections ${max}, listener caps ${JSON.stringify(own)}, open-files limit ${limit} → ${JSON.stringify(expected)}`, () => {
+      expect(connectionCaps({ max_connections: max, listener_max_connections: own }, limit)).to.deep.equal(expected);
+    });
+  }
 });

@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { newContext } from '../../src/edge/pipeline.js';
-import { proxyRequest, type ProxyResult } from '../../src/edge/proxy.js';
+import { proxyRequest, upstreamErrorStatus, type ProxyResult } from '../../src/edge/proxy.js';
 import type { Pool } from 'undici';
 
 // A dispatcher that throws instead of calling back: undici never should, but if a defect (or an
@@ -32,4 +32,27 @@ describe('edge: the upstream hop answers an accepted request even when the dispa
     expect(results[0]).to.deep.include({ status: 502 });
     expect(results[0]!.error).to.contain('dispatcher defect');
   });
+});
+
+// undici's error code → the status HAProxy answers: 503 when no connection to a server could be made
+// (refused, unknown host, connect timeout, no descriptor for the socket), 504 on timeouts after it, else 502.
+const UPSTREAM_STATUS: [string | undefined, number][] = [
+  ['ECONNREFUSED', 503],
+  ['ENOTFOUND', 503],
+  ['EHOSTUNREACH', 503],
+  ['UND_ERR_CONNECT_TIMEOUT', 503],
+  ['EMFILE', 503],
+  ['ENFILE', 503],
+  ['UND_ERR_HEADERS_TIMEOUT', 504],
+  ['UND_ERR_BODY_TIMEOUT', 504],
+  ['ECONNRESET', 502],
+  ['UND_ERR_SOCKET', 502],
+  [undefined, 502],
+];
+describe('edge: upstream failures map to HAProxy statuses', () => {
+  for (const [code, status] of UPSTREAM_STATUS) {
+    it(`${code ?? 'no code'} → ${status}`, () => {
+      expect(upstreamErrorStatus(Object.assign(new Error('x'), code === undefined ? {} : { code }))).to.equal(status);
+    });
+  }
 });

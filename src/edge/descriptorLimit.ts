@@ -1,0 +1,76 @@
+// The open-files limit against max_connections. Every connection the edge proxies can hold two
+// descriptors (the client's socket and one to the upstream), so `max_connections: 10000` needs
+// about 20,000. Past the limit libuv accepts and closes new connections without telling Node, so
+// the edge would drop clients without a log line; instead, where the limit is lower, the cap is
+// lowered to what it holds, and refused connections are then logged and counted as over the cap.
+// HAProxy derives maxconn from the limit the same way when none is set, and refuses to start when
+// a configured one does not fit; the edge starts and warns with the fix, since on a laptop (macOS
+// allows about 10,000 open files) refusing would cost more than a smaller cap.
+import { readFileSync } from 'node:fs';
+import type { EventSink } from '../observe/events.js';
+
+/** Descriptors besides the connections': listeners, admin, logs, the built-in echo, stdio. */
+const RESERVED_DESCRIPTORS = 64;
+
+export function descriptorsNeeded(maxConnections: number): number {
+  return 2 * maxConnections + RESERVED_DESCRIPTORS;
+}
+
+/**
+ * The soft "Max open files" of /proc/self/limits (Node raised it to the hard limit at start), or
+ * null where it cannot be read: Node has no public getrlimit, so outside Linux nothing is checked.
+ */
+export function openFilesLimit(limitsText?: string): number | null {
+  let text = limitsText;
+  if (text === undefined) {
+    try {
+      text = readFileSync('/proc/self/limits', 'utf8');
+    } catch {
+      return null;
+    }
+  }
+  const m = /^Max open files\s+(\d+|unlimited)\s/m.exec(text);
+  if (!m) return null;
+  return m[1] === 'unlimited' ? Number.POSITIVE_INFINITY : Number(m[1]);
+}
+
+/** The connections an open-files limit holds (no bound when it is unknown). */
+export function connectionsThatFit(limit: number | null): number {
+  if (limit === null) return Number.POSITIVE_INFINITY;
+  return Math.max(1, Math.floor((limit - RESERVED_DESCRIPTORS) / 2));
+}
+
+/** The start-up warning when the limit cannot hold `max_connections`; null when it can. */
+export function descriptorWarning(maxConnections: number, limit: number | null): string | null {
+  const fits = connectionsThatFit(limit);
+  if (fits >= maxConnections) return null;
+  const need = descriptorsNeeded(maxConnections);
+  return (
+    `max_connections ${maxConnections} needs about ${need} open files (a client and an upstream socket per connection), ` +
+    `but this process may open ${limit}, so the edge caps connections at ${fits}. ` +
+    `To allow ${maxConnections}, raise the limit before starting (ulimit -n ${need}); to silence this, set max_connections to ${fits} or less.`
+  );
+}
+
+export const LISTENER_ERROR_INTERVAL_MS = 10_000;
+
+/**
+ * A listener's 'error' handler once it listens: one log line per error code per interval, with the
+ * count of the ones held back, so a fault that repeats per connection writes a few lines, not one each.
+ */
+export function listenerErrorReporter(events: EventSink, listener: 'HTTPS' | 'HTTP', now: () => number = Date.now): (err: Error & { code?: string }) => void {
+  const windows = new Map<string, { start: number; heldBack: number }>();
+  return (err) => {
+    const code = err.code ?? 'unknown';
+    const t = now();
+    const w = windows.get(code);
+    if (w && t - w.start < LISTENER_ERROR_INTERVAL_MS) {
+      w.heldBack++;
+      return;
+    }
+    const held = w && w.heldBack > 0 ? ` (${w.heldBack} more since the last line)` : '';
+    // Codes come from the OS, a short list; the bound only keeps the table from growing regardless.
+    if (w || windows.size < 32) windows.set(code, { start: t, heldBack: 0 });
+    events.emit({ kind: 'lifecycle', time: t, level: 'error', message: `${listener} listener error: ${err.message}${held}` });
+  };
+}

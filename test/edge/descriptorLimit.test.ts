@@ -1,0 +1,125 @@
+// The open-files limit against max_connections: the start-up warning with its fix, and the
+// cap lowered to what the limit holds, and listener errors logged once per interval. The last two
+// cases run the real CLI under a low `ulimit -n` (Linux: the limit is read from /proc/self/limits).
+import { expect } from 'chai';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { descriptorWarning, descriptorsNeeded, listenerErrorReporter, LISTENER_ERROR_INTERVAL_MS, openFilesLimit } from '../../src/edge/descriptorLimit.js';
+import type { EdgeEvent } from '../../src/observe/events.js';
+import { clientIdentity, httpsRequest, testPki } from '../support/edgeHarness.js';
+import { startCli, stopCli, waitForLine, type EdgeProcess } from '../support/cliProcess.js';
+
+const LIMITS = (soft: string): string =>
+  [
+    'Limit                     Soft Limit           Hard Limit           Units     ',
+    'Max cpu time              unlimited            unlimited            seconds   ',
+    `Max open files            ${soft.padEnd(21)}1048576              files     `,
+    'Max processes             63431                63431                processes ',
+    '',
+  ].join('\n');
+
+describe('descriptor limit: the open-files limit against max_connections', () => {
+  const limits: [string, string | undefined, number | null][] = [
+    ['a number', LIMITS('1024'), 1024],
+    ['unlimited', LIMITS('unlimited'), Number.POSITIVE_INFINITY],
+    ['no such line', 'Max processes 10 10 processes\n', null],
+  ];
+  for (const [name, text, expected] of limits) {
+    it(`reads the soft open-files limit: ${name}`, () => {
+      expect(openFilesLimit(text)).to.equal(expected);
+    });
+  }
+
+  const warnings: [number, number | null, RegExp | null][] = [
+    [10_000, 20_063, /^max_connections 10000 needs about 20064 open files .* this process may open 20063, so the edge caps connections at 9999\. To allow 10000, raise the limit before starting \(ulimit -n 20064\); to silence this, set max_connections to 9999 or less\.$/],
+    [10_000, 20_064, null],
+    [10_000, 1024, /caps connections at 480\./],
+    [50, 256, null],
+    [10_000, null, null],
+    [10_000, Number.POSITIVE_INFINITY, null],
+  ];
+  for (const [maxConnections, limit, expected] of warnings) {
+    it(`max_connections ${maxConnections} under a limit of ${limit}: ${expected ? 'a warning with the fix' : 'no warning'}`, () => {
+      const w = descriptorWarning(maxConnections, limit);
+      if (expected === null) expect(w).to.equal(null);
+      else expect(w).to.match(expected);
+    });
+  }
+
+  it('needs two descriptors per connection plus a reserve', () => {
+    expect(descriptorsNeeded(10_000)).to.equal(20_064);
+  });
+
+  it('logs a listener error once per code per interval, then with the count held back', () => {
+    const lines: string[] = [];
+    let now = 1_000;
+    const report = listenerErrorReporter({ emit: (e: EdgeEvent) => lines.push(e.kind === 'lifecycle' ? `${e.level} ${e.message}` : e.kind) }, 'HTTPS', () => now);
+    const emfile = Object.assign(new Error('accept EMFILE'), { code: 'EMFILE' });
+    for (let i = 0; i < 5; i++) report(emfile);
+    report(Object.assign(new Error('accept ECONNABORTED'), { code: 'ECONNABORTED' }));
+    now += LISTENER_ERROR_INTERVAL_MS;
+    report(emfile);
+    expect(lines).to.deep.equal([
+      'error HTTPS listener error: accept EMFILE',
+      'error HTTPS listener error: accept ECONNABORTED',
+      'error HTTPS listener error: accept EMFILE (4 more since the last line)',
+    ]);
+  });
+
+  describe('the real CLI under ulimit -n 256 (Linux)', function () {
+    this.timeout(60_000);
+    let dir: string;
+    let edge: EdgeProcess | null = null;
+
+    before(async function () {
+      if (!existsSync('/proc/self/limits')) this.skip();
+      const { dir: pkiDir } = await testPki();
+      dir = mkdtempSync(join(tmpdir(), 'mtls-edge-fds-'));
+      // max_connections stays at its default (10,000), which 256 descriptors cannot hold.
+      writeFileSync(join(dir, 'edge.yaml'), [`pki_dir: ${pkiDir}`, 'https_port: 0', 'http_port: false', 'bind: 127.0.0.1', 'admin: false', ''].join('\n'));
+      edge = await startCli(['--config', join(dir, 'edge.yaml')], dir, [], { openFiles: 256 });
+    });
+
+    after(async () => {
+      if (edge) await stopCli(edge);
+      if (dir) rmSync(dir, { recursive: true, force: true });
+    });
+
+    it('warns at start with the limit, the lowered cap and both fixes', async () => {
+      const line = JSON.parse(await waitForLine(edge!, /needs about \d+ open files/)) as { level: string; msg: string };
+      expect(line.level).to.equal('warn');
+      expect(line.msg).to.include('this process may open 256, so the edge caps connections at 96.');
+      expect(line.msg).to.include('(ulimit -n 20064)');
+    });
+
+    it('a flood past what the limit holds is refused at the lowered cap and logged, and the edge serves again after it', async () => {
+      const sockets: net.Socket[] = [];
+      try {
+        // Idle TCP connections (no TLS bytes): 400 would be past 256 descriptors.
+        for (let i = 0; i < 400; i++) {
+          const s = net.connect({ host: '127.0.0.1', port: edge!.httpsPort });
+          s.on('error', () => undefined);
+          sockets.push(s);
+        }
+        await waitForLine(edge!, /over max_connections \(96\)/, 10_000);
+      } finally {
+        for (const s of sockets) s.destroy();
+      }
+      const deadline = Date.now() + 10_000;
+      for (;;) {
+        try {
+          const reply = await httpsRequest(edge!.httpsPort, { identity: await clientIdentity('valid') });
+          expect(reply.status).to.equal(200);
+          break;
+        } catch (e) {
+          if (Date.now() > deadline) throw e;
+          await new Promise((r) => setTimeout(r, 200));
+        }
+      }
+      expect(edge!.child.exitCode).to.equal(null);
+      expect(edge!.lines.filter((l) => /listener error/.test(l))).to.deep.equal([]);
+    });
+  });
+});
