@@ -19,7 +19,7 @@ import { flagAndSetting, type ConfigOverrides, type ProcessSettings } from '../c
 import { ConfigError } from '../config/configError.js';
 import { startEdge, type RunningEdge } from '../edge/edge.js';
 import { connectionErrorEvent } from '../edge/faultBoundary.js';
-import { descriptorWarning, openFilesLimit } from '../edge/descriptorLimit.js';
+import { descriptorNotice, openFilesLimit } from '../edge/descriptorLimit.js';
 
 export interface RunOptions {
   configFile?: string;
@@ -81,8 +81,8 @@ export async function runEdgeProcess(loaded: LoadedConfig, opts: RunOptions): Pr
   status = () => statusSnapshot(edge, VERSION, startedAt, config.bind);
   warnExpiringCertificates(bus, ownCertificates(edge), { days: config.expiry_warning_days });
   // One line for the whole edge: every --workers worker has the same limit and caps.
-  const descriptors = workerNumber() <= 1 ? descriptorWarning(config.max_connections, openFilesLimit()) : null;
-  if (descriptors) logger.warn(descriptors);
+  const descriptors = workerNumber() <= 1 ? descriptorNotice(config.max_connections, openFilesLimit()) : null;
+  if (descriptors) logger[descriptors.level](descriptors.message);
 
   // Only now, with every listener bound, does anything read as ready. With --workers the first
   // worker speaks for all (the ports are shared, the admin listener is its own), once the primary

@@ -40,16 +40,20 @@ export function connectionsThatFit(limit: number | null): number {
   return Math.max(1, Math.floor((limit - RESERVED_DESCRIPTORS) / 2));
 }
 
-/** The start-up warning when the limit cannot hold `max_connections`; null when it can. */
-export function descriptorWarning(maxConnections: number, limit: number | null): string | null {
+/**
+ * The start-up notice when the limit cannot hold `max_connections`; null when it can. A warning
+ * when the cap drops by more than a tenth; a small trim (10,000 → 9,968 under the 20,000 some
+ * containers set) changes nothing a user would notice, so it is only an info line.
+ */
+export function descriptorNotice(maxConnections: number, limit: number | null): { level: 'warn' | 'info'; message: string } | null {
   const fits = connectionsThatFit(limit);
   if (fits >= maxConnections) return null;
   const need = descriptorsNeeded(maxConnections);
-  return (
+  const message =
     `max_connections ${maxConnections} needs about ${need} open files (a client and an upstream socket per connection), ` +
     `but this process may open ${limit}, so the edge caps connections at ${fits}. ` +
-    `To allow ${maxConnections}, raise the limit before starting (ulimit -n ${need}); to silence this, set max_connections to ${fits} or less.`
-  );
+    `To allow ${maxConnections}, raise the limit before starting (ulimit -n ${need}); to silence this, set max_connections to ${fits} or less.`;
+  return { level: fits < maxConnections * 0.9 ? 'warn' : 'info', message };
 }
 
 export const LISTENER_ERROR_INTERVAL_MS = 10_000;

@@ -1,4 +1,4 @@
-// The open-files limit against max_connections: the start-up warning with its fix, and the
+// The open-files limit against max_connections: the start-up notice with its fix, the
 // cap lowered to what the limit holds, and listener errors logged once per interval. The last two
 // cases run the real CLI under a low `ulimit -n` (Linux: the limit is read from /proc/self/limits).
 import { expect } from 'chai';
@@ -6,7 +6,7 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { descriptorWarning, descriptorsNeeded, listenerErrorReporter, LISTENER_ERROR_INTERVAL_MS, openFilesLimit } from '../../src/edge/descriptorLimit.js';
+import { descriptorNotice, descriptorsNeeded, listenerErrorReporter, LISTENER_ERROR_INTERVAL_MS, openFilesLimit } from '../../src/edge/descriptorLimit.js';
 import type { EdgeEvent } from '../../src/observe/events.js';
 import { clientIdentity, httpsRequest, testPki } from '../support/edgeHarness.js';
 import { startCli, stopCli, waitForLine, type EdgeProcess } from '../support/cliProcess.js';
@@ -32,19 +32,24 @@ describe('descriptor limit: the open-files limit against max_connections', () =>
     });
   }
 
-  const warnings: [number, number | null, RegExp | null][] = [
-    [10_000, 20_063, /^max_connections 10000 needs about 20064 open files .* this process may open 20063, so the edge caps connections at 9999\. To allow 10000, raise the limit before starting \(ulimit -n 20064\); to silence this, set max_connections to 9999 or less\.$/],
-    [10_000, 20_064, null],
-    [10_000, 1024, /caps connections at 480\./],
-    [50, 256, null],
-    [10_000, null, null],
-    [10_000, Number.POSITIVE_INFINITY, null],
+  const notices: [number, number | null, 'warn' | 'info' | null, RegExp | null][] = [
+    [10_000, 20_063, 'info', /^max_connections 10000 needs about 20064 open files .* this process may open 20063, so the edge caps connections at 9999\. To allow 10000, raise the limit before starting \(ulimit -n 20064\); to silence this, set max_connections to 9999 or less\.$/],
+    [10_000, 20_000, 'info', /caps connections at 9968\./],
+    [10_000, 18_000, 'warn', /caps connections at 8968\./],
+    [10_000, 1024, 'warn', /caps connections at 480\./],
+    [10_000, 20_064, null, null],
+    [50, 256, null, null],
+    [10_000, null, null, null],
+    [10_000, Number.POSITIVE_INFINITY, null, null],
   ];
-  for (const [maxConnections, limit, expected] of warnings) {
-    it(`max_connections ${maxConnections} under a limit of ${limit}: ${expected ? 'a warning with the fix' : 'no warning'}`, () => {
-      const w = descriptorWarning(maxConnections, limit);
-      if (expected === null) expect(w).to.equal(null);
-      else expect(w).to.match(expected);
+  for (const [maxConnections, limit, level, expected] of notices) {
+    it(`max_connections ${maxConnections} under a limit of ${limit}: ${level ?? 'nothing'}`, () => {
+      const n = descriptorNotice(maxConnections, limit);
+      if (expected === null) expect(n).to.equal(null);
+      else {
+        expect(n?.level).to.equal(level);
+        expect(n?.message).to.match(expected);
+      }
     });
   }
 
