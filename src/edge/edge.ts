@@ -18,7 +18,7 @@ import { CertInfo, CertInfoCache, certSummary, type UserMappingLookup } from './
 import { firstCommonName, nodeDnAttributes } from '../headers/commonName.js';
 import type { TlsProfile } from '../tls/tlsProfiles.js';
 import type { PeerCertificate } from '../tls/peerCertificate.js';
-import { createRequestHandler, type PipelineSettings } from './pipeline.js';
+import { createRequestHandler, type PipelineDeps, type PipelineSettings } from './pipeline.js';
 import { createUpgradeHandler } from './websocket.js';
 import { RouteTable } from './routeTable.js';
 import { Upstreams } from './upstreams.js';
@@ -119,6 +119,7 @@ function buildRuntime(config: Config, resolved: ResolvedConfig, echoOrigin: stri
       legacyXfccHeaderMapping: config.legacy_xfcc_header_mapping,
       domainFronting: config.disable_domain_fronting,
       clientAuthFronting: config.disable_client_auth_fronting,
+      dialect: config.dialect,
       headersWithUnderscores: config.headers_with_underscores,
       maxHeaderSize: config.max_header_size,
       gorouter: config.gorouter.enabled,
@@ -255,18 +256,30 @@ export async function startEdge(config: Config, resolved: ResolvedConfig, events
   // misses them: they are the only sockets the edge tracks itself (a Set entry per connection cost
   // measurable CPU per handshake).
   const upgradedSockets = new Set<Duplex>();
-  const makeHttp = (kind: 'https' | 'http', serverDeps: typeof deps = deps): http.Server => {
+  const makeHttp = (kind: 'https' | 'http', serverDeps: PipelineDeps = deps): http.Server => {
     const s = http.createServer(serverOptions, track(kind, createRequestHandler(kind, serverDeps)));
     const upgrade = createUpgradeHandler(kind, serverDeps, t.tunnel * 1000, t.connect * 1000, t.server * 1000);
     const upgradeFault = (req: IncomingMessage, socket: Duplex, _head: Buffer) => ({
       where: { listener: kind, stage: 'upgrade' as const, clientAddress: stateOf(req.socket)?.clientAddress ?? req.socket?.remoteAddress ?? 'unknown' },
       sockets: [socket],
     });
-    s.on('upgrade', guarded(events, upgradeFault, (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    const onUpgrade = guarded(events, upgradeFault, (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+      // An Upgrade pipelined behind a response still being written waits for that response: Node
+      // hands the socket over at once, and a second response on it would throw
+      // ERR_HTTP_SOCKET_ASSIGNED. HAProxy answers pipelined requests in order.
+      const earlier = responseInProgress(socket);
+      if (earlier !== null) {
+        socket.pause();
+        earlier.once('close', () => {
+          if (!socket.destroyed) onUpgrade(req, socket, head);
+        });
+        return;
+      }
       upgradedSockets.add(socket);
       socket.once('close', () => upgradedSockets.delete(socket));
       upgrade(req, socket, head);
-    }));
+    });
+    s.on('upgrade', onUpgrade);
     s.on('clientError', guarded(events, (_err: Error, socket: Socket) => ({
       where: { listener: kind, stage: 'client-error' as const, clientAddress: stateOf(socket)?.clientAddress ?? socket.remoteAddress ?? 'unknown' },
       sockets: [socket],
@@ -337,7 +350,9 @@ export async function startEdge(config: Config, resolved: ResolvedConfig, events
       lessonEcho ??= echo ? Promise.resolve(echo) : startEchoServer();
       const echoOrigin = (await lessonEcho).origin;
       const routes = new RouteTable([{ name: 'lesson', host: '*', path: '/', upstream: 'echo' }], echoOrigin);
-      const server = makeHttp('https', { ...deps, settings: () => settings, routes: () => routes });
+      // No cross-configuration checks (tls undefined): every lesson request goes to the echo, and
+      // a lesson connection speaks cf whatever the configurations' dialects.
+      const server = makeHttp('https', { ...deps, settings: () => settings, routes: () => routes, tls: undefined });
       return listenForLesson(server, tlsFrontFor(server, true));
     },
     reload(newConfig, newResolved) {

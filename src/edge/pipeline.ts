@@ -20,9 +20,11 @@ import { route } from './stages/route.js';
 import { duplicateHost } from './stages/duplicateHost.js';
 import { absoluteForm } from './stages/absoluteForm.js';
 import { clientAuthFronting } from './stages/clientAuthFronting.js';
+import { dialectFronting } from './stages/dialectFronting.js';
 import { underscoreHeaders, type UnderscoreHeaderAction } from './stages/underscoreHeaders.js';
 import { MAX_REWRITE, rewriteBudget } from './stages/rewriteBudget.js';
 import type { TlsProfileSet } from '../tls/tlsProfiles.js';
+import type { DialectName } from '../headers/dialects/dialects.js';
 
 export interface PipelineSettings {
   readonly forwardedClientCert: ForwardedClientCertMode;
@@ -30,6 +32,8 @@ export interface PipelineSettings {
   readonly domainFronting: DomainFrontingSetting;
   /** 421 when the Host belongs to a TLS configuration that checks clients more strictly than the SNI's. */
   readonly clientAuthFronting: boolean;
+  /** The top-level dialect: a TLS configuration without its own speaks it. */
+  readonly dialect: DialectName;
   readonly headersWithUnderscores: UnderscoreHeaderAction;
   /** max_header_size: the request head HAProxy reads (bufsize - maxrewrite); rules may grow it by MAX_REWRITE. */
   readonly maxHeaderSize: number;
@@ -54,7 +58,7 @@ export function stagesFor(listener: ListenerKind, s: PipelineSettings, routes: (
     duplicateHost(),
     absoluteForm(),
     domainFronting(s.domainFronting),
-    ...(listener === 'https' && opts.tls ? [clientAuthFronting(s.clientAuthFronting, opts.tls)] : []),
+    ...(listener === 'https' && opts.tls ? [clientAuthFronting(s.clientAuthFronting, opts.tls), dialectFronting(opts.tls, s.dialect)] : []),
     // Before the client-certificate rules: a Connection token must not remove what they set.
     hopByHopHeaders({ keepUpgrade: opts.upgrade }),
     underscoreHeaders(s.headersWithUnderscores),

@@ -64,3 +64,12 @@ export function selectProfile(set: TlsProfileSet, sni: string | null): TlsProfil
   }
   return set.strictSni ? null : (set.profiles[0] ?? null);
 }
+
+/**
+ * The TLS configuration a Host would have selected as SNI: the first whose pattern matches, else
+ * the first (what a client sending that name as SNI gets with strict SNI off).
+ */
+export function profileForHost(set: TlsProfileSet, host: string): TlsProfile | null {
+  for (const p of set.profiles) if (p.matchers.some((m) => m(host))) return p;
+  return set.profiles[0] ?? null;
+}

@@ -4,16 +4,10 @@
 // gets 421. HAProxy and Gorouter have no such rule (HAProxy's disable_domain_fronting compares names
 // only, and only when an SNI is present); `disable_client_auth_fronting: false` reproduces them.
 import type { Stage } from '../requestContext.js';
-import type { TlsProfile, TlsProfileSet } from '../../tls/tlsProfiles.js';
+import { profileForHost, type TlsProfile, type TlsProfileSet } from '../../tls/tlsProfiles.js';
 import { answered } from '../errorPages.js';
 
 const RANK = { disabled: 0, optional: 1, required: 2 } as const;
-
-/** The TLS configuration a Host would have selected as SNI (the first one when none matches). */
-function profileForHost(set: TlsProfileSet, host: string): TlsProfile | null {
-  for (const p of set.profiles) if (p.matchers.some((m) => m(host))) return p;
-  return set.profiles[0] ?? null;
-}
 
 function sameVerification(a: TlsProfile, b: TlsProfile): boolean {
   const x = a.resolved;
@@ -36,9 +30,11 @@ export function clientAuthFronting(enabled: boolean, profiles: () => TlsProfileS
     if (!conn) return true;
     const set = profiles();
     if (set.profiles.length < 2) return true;
-    const connProfile = set.profiles.find((p) => p.resolved.name === conn.tlsConfig);
+    // The configuration the connection was made under, as it was then: a reload may have renamed
+    // or removed it, and a lookup by name would then find nothing and let every Host through.
+    const connProfile = conn.profile;
     const target = profileForHost(set, ctx.host);
-    if (!connProfile || !target || clientAuthCovers(connProfile, target)) return true;
+    if (!target || clientAuthCovers(connProfile, target)) return true;
     return answered(ctx, 421, `Host "${ctx.host}" belongs to TLS configuration "${target.resolved.name}" (client_auth ${target.resolved.clientAuth}), but the connection was made under "${conn.tlsConfig}" (SNI "${conn.sni ?? ''}", client_auth ${connProfile.resolved.clientAuth}): connect with SNI ${ctx.host}`);
   };
 }
