@@ -81,6 +81,16 @@ function statusDocument(snapshot: StatusSnapshot, metrics: Metrics | undefined, 
   };
 }
 
+/** Open admin connections at most: a page uses a handful, scripts one each. */
+export const ADMIN_MAX_CONNECTIONS = 64;
+const ADMIN_DROP_LOG_INTERVAL_MS = 10_000;
+/**
+ * A request head within 5 s and the whole request within 10 s (checked every second), as the edge's
+ * own listeners bound theirs; Node's defaults (60 s, checked every 30 s) held an idle connection
+ * for about 90 s. Responses are not bounded: /events streams for as long as a page is open.
+ */
+const ADMIN_SERVER_OPTIONS: http.ServerOptions = { headersTimeout: 5_000, requestTimeout: 10_000, connectionsCheckingInterval: 1_000 };
+
 export async function startAdminServer(opts: AdminServerOptions): Promise<AdminServer> {
   const host = opts.host ?? '127.0.0.1';
   // Checked before anything listens: a missing or short token refuses to start.
@@ -178,7 +188,7 @@ export async function startAdminServer(opts: AdminServerOptions): Promise<AdminS
     send(res, 404, 'text/plain; charset=utf-8', 'Not found. Try /, /status, /healthz, /metrics or /events.\n');
   };
 
-  const server = http.createServer((req, res) => {
+  const server = http.createServer(ADMIN_SERVER_OPTIONS, (req, res) => {
     handle(req, res).catch((err: unknown) => {
       // The path only: a query may carry the token.
       opts.logger.error('admin request failed', { path: (req.url ?? '/').split('?')[0], err });
@@ -188,6 +198,17 @@ export async function startAdminServer(opts: AdminServerOptions): Promise<AdminS
   });
   // The admin page must never keep the process alive or slow shutdown down.
   server.keepAliveTimeout = 5_000;
+  // Its connections share the process's descriptors with the edge's listeners and are outside
+  // max_connections: bounded here, so idle or dripping clients (no token needed to connect) cannot
+  // use them up. Over the cap Node closes the connection at accept; one log line per interval.
+  server.maxConnections = ADMIN_MAX_CONNECTIONS;
+  let lastDropLog = 0;
+  server.on('drop', () => {
+    const now = Date.now();
+    if (now - lastDropLog < ADMIN_DROP_LOG_INTERVAL_MS) return;
+    lastDropLog = now;
+    opts.logger.warn(`admin listener: ${ADMIN_MAX_CONNECTIONS} connections open, further ones are closed at accept (at most one such line per ${ADMIN_DROP_LOG_INTERVAL_MS / 1000} s)`);
+  });
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

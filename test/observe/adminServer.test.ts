@@ -3,7 +3,8 @@ import http from 'node:http';
 import { EventBus, type EdgeEvent } from '../../src/observe/events.js';
 import { createLogger } from '../../src/observe/logger.js';
 import { createMetrics } from '../../src/observe/metrics.js';
-import { startAdminServer, type AdminServer } from '../../src/observe/adminServer.js';
+import { ADMIN_MAX_CONNECTIONS, startAdminServer, type AdminServer } from '../../src/observe/adminServer.js';
+import net from 'node:net';
 import { FLOW_PAGE_CSP } from '../../src/observe/flowPage.js';
 import { createObservability } from '../../src/observe/index.js';
 import { Collect, DEV_CLIENT, FAKE_KEY_PEM, KEY_BODY_MARKER, requestEvent, statusFixture, T0 } from './fixtures.js';
@@ -136,6 +137,61 @@ describe('observe/adminServer', () => {
     const api = await (await fetch(base() + '/api/events')).text();
     expect(api).to.not.contain(KEY_BODY_MARKER);
     expect(api).to.not.contain('hunter2');
+  });
+});
+
+describe('observe/adminServer: bounded connections (a hostile client needs no token to connect)', function () {
+  this.timeout(30_000);
+  let admin: AdminServer | null = null;
+  const log = new Collect();
+  const bus = new EventBus();
+  const sockets: net.Socket[] = [];
+  before(async () => {
+    admin = await startAdminServer({ host: '127.0.0.1', port: 0, bus, status: () => statusFixture({}), ringSize: 5, logger: createLogger({ format: 'json', stream: log }) });
+  });
+  after(async () => {
+    for (const s of sockets) s.destroy();
+    await admin?.close();
+  });
+
+  it(`holds at most ${ADMIN_MAX_CONNECTIONS} connections, closes idle ones within seconds, keeps a page's /events stream, and serves again after`, async () => {
+    // A page's event stream, open for longer than the request timeouts.
+    let sse = '';
+    let sseClosed = false;
+    const page = http.get({ host: '127.0.0.1', port: admin!.port, path: '/events' }, (res) => {
+      res.setEncoding('utf8');
+      res.on('data', (c: string) => (sse += c));
+    });
+    page.on('close', () => (sseClosed = true));
+    page.on('error', () => undefined);
+    await new Promise((r) => setTimeout(r, 200));
+    const closedAt: number[] = [];
+    const start = Date.now();
+    for (let i = 0; i < ADMIN_MAX_CONNECTIONS + 10; i++) {
+      const s = net.connect({ host: '127.0.0.1', port: admin!.port });
+      s.on('error', () => undefined);
+      s.on('close', () => closedAt.push(Date.now() - start));
+      // Reading, so the client sees the server's close.
+      s.resume();
+      sockets.push(s);
+    }
+    // Over the cap (one slot is the page's): closed at accept.
+    for (let i = 0; i < 50 && closedAt.length < 11; i++) await new Promise((r) => setTimeout(r, 100));
+    expect(closedAt.length, 'closed at accept').to.equal(11);
+    expect(log.text).to.include(`admin listener: ${ADMIN_MAX_CONNECTIONS} connections open`);
+    // The idle ones: closed by the header timeout (5 s, checked every second), not held for 90 s.
+    for (let i = 0; i < 100 && closedAt.length < ADMIN_MAX_CONNECTIONS + 10; i++) await new Promise((r) => setTimeout(r, 100));
+    expect(closedAt.length, 'all idle connections closed').to.equal(ADMIN_MAX_CONNECTIONS + 10);
+    expect(Math.max(...closedAt)).to.be.below(9_000);
+    // Past both request timeouts the page's stream is still open and still delivers events.
+    await new Promise((r) => setTimeout(r, Math.max(0, 10_500 - (Date.now() - start))));
+    bus.emit(requestEvent());
+    for (let i = 0; i < 30 && !/"kind":"request"/.test(sse); i++) await new Promise((r) => setTimeout(r, 100));
+    expect(sseClosed, 'the /events stream was closed').to.equal(false);
+    expect(sse).to.match(/"kind":"request"/);
+    page.destroy();
+    const res = await fetch(`http://127.0.0.1:${admin!.port}/healthz`);
+    expect(res.status).to.equal(200);
   });
 });
 
