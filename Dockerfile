@@ -12,4 +12,6 @@ RUN npm ci --no-audit --no-fund && npm prune --omit=dev && mkdir certs && chown 
 USER node
 EXPOSE 8443 8080 9901
 ENTRYPOINT ["node", "/opt/mtls-edge/bin/mtls-edge.js"]
-CMD ["start"]
+# Inside a container the listeners must bind every interface for a published port to reach them
+# (the edge's own default is loopback); docker-compose.yml passes a configuration that says so too.
+CMD ["start", "--bind", "0.0.0.0"]

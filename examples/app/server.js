@@ -34,7 +34,7 @@ const server = http.createServer((req, res) => {
 });
 
 const port = Number(process.env.PORT ?? 3001);
-server.listen(port, process.env.HOST ?? '0.0.0.0', () => process.stdout.write(`example app on :${port}\n`));
+server.listen(port, process.env.HOST ?? '127.0.0.1', () => process.stdout.write(`example app on :${port}\n`));
 const stop = () => server.close(() => process.exit(0));
 process.on('SIGTERM', stop);
 process.on('SIGINT', stop);

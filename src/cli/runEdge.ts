@@ -20,6 +20,7 @@ import { ConfigError } from '../config/configError.js';
 import { startEdge, type RunningEdge } from '../edge/edge.js';
 import { connectionErrorEvent } from '../edge/faultBoundary.js';
 import { descriptorNotice, openFilesLimit } from '../edge/descriptorLimit.js';
+import { exposureWarning } from '../edge/listenerExposure.js';
 
 export interface RunOptions {
   configFile?: string;
@@ -83,6 +84,8 @@ export async function runEdgeProcess(loaded: LoadedConfig, opts: RunOptions): Pr
   // One line for the whole edge: every --workers worker has the same limit and caps.
   const descriptors = workerNumber() <= 1 ? descriptorNotice(config.max_connections, openFilesLimit()) : null;
   if (descriptors) logger[descriptors.level](descriptors.message);
+  const exposure = workerNumber() <= 1 ? exposureWarning(config.bind, edge.httpPort) : null;
+  if (exposure) logger.warn(exposure);
 
   // Only now, with every listener bound, does anything read as ready. With --workers the first
   // worker speaks for all (the ports are shared, the admin listener is its own), once the primary

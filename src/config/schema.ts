@@ -115,7 +115,7 @@ export const routeSchema = z.strictObject({
 });
 
 export const configSchema = z.strictObject({
-  bind: z.string().default('0.0.0.0').describe('Address both listeners bind to.'),
+  bind: z.string().default('127.0.0.1').describe('Address both listeners bind to: loopback by default; 0.0.0.0 for other machines (the plain-HTTP port then passes any client\'s certificate headers, as HAProxy\'s does).'),
   https_port: port.default(8443),
   http_port: z.union([port, z.literal(false)]).default(8080).describe('false turns the plain-HTTP listener off.'),
   forwarded_client_cert: forwardedClientCertMode.default('sanitize_set'),

@@ -48,7 +48,7 @@ export const START_FLAGS = {
     sets: { file: 'http_port' },
     toSetting: (v) => (v === -1 ? false : v),
   },
-  bind: { type: 'string', describe: 'address to listen on (default 0.0.0.0)', sets: { file: 'bind' } },
+  bind: { type: 'string', describe: 'address to listen on (default 127.0.0.1; 0.0.0.0 for other machines)', sets: { file: 'bind' } },
   cert: { type: 'string', describe: 'server certificate PEM (with its chain)', sets: { firstTls: 'cert' }, isPath: true },
   key: { type: 'string', describe: 'server private key PEM', sets: { firstTls: 'key' }, isPath: true },
   trust: { type: 'string', array: true, describe: 'trust list: CA certificate PEM file (repeatable)', sets: { firstTls: 'trust' }, isPath: true },

@@ -64,7 +64,7 @@ describe('mtls-edge export haproxy', function () {
     expect(cfg).to.match(/^# What mtls-edge does/);
     expect(cfg).to.include('#   - explain_rejections:');
     expect(cfg).to.include('#   - disable_client_auth_fronting:');
-    expect(cfg).to.include(`bind 0.0.0.0:9443 ssl crt-list ${out}/crt-list ca-file ${out}/ca-file-0.pem verify optional crt-ignore-err 10,18 ca-ignore-err 10,18`);
+    expect(cfg).to.include(`bind 127.0.0.1:9443 ssl crt-list ${out}/crt-list ca-file ${out}/ca-file-0.pem verify optional crt-ignore-err 10,18 ca-ignore-err 10,18`);
     expect(cfg).to.include('http-request del-header X-SSL-Client-Verify     if ! { ssl_c_used }'.replace(/ +/g, ' '));
     expect(cfg).to.not.include('frontend http-in');
     expect(cfg).to.include('acl route0_0 hdr(host),host_only,lower -m end .apps.localhost');
