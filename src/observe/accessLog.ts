@@ -75,6 +75,11 @@ export interface AccessLogOptions {
   json?: boolean;
   /** Queue bound while the stream is not draining; default 10 000 lines. */
   maxQueued?: number;
+  /**
+   * And in characters, default 4 Mi: a line carries the client's request target (up to
+   * max_header_size), so 10,000 lines alone could hold some 150 MB while the output stalls.
+   */
+  maxQueuedChars?: number;
 }
 
 /**
@@ -88,7 +93,9 @@ export function createAccessLogSink(opts: AccessLogOptions): AccessLogSink {
     ? (text: string, fields: Readonly<Record<string, unknown>>, time = Date.now()): string => jsonLine(new Date(time).toISOString(), 'info', text, fields)
     : (text: string): string => text;
   const maxQueued = opts.maxQueued ?? 10_000;
+  const maxQueuedChars = opts.maxQueuedChars ?? 4 * 1024 * 1024;
   let queue: string[] = [];
+  let queuedChars = 0;
   let scheduled: NodeJS.Immediate | null = null;
   let waitingForDrain = false;
   let dropped = 0;
@@ -105,6 +112,7 @@ export function createAccessLogSink(opts: AccessLogOptions): AccessLogSink {
     }
     const chunk = queue.join('\n') + '\n';
     queue = [];
+    queuedChars = 0;
     if (!stream.write(chunk)) {
       waitingForDrain = true;
       stream.once('drain', () => {
@@ -123,11 +131,13 @@ export function createAccessLogSink(opts: AccessLogOptions): AccessLogSink {
     },
     emit(event: EdgeEvent): void {
       if (event.kind !== 'request' || closed) return;
-      if (queue.length >= maxQueued) {
+      if (queue.length >= maxQueued || queuedChars >= maxQueuedChars) {
         dropped++;
         return;
       }
-      queue.push(asLine(formatAccessLine(format, event), { event: 'access', format, status: event.status }, event.time));
+      const line = asLine(formatAccessLine(format, event), { event: 'access', format, status: event.status }, event.time);
+      queue.push(line);
+      queuedChars += line.length;
       if (!waitingForDrain) schedule();
     },
     flush() {

@@ -64,5 +64,16 @@ describe('observe/accessLog', () => {
       expect(sink.dropped).to.equal(7);
       await sink.close();
     });
+    it('drops beyond its character bound too: long request targets cannot grow the queue to the line bound', async () => {
+      const out = new Collect({ highWaterMark: 1 });
+      out._write = () => undefined;
+      const sink = createAccessLogSink({ format: 'cpi', stream: out, maxQueuedChars: 100_000 });
+      sink.emit(requestEvent());
+      sink.flush();
+      // 20 lines of about 15 KB (a request target at max_header_size): the bound holds the first 7.
+      for (let i = 0; i < 20; i++) sink.emit(requestEvent({ path: `/${'a'.repeat(15_000)}` }));
+      expect(sink.dropped).to.equal(13);
+      await sink.close();
+    });
   });
 });
