@@ -70,6 +70,8 @@ export function selectProfile(set: TlsProfileSet, sni: string | null): TlsProfil
  * the first (what a client sending that name as SNI gets with strict SNI off).
  */
 export function profileForHost(set: TlsProfileSet, host: string): TlsProfile | null {
+  // One configuration is the answer whatever the Host: no pattern to match, per request.
+  if (set.profiles.length === 1) return set.profiles[0]!;
   for (const p of set.profiles) if (p.matchers.some((m) => m(host))) return p;
   return set.profiles[0] ?? null;
 }
