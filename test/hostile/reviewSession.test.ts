@@ -1,0 +1,244 @@
+// Findings of the review of 7dabd6b..f5591e0 (docs: /work/tmp/review-session.md), each a real edge
+// on loopback. Every case failed on main (f5591e0) when written: they pin fixes still to be made.
+import { expect } from 'chai';
+import http from 'node:http';
+import net from 'node:net';
+import tls from 'node:tls';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startTestEdge, testPki, type TestEdge } from '../support/edgeHarness.js';
+import { startCli, stopCli, type EdgeProcess } from '../support/cliProcess.js';
+import { listenOnLoopback } from '../support/loopbackServer.js';
+
+const UPGRADE = 'GET /ws HTTP/1.1\r\nHost: localhost\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n';
+
+/** A TLS client over a TCP socket of its own, so the test can reset that socket (RST). */
+async function tlsOverTcp(port: number, servername = 'localhost', timeoutMs = 5000): Promise<{ tcp: net.Socket; tls: tls.TLSSocket }> {
+  const { pki } = await testPki();
+  const tcp = net.connect({ host: '127.0.0.1', port });
+  tcp.on('error', () => undefined);
+  const t = tls.connect({ socket: tcp, servername, ca: readFileSync(pki.rootCa.cert), checkServerIdentity: () => undefined });
+  t.on('error', () => undefined);
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      t.destroy();
+      reject(new Error('TLS connect timed out'));
+    }, timeoutMs);
+    t.once('secureConnect', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
+  return { tcp, tls: t };
+}
+
+/** An upstream whose /stream answer is 1 MiB chunks, at most `maxMiB` of them, written as fast as the edge takes them. */
+async function streamingUpstream(maxMiB: number): Promise<{ server: http.Server; port: number; streaming: () => boolean }> {
+  let open = 0;
+  const chunk = Buffer.alloc(1 << 20, 97);
+  const server = http.createServer((req, res) => {
+    if (req.url === '/slow') {
+      setTimeout(() => res.end('slow done'), 1500).unref();
+      return;
+    }
+    if (req.url !== '/stream') return void res.end('ok');
+    open++;
+    res.on('close', () => open--);
+    let sent = 0;
+    const pump = (): void => {
+      while (sent < maxMiB) {
+        sent++;
+        if (!res.write(chunk)) return;
+      }
+      res.end();
+    };
+    res.on('drain', pump);
+    pump();
+  });
+  server.on('upgrade', (_req, socket) => socket.end('HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n'));
+  const { port } = await listenOnLoopback(server);
+  return { server, port, streaming: () => open > 0 };
+}
+
+async function waitFor(cond: () => boolean, ms: number): Promise<boolean> {
+  const deadline = Date.now() + ms;
+  while (!cond() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+  return cond();
+}
+
+describe('review session: an Upgrade waiting behind a response, the IP Host, descriptors of the built-in echo', function () {
+  this.timeout(40_000);
+  let t: TestEdge | null = null;
+  let up: Awaited<ReturnType<typeof streamingUpstream>> | null = null;
+  const clients: net.Socket[] = [];
+  // On main a reset reaches an edge socket without an 'error' listener: an uncaught exception in
+  // this process. Collected here (mocha's own handler set aside meanwhile), so one case fails by
+  // itself instead of failing whichever hook or case runs when the error surfaces.
+  const uncaught: string[] = [];
+  let mochaHandlers: NodeJS.UncaughtExceptionListener[] = [];
+  const collect = (e: Error): void => void uncaught.push(`${(e as NodeJS.ErrnoException).code ?? ''} ${e.message}`);
+  beforeEach(() => {
+    uncaught.length = 0;
+    mochaHandlers = process.listeners('uncaughtException');
+    process.removeAllListeners('uncaughtException');
+    process.on('uncaughtException', collect);
+  });
+  afterEach(async () => {
+    for (const c of clients) c.destroy();
+    clients.length = 0;
+    // Bounded: on main close() never ends while an Upgrade waits behind a download.
+    if (t) await Promise.race([t.close(), new Promise((r) => setTimeout(r, 3000))]);
+    t = null;
+    if (up) {
+      up.server.closeAllConnections();
+      up.server.close();
+      up = null;
+    }
+    await new Promise((r) => setTimeout(r, 200));
+    process.removeListener('uncaughtException', collect);
+    for (const h of mochaHandlers) process.on('uncaughtException', h);
+  });
+
+  async function edgeInFront(extra = ''): Promise<TestEdge> {
+    up = await streamingUpstream(512);
+    return startTestEdge({}, `routes:\n  - { host: "*", path: /, upstream: "http://127.0.0.1:${up.port}" }\n${extra}`);
+  }
+
+  it('a client that resets its connection while its pipelined Upgrade waits is no fault (no uncaught ECONNRESET)', async () => {
+    t = await edgeInFront();
+    const c = await tlsOverTcp(t.httpsPort);
+    clients.push(c.tls, c.tcp);
+    c.tls.write('GET /slow HTTP/1.1\r\nHost: localhost\r\n\r\n' + UPGRADE);
+    await new Promise((r) => setTimeout(r, 300));
+    c.tcp.resetAndDestroy();
+    // On main the edge's socket has no 'error' listener while it waits: the reset is an uncaught
+    // exception (mocha reports it here; the CLI's last resort logs it with stage "uncaught").
+    await new Promise((r) => setTimeout(r, 500));
+    expect(uncaught, 'uncaught exceptions').to.deep.equal([]);
+    expect(t.events.filter((e) => e.kind === 'connection-error')).to.deep.equal([]);
+  });
+
+  it('timeouts.client still ends a connection whose Upgrade waits behind an answer the client does not read', async () => {
+    t = await edgeInFront('timeouts: { client: 1, server: 3 }\n');
+    const c = await tlsOverTcp(t.httpsPort);
+    clients.push(c.tls, c.tcp);
+    c.tls.pause();
+    c.tls.write('GET /stream HTTP/1.1\r\nHost: localhost\r\n\r\n' + UPGRADE);
+    expect(await waitFor(() => up!.streaming(), 3000), 'the download started').to.equal(true);
+    // The same pipeline with a plain GET instead of the Upgrade ends at about 1 s.
+    expect(await waitFor(() => !up!.streaming(), 6000), 'the download to the client that reads nothing ended').to.equal(true);
+  });
+
+  it('close() ends a connection whose Upgrade waits behind a download, within its grace', async () => {
+    t = await edgeInFront('timeouts: { client: 30, server: 30 }\n');
+    const c = await tlsOverTcp(t.httpsPort);
+    clients.push(c.tls, c.tcp);
+    c.tls.pause();
+    c.tls.write('GET /stream HTTP/1.1\r\nHost: localhost\r\n\r\n' + UPGRADE);
+    expect(await waitFor(() => up!.streaming(), 3000), 'the download started').to.equal(true);
+    const edge = t.edge;
+    const started = Date.now();
+    const closed = await Promise.race([edge.close(500).then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), 5000))]);
+    expect(closed, `close(500) still pending after ${Date.now() - started} ms`).to.equal(true);
+    t = null;
+  });
+
+  it('the README\'s Kyma example reached by IP address (no SNI: the first configuration) is not 421', async () => {
+    const { pki } = await testPki();
+    const app = http.createServer((_req, res) => res.end('app'));
+    const { port: appPort } = await listenOnLoopback(app);
+    try {
+      t = await startTestEdge({}, `dialect: envoy
+tls:
+  - name: kyma-app
+    hosts: ["kyma.localhost"]
+    cert: ${pki.server.chain}
+    key: ${pki.server.key}
+    trust: [${pki.rootCa.cert}]
+  - name: cf-app
+    hosts: ["*"]
+    cert: ${pki.server.chain}
+    key: ${pki.server.key}
+    trust: [${pki.rootCa.cert}]
+    dialect: cf
+routes:
+  - { host: "*", path: /, upstream: "http://127.0.0.1:${appPort}" }
+`);
+      // No servername: what curl, Node, Java and OpenSSL send for https://127.0.0.1:PORT/.
+      const s = tls.connect({ host: '127.0.0.1', port: t.httpsPort, ca: readFileSync(pki.rootCa.cert) });
+      clients.push(s);
+      s.on('error', () => undefined);
+      const head = await new Promise<string>((resolve) => {
+        let out = '';
+        const timer = setTimeout(() => resolve(out), 5000);
+        s.on('data', (d: Buffer) => {
+          out += d.toString('latin1');
+          if (out.includes('\r\n\r\n')) {
+            clearTimeout(timer);
+            resolve(out);
+          }
+        });
+        s.write(`GET / HTTP/1.1\r\nHost: 127.0.0.1:${t!.httpsPort}\r\nConnection: close\r\n\r\n`);
+      });
+      // The handshake chose kyma-app (no SNI); a client cannot send 127.0.0.1 as SNI, so no
+      // configuration but that one ever serves this Host. On main: 421 "connect with SNI 127.0.0.1".
+      expect(head.split('\r\n')[0]).to.equal('HTTP/1.1 200 OK');
+    } finally {
+      app.closeAllConnections();
+      app.close();
+    }
+  });
+
+  describe('the built-in echo under ulimit -n 256 (Linux)', function () {
+    this.timeout(120_000);
+    let dir: string;
+    let edge: EdgeProcess | null = null;
+    before(async function () {
+      if (!existsSync('/proc/self/limits')) this.skip();
+      const { pki } = await testPki();
+      dir = mkdtempSync(join(tmpdir(), 'mtls-edge-review-fds-'));
+      writeFileSync(join(dir, 'edge.yaml'), [`tls:\n  - cert: ${pki.server.chain}\n    key: ${pki.server.key}`, 'https_port: 0', 'http_port: false', 'bind: 127.0.0.1', 'admin: false', ''].join('\n'));
+      edge = await startCli(['--config', join(dir, 'edge.yaml')], dir, [], { openFiles: 256 });
+    });
+    after(async () => {
+      if (edge) await stopCli(edge);
+      if (dir) rmSync(dir, { recursive: true, force: true });
+    });
+
+    it('WebSocket tunnels to the echo up to the lowered cap (96) are all served: the cap counts the echo\'s own descriptors', async () => {
+      const statuses = new Map<string, number>();
+      let failures = 0;
+      for (let i = 0; i < 96 && failures < 3; i++) {
+        let line: string;
+        try {
+          const c = await tlsOverTcp(edge!.httpsPort, 'localhost', 2000);
+          clients.push(c.tls, c.tcp);
+          line = await new Promise<string>((resolve) => {
+            let out = '';
+            const timer = setTimeout(() => resolve(out.split('\r\n')[0] || 'no answer'), 3000);
+            c.tls.on('data', (d: Buffer) => {
+              out += d.toString('latin1');
+              if (out.includes('\r\n')) {
+                clearTimeout(timer);
+                resolve(out.split('\r\n')[0]!);
+              }
+            });
+            c.tls.once('close', () => {
+              clearTimeout(timer);
+              resolve(out.split('\r\n')[0] || 'closed');
+            });
+            c.tls.write(UPGRADE);
+          });
+        } catch (e) {
+          line = (e as Error).message;
+        }
+        if (!line.includes(' 101 ')) failures++;
+        statuses.set(line, (statuses.get(line) ?? 0) + 1);
+      }
+      // On main: 77 or 78 tunnels, then the echo's accept or the edge's hits EMFILE: 502 "upstream
+      // echo: ECONNRESET", or a TLS handshake that never starts, with no refusal logged.
+      expect([...statuses]).to.deep.equal([['HTTP/1.1 101 Switching Protocols', 96]]);
+    });
+  });
+});
