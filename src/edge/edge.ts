@@ -181,6 +181,29 @@ function takeConnectionHandler(server: http.Server): (socket: Duplex) => void {
   return (socket) => serve.call(server, socket);
 }
 
+/**
+ * An Upgrade pipelined behind a response still being written is handled once that response is
+ * done, in order, as HAProxy answers pipelined requests: Node hands the socket over at once, and a
+ * second response on it would throw ERR_HTTP_SOCKET_ASSIGNED. While it waits the socket belongs to
+ * no one (Node removed its own error and timeout listeners at 'upgrade'), so an error (a reset)
+ * destroys it, and so does `timeouts.client` without progress (a client that reads nothing).
+ */
+function waitForEarlierResponse(socket: Duplex, earlier: ServerResponse, clientTimeoutMs: number, then: () => void): void {
+  const net = socket as Socket;
+  const drop = (): void => {
+    net.destroy();
+  };
+  net.pause();
+  net.on('error', drop);
+  net.setTimeout(clientTimeoutMs, drop);
+  earlier.once('close', () => {
+    net.removeListener('error', drop);
+    net.removeListener('timeout', drop);
+    net.setTimeout(0);
+    if (!net.destroyed) then();
+  });
+}
+
 /** HAProxy answers malformed requests itself; Node's parser errors become the same pages. */
 function onClientError(err: Error & { code?: string; rawPacket?: unknown; bytesParsed?: unknown }, socket: Socket): void {
   // Already answered: the rest of the same oversized request (its next TLS record or TCP chunk) hits
@@ -264,19 +287,16 @@ export async function startEdge(config: Config, resolved: ResolvedConfig, events
       sockets: [socket],
     });
     const onUpgrade = guarded(events, upgradeFault, (req: IncomingMessage, socket: Duplex, head: Buffer) => {
-      // An Upgrade pipelined behind a response still being written waits for that response: Node
-      // hands the socket over at once, and a second response on it would throw
-      // ERR_HTTP_SOCKET_ASSIGNED. HAProxy answers pipelined requests in order.
+      // From here the socket has left Node's HTTP bookkeeping: close() ends it through this set.
+      if (!upgradedSockets.has(socket)) {
+        upgradedSockets.add(socket);
+        socket.once('close', () => upgradedSockets.delete(socket));
+      }
       const earlier = responseInProgress(socket);
       if (earlier !== null) {
-        socket.pause();
-        earlier.once('close', () => {
-          if (!socket.destroyed) onUpgrade(req, socket, head);
-        });
+        waitForEarlierResponse(socket, earlier, t.client * 1000, () => onUpgrade(req, socket, head));
         return;
       }
-      upgradedSockets.add(socket);
-      socket.once('close', () => upgradedSockets.delete(socket));
       upgrade(req, socket, head);
     });
     s.on('upgrade', onUpgrade);

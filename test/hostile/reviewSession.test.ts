@@ -144,7 +144,11 @@ describe('review session: an Upgrade waiting behind a response, the IP Host, des
     t = null;
   });
 
-  it('the README\'s Kyma example reached by IP address (no SNI: the first configuration) is not 421', async () => {
+  // The review proposed 200 here (an IP Host could only ever be served by the first configuration).
+  // Kept 421: the route behind `*` is the cf app's, and a client connecting by IP gets kyma-app's
+  // envoy dialect, so the cf app would get the client's own X-SSL-Client-* (the High finding again,
+  // by IP). What changed is the advice: a name, not an SNI no client can send.
+  it('the README\'s Kyma example reached by IP address (no SNI: the first configuration): 421 that says to connect by name', async () => {
     const { pki } = await testPki();
     const app = http.createServer((_req, res) => res.end('app'));
     const { port: appPort } = await listenOnLoopback(app);
@@ -181,9 +185,9 @@ routes:
         });
         s.write(`GET / HTTP/1.1\r\nHost: 127.0.0.1:${t!.httpsPort}\r\nConnection: close\r\n\r\n`);
       });
-      // The handshake chose kyma-app (no SNI); a client cannot send 127.0.0.1 as SNI, so no
-      // configuration but that one ever serves this Host. On main: 421 "connect with SNI 127.0.0.1".
-      expect(head.split('\r\n')[0]).to.equal('HTTP/1.1 200 OK');
+      expect(head.split('\r\n')[0]).to.equal('HTTP/1.1 421 Misdirected Request');
+      expect(head).to.match(/x-mtls-edge-error: .*a client connecting to an IP address sends no SNI and gets the first TLS configuration: connect by a host name that "cf-app" lists/i);
+      expect(head).to.not.match(/connect with SNI 127/);
     } finally {
       app.closeAllConnections();
       app.close();
