@@ -19,7 +19,8 @@ import { flagAndSetting, type ConfigOverrides, type ProcessSettings } from '../c
 import { ConfigError } from '../config/configError.js';
 import { startEdge, type RunningEdge } from '../edge/edge.js';
 import { connectionErrorEvent } from '../edge/faultBoundary.js';
-import { descriptorNotice, openFilesLimit } from '../edge/descriptorLimit.js';
+import { descriptorNotice, descriptorsPerConnection, openFilesLimit } from '../edge/descriptorLimit.js';
+import { usesBuiltInEcho } from '../edge/routeTable.js';
 import { exposureWarning } from '../edge/listenerExposure.js';
 
 export interface RunOptions {
@@ -82,7 +83,7 @@ export async function runEdgeProcess(loaded: LoadedConfig, opts: RunOptions): Pr
   status = () => statusSnapshot(edge, VERSION, startedAt, config.bind);
   warnExpiringCertificates(bus, ownCertificates(edge), { days: config.expiry_warning_days });
   // One line for the whole edge: every --workers worker has the same limit and caps.
-  const descriptors = workerNumber() <= 1 ? descriptorNotice(config.max_connections, openFilesLimit()) : null;
+  const descriptors = workerNumber() <= 1 ? descriptorNotice(config.max_connections, openFilesLimit(), descriptorsPerConnection(usesBuiltInEcho(loaded.resolved.routes))) : null;
   if (descriptors) logger[descriptors.level](descriptors.message);
   const exposure = workerNumber() <= 1 ? exposureWarning(config.bind, edge.httpPort) : null;
   if (exposure) logger.warn(exposure);

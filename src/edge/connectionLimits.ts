@@ -17,9 +17,12 @@ export interface ConnectionCaps {
   readonly http: number;
 }
 
-/** @param openFiles the process's open-files limit (descriptorLimit.ts); the total cap never exceeds what it holds. */
-export function connectionCaps(config: Pick<Config, 'max_connections' | 'listener_max_connections'>, openFiles: number | null = null): ConnectionCaps {
-  const total = Math.min(config.max_connections, connectionsThatFit(openFiles));
+/**
+ * @param openFiles the process's open-files limit (descriptorLimit.ts); the total cap never exceeds
+ * what it holds at `perConnection` descriptors each.
+ */
+export function connectionCaps(config: Pick<Config, 'max_connections' | 'listener_max_connections'>, openFiles: number | null = null, perConnection = 2): ConnectionCaps {
+  const total = Math.min(config.max_connections, connectionsThatFit(openFiles, perConnection));
   const own = config.listener_max_connections;
   return { total, https: Math.min(own.https ?? total, total), http: Math.min(own.http ?? total, total) };
 }

@@ -20,7 +20,7 @@ import type { TlsProfile } from '../tls/tlsProfiles.js';
 import type { PeerCertificate } from '../tls/peerCertificate.js';
 import { createRequestHandler, type PipelineDeps, type PipelineSettings } from './pipeline.js';
 import { createUpgradeHandler } from './websocket.js';
-import { RouteTable } from './routeTable.js';
+import { RouteTable, usesBuiltInEcho } from './routeTable.js';
 import { Upstreams } from './upstreams.js';
 import { rawErrorResponse, sendErrorPage } from './errorPages.js';
 import { endConnectionAfterFault, guarded } from './faultBoundary.js';
@@ -30,7 +30,7 @@ import { answerRequestTimeout, wholeRequestTimeoutMs } from './requestTimeout.js
 import { forgetResponse, recordResponse, responseInProgress } from './responseInProgress.js';
 import { listenForLesson, type LessonListener } from './lessonListener.js';
 import { hstsValue } from './hsts.js';
-import { listenerErrorReporter, openFilesLimit } from './descriptorLimit.js';
+import { descriptorsPerConnection, listenerErrorReporter, openFilesLimit } from './descriptorLimit.js';
 import type { ForwardedClientCertMode } from '../headers/modeTable.js';
 import { dialectWriter, type DialectWriter } from '../headers/dialects/dialects.js';
 import { ENVOY_DETAILS } from '../headers/dialects/envoy.js';
@@ -231,7 +231,7 @@ export interface ConnectionHooks {
 const NO_HOOKS: ConnectionHooks = { connectionOpened: () => undefined, connectionClosed: () => undefined, handshakeAccepted: () => undefined };
 
 export async function startEdge(config: Config, resolved: ResolvedConfig, events: EventSink, hooks: ConnectionHooks = NO_HOOKS): Promise<RunningEdge> {
-  const usesEcho = resolved.routes.some((r) => r.upstream === 'echo');
+  const usesEcho = usesBuiltInEcho(resolved.routes);
   const echo = usesEcho ? await startEchoServer() : null;
   let runtime = buildRuntime(config, resolved, echo?.origin ?? 'http://127.0.0.1:1');
   const t = config.timeouts;
@@ -340,7 +340,7 @@ export async function startEdge(config: Config, resolved: ResolvedConfig, events
     });
   };
   httpsServer.on('connection', tlsFrontFor(httpsServer));
-  const limits = new ConnectionLimits(connectionCaps(config, openFilesLimit()), events, config.http_port === false ? ['https'] : ['https', 'http']);
+  const limits = new ConnectionLimits(connectionCaps(config, openFilesLimit(), descriptorsPerConnection(usesEcho)), events, config.http_port === false ? ['https'] : ['https', 'http']);
   limits.guard(httpsServer, 'https');
   // A failed listen is the start-up error itself (listen() rejects with it); errors after are logged.
   const httpsPort = await listen(httpsServer, config.https_port, config.bind, 'https');

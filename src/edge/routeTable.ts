@@ -47,3 +47,8 @@ function pathHasPrefix(url: string, prefix: string): boolean {
   // "/api" matches "/api", "/api/x", "/api?q" but not "/apix".
   return Number.isNaN(next) || next === 47 /* / */ || next === 63 /* ? */;
 }
+
+/** A route sends to the built-in echo, which then runs in this process. */
+export function usesBuiltInEcho(routes: readonly { readonly upstream: string }[]): boolean {
+  return routes.some((r) => r.upstream === 'echo');
+}

@@ -72,13 +72,13 @@ describe('edge: connection caps (max_connections, listener_max_connections)', fu
     expect(refused().map((e) => [e.listener, e.cap, e.limit])).to.deep.equal([['https', 'total', 2]]);
   });
 
-  // [max_connections, listener caps, open-files limit] → caps: the total never exceeds what the limit holds.
+  // [max_connections, listener caps, open-files limit] → caps (two descriptors per connection, 128 reserved).
   const caps: [number, { https?: number; http?: number }, number | null, { total: number; https: number; http: number }][] = [
     [10_000, {}, null, { total: 10_000, https: 10_000, http: 10_000 }],
     [10_000, {}, 1_048_576, { total: 10_000, https: 10_000, http: 10_000 }],
-    [10_000, {}, 256, { total: 96, https: 96, http: 96 }],
-    [10_000, { http: 50 }, 256, { total: 96, https: 96, http: 50 }],
-    [10_000, { https: 500 }, 1024, { total: 480, https: 480, http: 480 }],
+    [10_000, {}, 256, { total: 64, https: 64, http: 64 }],
+    [10_000, { http: 50 }, 256, { total: 64, https: 64, http: 50 }],
+    [10_000, { https: 500 }, 1024, { total: 448, https: 448, http: 448 }],
     [4, {}, 20, { total: 1, https: 1, http: 1 }],
   ];
   for (const [max, own, limit, expected] of caps) {

@@ -6,7 +6,7 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { descriptorNotice, descriptorsNeeded, listenerErrorReporter, LISTENER_ERROR_INTERVAL_MS, openFilesLimit } from '../../src/edge/descriptorLimit.js';
+import { descriptorNotice, descriptorsNeeded, descriptorsPerConnection, listenerErrorReporter, LISTENER_ERROR_INTERVAL_MS, openFilesLimit } from '../../src/edge/descriptorLimit.js';
 import type { EdgeEvent } from '../../src/observe/events.js';
 import { clientIdentity, httpsRequest, testPki } from '../support/edgeHarness.js';
 import { startCli, stopCli, waitForLine, type EdgeProcess } from '../support/cliProcess.js';
@@ -32,19 +32,22 @@ describe('descriptor limit: the open-files limit against max_connections', () =>
     });
   }
 
-  const notices: [number, number | null, 'warn' | 'info' | null, RegExp | null][] = [
-    [10_000, 20_063, 'info', /^max_connections 10000 needs about 20064 open files .* this process may open 20063, so the edge caps connections at 9999\. To allow 10000, raise the limit before starting \(ulimit -n 20064\); to silence this, set max_connections to 9999 or less\.$/],
-    [10_000, 20_000, 'info', /caps connections at 9968\./],
-    [10_000, 18_000, 'warn', /caps connections at 8968\./],
-    [10_000, 1024, 'warn', /caps connections at 480\./],
-    [10_000, 20_064, null, null],
-    [50, 256, null, null],
-    [10_000, null, null, null],
-    [10_000, Number.POSITIVE_INFINITY, null, null],
+  // [max_connections, limit, descriptors per connection, level, message]: 128 are reserved (64 admin connections, 64 others).
+  const notices: [number, number | null, number, 'warn' | 'info' | null, RegExp | null][] = [
+    [10_000, 20_127, 2, 'info', /^max_connections 10000 needs about 20128 open files \(a client and an upstream socket per connection\), but this process may open 20127, so the edge caps connections at 9999\. To allow 10000, raise the limit before starting \(ulimit -n 20128\); to silence this, set max_connections to 9999 or less\.$/],
+    [10_000, 20_000, 2, 'info', /caps connections at 9936\./],
+    [10_000, 18_000, 2, 'warn', /caps connections at 8936\./],
+    [10_000, 1024, 2, 'warn', /caps connections at 448\./],
+    [10_000, 1024, 3, 'warn', /^max_connections 10000 needs about 30128 open files \(a client socket and two for the built-in echo per connection\), .* caps connections at 298\./],
+    [10_000, 20_128, 2, null, null],
+    [50, 256, 2, null, null],
+    [50, 256, 3, 'warn', /caps connections at 42\./],
+    [10_000, null, 2, null, null],
+    [10_000, Number.POSITIVE_INFINITY, 3, null, null],
   ];
-  for (const [maxConnections, limit, level, expected] of notices) {
-    it(`max_connections ${maxConnections} under a limit of ${limit}: ${level ?? 'nothing'}`, () => {
-      const n = descriptorNotice(maxConnections, limit);
+  for (const [maxConnections, limit, per, level, expected] of notices) {
+    it(`max_connections ${maxConnections} under a limit of ${limit}, ${per} descriptors each: ${level ?? 'nothing'}`, () => {
+      const n = descriptorNotice(maxConnections, limit, per);
       if (expected === null) expect(n).to.equal(null);
       else {
         expect(n?.level).to.equal(level);
@@ -53,8 +56,10 @@ describe('descriptor limit: the open-files limit against max_connections', () =>
     });
   }
 
-  it('needs two descriptors per connection plus a reserve', () => {
-    expect(descriptorsNeeded(10_000)).to.equal(20_064);
+  it('needs two descriptors per connection (three through the built-in echo) plus a reserve', () => {
+    expect(descriptorsPerConnection(false)).to.equal(2);
+    expect(descriptorsPerConnection(true)).to.equal(3);
+    expect(descriptorsNeeded(10_000, 2)).to.equal(20_128);
   });
 
   it('logs a listener error once per code per interval, then with the count held back', () => {
@@ -95,8 +100,9 @@ describe('descriptor limit: the open-files limit against max_connections', () =>
     it('warns at start with the limit, the lowered cap and both fixes', async () => {
       const line = JSON.parse(await waitForLine(edge!, /needs about \d+ open files/)) as { level: string; msg: string };
       expect(line.level).to.equal('warn');
-      expect(line.msg).to.include('this process may open 256, so the edge caps connections at 96.');
-      expect(line.msg).to.include('(ulimit -n 20064)');
+      // The default route is the built-in echo: three descriptors per connection, 128 reserved.
+      expect(line.msg).to.include('this process may open 256, so the edge caps connections at 42.');
+      expect(line.msg).to.include('(ulimit -n 30128)');
     });
 
     it('a flood past what the limit holds is refused at the lowered cap and logged, and the edge serves again after it', async () => {
@@ -108,7 +114,7 @@ describe('descriptor limit: the open-files limit against max_connections', () =>
           s.on('error', () => undefined);
           sockets.push(s);
         }
-        await waitForLine(edge!, /over max_connections \(96\)/, 10_000);
+        await waitForLine(edge!, /over max_connections \(42\)/, 10_000);
       } finally {
         for (const s of sockets) s.destroy();
       }
