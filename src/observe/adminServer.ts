@@ -83,6 +83,8 @@ function statusDocument(snapshot: StatusSnapshot, metrics: Metrics | undefined, 
 
 /** Open admin connections at most: a page uses a handful, scripts one each. */
 export const ADMIN_MAX_CONNECTIONS = 64;
+/** Of those, /events streams at most (each open flow page holds one). */
+export const ADMIN_MAX_EVENT_STREAMS = ADMIN_MAX_CONNECTIONS / 2;
 const ADMIN_DROP_LOG_INTERVAL_MS = 10_000;
 /**
  * A request head within 5 s and the whole request within 10 s (checked every second), as the edge's
@@ -154,6 +156,12 @@ export async function startAdminServer(opts: AdminServerOptions): Promise<AdminS
       case '/events': {
         if (req.method === 'HEAD') {
           send(res, 200, 'text/event-stream; charset=utf-8', '');
+          return;
+        }
+        // Streams last as long as a page is open: at most half the admin connections, so /healthz,
+        // /metrics and /status keep room whoever holds the rest.
+        if (stream.clientCount >= ADMIN_MAX_EVENT_STREAMS) {
+          send(res, 503, 'text/plain; charset=utf-8', `${ADMIN_MAX_EVENT_STREAMS} event streams are open already (flow pages, /events readers): close one.\n`);
           return;
         }
         const last = req.headers['last-event-id'];

@@ -3,7 +3,7 @@ import http from 'node:http';
 import { EventBus, type EdgeEvent } from '../../src/observe/events.js';
 import { createLogger } from '../../src/observe/logger.js';
 import { createMetrics } from '../../src/observe/metrics.js';
-import { ADMIN_MAX_CONNECTIONS, startAdminServer, type AdminServer } from '../../src/observe/adminServer.js';
+import { ADMIN_MAX_CONNECTIONS, ADMIN_MAX_EVENT_STREAMS, startAdminServer, type AdminServer } from '../../src/observe/adminServer.js';
 import net from 'node:net';
 import { FLOW_PAGE_CSP } from '../../src/observe/flowPage.js';
 import { createObservability } from '../../src/observe/index.js';
@@ -192,6 +192,30 @@ describe('observe/adminServer: bounded connections (a hostile client needs no to
     page.destroy();
     const res = await fetch(`http://127.0.0.1:${admin!.port}/healthz`);
     expect(res.status).to.equal(200);
+  });
+
+  it(`serves at most ${ADMIN_MAX_EVENT_STREAMS} /events streams, so /healthz and /metrics keep room`, async () => {
+    const pages: http.ClientRequest[] = [];
+    try {
+      const statuses: number[] = [];
+      for (let i = 0; i < ADMIN_MAX_EVENT_STREAMS + 2; i++) {
+        statuses.push(
+          await new Promise<number>((resolve, reject) => {
+            const req = http.get({ host: '127.0.0.1', port: admin!.port, path: '/events' }, (res) => {
+              res.resume();
+              resolve(res.statusCode ?? 0);
+            });
+            req.on('error', reject);
+            pages.push(req);
+          }),
+        );
+      }
+      expect(statuses.filter((s) => s === 200)).to.have.length(ADMIN_MAX_EVENT_STREAMS);
+      expect(statuses.slice(ADMIN_MAX_EVENT_STREAMS)).to.deep.equal([503, 503]);
+      expect((await fetch(`http://127.0.0.1:${admin!.port}/healthz`)).status).to.equal(200);
+    } finally {
+      for (const p of pages) p.destroy();
+    }
   });
 });
 
