@@ -11,7 +11,9 @@ RUN npm ci --no-audit --no-fund && npm prune --omit=dev && mkdir certs && chown 
 # so the keys it writes into the mounted certs folder belong to whoever runs compose.
 USER node
 EXPOSE 8443 8080 9901
-ENTRYPOINT ["node", "/opt/mtls-edge/bin/mtls-edge.js"]
 # Inside a container the listeners must bind every interface for a published port to reach them
-# (the edge's own default is loopback); docker-compose.yml passes a configuration that says so too.
-CMD ["start", "--bind", "0.0.0.0"]
+# (the edge's own default is loopback). An environment variable, not a CMD flag: `docker run <image>
+# start <flags>` replaces CMD. A configuration's `bind:` or --bind still wins.
+ENV MTLS_EDGE_BIND=0.0.0.0
+ENTRYPOINT ["node", "/opt/mtls-edge/bin/mtls-edge.js"]
+CMD ["start"]

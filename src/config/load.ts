@@ -64,7 +64,16 @@ export interface LoadOptions {
   readonly overrides?: ConfigOverrides;
   /** Where relative paths given by flags (and `file`) start; default: the working directory. */
   readonly cwd?: string;
+  /** Where BIND_ENV is read; default: process.env. */
+  readonly env?: NodeJS.ProcessEnv;
 }
+
+/**
+ * The bind address when neither the file nor --bind gives one. The container image sets 0.0.0.0
+ * here: a published port must reach the listeners, whatever flags `docker run … start` is given
+ * (arguments replace the image's CMD, an environment variable stays).
+ */
+export const BIND_ENV = 'MTLS_EDGE_BIND';
 
 /** Loads, validates and resolves the configuration. Throws ConfigError listing every problem found. */
 export async function loadConfig(opts: LoadOptions): Promise<LoadedConfig> {
@@ -72,6 +81,8 @@ export async function loadConfig(opts: LoadOptions): Promise<LoadedConfig> {
   const file = opts.file ? resolve(cwd, opts.file) : undefined;
   const fromFile = file ? await readConfigFile(file) : {};
   const { input, devTlsOverrides, flagPaths } = applyOverrides(fromFile, opts.overrides ?? {}, cwd);
+  const bindFromEnv = (opts.env ?? process.env)[BIND_ENV];
+  if (bindFromEnv && input['bind'] === undefined) input['bind'] = bindFromEnv;
   const parsed = configSchema.safeParse(input as ConfigInput);
   if (!parsed.success) throw formatIssues(file ?? 'command line', parsed.error.issues, flagPaths);
   // Paths in a file are relative to that file; paths from flags to the working directory.

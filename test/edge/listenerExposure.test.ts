@@ -4,6 +4,11 @@
 import { expect } from 'chai';
 import { exposureWarning } from '../../src/edge/listenerExposure.js';
 import { configSchema } from '../../src/config/schema.js';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { BIND_ENV, loadConfig } from '../../src/config/load.js';
+import { testPki } from '../support/edgeHarness.js';
 
 const TABLE: [string, number | null, boolean][] = [
   ['127.0.0.1', 8080, false],
@@ -27,4 +32,28 @@ describe('listener exposure at start', () => {
   it('binds loopback unless told otherwise', () => {
     expect(configSchema.parse({}).bind).to.equal('127.0.0.1');
   });
+
+  // [file's bind, --bind, MTLS_EDGE_BIND] → the bind: the file and the flag win over the variable
+  // (the container image sets it; a user's own configuration still decides).
+  const BINDS: [string | null, string | null, string | null, string][] = [
+    [null, null, null, '127.0.0.1'],
+    [null, null, '0.0.0.0', '0.0.0.0'],
+    ['127.0.0.1', null, '0.0.0.0', '127.0.0.1'],
+    [null, '127.0.0.2', '0.0.0.0', '127.0.0.2'],
+    [null, null, '', '127.0.0.1'],
+  ];
+  for (const [inFile, flag, env, expected] of BINDS) {
+    it(`bind: file ${inFile ?? '-'}, --bind ${flag ?? '-'}, ${BIND_ENV} ${env ?? '-'} → ${expected}`, async () => {
+      const { dir: pkiDir } = await testPki();
+      const dir = mkdtempSync(join(tmpdir(), 'mtls-edge-bind-'));
+      try {
+        const file = join(dir, 'edge.yaml');
+        writeFileSync(file, `pki_dir: ${pkiDir}\n${inFile ? `bind: ${inFile}\n` : ''}`);
+        const loaded = await loadConfig({ file, overrides: flag ? { bind: flag } : {}, env: env === null ? {} : { [BIND_ENV]: env } });
+        expect(loaded.config.bind).to.equal(expected);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    });
+  }
 });
