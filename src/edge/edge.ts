@@ -210,6 +210,15 @@ function onClientError(err: Error & { code?: string; rawPacket?: unknown; bytesP
   // the parser again. Destroying now would drop the error page before it is flushed (client: EOF).
   if (socket.writableEnded) return;
   if (err.code === 'ERR_HTTP_REQUEST_TIMEOUT' && answerRequestTimeout(socket)) return;
+  if (err.code === 'HPE_CLOSED_CONNECTION') {
+    // Bytes after a request that closes the connection (Connection: close, HTTP/1.0), such as an
+    // old client's extra CRLF or a pipelined request: llhttp refuses them, but that request's
+    // answer is still owed. HAProxy sends it and ignores the rest; so does the edge, reading no
+    // more. With no answer in progress there is nothing to send: the connection ends.
+    if (responseInProgress(socket) !== null) socket.pause();
+    else socket.end();
+    return;
+  }
   // Only the HTTP parser's errors get an answer; a TLS-level error (a refused renegotiation, a
   // client's fatal alert) or a reset closes the connection, as HAProxy does.
   const answerable = err.code === 'ERR_HTTP_REQUEST_TIMEOUT' || err.code?.startsWith('HPE_') === true;

@@ -5,7 +5,7 @@
 // by name; `*.localhost` stays for clients that do match it, `*.cert.localhost` is matched by all.
 export const SERVER_SANS = [
   'DNS:localhost', 'IP:127.0.0.1', 'IP:::1',
-  'DNS:app.localhost', 'DNS:echo.localhost', 'DNS:api.localhost', 'DNS:www.localhost',
+  'DNS:app.localhost', 'DNS:echo.localhost', 'DNS:api.localhost', 'DNS:www.localhost', 'DNS:kyma.localhost',
   'DNS:*.localhost', 'DNS:*.cert.localhost',
 ] as const;
 

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { startTestEdge, testPki, type TestEdge } from '../support/edgeHarness.js';
 import { startCli, stopCli, waitForLine, type EdgeProcess } from '../support/cliProcess.js';
 import { listenOnLoopback } from '../support/loopbackServer.js';
+import { tlsConnect } from '../support/rawHttp.js';
 
 const UPGRADE = 'GET /ws HTTP/1.1\r\nHost: localhost\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n';
 
@@ -193,6 +194,40 @@ routes:
       app.close();
     }
   });
+
+  // Bytes after a request that closes the connection (an old client's extra CRLF, a pipelined
+  // request or Upgrade): llhttp refuses them with HPE_CLOSED_CONNECTION, and the edge used to
+  // destroy the connection with the first answer still in progress (the client got 0 bytes).
+  // HAProxy sends that answer and ignores the rest.
+  for (const [name, first, after] of [
+    ['Connection: close, then a pipelined GET', 'GET /slow HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n', 'GET /fast HTTP/1.1\r\nHost: localhost\r\n\r\n'],
+    ['HTTP/1.0, then a pipelined Upgrade', 'GET /slow HTTP/1.0\r\nHost: localhost\r\n\r\n', 'GET /ws HTTP/1.1\r\nHost: localhost\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n'],
+    ['HTTP/1.0 POST, then an extra CRLF', 'POST /slow HTTP/1.0\r\nHost: localhost\r\nContent-Length: 2\r\n\r\nok', '\r\n'],
+  ] as const) {
+    it(`${name}: the first answer arrives whole, then the connection closes`, async () => {
+      const slow = http.createServer((req, res) => {
+        req.resume();
+        setTimeout(() => res.end(`body of ${req.url}`), 300);
+      });
+      const { port } = await listenOnLoopback(slow);
+      try {
+        t = await startTestEdge({}, `routes:\n  - { host: "*", path: /, upstream: "http://127.0.0.1:${port}" }\n`);
+        const s = await tlsConnect(t.httpsPort);
+        clients.push(s);
+        let out = '';
+        s.on('data', (d: Buffer) => (out += d.toString('latin1')));
+        const closed = new Promise<void>((resolve) => s.once('close', () => resolve()));
+        s.write(first + after);
+        await Promise.race([closed, new Promise((r) => setTimeout(r, 5000))]);
+        expect(out.split('\r\n')[0]).to.equal('HTTP/1.1 200 OK');
+        expect(out.endsWith('body of /slow')).to.equal(true);
+        expect(t.events.filter((e) => e.kind === 'connection-error')).to.deep.equal([]);
+      } finally {
+        slow.closeAllConnections();
+        slow.close();
+      }
+    });
+  }
 
   describe('the built-in echo under ulimit -n 256 (Linux)', function () {
     this.timeout(120_000);
