@@ -30,7 +30,7 @@ describe('pki/devPki', function () {
 
   it('issues a server certificate with the dev SANs', async () => {
     const cert = new X509Certificate(await readFile(pki.server.cert));
-    expect(cert.subjectAltName).to.equal('DNS:localhost, IP Address:127.0.0.1, IP Address:0:0:0:0:0:0:0:1, DNS:app.localhost, DNS:echo.localhost, DNS:api.localhost, DNS:www.localhost, DNS:*.localhost, DNS:*.cert.localhost');
+    expect(cert.subjectAltName).to.equal('DNS:localhost, IP Address:127.0.0.1, IP Address:0:0:0:0:0:0:0:1, DNS:app.localhost, DNS:echo.localhost, DNS:api.localhost, DNS:www.localhost, DNS:kyma.localhost, DNS:*.localhost, DNS:*.cert.localhost');
     expect(cert.checkIssued(new X509Certificate(await readFile(pki.intermediateCa.cert)))).to.equal(true);
   });
 
