@@ -258,10 +258,21 @@ export async function startEdge(config: Config, resolved: ResolvedConfig, events
     guarded(events, requestFault(kind), (req: IncomingMessage, res: ServerResponse): void => {
       inFlight++;
       const socket = req.socket;
+      // Pipelined behind an answer still being written: Node queues this response and, should the
+      // connection die first, never closes it; its request is destroyed then, which ends it here
+      // too. Only pipelined requests get the second listener (one per request costs CPU).
+      const pipelined = responseInProgress(socket) !== null;
       recordResponse(socket, res);
-      res.once('close', () => {
+      let open = true;
+      const ended = (): void => {
+        if (!open) return;
+        open = false;
         inFlight--;
         forgetResponse(socket, res);
+      };
+      res.once('close', ended);
+      if (pipelined) req.once('close', () => {
+        if (req.errored) ended();
       });
       if (draining) res.shouldKeepAlive = false;
       if (req.httpVersionMajor !== 1) {
@@ -404,7 +415,7 @@ export async function startEdge(config: Config, resolved: ResolvedConfig, events
       httpsServer.closeAllConnections();
       plain?.closeAllConnections();
       for (const s of upgradedSockets) s.destroy();
-      await upstreams.close();
+      await upstreams.close(Math.max(0, deadline - Date.now()));
       await echo?.close();
       await lessonEcho?.then((started) => (started !== echo ? started.close() : undefined), () => undefined);
     },

@@ -129,8 +129,19 @@ export class Upstreams {
     }
   }
 
-  async close(): Promise<void> {
-    await Promise.all([...this.pools.values()].map((p) => p.close().catch(() => undefined)));
+  /**
+   * Lets requests in flight finish for up to `graceMs`, then aborts the rest: a request whose client
+   * has gone still waits for its upstream (nothing cancels it), and must not hold a stop past the grace.
+   */
+  async close(graceMs = 10_000): Promise<void> {
+    const pools = [...this.pools.values()];
     this.pools.clear();
+    let timer: NodeJS.Timeout | undefined;
+    const grace = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, graceMs);
+    });
+    await Promise.race([Promise.all(pools.map((p) => p.close().catch(() => undefined))), grace]);
+    clearTimeout(timer);
+    await Promise.all(pools.map((p) => (p.destroyed ? undefined : p.destroy().catch(() => undefined))));
   }
 }

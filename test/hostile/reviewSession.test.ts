@@ -229,6 +229,31 @@ routes:
     });
   }
 
+  it('a pipelined request queued behind another on a connection that dies is no longer in flight, and a stop ends within its grace', async () => {
+    // /slow answers after 20 s (its upstream request outlives the client: nothing cancels it).
+    const upstream = http.createServer((req, res) => {
+      if (req.url === '/slow') setTimeout(() => res.end('x'), 20_000).unref();
+      else res.end('ok');
+    });
+    const { port } = await listenOnLoopback(upstream);
+    try {
+      t = await startTestEdge({}, `routes:\n  - { host: "*", path: /, upstream: "http://127.0.0.1:${port}" }\ntimeouts: { client: 1, server: 30 }\n`);
+      const s = await tlsConnect(t.httpsPort);
+      clients.push(s);
+      s.write('GET /slow HTTP/1.1\r\nHost: localhost\r\n\r\nGET /fast HTTP/1.1\r\nHost: localhost\r\n\r\n');
+      expect(await waitFor(() => t!.edge.inFlight() === 2, 3000), 'both in flight').to.equal(true);
+      s.destroy();
+      expect(await waitFor(() => t!.edge.inFlight() === 0, 3000), `in flight after the client left: ${t.edge.inFlight()}`).to.equal(true);
+      const started = Date.now();
+      await t.edge.close(1500);
+      expect(Date.now() - started).to.be.below(4000);
+      expect(t.events.filter((e) => e.kind === 'lifecycle' && /still in flight/.test(e.message))).to.deep.equal([]);
+    } finally {
+      upstream.closeAllConnections();
+      upstream.close();
+    }
+  });
+
   describe('the built-in echo under ulimit -n 256 (Linux)', function () {
     this.timeout(120_000);
     let dir: string;
