@@ -82,7 +82,14 @@ export async function loadConfig(opts: LoadOptions): Promise<LoadedConfig> {
   const fromFile = file ? await readConfigFile(file) : {};
   const { input, devTlsOverrides, flagPaths } = applyOverrides(fromFile, opts.overrides ?? {}, cwd);
   const bindFromEnv = (opts.env ?? process.env)[BIND_ENV];
-  if (bindFromEnv && input['bind'] === undefined) input['bind'] = bindFromEnv;
+  if (bindFromEnv && input['bind'] === undefined) {
+    // Only what an address or host name is made of: a stray space or newline from a shell would
+    // otherwise surface as a listen error that names neither the variable nor the value.
+    if (!/^[0-9A-Za-z.:%[\]-]+$/.test(bindFromEnv)) {
+      throw new ConfigError([{ where: BIND_ENV, message: `${JSON.stringify(bindFromEnv)} is not an address to listen on: an IP address or host name without spaces, e.g. 0.0.0.0 (unset it for the default, 127.0.0.1)` }]);
+    }
+    input['bind'] = bindFromEnv;
+  }
   const parsed = configSchema.safeParse(input as ConfigInput);
   if (!parsed.success) throw formatIssues(file ?? 'command line', parsed.error.issues, flagPaths);
   // Paths in a file are relative to that file; paths from flags to the working directory.

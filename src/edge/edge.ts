@@ -27,7 +27,7 @@ import { endConnectionAfterFault, guarded } from './faultBoundary.js';
 import { oversizedRequestStatus } from './oversizedRequest.js';
 import { ConnectionLimits, connectionCaps } from './connectionLimits.js';
 import { answerRequestTimeout, wholeRequestTimeoutMs } from './requestTimeout.js';
-import { forgetResponse, recordResponse, responseInProgress } from './responseInProgress.js';
+import { endWithSocket, forgetResponse, recordResponse, responseInProgress } from './responseInProgress.js';
 import { listenForLesson, type LessonListener } from './lessonListener.js';
 import { hstsValue } from './hsts.js';
 import { descriptorsPerConnection, listenerErrorReporter, openFilesLimit } from './descriptorLimit.js';
@@ -259,21 +259,21 @@ export async function startEdge(config: Config, resolved: ResolvedConfig, events
       inFlight++;
       const socket = req.socket;
       // Pipelined behind an answer still being written: Node queues this response and, should the
-      // connection die first, never closes it; its request is destroyed then, which ends it here
-      // too. Only pipelined requests get the second listener (one per request costs CPU).
+      // connection die first, never closes it, so the socket's close ends it too. Only pipelined
+      // requests are registered (a listener per request costs CPU).
       const pipelined = responseInProgress(socket) !== null;
       recordResponse(socket, res);
       let open = true;
+      let unregister: (() => void) | null = null;
       const ended = (): void => {
         if (!open) return;
         open = false;
         inFlight--;
         forgetResponse(socket, res);
+        unregister?.();
       };
       res.once('close', ended);
-      if (pipelined) req.once('close', () => {
-        if (req.errored) ended();
-      });
+      if (pipelined) unregister = endWithSocket(socket, ended);
       if (draining) res.shouldKeepAlive = false;
       if (req.httpVersionMajor !== 1) {
         // Node's parser accepts an HTTP/0.9 request line ("GET /"); HAProxy refuses it with 400.
