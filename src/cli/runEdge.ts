@@ -83,7 +83,7 @@ export async function runEdgeProcess(loaded: LoadedConfig, opts: RunOptions): Pr
   status = () => statusSnapshot(edge, VERSION, startedAt, config.bind);
   warnExpiringCertificates(bus, ownCertificates(edge), { days: config.expiry_warning_days });
   // One line for the whole edge: every --workers worker has the same limit and caps.
-  const descriptors = workerNumber() <= 1 ? descriptorNotice(config.max_connections, openFilesLimit(), descriptorsPerConnection(usesBuiltInEcho(loaded.resolved.routes))) : null;
+  const descriptors = workerNumber() <= 1 ? descriptorNotice(config.max_connections, openFilesLimit(), descriptorsPerConnection(usesBuiltInEcho(loaded.resolved.routes)), loaded.maxConnectionsDefaulted) : null;
   if (descriptors) logger[descriptors.level](descriptors.message);
   const exposure = workerNumber() <= 1 ? exposureWarning(config.bind, edge.httpPort) : null;
   if (exposure) logger.warn(exposure);

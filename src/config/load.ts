@@ -57,6 +57,8 @@ function formatIssues(source: string, issues: readonly z.core.$ZodIssue[], flagP
 export interface LoadedConfig {
   config: Config;
   resolved: ResolvedConfig;
+  /** max_connections came from the default, not from the file or a flag (the edge may then lower it quietly). */
+  maxConnectionsDefaulted: boolean;
 }
 
 export interface LoadOptions {
@@ -104,5 +106,5 @@ export async function loadConfig(opts: LoadOptions): Promise<LoadedConfig> {
     devTlsOverrides,
     tlsFieldFlags: tlsFieldFlags(opts.overrides ?? {}),
   });
-  return { config: parsed.data, resolved };
+  return { config: parsed.data, resolved, maxConnectionsDefaulted: input['max_connections'] === undefined };
 }

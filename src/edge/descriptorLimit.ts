@@ -51,10 +51,11 @@ export function connectionsThatFit(limit: number | null, perConnection: number):
 
 /**
  * The start-up notice when the limit cannot hold `max_connections`; null when it can. A warning
- * when the cap drops by more than a tenth; a small trim (10,000 → 9,968 under the 20,000 some
- * containers set) changes nothing a user would notice, so it is only an info line.
+ * when a configured cap drops by more than a tenth. A small trim (10,000 → 9,936 under the 20,000
+ * some containers set) changes nothing a user would notice, and the default is only the edge's own
+ * guess (HAProxy derives its maxconn from the limit when none is set): both are info lines.
  */
-export function descriptorNotice(maxConnections: number, limit: number | null, perConnection: number): { level: 'warn' | 'info'; message: string } | null {
+export function descriptorNotice(maxConnections: number, limit: number | null, perConnection: number, defaulted = false): { level: 'warn' | 'info'; message: string } | null {
   const fits = connectionsThatFit(limit, perConnection);
   if (fits >= maxConnections) return null;
   const need = descriptorsNeeded(maxConnections, perConnection);
@@ -63,7 +64,7 @@ export function descriptorNotice(maxConnections: number, limit: number | null, p
     `max_connections ${maxConnections} needs about ${need} open files (${sockets}), ` +
     `but this process may open ${limit}, so the edge caps connections at ${fits}. ` +
     `To allow ${maxConnections}, raise the limit before starting (ulimit -n ${need}); to silence this, set max_connections to ${fits} or less.`;
-  return { level: fits < maxConnections * 0.9 ? 'warn' : 'info', message };
+  return { level: !defaulted && fits < maxConnections * 0.9 ? 'warn' : 'info', message };
 }
 
 export const LISTENER_ERROR_INTERVAL_MS = 10_000;

@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { descriptorNotice, descriptorsNeeded, descriptorsPerConnection, listenerErrorReporter, LISTENER_ERROR_INTERVAL_MS, openFilesLimit } from '../../src/edge/descriptorLimit.js';
 import type { EdgeEvent } from '../../src/observe/events.js';
+import { loadConfig } from '../../src/config/load.js';
 import { clientIdentity, httpsRequest, testPki } from '../support/edgeHarness.js';
 import { startCli, stopCli, waitForLine, type EdgeProcess } from '../support/cliProcess.js';
 
@@ -33,7 +34,7 @@ describe('descriptor limit: the open-files limit against max_connections', () =>
   }
 
   // [max_connections, limit, descriptors per connection, level, message]: 128 are reserved (64 admin connections, 64 others).
-  const notices: [number, number | null, number, 'warn' | 'info' | null, RegExp | null][] = [
+  const notices: [number, number | null, number, 'warn' | 'info' | null, RegExp | null, boolean?][] = [
     [10_000, 20_127, 2, 'info', /^max_connections 10000 needs about 20128 open files \(a client and an upstream socket per connection\), but this process may open 20127, so the edge caps connections at 9999\. To allow 10000, raise the limit before starting \(ulimit -n 20128\); to silence this, set max_connections to 9999 or less\.$/],
     [10_000, 20_000, 2, 'info', /caps connections at 9936\./],
     [10_000, 18_000, 2, 'warn', /caps connections at 8936\./],
@@ -44,10 +45,13 @@ describe('descriptor limit: the open-files limit against max_connections', () =>
     [50, 256, 3, 'warn', /caps connections at 42\./],
     [10_000, null, 2, null, null],
     [10_000, Number.POSITIVE_INFINITY, 3, null, null],
+    // max_connections left at its default: the edge's own guess, lowered quietly (an info line).
+    [10_000, 1024, 3, 'info', /caps connections at 298\./, true],
+    [10_000, 20_000, 3, 'info', /caps connections at 6624\./, true],
   ];
-  for (const [maxConnections, limit, per, level, expected] of notices) {
-    it(`max_connections ${maxConnections} under a limit of ${limit}, ${per} descriptors each: ${level ?? 'nothing'}`, () => {
-      const n = descriptorNotice(maxConnections, limit, per);
+  for (const [maxConnections, limit, per, level, expected, defaulted] of notices) {
+    it(`max_connections ${maxConnections}${defaulted ? ' (the default)' : ''} under a limit of ${limit}, ${per} descriptors each: ${level ?? 'nothing'}`, () => {
+      const n = descriptorNotice(maxConnections, limit, per, defaulted);
       if (expected === null) expect(n).to.equal(null);
       else {
         expect(n?.level).to.equal(level);
@@ -55,6 +59,19 @@ describe('descriptor limit: the open-files limit against max_connections', () =>
       }
     });
   }
+
+  it('knows whether max_connections was configured or is the default (a default is lowered quietly)', async () => {
+    const { dir: pkiDir } = await testPki();
+    const dir = mkdtempSync(join(tmpdir(), 'mtls-edge-maxconn-'));
+    try {
+      writeFileSync(join(dir, 'a.yaml'), `pki_dir: ${pkiDir}\n`);
+      writeFileSync(join(dir, 'b.yaml'), `pki_dir: ${pkiDir}\nmax_connections: 500\n`);
+      expect((await loadConfig({ file: join(dir, 'a.yaml') })).maxConnectionsDefaulted).to.equal(true);
+      expect((await loadConfig({ file: join(dir, 'b.yaml') })).maxConnectionsDefaulted).to.equal(false);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 
   it('needs two descriptors per connection (three through the built-in echo) plus a reserve', () => {
     expect(descriptorsPerConnection(false)).to.equal(2);
@@ -97,9 +114,9 @@ describe('descriptor limit: the open-files limit against max_connections', () =>
       if (dir) rmSync(dir, { recursive: true, force: true });
     });
 
-    it('warns at start with the limit, the lowered cap and both fixes', async () => {
+    it('says at start the limit, the lowered cap and both fixes (info: max_connections is the default)', async () => {
       const line = JSON.parse(await waitForLine(edge!, /needs about \d+ open files/)) as { level: string; msg: string };
-      expect(line.level).to.equal('warn');
+      expect(line.level).to.equal('info');
       // The default route is the built-in echo: three descriptors per connection, 128 reserved.
       expect(line.msg).to.include('this process may open 256, so the edge caps connections at 42.');
       expect(line.msg).to.include('(ulimit -n 30128)');
