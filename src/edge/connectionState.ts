@@ -13,7 +13,7 @@ import type { VerifyOutcome } from '../tls/verifyOutcome.js';
 import type { TlsProfile } from '../tls/tlsProfiles.js';
 import type { PeerCertificate } from '../tls/peerCertificate.js';
 import type { CertInfo } from './certInfoCache.js';
-import type { DialectName, DialectWriter } from '../headers/dialects/dialects.js';
+import type { DialectWriter } from '../headers/dialects/dialects.js';
 
 export interface ConnectionState {
   /** The TLS configuration the handshake used, kept as it was (a reload swaps the set, not this). */
@@ -26,8 +26,6 @@ export interface ConnectionState {
   readonly clientAuthOn: boolean;
   /** The TLS configuration's header dialect; null for cf (the ten headers and the mode table). */
   readonly dialect: DialectWriter | null;
-  /** That dialect's name ('cf' when `dialect` is null). */
-  readonly dialectName: DialectName;
   /** A certificate was presented and the handshake succeeded (verified, or its errors ignored). */
   readonly certUsed: boolean;
   readonly outcome: VerifyOutcome;
@@ -90,7 +88,6 @@ export function newConnectionState(c: NewConnection): ConnectionState {
     clientPort: c.clientPort,
     clientAuthOn: c.profile.resolved.clientAuth !== 'disabled',
     dialect: c.dialect,
-    dialectName: c.dialect?.dialect ?? 'cf',
     certUsed: outcome.kind === 'cert' && outcome.accepted,
     outcome,
     verify,

@@ -7,7 +7,6 @@
 // a configured one does not fit; the edge starts and warns with the fix, since on a laptop (macOS
 // allows about 10,000 open files) refusing would cost more than a smaller cap.
 import { readFileSync } from 'node:fs';
-import type { EventSink } from '../observe/events.js';
 import { ADMIN_MAX_CONNECTIONS } from '../observe/adminServer.js';
 
 /**
@@ -65,27 +64,4 @@ export function descriptorNotice(maxConnections: number, limit: number | null, p
     `but this process may open ${limit}, so the edge caps connections at ${fits}. ` +
     `To allow ${maxConnections}, raise the limit before starting (ulimit -n ${need}); to silence this, set max_connections to ${fits} or less.`;
   return { level: !defaulted && fits < maxConnections * 0.9 ? 'warn' : 'info', message };
-}
-
-export const LISTENER_ERROR_INTERVAL_MS = 10_000;
-
-/**
- * A listener's 'error' handler once it listens: one log line per error code per interval, with the
- * count of the ones held back, so a fault that repeats per connection writes a few lines, not one each.
- */
-export function listenerErrorReporter(events: EventSink, listener: 'HTTPS' | 'HTTP', now: () => number = Date.now): (err: Error & { code?: string }) => void {
-  const windows = new Map<string, { start: number; heldBack: number }>();
-  return (err) => {
-    const code = err.code ?? 'unknown';
-    const t = now();
-    const w = windows.get(code);
-    if (w && t - w.start < LISTENER_ERROR_INTERVAL_MS) {
-      w.heldBack++;
-      return;
-    }
-    const held = w && w.heldBack > 0 ? ` (${w.heldBack} more since the last line)` : '';
-    // Codes come from the OS, a short list; the bound only keeps the table from growing regardless.
-    if (w || windows.size < 32) windows.set(code, { start: t, heldBack: 0 });
-    events.emit({ kind: 'lifecycle', time: t, level: 'error', message: `${listener} listener error: ${err.message}${held}` });
-  };
 }

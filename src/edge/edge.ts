@@ -30,7 +30,8 @@ import { answerRequestTimeout, wholeRequestTimeoutMs } from './requestTimeout.js
 import { endWithSocket, forgetResponse, recordResponse, responseInProgress } from './responseInProgress.js';
 import { listenForLesson, type LessonListener } from './lessonListener.js';
 import { hstsValue } from './hsts.js';
-import { descriptorsPerConnection, listenerErrorReporter, openFilesLimit } from './descriptorLimit.js';
+import { descriptorsPerConnection, openFilesLimit } from './descriptorLimit.js';
+import { listenerErrorReporter } from './listenerErrors.js';
 import type { ForwardedClientCertMode } from '../headers/modeTable.js';
 import { dialectWriter, type DialectWriter } from '../headers/dialects/dialects.js';
 import { ENVOY_DETAILS } from '../headers/dialects/envoy.js';

@@ -1,13 +1,12 @@
-// The open-files limit against max_connections: the start-up notice with its fix, the
-// cap lowered to what the limit holds, and listener errors logged once per interval. The last two
-// cases run the real CLI under a low `ulimit -n` (Linux: the limit is read from /proc/self/limits).
+// The open-files limit against max_connections: the start-up notice with its fix and the cap
+// lowered to what the limit holds. The last cases run the real CLI under a low `ulimit -n` (Linux:
+// the limit is read from /proc/self/limits).
 import { expect } from 'chai';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { descriptorNotice, descriptorsNeeded, descriptorsPerConnection, listenerErrorReporter, LISTENER_ERROR_INTERVAL_MS, openFilesLimit } from '../../src/edge/descriptorLimit.js';
-import type { EdgeEvent } from '../../src/observe/events.js';
+import { descriptorNotice, descriptorsNeeded, descriptorsPerConnection, openFilesLimit } from '../../src/edge/descriptorLimit.js';
 import { loadConfig } from '../../src/config/load.js';
 import { clientIdentity, httpsRequest, testPki } from '../support/edgeHarness.js';
 import { startCli, stopCli, waitForLine, type EdgeProcess } from '../support/cliProcess.js';
@@ -77,22 +76,6 @@ describe('descriptor limit: the open-files limit against max_connections', () =>
     expect(descriptorsPerConnection(false)).to.equal(2);
     expect(descriptorsPerConnection(true)).to.equal(3);
     expect(descriptorsNeeded(10_000, 2)).to.equal(20_128);
-  });
-
-  it('logs a listener error once per code per interval, then with the count held back', () => {
-    const lines: string[] = [];
-    let now = 1_000;
-    const report = listenerErrorReporter({ emit: (e: EdgeEvent) => lines.push(e.kind === 'lifecycle' ? `${e.level} ${e.message}` : e.kind) }, 'HTTPS', () => now);
-    const emfile = Object.assign(new Error('accept EMFILE'), { code: 'EMFILE' });
-    for (let i = 0; i < 5; i++) report(emfile);
-    report(Object.assign(new Error('accept ECONNABORTED'), { code: 'ECONNABORTED' }));
-    now += LISTENER_ERROR_INTERVAL_MS;
-    report(emfile);
-    expect(lines).to.deep.equal([
-      'error HTTPS listener error: accept EMFILE',
-      'error HTTPS listener error: accept ECONNABORTED',
-      'error HTTPS listener error: accept EMFILE (4 more since the last line)',
-    ]);
   });
 
   describe('the real CLI under ulimit -n 256 (Linux)', function () {

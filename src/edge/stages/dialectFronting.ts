@@ -36,7 +36,8 @@ export function dialectFronting(profiles: () => TlsProfileSet, defaultDialect: D
     const target = profileForHost(set, ctx.host);
     if (!target) return true;
     const want = dialectOf(target, defaultDialect);
-    if (want === conn.dialectName) return true;
-    return answered(ctx, 421, `Host "${ctx.host}" belongs to TLS configuration "${target.resolved.name}" (dialect ${want}), but the connection was made under "${conn.tlsConfig}" (SNI "${conn.sni ?? ''}", dialect ${conn.dialectName}): its app would get the client's own ${want} headers; ${howToConnect(ctx.host, target.resolved.name)}`);
+    const have = conn.dialect?.dialect ?? 'cf';
+    if (want === have) return true;
+    return answered(ctx, 421, `Host "${ctx.host}" belongs to TLS configuration "${target.resolved.name}" (dialect ${want}), but the connection was made under "${conn.tlsConfig}" (SNI "${conn.sni ?? ''}", dialect ${have}): its app would get the client's own ${want} headers; ${howToConnect(ctx.host, target.resolved.name)}`);
   };
 }

@@ -3,7 +3,7 @@
 import { expect } from 'chai';
 import { dialectFronting } from '../../../src/edge/stages/dialectFronting.js';
 import type { ConnectionState } from '../../../src/edge/connectionState.js';
-import type { DialectName } from '../../../src/headers/dialects/dialects.js';
+import type { DialectName, DialectWriter } from '../../../src/headers/dialects/dialects.js';
 import { hostMatcher } from '../../../src/tls/hostPattern.js';
 import type { TlsProfile, TlsProfileSet } from '../../../src/tls/tlsProfiles.js';
 import { stageContext } from './stageContext.js';
@@ -28,7 +28,7 @@ const TABLE: readonly { name: string; conn: DialectName; host: string; defaultDi
 describe('stage dialectFronting (table)', () => {
   for (const row of TABLE) {
     it(`${row.name} → ${row.status ?? 'forwarded'}`, () => {
-      const conn = { dialectName: row.conn, tlsConfig: 'x', sni: null } as Partial<ConnectionState>;
+      const conn = { dialect: row.conn === 'cf' ? null : ({ dialect: row.conn } as DialectWriter), tlsConfig: 'x', sni: null } as Partial<ConnectionState>;
       const { ctx, answer } = stageContext({ headers: ['Host', row.host], conn });
       const goOn = dialectFronting(() => SET, row.defaultDialect ?? 'cf')(ctx);
       expect(goOn).to.equal(row.status === null);
