@@ -50,14 +50,14 @@ async function main(): Promise<void> {
       const b = await startNodeTarget(B, pki, echoPort, { cpu: PROXY_CPU, work });
       try {
         if (round === 1) process.stdout.write(`node flags: ${A} [${a.nodeFlags.join(' ')}], ${B} [${b.nodeFlags.join(' ')}]\n`);
-        const { usA, usB, mainUsA, mainUsB } = await pairedRound(
+        const { usA, usB, mainUsA, mainUsB, sysUsA, sysUsB, faultsA, faultsB } = await pairedRound(
           { port: a.port, pids: () => [a.pid] },
           { port: b.port, pids: () => [b.pid] },
           { keepAlive: KEEP_ALIVE, seconds: SECONDS, clientPem: pki.clientPem, loadCpu: LOAD_CPU },
         );
         ratios.push(usA / usB);
         mainRatios.push(mainUsA / mainUsB);
-        process.stdout.write(`round ${round}: ${A} ${usA.toFixed(0)}, ${B} ${usB.toFixed(0)} ${unit}; ratio ${(usA / usB).toFixed(3)} (main threads alone: ${mainUsA.toFixed(0)}, ${mainUsB.toFixed(0)}; ${(mainUsA / mainUsB).toFixed(3)})\n`);
+        process.stdout.write(`round ${round}: ${A} ${usA.toFixed(0)}, ${B} ${usB.toFixed(0)} ${unit}; ratio ${(usA / usB).toFixed(3)} (main threads alone: ${mainUsA.toFixed(0)}, ${mainUsB.toFixed(0)}; ${(mainUsA / mainUsB).toFixed(3)}; kernel: ${sysUsA.toFixed(0)}, ${sysUsB.toFixed(0)}; minor page faults per unit: ${faultsA.toFixed(2)}, ${faultsB.toFixed(2)})\n`);
       } finally {
         await Promise.all([a.stop(), b.stop()]);
       }

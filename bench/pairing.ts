@@ -4,7 +4,7 @@
 // by tens of percent between minutes. For two Node processes of the same kind (two builds, the
 // edge with and without observability); not against HAProxy, which suffers less from sharing.
 import { ab } from './ab.js';
-import { mainThreadTicks, processTicks, TICK_US } from './procs.js';
+import { mainThreadTicks, minorFaults, processTicksSplit, TICK_US } from './procs.js';
 
 export interface PairedTarget {
   readonly port: number;
@@ -39,25 +39,39 @@ export interface PairedResult {
   /** The same for the main thread alone (the first pid's): JavaScript, without V8's helper threads. */
   readonly mainUsA: number;
   readonly mainUsB: number;
+  /** The system (kernel) part of usA and usB. */
+  readonly sysUsA: number;
+  readonly sysUsB: number;
+  /** Minor page faults per unit, whole process. */
+  readonly faultsA: number;
+  readonly faultsB: number;
 }
 
 export async function pairedRound(a: PairedTarget, b: PairedTarget, o: PairedOptions): Promise<PairedResult> {
   const url = (t: PairedTarget): string => `https://127.0.0.1:${t.port}/`;
   const warm = { concurrency: 10, requests: o.keepAlive ? 300 : 3_000, keepAlive: o.keepAlive, clientPem: o.clientPem, cpu: o.loadCpu };
   await Promise.all([ab({ ...warm, url: url(a) }), ab({ ...warm, url: url(b) })]);
-  const ta = processTicks(a.pids());
-  const tb = processTicks(b.pids());
+  const ta = processTicksSplit(a.pids());
+  const tb = processTicksSplit(b.pids());
+  const fa = minorFaults(a.pids());
+  const fb = minorFaults(b.pids());
   const mainA = a.pids()[0] ?? 0;
   const mainB = b.pids()[0] ?? 0;
   const ma = mainThreadTicks(mainA);
   const mb = mainThreadTicks(mainB);
   const loadOpts = { concurrency: 20, seconds: o.seconds, keepAlive: o.keepAlive, clientPem: o.clientPem, cpu: o.loadCpu };
   const [ra, rb] = await Promise.all([ab({ ...loadOpts, url: url(a) }), ab({ ...loadOpts, url: url(b) })]);
-  const usA = ((processTicks(a.pids()) - ta) * TICK_US) / ra.complete;
-  const usB = ((processTicks(b.pids()) - tb) * TICK_US) / rb.complete;
+  const ea = processTicksSplit(a.pids());
+  const eb = processTicksSplit(b.pids());
+  const usA = ((ea.user + ea.system - ta.user - ta.system) * TICK_US) / ra.complete;
+  const usB = ((eb.user + eb.system - tb.user - tb.system) * TICK_US) / rb.complete;
+  const sysUsA = ((ea.system - ta.system) * TICK_US) / ra.complete;
+  const sysUsB = ((eb.system - tb.system) * TICK_US) / rb.complete;
+  const faultsA = (minorFaults(a.pids()) - fa) / ra.complete;
+  const faultsB = (minorFaults(b.pids()) - fb) / rb.complete;
   const mainUsA = ((mainThreadTicks(mainA) - ma) * TICK_US) / ra.complete;
   const mainUsB = ((mainThreadTicks(mainB) - mb) * TICK_US) / rb.complete;
-  return { usA, usB, mainUsA, mainUsB };
+  return { usA, usB, mainUsA, mainUsB, sysUsA, sysUsB, faultsA, faultsB };
 }
 
 export const median = (xs: readonly number[]): number => {

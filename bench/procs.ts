@@ -203,6 +203,19 @@ export function mainThreadTicks(pid: number): number {
     return 0;
   }
 }
+/** Minor page faults of the given processes (/proc/PID/stat field 10): memory the kernel had to map. */
+export function minorFaults(pids: readonly number[]): number {
+  let faults = 0;
+  for (const pid of pids) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      faults += Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[7]);
+    } catch {
+      // A process that exited contributes nothing more.
+    }
+  }
+  return faults;
+}
 export const TICK_US = 1_000_000 / 100; // USER_HZ is 100 on Linux
 
 /** The bench's echo upstream (bench/echoProcess.ts) on a free port, pinned to `cpu`, once it listens. */

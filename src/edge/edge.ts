@@ -12,6 +12,7 @@ import type { EdgeEvent, EventSink, HandshakeRejectedEvent } from '../observe/ev
 import { NO_CERTIFICATE } from '../pki/verifyCodes.js';
 import { startEchoServer, type EchoServer } from '../echo/echoServer.js';
 import { buildTlsProfileSet, type TlsProfileSet } from '../tls/tlsProfiles.js';
+import { cancelUpstream } from './proxy.js';
 import { createTlsFront, type AcceptedTls, type TlsRejection } from '../tls/tlsFront.js';
 import { attachState, newConnectionState, stateOf } from './connectionState.js';
 import { CertInfo, CertInfoCache, certSummary, type UserMappingLookup } from './certInfoCache.js';
@@ -270,6 +271,8 @@ export async function startEdge(config: Config, resolved: ResolvedConfig, events
         if (!open) return;
         open = false;
         inFlight--;
+        // A response that closed unfinished: its client left, so its upstream request ends too.
+        cancelUpstream(res);
         forgetResponse(socket, res);
         unregister?.();
       };

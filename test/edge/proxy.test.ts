@@ -8,10 +8,10 @@ import type { Pool } from 'undici';
 // A dispatcher that throws instead of calling back: undici never should, but if a defect (or an
 // upgrade) makes it, the request the edge already accepted must still be answered.
 const throwingDispatcher = {
-  stream(): void {
+  dispatch(): boolean {
     throw new TypeError('dispatcher defect');
   },
-} as unknown as Pick<Pool, 'stream'>;
+} as unknown as Pick<Pool, 'dispatch'>;
 
 describe('edge: the upstream hop answers an accepted request even when the dispatcher throws', () => {
   let server: Server;

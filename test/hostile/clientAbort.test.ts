@@ -1,0 +1,146 @@
+// A client that leaves before its response is complete cancels the upstream request, as Gorouter
+// does behind BTP's HAProxy (the request's context ends with the client's connection): the edge
+// closes that upstream connection at once. Without it, a client could send requests to a slow
+// path and leave, again and again, and the edge would hold an upstream connection for each until
+// the app answered or timeouts.server passed: upstream sockets beyond every connection cap.
+import { expect } from 'chai';
+import http from 'node:http';
+import net from 'node:net';
+import { clientIdentity, httpsRequest, startTestEdge, type ClientIdentity, type TestEdge } from '../support/edgeHarness.js';
+import { listenOnLoopback } from '../support/loopbackServer.js';
+import { tlsConnect } from '../support/rawHttp.js';
+import type { RequestEvent } from '../../src/observe/events.js';
+
+/**
+ * An upstream that holds /hang requests without answering; it counts its open connections and the
+ * held requests whose connection is still open.
+ */
+async function holdingUpstream(): Promise<{ port: number; open: () => number; held: () => number; requests: () => number; close: () => Promise<void> }> {
+  let open = 0;
+  let held = 0;
+  let requests = 0;
+  const server = http.createServer((req, res) => {
+    requests++;
+    req.resume();
+    if (req.url === '/hang') {
+      held++;
+      res.once('close', () => held--);
+      return;
+    }
+    if (req.url === '/slow') {
+      setTimeout(() => res.end('slow'), 300).unref();
+      return;
+    }
+    // A long body of which only the start is sent: the client leaves half way through.
+    if (req.url === '/long') {
+      res.writeHead(200, { 'content-length': '100000' });
+      res.write('x'.repeat(1000));
+      held++;
+      res.once('close', () => held--);
+      return;
+    }
+    res.end('ok');
+  });
+  server.on('connection', (s: net.Socket) => {
+    open++;
+    s.once('close', () => open--);
+  });
+  const { port, close } = await listenOnLoopback(server);
+  return {
+    port,
+    open: () => open,
+    held: () => held,
+    requests: () => requests,
+    close: async () => {
+      server.closeAllConnections();
+      await close();
+    },
+  };
+}
+
+async function waitFor(cond: () => boolean, ms: number): Promise<boolean> {
+  const deadline = Date.now() + ms;
+  while (!cond() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+  return cond();
+}
+
+const requestEvents = (t: TestEdge, path: string): RequestEvent[] =>
+  t.events.filter((e): e is RequestEvent => e.kind === 'request' && e.path === path);
+
+describe('hostile: a client that leaves cancels its upstream request', function () {
+  this.timeout(60_000);
+  let up: Awaited<ReturnType<typeof holdingUpstream>>;
+  let t: TestEdge;
+  let valid: ClientIdentity;
+
+  before(async () => {
+    valid = await clientIdentity('valid');
+    up = await holdingUpstream();
+    // timeouts.server 30 s: only the cancellation can free the held upstream connections in time.
+    t = await startTestEdge({}, `timeouts: { server: 30 }\nroutes:\n  - upstream: http://127.0.0.1:${up.port}\n`);
+  });
+  after(async () => {
+    await t?.close();
+    await up?.close();
+  });
+
+  afterEach(async () => {
+    expect(await waitFor(() => t.edge.inFlight() === 0, 5_000), `in flight: ${t.edge.inFlight()}`).to.equal(true);
+  });
+
+  const cases: { name: string; connect: () => Promise<net.Socket> }[] = [
+    { name: 'plain HTTP', connect: () => new Promise((resolve, reject) => { const s = net.connect(t.httpPort, '127.0.0.1', () => resolve(s)); s.once('error', reject); }) },
+    { name: 'mTLS', connect: () => tlsConnect(t.httpsPort, { identity: valid }) },
+  ];
+  for (const c of cases) {
+    it(`${c.name}: 3 rounds of 30 clients that send a request the app holds and leave → every held request is cancelled`, async () => {
+      for (let round = 0; round < 3; round++) {
+        const before = up.requests();
+        const sockets = await Promise.all(Array.from({ length: 30 }, () => c.connect()));
+        for (const s of sockets) {
+          s.on('error', () => undefined);
+          s.write('GET /hang HTTP/1.1\r\nHost: localhost\r\n\r\n');
+        }
+        expect(await waitFor(() => up.requests() - before === 30, 5_000), 'the app got all 30 requests').to.equal(true);
+        expect(up.held()).to.equal(30);
+        for (const s of sockets) s.destroy();
+        expect(await waitFor(() => up.held() === 0, 3_000), `held requests still connected 3 s after their clients left: ${up.held()}`).to.equal(true);
+      }
+      // undici opens a replacement connection for each cancelled request and keeps it for reuse
+      // (nodejs/undici#5845), so up to one round's worth stays open: bounded by how many clients
+      // leave at once, not growing with every client that leaves.
+      expect(up.open(), 'upstream connections after 90 cancelled requests').to.be.at.most(31);
+      expect(await waitFor(() => requestEvents(t, '/hang').length >= 90, 3_000)).to.equal(true);
+      for (const e of requestEvents(t, '/hang')) {
+        expect(e.status, 'logged as the client closing (499, as nginx logs it), not as an upstream failure').to.equal(499);
+        expect(e.error).to.match(/client connection closed before the response was complete/);
+      }
+      t.events.length = 0;
+    });
+  }
+
+  it('a client that leaves half way through a response body: the upstream connection closes too, the event keeps the upstream status', async () => {
+    const s = await tlsConnect(t.httpsPort, { identity: valid });
+    s.on('error', () => undefined);
+    s.write('GET /long HTTP/1.1\r\nHost: localhost\r\n\r\n');
+    await new Promise<void>((resolve) => s.once('data', () => resolve()));
+    expect(up.held()).to.equal(1);
+    s.destroy();
+    expect(await waitFor(() => up.held() === 0, 3_000), 'the upstream response is cancelled').to.equal(true);
+    expect(await waitFor(() => requestEvents(t, '/long').length === 1, 3_000)).to.equal(true);
+    const [e] = requestEvents(t, '/long');
+    expect(e!.status).to.equal(200);
+    expect(e!.error).to.match(/client connection closed before the response was complete/);
+    t.events.length = 0;
+  });
+
+  it('a client that waits gets its slow answer and the upstream connection is kept for reuse', async () => {
+    const r = await httpsRequest(t.httpsPort, { identity: valid, path: '/slow' });
+    expect(r.status).to.equal(200);
+    expect(r.body).to.equal('slow');
+    expect(up.held()).to.equal(0);
+    const [e] = requestEvents(t, '/slow');
+    expect(e!.status).to.equal(200);
+    expect(e!.error).to.equal(null);
+  });
+});
