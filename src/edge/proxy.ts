@@ -136,7 +136,7 @@ class UpstreamExchange implements Dispatcher.DispatchHandler {
     const res = this.ctx.res;
     if (res.destroyed) return;
     // The client reads slower than the upstream sends: undici stops reading until the response drains.
-    if (!res.write(chunk)) {
+    if (!res.write(chunk) && !controller.paused) {
       controller.pause();
       res.once('drain', () => controller.resume());
     }

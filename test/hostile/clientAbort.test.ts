@@ -15,7 +15,8 @@ import type { RequestEvent } from '../../src/observe/events.js';
  * An upstream that holds /hang requests without answering; it counts its open connections and the
  * held requests whose connection is still open.
  */
-async function holdingUpstream(): Promise<{ port: number; open: () => number; held: () => number; requests: () => number; close: () => Promise<void> }> {
+async function holdingUpstream(): Promise<{ port: number; open: () => number; held: () => number; requests: () => number; bigSent: () => number; close: () => Promise<void> }> {
+  let bigSent = 0;
   let open = 0;
   let held = 0;
   let requests = 0;
@@ -29,6 +30,25 @@ async function holdingUpstream(): Promise<{ port: number; open: () => number; he
     }
     if (req.url === '/slow') {
       setTimeout(() => res.end('slow'), 300).unref();
+      return;
+    }
+    // 32 MiB as fast as the edge takes them: how far the upstream got shows the edge's buffering.
+    if (req.url === '/big') {
+      const chunk = Buffer.alloc(1 << 20, 0x61);
+      let sent = 0;
+      const more = (): void => {
+        while (sent < 32) {
+          sent++;
+          bigSent = sent;
+          if (!res.write(chunk)) {
+            res.once('drain', more);
+            return;
+          }
+        }
+        res.end();
+      };
+      res.writeHead(200, { 'content-length': String(32 << 20) });
+      more();
       return;
     }
     // A long body of which only the start is sent: the client leaves half way through.
@@ -51,6 +71,7 @@ async function holdingUpstream(): Promise<{ port: number; open: () => number; he
     open: () => open,
     held: () => held,
     requests: () => requests,
+    bigSent: () => bigSent,
     close: async () => {
       server.closeAllConnections();
       await close();
@@ -131,6 +152,24 @@ describe('hostile: a client that leaves cancels its upstream request', function 
     const [e] = requestEvents(t, '/long');
     expect(e!.status).to.equal(200);
     expect(e!.error).to.match(/client connection closed before the response was complete/);
+    t.events.length = 0;
+  });
+
+  it('a client that reads slowly: the upstream is held back (no 32 MiB buffered in the edge), and every byte arrives', async () => {
+    const s = await tlsConnect(t.httpsPort, { identity: valid });
+    s.on('error', () => undefined);
+    s.pause();
+    s.write('GET /big HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n');
+    await new Promise((r) => setTimeout(r, 1_000));
+    expect(up.bigSent(), 'MiB the upstream could write while the client read nothing').to.be.below(16);
+    let bytes = 0;
+    s.on('data', (c: Buffer) => (bytes += c.length));
+    s.resume();
+    await new Promise<void>((resolve) => s.once('end', () => resolve()));
+    expect(bytes).to.be.above(32 << 20);
+    expect(await waitFor(() => requestEvents(t, '/big').length === 1, 3_000)).to.equal(true);
+    expect(requestEvents(t, '/big')[0]!.status).to.equal(200);
+    expect(requestEvents(t, '/big')[0]!.error).to.equal(null);
     t.events.length = 0;
   });
 
