@@ -251,6 +251,8 @@ export async function startEdge(config: Config, resolved: ResolvedConfig, events
 
   let inFlight = 0;
   let draining = false;
+  /** Past close()'s grace: the edge ends the connections left, so their clients did not leave. */
+  let stopping = false;
   /** Where a request's fault is reported: read from fields only, so it cannot throw itself. */
   const requestFault = (kind: 'https' | 'http') => (req: IncomingMessage, res: ServerResponse) => ({
     where: { listener: kind, stage: 'request' as const, clientAddress: stateOf(req.socket)?.clientAddress ?? req.socket?.remoteAddress ?? 'unknown' },
@@ -271,8 +273,8 @@ export async function startEdge(config: Config, resolved: ResolvedConfig, events
         if (!open) return;
         open = false;
         inFlight--;
-        // A response that closed unfinished: its client left, so its upstream request ends too.
-        cancelUpstream(res);
+        // A response that closed unfinished: its client left (or the edge stopped), so its upstream request ends too.
+        cancelUpstream(res, stopping ? 'edge-stopped' : 'client-left');
         forgetResponse(socket, res);
         unregister?.();
       };
@@ -416,6 +418,7 @@ export async function startEdge(config: Config, resolved: ResolvedConfig, events
         plain?.closeIdleConnections();
       }
       if (inFlight > 0) emit({ kind: 'lifecycle', time: Date.now(), level: 'warn', message: `closing with ${inFlight} request(s) still in flight after ${graceMs} ms` });
+      stopping = true;
       httpsServer.closeAllConnections();
       plain?.closeAllConnections();
       for (const s of upgradedSockets) s.destroy();
