@@ -232,6 +232,18 @@ function onClientError(err: Error & { code?: string; rawPacket?: unknown; bytesP
   socket.end(rawErrorResponse(status));
 }
 
+/**
+ * timeouts.client, as HAProxy's `timeout client`: armed while the client is expected to send (its
+ * request) or to read (bytes wait for it), not while the app is due (its response, or the rest of
+ * its body). Node's server timeout counts any idle time, so an app slower than timeouts.client lost
+ * its client: no 504 by timeouts.server, and the upstream request cancelled as if the client had left.
+ */
+function onClientTimeout(socket: Socket): void {
+  const res = responseInProgress(socket);
+  if (res !== null && res.req.complete && socket.writableLength === 0) return;
+  socket.destroy();
+}
+
 /** Connection-level counters the metrics keep (requests and rejections arrive as events). */
 export interface ConnectionHooks {
   connectionOpened(): void;
@@ -331,6 +343,8 @@ export async function startEdge(config: Config, resolved: ResolvedConfig, events
       sockets: [socket],
     }), onClientError));
     s.timeout = t.client * 1000;
+    // A listener replaces Node's own destroy on timeout.
+    s.on('timeout', onClientTimeout);
     return s;
   };
 

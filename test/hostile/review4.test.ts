@@ -435,6 +435,31 @@ describe('hostile review 4: timeouts and weird upstreams', function () {
     expect(out).to.match(/^HTTP\/1\.1 200[\s\S]*ok$/);
   });
 
+  it('timeouts.client shorter than the app takes to answer: the client that waits gets the answer (HAProxy arms timeout client only while it expects the client to send or read), not a 499 "client closed"', async () => {
+    const t = await startTestEdge({}, `timeouts: { client: 1, server: 30 }\nroutes:\n  - upstream: http://127.0.0.1:${up.port}\n`);
+    edges.push(t);
+    const out = await exchange(t.httpPort, 'GET /after/2000 HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n');
+    await waitFor(() => requestEvents(t, '/after/2000').length === 1, 3_000);
+    const e = requestEvents(t, '/after/2000')[0];
+    expect({ out, status: e?.status, error: e?.error }).to.deep.equal({ out: out.startsWith('HTTP/1.1 200') ? out : 'an answer', status: 200, error: null });
+  });
+
+  it('timeouts.client equal to timeouts.server (30 s and 30 s by default), an app slower than both: HAProxy\'s 504, not a dropped connection logged as 499', async () => {
+    const t = await startTestEdge({}, `timeouts: { client: 1, server: 1 }\nroutes:\n  - upstream: http://127.0.0.1:${up.port}\n`);
+    edges.push(t);
+    const out = await exchange(t.httpPort, 'GET /after/4000 HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n');
+    await waitFor(() => requestEvents(t, '/after/4000').length === 1, 3_000);
+    const e = requestEvents(t, '/after/4000')[0];
+    expect({ head: out.split('\r\n')[0]!.slice(0, 12), status: e?.status }).to.deep.equal({ head: 'HTTP/1.1 504', status: 504 });
+  });
+
+  it('timeouts.client shorter than a pause in the app\'s body: the client that reads gets all of it (HAProxy 2.6 does)', async () => {
+    const t = await startTestEdge({}, `timeouts: { client: 1, server: 30 }\nroutes:\n  - upstream: http://127.0.0.1:${up.port}\n`);
+    edges.push(t);
+    const out = await exchange(t.httpPort, 'GET /pause HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n');
+    expect(out).to.match(/^HTTP\/1\.1 200 OK[\s\S]*first;[\s\S]*last\r\n0\r\n\r\n$/);
+  });
+
   it('an app that answers 413 at once to an upload still being sent: the client gets the 413', async () => {
     const t = await startTestEdge({}, `routes:\n  - upstream: http://127.0.0.1:${up.port}\n`);
     edges.push(t);
