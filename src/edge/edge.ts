@@ -232,6 +232,18 @@ function onClientError(err: Error & { code?: string; rawPacket?: unknown; bytesP
   socket.end(rawErrorResponse(status));
 }
 
+/**
+ * timeouts.client, as HAProxy's `timeout client`: armed while the client is expected to send (its
+ * request) or to read (bytes wait for it), not while the app is due (its response, or the rest of
+ * its body). Node's server timeout counts any idle time, so an app slower than timeouts.client lost
+ * its client: no 504 by timeouts.server, and the upstream request cancelled as if the client had left.
+ */
+function onClientTimeout(socket: Socket): void {
+  const res = responseInProgress(socket);
+  if (res !== null && res.req.complete && socket.writableLength === 0) return;
+  socket.destroy();
+}
+
 /** Connection-level counters the metrics keep (requests and rejections arrive as events). */
 export interface ConnectionHooks {
   connectionOpened(): void;
@@ -251,6 +263,8 @@ export async function startEdge(config: Config, resolved: ResolvedConfig, events
 
   let inFlight = 0;
   let draining = false;
+  /** Past close()'s grace: the edge ends the connections left, so their clients did not leave. */
+  let stopping = false;
   /** Where a request's fault is reported: read from fields only, so it cannot throw itself. */
   const requestFault = (kind: 'https' | 'http') => (req: IncomingMessage, res: ServerResponse) => ({
     where: { listener: kind, stage: 'request' as const, clientAddress: stateOf(req.socket)?.clientAddress ?? req.socket?.remoteAddress ?? 'unknown' },
@@ -271,8 +285,8 @@ export async function startEdge(config: Config, resolved: ResolvedConfig, events
         if (!open) return;
         open = false;
         inFlight--;
-        // A response that closed unfinished: its client left, so its upstream request ends too.
-        cancelUpstream(res);
+        // A response that closed unfinished: its client left (or the edge stopped), so its upstream request ends too.
+        cancelUpstream(res, stopping ? 'edge-stopped' : 'client-left');
         forgetResponse(socket, res);
         unregister?.();
       };
@@ -329,6 +343,8 @@ export async function startEdge(config: Config, resolved: ResolvedConfig, events
       sockets: [socket],
     }), onClientError));
     s.timeout = t.client * 1000;
+    // A listener replaces Node's own destroy on timeout.
+    s.on('timeout', onClientTimeout);
     return s;
   };
 
@@ -416,6 +432,7 @@ export async function startEdge(config: Config, resolved: ResolvedConfig, events
         plain?.closeIdleConnections();
       }
       if (inFlight > 0) emit({ kind: 'lifecycle', time: Date.now(), level: 'warn', message: `closing with ${inFlight} request(s) still in flight after ${graceMs} ms` });
+      stopping = true;
       httpsServer.closeAllConnections();
       plain?.closeAllConnections();
       for (const s of upgradedSockets) s.destroy();

@@ -76,6 +76,12 @@ const CLIENT_CLOSED_STATUS = 499;
 const CLIENT_CLOSED_ERROR = 'the client connection closed before the response was complete (the upstream request was cancelled)';
 /** The reason undici is given when the edge cancels a request; one object, compared by identity. */
 const CLIENT_GONE: Error = Object.freeze(new Error(CLIENT_CLOSED_ERROR)) as Error;
+/** close() ended the connection after its grace: the client did not leave, so no 499. */
+const EDGE_STOPPED_STATUS = 503;
+const EDGE_STOPPED_ERROR = 'the edge stopped before the response was complete (the upstream request was cancelled)';
+
+/** Why a response closed unfinished. */
+type CancelReason = 'client-left' | 'edge-stopped';
 
 const EXCHANGE = Symbol('mtls-edge.upstream-exchange');
 type WithExchange = ServerResponse & { [EXCHANGE]?: UpstreamExchange };
@@ -87,8 +93,8 @@ type WithExchange = ServerResponse & { [EXCHANGE]?: UpstreamExchange };
  * client could pile up upstream connections past every connection cap by sending requests to a slow
  * path and leaving. Called when a response closes; a finished one has nothing to cancel.
  */
-export function cancelUpstream(res: ServerResponse): void {
-  if (!res.writableFinished) (res as WithExchange)[EXCHANGE]?.cancel();
+export function cancelUpstream(res: ServerResponse, why: CancelReason): void {
+  if (!res.writableFinished) (res as WithExchange)[EXCHANGE]?.cancel(why);
 }
 
 /** One proxied request: undici's handler, writing the upstream's response to the client's. */
@@ -96,7 +102,7 @@ class UpstreamExchange implements Dispatcher.DispatchHandler {
   private controller: Dispatcher.DispatchController | null = null;
   private status = 0;
   private settled = false;
-  private clientGone = false;
+  private cancelled: CancelReason | null = null;
 
   constructor(
     private readonly ctx: RequestContext,
@@ -111,16 +117,16 @@ class UpstreamExchange implements Dispatcher.DispatchHandler {
     this.settle(r);
   }
 
-  /** The client left: the upstream request ends now, or as soon as undici starts it. */
-  cancel(): void {
-    if (this.settled || this.clientGone) return;
-    this.clientGone = true;
+  /** The response closed unfinished: the upstream request ends now, or as soon as undici starts it. */
+  cancel(why: CancelReason): void {
+    if (this.settled || this.cancelled !== null) return;
+    this.cancelled = why;
     if (this.controller) this.controller.abort(CLIENT_GONE);
   }
 
   onRequestStart(controller: Dispatcher.DispatchController): void {
     this.controller = controller;
-    if (this.clientGone) controller.abort(CLIENT_GONE);
+    if (this.cancelled !== null) controller.abort(CLIENT_GONE);
   }
 
   onResponseStart(controller: Dispatcher.DispatchController, statusCode: number): void {
@@ -155,7 +161,12 @@ class UpstreamExchange implements Dispatcher.DispatchHandler {
       this.done({ status: 408, error: REQUEST_EXPIRED_ERROR });
       return;
     }
-    if (this.clientGone || err === CLIENT_GONE) {
+    if (this.cancelled === 'edge-stopped') {
+      res.destroy();
+      this.done({ status: this.status || EDGE_STOPPED_STATUS, error: EDGE_STOPPED_ERROR });
+      return;
+    }
+    if (this.cancelled !== null || err === CLIENT_GONE) {
       res.destroy();
       this.done({ status: this.status || CLIENT_CLOSED_STATUS, error: CLIENT_CLOSED_ERROR });
       return;

@@ -4,7 +4,7 @@
 // undici publishes the head it writes on the diagnostics channel `undici:client:sendHeaders` (without
 // the framing, which it appends in the same call, from the same request fields read here); the
 // request whose response headers arrive is published on `undici:request:headers` just before its
-// handler (the proxy's stream factory) runs, which is how the proxy finds its own request's head.
+// handler (the proxy's onResponseStart) runs, which is how the proxy finds its own request's head.
 // Recorded only while someone reads it (a flow page is open, or a lesson runs: the admin server
 // starts and stops it): otherwise undici publishes nothing and the proxy pays nothing. While it
 // records, it costs each proxied request about 10 % of its CPU (parsing the head), so it must not
@@ -84,7 +84,7 @@ export function recordUpstreamHeads(): () => void {
 }
 
 /**
- * In the proxy's stream factory: the header list (flat) the upstream received for the request whose
+ * In the proxy's onResponseStart: the header list (flat) the upstream received for the request whose
  * response this is; null when nothing is recorded.
  */
 export function headSentForResponse(): string[] | null {

@@ -130,8 +130,8 @@ export class Upstreams {
   }
 
   /**
-   * Lets requests in flight finish for up to `graceMs`, then aborts the rest: a request whose client
-   * has gone still waits for its upstream (nothing cancels it), and must not hold a stop past the grace.
+   * Lets requests in flight finish for up to `graceMs`, then aborts the rest: a request to a slow app
+   * must not hold a stop past the grace (one whose client left was cancelled already).
    */
   async close(graceMs = 10_000): Promise<void> {
     const pools = [...this.pools.values()];

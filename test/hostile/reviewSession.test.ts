@@ -230,7 +230,7 @@ routes:
   }
 
   it('a pipelined request queued behind another on a connection that dies is no longer in flight, and a stop ends within its grace', async () => {
-    // /slow answers after 20 s (its upstream request outlives the client: nothing cancels it).
+    // /slow answers after 20 s (since 1aa6bda its upstream request is cancelled when the client leaves).
     const upstream = http.createServer((req, res) => {
       if (req.url === '/slow') setTimeout(() => res.end('x'), 20_000).unref();
       else res.end('ok');
