@@ -97,13 +97,21 @@ export class Upstreams {
     const key = poolKey(origin, tls);
     let pool = this.pools.get(key);
     if (!pool) {
-      const tlsOptions = tls ? upstreamTlsOptions(tls, new URL(origin).hostname) : null;
+      const { protocol, hostname } = new URL(origin);
+      const tlsOptions = tls ? upstreamTlsOptions(tls, hostname) : null;
+      const connectMs = this.timeouts.connectMs;
       pool = new Pool(origin, {
         pipelining: 1,
         keepAliveTimeout: this.timeouts.keepAliveMs,
         headersTimeout: this.timeouts.serverMs,
         bodyTimeout: this.timeouts.serverMs,
-        connect: tlsOptions ? withServername(buildConnector({ timeout: this.timeouts.connectMs, ...tlsOptions }), tlsOptions.servername) : { timeout: this.timeouts.connectMs },
+        // An https origin without a route `tls` still gets its SNI from here, not from the request's
+        // servername: none for an IP address (RFC 6066; HAProxy's `ssl` server line sends none either).
+        connect: tlsOptions
+          ? withServername(buildConnector({ timeout: connectMs, ...tlsOptions }), tlsOptions.servername)
+          : protocol === 'https:'
+            ? withServername(buildConnector({ timeout: connectMs }), upstreamServername(undefined, hostname))
+            : { timeout: connectMs },
       });
       this.pools.set(key, pool);
     }
