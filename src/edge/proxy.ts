@@ -83,6 +83,8 @@ const EDGE_STOPPED_ERROR = 'the edge stopped before the response was complete (t
 /** Why a response closed unfinished. */
 type CancelReason = 'client-left' | 'edge-stopped';
 
+const RAW_HEADERS_MISSING: Error = Object.freeze(new Error('undici gave no raw response header list (controller.rawHeaders): is the undici version supported?')) as Error;
+
 const EXCHANGE = Symbol('mtls-edge.upstream-exchange');
 type WithExchange = ServerResponse & { [EXCHANGE]?: UpstreamExchange };
 
@@ -135,7 +137,14 @@ class UpstreamExchange implements Dispatcher.DispatchHandler {
     // First: the head recorded for this response's request is only valid right now.
     this.ctx.sentHeaders = headSentForResponse();
     this.status = statusCode;
-    this.ctx.res.writeHead(statusCode, responseHeaders((controller.rawHeaders ?? []) as Buffer[], this.extraResponseHeaders));
+    const raw = controller.rawHeaders;
+    // undici (client-h1) hands the head's lines as received; anything else would lose the app's
+    // headers silently, so the request fails loudly instead (502 naming this).
+    if (!Array.isArray(raw)) {
+      controller.abort(RAW_HEADERS_MISSING);
+      return;
+    }
+    this.ctx.res.writeHead(statusCode, responseHeaders(raw, this.extraResponseHeaders));
   }
 
   onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
