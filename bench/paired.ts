@@ -6,6 +6,7 @@
 // process more, so that ratio would be biased).
 //
 //   npm run bench:paired -- [--a edge] [--b node-floor] [--rounds 4] [--seconds 10] [--keep-alive]
+//   npm run bench:paired -- --slices 40 --seconds 3 [...]   (each alone, alternating: see alternatingSlices)
 //
 // Targets: see bench/nodeTargets.ts (`edge`, `edge-trim`, `edge-log`, `edge-admin`,
 // `edge-page`, `node-floor`, `edge@DIR` (or `edge-page@DIR` and the like) for the built checkout in DIR, e.g. a `git worktree` of an
@@ -15,12 +16,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { HAVE_AB } from './ab.js';
 import { makeBenchPki } from './benchPki.js';
-import { median, pairedRound } from './pairing.js';
+import { alternatingSlices, median, pairedRound } from './pairing.js';
 import { NODE_TARGETS_HELP, startNodeTarget } from './nodeTargets.js';
 import { startEchoUpstream } from './procs.js';
 import { bounded, flag, helpAndExit } from './args.js';
 
-helpAndExit(`npm run bench:paired -- [--a TARGET] [--b TARGET] [--rounds 4] [--seconds 10] [--keep-alive]
+helpAndExit(`npm run bench:paired -- [--a TARGET] [--b TARGET] [--rounds 4] [--seconds 10] [--keep-alive] [--slices N]
+--slices N: instead of paired rounds, both targets started once and loaded alone in turn, N alternating slices of --seconds each
 targets: ${NODE_TARGETS_HELP}
 An edge target runs with the Node flags of its checkout's package.json "start" script; the floors with Node's defaults.`);
 
@@ -32,6 +34,7 @@ const B = flag('b') ?? 'node-floor';
 const ROUNDS = bounded(flag('rounds'), 4, 1, 20);
 const KEEP_ALIVE = process.argv.includes('--keep-alive');
 const SECONDS = bounded(flag('seconds'), 10, 2, 120);
+const SLICES = flag('slices') === undefined ? null : bounded(flag('slices'), 40, 2, 400);
 
 const work = mkdtempSync(join(tmpdir(), 'mtls-edge-paired-'));
 process.once('exit', () => rmSync(work, { recursive: true, force: true }));
@@ -41,9 +44,17 @@ async function main(): Promise<void> {
   const pki = await makeBenchPki(join(work, 'pki'), 'ec-p256');
   const { port: echoPort, proc: echo } = await startEchoUpstream(LOAD_CPU);
   const unit = KEEP_ALIVE ? 'µs CPU per keep-alive request' : 'µs CPU per new mTLS handshake (P-256)';
-  process.stdout.write(`paired: ${A} vs ${B}, ${ROUNDS} rounds of ${SECONDS} s of ${KEEP_ALIVE ? 'keep-alive requests' : 'new connections'} each, both on CPU ${PROXY_CPU} at the same time\n`);
   const ratios: number[] = [];
   const mainRatios: number[] = [];
+  if (SLICES !== null) {
+    try {
+      await slices(pki, echoPort, unit);
+    } finally {
+      await echo.stop();
+    }
+    return;
+  }
+  process.stdout.write(`paired: ${A} vs ${B}, ${ROUNDS} rounds of ${SECONDS} s of ${KEEP_ALIVE ? 'keep-alive requests' : 'new connections'} each, both on CPU ${PROXY_CPU} at the same time\n`);
   try {
     for (let round = 1; round <= ROUNDS; round++) {
       const a = await startNodeTarget(A, pki, echoPort, { cpu: PROXY_CPU, work });
@@ -67,6 +78,19 @@ async function main(): Promise<void> {
   }
   process.stdout.write(`median ratio ${A} ÷ ${B}: ${median(ratios).toFixed(3)} (range ${Math.min(...ratios).toFixed(3)}–${Math.max(...ratios).toFixed(3)}; below 1 means ${A} uses less CPU)\n`);
   process.stdout.write(`median ratio of the main threads alone (JavaScript; V8's compiler and GC helper threads left out): ${median(mainRatios).toFixed(3)} (range ${Math.min(...mainRatios).toFixed(3)}–${Math.max(...mainRatios).toFixed(3)})\n`);
+}
+
+/** --slices: both targets up for the whole run, each loaded alone in alternating slices. */
+async function slices(pki: Awaited<ReturnType<typeof makeBenchPki>>, echoPort: number, unit: string): Promise<void> {
+  process.stdout.write(`alternating: ${A} and ${B} each alone on CPU ${PROXY_CPU}, ${SLICES} slices of ${SECONDS} s (${unit})\n`);
+  const a = await startNodeTarget(A, pki, echoPort, { cpu: PROXY_CPU, work });
+  const b = await startNodeTarget(B, pki, echoPort, { cpu: PROXY_CPU, work });
+  try {
+    const r = await alternatingSlices({ port: a.port, pids: () => [a.pid] }, { port: b.port, pids: () => [b.pid] }, { keepAlive: KEEP_ALIVE, seconds: SECONDS, clientPem: pki.clientPem, loadCpu: LOAD_CPU, slices: SLICES ?? 2 });
+    process.stdout.write(`median ratio ${A} ÷ ${B}: ${median(r.ratios).toFixed(3)} (range ${Math.min(...r.ratios).toFixed(3)}–${Math.max(...r.ratios).toFixed(3)}); main threads alone ${median(r.mainRatios).toFixed(3)}\n`);
+  } finally {
+    await Promise.all([a.stop(), b.stop()]);
+  }
 }
 
 main().catch((e: unknown) => {

@@ -78,3 +78,35 @@ export const median = (xs: readonly number[]): number => {
   const s = [...xs].sort((x, y) => x - y);
   return s.length === 0 ? NaN : s.length % 2 ? s[(s.length - 1) >> 1]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
 };
+
+/**
+ * The other way to compare: each target alone on the core in turn, in short alternating slices
+ * (A B, then B A, …), both processes started once. Nothing shares the core while it is measured,
+ * so a build that suffers more from sharing is not penalised; the VM's drift between slices makes
+ * each ratio noisier than a paired round, so it takes many slices. Ratios are a ÷ b per slice pair.
+ */
+export async function alternatingSlices(a: PairedTarget, b: PairedTarget, o: PairedOptions & { readonly slices: number }): Promise<{ ratios: number[]; mainRatios: number[] }> {
+  const url = (t: PairedTarget): string => `https://127.0.0.1:${t.port}/`;
+  const warm = { concurrency: 10, requests: o.keepAlive ? 300 : 3_000, keepAlive: o.keepAlive, clientPem: o.clientPem, cpu: o.loadCpu };
+  await ab({ ...warm, url: url(a) });
+  await ab({ ...warm, url: url(b) });
+  const alone = async (t: PairedTarget): Promise<{ us: number; mainUs: number }> => {
+    const pid = t.pids()[0] ?? 0;
+    const t0 = processTicksSplit(t.pids());
+    const m0 = mainThreadTicks(pid);
+    const r = await ab({ concurrency: 20, seconds: o.seconds, keepAlive: o.keepAlive, clientPem: o.clientPem, cpu: o.loadCpu, url: url(t) });
+    const t1 = processTicksSplit(t.pids());
+    return { us: ((t1.user + t1.system - t0.user - t0.system) * TICK_US) / r.complete, mainUs: ((mainThreadTicks(pid) - m0) * TICK_US) / r.complete };
+  };
+  const ratios: number[] = [];
+  const mainRatios: number[] = [];
+  for (let i = 0; i < o.slices; i++) {
+    const [first, second] = i % 2 === 0 ? [a, b] : [b, a];
+    const r1 = await alone(first);
+    const r2 = await alone(second);
+    const [ra, rb] = i % 2 === 0 ? [r1, r2] : [r2, r1];
+    ratios.push(ra.us / rb.us);
+    mainRatios.push(ra.mainUs / rb.mainUs);
+  }
+  return { ratios, mainRatios };
+}
