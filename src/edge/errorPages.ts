@@ -27,6 +27,13 @@ export function rawErrorResponse(status: number): string {
   return `HTTP/1.1 ${status} ${reason}\r\ncontent-length: ${Buffer.byteLength(body)}\r\ncache-control: no-cache\r\ncontent-type: text/html\r\nconnection: close\r\n\r\n${body}`;
 }
 
+/** The status line with HAProxy's reason phrase ("504 Gateway Time-out"), not Node's ("Gateway Timeout"). */
+function writeHeadAsHaproxy(res: ServerResponse, status: number, headers: string[]): void {
+  const reason = PAGES[status]?.[0];
+  if (reason === undefined) res.writeHead(status, headers);
+  else res.writeHead(status, reason, headers);
+}
+
 /** The response header that says why the edge answered itself (HAProxy's page alone does not). */
 const EDGE_ERROR_HEADER = 'x-mtls-edge-error';
 
@@ -56,7 +63,7 @@ export function answerError(req: { readonly headers: { readonly accept?: string 
     return;
   }
   const body = `${JSON.stringify({ status, title: PAGES[status]?.[0] ?? 'Error', error })}\n`;
-  res.writeHead(status, ['content-length', String(Buffer.byteLength(body)), 'cache-control', 'no-cache', 'content-type', 'application/json', EDGE_ERROR_HEADER, headerSafe(error)]);
+  writeHeadAsHaproxy(res, status, ['content-length', String(Buffer.byteLength(body)), 'cache-control', 'no-cache', 'content-type', 'application/json', EDGE_ERROR_HEADER, headerSafe(error)]);
   res.end(body);
 }
 
@@ -75,6 +82,6 @@ export function sendErrorPage(res: ServerResponse, status: number, extraHeaders?
   const body = errorPageBody(status);
   const headers = ['content-length', String(Buffer.byteLength(body)), 'cache-control', 'no-cache', 'content-type', 'text/html'];
   if (extraHeaders) headers.push(...extraHeaders);
-  res.writeHead(status, headers);
+  writeHeadAsHaproxy(res, status, headers);
   res.end(body);
 }

@@ -21,6 +21,8 @@ const PAGES = {
 function expectPage(reply: EchoReply, code: keyof typeof PAGES): void {
   expect(reply.status).to.equal(code);
   expect(reply.body).to.equal(PAGES[code]);
+  // HAProxy's status line carries its page's title as the reason ("504 Gateway Time-out").
+  expect(reply.statusMessage, 'reason phrase').to.equal(/<h1>\d+ ([^<]+)<\/h1>/.exec(PAGES[code])![1]);
   expect(reply.headers['content-type']).to.equal('text/html');
   expect(reply.headers['cache-control']).to.equal('no-cache');
   expect(reply.headers['content-length']).to.equal(String(Buffer.byteLength(PAGES[code])));
