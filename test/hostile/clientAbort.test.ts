@@ -9,6 +9,7 @@ import net from 'node:net';
 import { clientIdentity, httpsRequest, startTestEdge, type ClientIdentity, type TestEdge } from '../support/edgeHarness.js';
 import { listenOnLoopback } from '../support/loopbackServer.js';
 import { tlsConnect } from '../support/rawHttp.js';
+import { countOpenConnections, writeMiB } from './upstreamProbes.js';
 import type { RequestEvent } from '../../src/observe/events.js';
 
 /**
@@ -17,7 +18,6 @@ import type { RequestEvent } from '../../src/observe/events.js';
  */
 async function holdingUpstream(): Promise<{ port: number; open: () => number; held: () => number; requests: () => number; bigSent: () => number; close: () => Promise<void> }> {
   let bigSent = 0;
-  let open = 0;
   let held = 0;
   let requests = 0;
   const server = http.createServer((req, res) => {
@@ -34,21 +34,7 @@ async function holdingUpstream(): Promise<{ port: number; open: () => number; he
     }
     // 32 MiB as fast as the edge takes them: how far the upstream got shows the edge's buffering.
     if (req.url === '/big') {
-      const chunk = Buffer.alloc(1 << 20, 0x61);
-      let sent = 0;
-      const more = (): void => {
-        while (sent < 32) {
-          sent++;
-          bigSent = sent;
-          if (!res.write(chunk)) {
-            res.once('drain', more);
-            return;
-          }
-        }
-        res.end();
-      };
-      res.writeHead(200, { 'content-length': String(32 << 20) });
-      more();
+      writeMiB(res, 32, (sent) => (bigSent = sent));
       return;
     }
     // A long body of which only the start is sent: the client leaves half way through.
@@ -61,14 +47,11 @@ async function holdingUpstream(): Promise<{ port: number; open: () => number; he
     }
     res.end('ok');
   });
-  server.on('connection', (s: net.Socket) => {
-    open++;
-    s.once('close', () => open--);
-  });
+  const open = countOpenConnections(server);
   const { port, close } = await listenOnLoopback(server);
   return {
     port,
-    open: () => open,
+    open,
     held: () => held,
     requests: () => requests,
     bigSent: () => bigSent,

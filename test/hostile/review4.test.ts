@@ -8,6 +8,7 @@ import { startTestEdge, type TestEdge } from '../support/edgeHarness.js';
 import { listenOnLoopback } from '../support/loopbackServer.js';
 import { recordUpstreamHeads } from '../../src/edge/upstreamHead.js';
 import type { RequestEvent } from '../../src/observe/events.js';
+import { countOpenConnections, writeMiB } from './upstreamProbes.js';
 
 async function waitFor(cond: () => boolean, ms: number): Promise<boolean> {
   const deadline = Date.now() + ms;
@@ -46,7 +47,6 @@ interface Up {
 }
 
 async function upstream(): Promise<Up> {
-  let open = 0;
   let held = 0;
   const uploads: number[] = [];
   const server = http.createServer((req, res) => {
@@ -138,32 +138,16 @@ async function upstream(): Promise<Up> {
       return;
     }
     if (url === '/big') {
-      const chunk = Buffer.alloc(1 << 20, 0x61);
-      let sent = 0;
       held++;
       res.once('close', () => held--);
-      const more = (): void => {
-        while (sent < 32) {
-          sent++;
-          if (!res.write(chunk)) {
-            res.once('drain', more);
-            return;
-          }
-        }
-        res.end();
-      };
-      res.writeHead(200, { 'content-length': String(32 << 20) });
-      more();
+      writeMiB(res, 32);
       return;
     }
     res.end('ok');
   });
-  server.on('connection', (s: net.Socket) => {
-    open++;
-    s.once('close', () => open--);
-  });
+  const open = countOpenConnections(server);
   const { port, close } = await listenOnLoopback(server);
-  return { port, open: () => open, held: () => held, uploads, close };
+  return { port, open, held: () => held, uploads, close };
 }
 
 /** An upstream that speaks raw bytes: whatever `answer` returns for the request line. */
@@ -281,6 +265,19 @@ describe('hostile review 4: the upstream hop on Pool.dispatch and cancelled requ
     expect(up.uploads.length).to.equal(before);
   });
 
+  /** Sends `request`, reads nothing, leaves once the app holds one answer; that answer must be cancelled upstream. */
+  const sendUnreadAndLeave = async (request: string): Promise<void> => {
+    const s = await connect(t.httpPort);
+    s.on('error', () => undefined);
+    s.pause();
+    s.write(request);
+    expect(await waitFor(() => up.held() === 1, 3_000)).to.equal(true);
+    await new Promise((r) => setTimeout(r, 800));
+    s.destroy();
+    expect(await waitFor(() => up.held() === 0, 3_000), 'the held answer is cancelled upstream').to.equal(true);
+    await new Promise((r) => setTimeout(r, 300));
+  };
+
   it('pipelined: the client leaves while its second request waits behind the first; both end once', async () => {
     const s = await connect(t.httpPort);
     s.on('error', () => undefined);
@@ -294,15 +291,7 @@ describe('hostile review 4: the upstream hop on Pool.dispatch and cancelled requ
   });
 
   it('pipelined: a 32 MiB response queued behind a slow one, then the client leaves: the upstream download is cancelled', async () => {
-    const s = await connect(t.httpPort);
-    s.on('error', () => undefined);
-    s.pause();
-    s.write('GET /slow HTTP/1.1\r\nHost: localhost\r\n\r\nGET /big HTTP/1.1\r\nHost: localhost\r\n\r\n');
-    expect(await waitFor(() => up.held() === 1, 3_000)).to.equal(true);
-    await new Promise((r) => setTimeout(r, 800));
-    s.destroy();
-    expect(await waitFor(() => up.held() === 0, 3_000), 'the big response is cancelled upstream').to.equal(true);
-    await new Promise((r) => setTimeout(r, 300));
+    await sendUnreadAndLeave('GET /slow HTTP/1.1\r\nHost: localhost\r\n\r\nGET /big HTTP/1.1\r\nHost: localhost\r\n\r\n');
     expect(requestEvents(t, '/big').length).to.equal(1);
   });
 
@@ -321,15 +310,7 @@ describe('hostile review 4: the upstream hop on Pool.dispatch and cancelled requ
 
   it('a client that reads nothing of 32 MiB (undici paused) and then leaves: upstream cancelled, one event, no listener left', async () => {
     const before = requestEvents(t, '/big').length;
-    const s = await connect(t.httpPort);
-    s.on('error', () => undefined);
-    s.pause();
-    s.write('GET /big HTTP/1.1\r\nHost: localhost\r\n\r\n');
-    expect(await waitFor(() => up.held() === 1, 3_000)).to.equal(true);
-    await new Promise((r) => setTimeout(r, 800));
-    s.destroy();
-    expect(await waitFor(() => up.held() === 0, 3_000)).to.equal(true);
-    await new Promise((r) => setTimeout(r, 300));
+    await sendUnreadAndLeave('GET /big HTTP/1.1\r\nHost: localhost\r\n\r\n');
     const events = requestEvents(t, '/big').slice(before);
     expect(events.length).to.equal(1);
     expect(events[0]!.status).to.equal(200);
@@ -441,40 +422,36 @@ describe('hostile review 4: timeouts and weird upstreams', function () {
     expect(out).to.match(/^HTTP\/1\.1 200 OK[\s\S]*first;[\s\S]*last\r\n0\r\n\r\n$/);
   });
 
-  it('an app that answers 413 at once to an upload still being sent: the client gets the 413', async () => {
+  /** An edge of its own, and a client that declares `declared` bytes and sends `chunks` of `chunkBytes`, 20 ms apart. */
+  const uploadTo = async (path: string, declared: number, chunks: number, chunkBytes: number): Promise<{ t: TestEdge; s: net.Socket; out: () => string }> => {
     const t = await startTestEdge({}, `routes:\n  - upstream: http://127.0.0.1:${up.port}\n`);
     edges.push(t);
     const s = await connect(t.httpPort);
     s.on('error', () => undefined);
     let out = '';
     s.on('data', (d: Buffer) => (out += d.toString('latin1')));
-    s.write(`POST /early413 HTTP/1.1\r\nHost: localhost\r\nContent-Length: ${4 << 20}\r\n\r\n`);
-    for (let i = 0; i < 20 && !s.destroyed; i++) {
-      s.write(Buffer.alloc(64 << 10, 0x61));
+    s.write(`POST ${path} HTTP/1.1\r\nHost: localhost\r\nContent-Length: ${declared}\r\n\r\n`);
+    for (let i = 0; i < chunks && !s.destroyed; i++) {
+      s.write(Buffer.alloc(chunkBytes, 0x61));
       await new Promise((r) => setTimeout(r, 20));
     }
+    return { t, s, out: () => out };
+  };
+
+  it('an app that answers 413 at once to an upload still being sent: the client gets the 413', async () => {
+    const { t, s, out } = await uploadTo('/early413', 4 << 20, 20, 64 << 10);
     await new Promise((r) => setTimeout(r, 300));
     s.destroy();
     await waitFor(() => requestEvents(t, '/early413').length === 1, 3_000);
-    expect({ head: out.split('\r\n')[0], status: requestEvents(t, '/early413')[0]?.status }).to.deep.equal({ head: 'HTTP/1.1 413 Payload Too Large', status: 413 });
+    expect({ head: out().split('\r\n')[0], status: requestEvents(t, '/early413')[0]?.status }).to.deep.equal({ head: 'HTTP/1.1 413 Payload Too Large', status: 413 });
   });
 
   it('an app that resets its connection during an upload: 502 for the client and the event, not 499', async () => {
-    const t = await startTestEdge({}, `routes:\n  - upstream: http://127.0.0.1:${up.port}\n`);
-    edges.push(t);
-    const s = await connect(t.httpPort);
-    s.on('error', () => undefined);
-    let out = '';
-    s.on('data', (d: Buffer) => (out += d.toString('latin1')));
-    s.write(`POST /reset-upload HTTP/1.1\r\nHost: localhost\r\nContent-Length: ${1 << 20}\r\n\r\n`);
-    for (let i = 0; i < 10 && !s.destroyed; i++) {
-      s.write(Buffer.alloc(16 << 10, 0x61));
-      await new Promise((r) => setTimeout(r, 20));
-    }
+    const { t, s, out } = await uploadTo('/reset-upload', 1 << 20, 10, 16 << 10);
     await waitFor(() => requestEvents(t, '/reset-upload').length === 1, 3_000);
     s.destroy();
     const e = requestEvents(t, '/reset-upload')[0];
-    expect({ head: out.split('\r\n')[0], status: e?.status }).to.deep.equal({ head: 'HTTP/1.1 502 Bad Gateway', status: 502 });
+    expect({ head: out().split('\r\n')[0], status: e?.status }).to.deep.equal({ head: 'HTTP/1.1 502 Bad Gateway', status: 502 });
   });
 
   it('the edge stops with a request in flight: the event does not blame the client', async () => {
