@@ -33,6 +33,13 @@ async function holdingUpstream(): Promise<{ port: number; open: () => number; he
       return;
     }
     // 32 MiB as fast as the edge takes them: how far the upstream got shows the edge's buffering.
+    // Slower than a 1 s client timeout, then 32 MiB at once.
+    if (req.url === '/late-big') {
+      held++;
+      res.once('close', () => held--);
+      setTimeout(() => writeMiB(res, 32), 1_500).unref();
+      return;
+    }
     if (req.url === '/big') {
       writeMiB(res, 32, (sent) => (bigSent = sent));
       return;
@@ -154,6 +161,30 @@ describe('hostile: a client that leaves cancels its upstream request', function 
     expect(requestEvents(t, '/big')[0]!.status).to.equal(200);
     expect(requestEvents(t, '/big')[0]!.error).to.equal(null);
     t.events.length = 0;
+  });
+
+  it('timeouts.client: kept while the app works (1.5 s > 1 s), then ends the connection of a client that reads none of the answer', async () => {
+    const own = await startTestEdge({}, `timeouts: { client: 1, server: 30 }\nroutes:\n  - upstream: http://127.0.0.1:${up.port}\n`);
+    try {
+      const s = await tlsConnect(own.httpsPort, { identity: valid });
+      s.on('error', () => undefined);
+      // A paused client reads nothing (it would not even see the edge close): what the edge did shows
+      // in the request event and at the upstream.
+      s.pause();
+      const events = (): RequestEvent[] => own.events.filter((x): x is RequestEvent => x.kind === 'request' && x.path === '/late-big');
+      const sent = Date.now();
+      s.write('GET /late-big HTTP/1.1\r\nHost: localhost\r\n\r\n');
+      expect(await waitFor(() => events().length === 1, 8_000), 'the edge ended the request').to.equal(true);
+      // Not at the first client timeout (the app was still working), but once bytes waited for the client.
+      expect(Date.now() - sent).to.be.within(2_000, 6_000);
+      expect(await waitFor(() => up.held() === 0, 3_000), 'the upstream answer is cancelled').to.equal(true);
+      const [e] = events();
+      s.destroy();
+      expect(e?.status).to.equal(200);
+      expect(e?.error).to.match(/client connection closed before the response was complete/);
+    } finally {
+      await own.close();
+    }
   });
 
   it('a client that waits gets its slow answer and the upstream connection is kept for reuse', async () => {
