@@ -188,19 +188,32 @@ function takeConnectionHandler(server: http.Server): (socket: Duplex) => void {
  * done, in order, as HAProxy answers pipelined requests: Node hands the socket over at once, and a
  * second response on it would throw ERR_HTTP_SOCKET_ASSIGNED. While it waits the socket belongs to
  * no one (Node removed its own error and timeout listeners at 'upgrade'), so an error (a reset)
- * destroys it, and so does `timeouts.client` without progress (a client that reads nothing).
+ * destroys it, and so does `timeouts.client` once the earlier answer waits for a client that reads nothing.
  */
 function waitForEarlierResponse(socket: Duplex, earlier: ServerResponse, clientTimeoutMs: number, then: () => void): void {
   const net = socket as Socket;
   const drop = (): void => {
     net.destroy();
   };
+  // As onClientTimeout: while the earlier answer's app works and nothing waits for the client, the
+  // app is due, not the client (timeouts.server decides); cutting here would cut that answer too.
+  const idle = (): void => {
+    if (!earlier.writableFinished && net.writableLength === 0) return;
+    net.destroy();
+  };
+  // Node also removed its 'drain' listener, which tells the response the socket drained: without
+  // it an answer that once filled the socket (the proxy waits for 'drain') would never go on.
+  const drained = (): void => {
+    earlier.emit('drain');
+  };
   net.pause();
   net.on('error', drop);
-  net.setTimeout(clientTimeoutMs, drop);
+  net.on('drain', drained);
+  net.setTimeout(clientTimeoutMs, idle);
   earlier.once('close', () => {
     net.removeListener('error', drop);
-    net.removeListener('timeout', drop);
+    net.removeListener('drain', drained);
+    net.removeListener('timeout', idle);
     net.setTimeout(0);
     if (!net.destroyed) then();
   });
@@ -240,7 +253,9 @@ function onClientError(err: Error & { code?: string; rawPacket?: unknown; bytesP
  */
 function onClientTimeout(socket: Socket): void {
   const res = responseInProgress(socket);
-  if (res !== null && res.req.complete && socket.writableLength === 0) return;
+  // The rest of an upload is not due either while the edge holds bytes of it the app has not taken
+  // (the edge stopped reading the client): HAProxy arms timeout client only while it can receive.
+  if (res !== null && socket.writableLength === 0 && (res.req.complete || res.req.readableLength > 0)) return;
   socket.destroy();
 }
 

@@ -26,11 +26,21 @@ export const REQUEST_EXPIRED_ERROR = 'request not complete within timeouts.reque
 /**
  * Answers an expired request (headers or body) with HAProxy's 408 page and closes the connection
  * once the page is flushed: a client still dripping bytes must not keep it open. False when the
- * response has already started (the caller then only closes the connection).
+ * expired request's own response has already started (the caller then only closes the connection).
  */
 export function answerRequestTimeout(socket: Socket): boolean {
   const response = responseInProgress(socket);
-  if (!socket.writable || response?.headersSent) return false;
+  if (!socket.writable) return false;
+  if (response !== null && response.req.complete) {
+    // The request that expired is the next one, pipelined behind an answer still owed (a complete
+    // request cannot expire): HAProxy sends that answer, then the 408. Reading stops meanwhile.
+    socket.pause();
+    response.once('finish', () => {
+      if (socket.writable) socket.end(rawErrorResponse(408), () => socket.destroy());
+    });
+    return true;
+  }
+  if (response?.headersSent) return false;
   if (response) expired.add(response);
   socket.end(rawErrorResponse(408), () => socket.destroy());
   return true;
