@@ -10,7 +10,7 @@ import { clientIdentity, httpsRequest, startTestEdge, type ClientIdentity, type 
 import { listenOnLoopback } from '../support/loopbackServer.js';
 import { tlsConnect } from '../support/rawHttp.js';
 import { countOpenConnections, writeMiB } from './upstreamProbes.js';
-import type { RequestEvent } from '../../src/observe/events.js';
+import { waitFor, requestEvents } from '../support/waits.js';
 
 /**
  * An upstream that holds /hang requests without answering; it counts its open connections and the
@@ -68,15 +68,6 @@ async function holdingUpstream(): Promise<{ port: number; open: () => number; he
     },
   };
 }
-
-async function waitFor(cond: () => boolean, ms: number): Promise<boolean> {
-  const deadline = Date.now() + ms;
-  while (!cond() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
-  return cond();
-}
-
-const requestEvents = (t: TestEdge, path: string): RequestEvent[] =>
-  t.events.filter((e): e is RequestEvent => e.kind === 'request' && e.path === path);
 
 describe('hostile: a client that leaves cancels its upstream request', function () {
   this.timeout(60_000);
@@ -171,7 +162,7 @@ describe('hostile: a client that leaves cancels its upstream request', function 
       // A paused client reads nothing (it would not even see the edge close): what the edge did shows
       // in the request event and at the upstream.
       s.pause();
-      const events = (): RequestEvent[] => own.events.filter((x): x is RequestEvent => x.kind === 'request' && x.path === '/late-big');
+      const events = (): ReturnType<typeof requestEvents> => requestEvents(own, '/late-big');
       const sent = Date.now();
       s.write('GET /late-big HTTP/1.1\r\nHost: localhost\r\n\r\n');
       expect(await waitFor(() => events().length === 1, 8_000), 'the edge ended the request').to.equal(true);

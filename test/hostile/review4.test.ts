@@ -9,25 +9,11 @@ import { listenOnLoopback } from '../support/loopbackServer.js';
 import { recordUpstreamHeads } from '../../src/edge/upstreamHead.js';
 import type { RequestEvent } from '../../src/observe/events.js';
 import { countOpenConnections, writeMiB } from './upstreamProbes.js';
-
-async function waitFor(cond: () => boolean, ms: number): Promise<boolean> {
-  const deadline = Date.now() + ms;
-  while (!cond() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
-  return cond();
-}
-
-const requestEvents = (t: TestEdge, path: string): RequestEvent[] => t.events.filter((e): e is RequestEvent => e.kind === 'request' && e.path === path);
-
-function connect(port: number): Promise<net.Socket> {
-  return new Promise((resolve, reject) => {
-    const s = net.connect(port, '127.0.0.1', () => resolve(s));
-    s.once('error', reject);
-  });
-}
+import { waitFor, requestEvents, connectPlain } from '../support/waits.js';
 
 /** Sends bytes, optionally half-closes, and collects everything until the edge closes or `ms` pass. */
 async function exchange(port: number, bytes: string | Buffer, opts: { ms?: number } = {}): Promise<string> {
-  const s = await connect(port);
+  const s = await connectPlain(port);
   s.on('error', () => undefined);
   let out = '';
   s.on('data', (d: Buffer) => (out += d.toString('latin1')));
@@ -224,7 +210,7 @@ describe('hostile review 4: the upstream hop on Pool.dispatch and cancelled requ
 
   it('an upload of 1 MiB arrives whole; Expect: 100-continue is answered', async () => {
     const body = Buffer.alloc(1 << 20, 0x62);
-    const s = await connect(t.httpPort);
+    const s = await connectPlain(t.httpPort);
     try {
       let out = '';
       s.on('data', (d: Buffer) => (out += d.toString('latin1')));
@@ -250,7 +236,7 @@ describe('hostile review 4: the upstream hop on Pool.dispatch and cancelled requ
 
   it('a client that leaves while its upload is still being sent: the upstream request is cancelled, one 499 event', async () => {
     const before = up.uploads.length;
-    const s = await connect(t.httpPort);
+    const s = await connectPlain(t.httpPort);
     s.on('error', () => undefined);
     s.write(`POST /upload HTTP/1.1\r\nHost: localhost\r\nContent-Length: ${1 << 20}\r\n\r\n`);
     s.write(Buffer.alloc(100_000, 0x63));
@@ -267,7 +253,7 @@ describe('hostile review 4: the upstream hop on Pool.dispatch and cancelled requ
 
   /** Sends `request`, reads nothing, leaves once the app holds one answer; that answer must be cancelled upstream. */
   const sendUnreadAndLeave = async (request: string): Promise<void> => {
-    const s = await connect(t.httpPort);
+    const s = await connectPlain(t.httpPort);
     s.on('error', () => undefined);
     s.pause();
     s.write(request);
@@ -279,7 +265,7 @@ describe('hostile review 4: the upstream hop on Pool.dispatch and cancelled requ
   };
 
   it('pipelined: the client leaves while its second request waits behind the first; both end once', async () => {
-    const s = await connect(t.httpPort);
+    const s = await connectPlain(t.httpPort);
     s.on('error', () => undefined);
     s.write('GET /slow HTTP/1.1\r\nHost: localhost\r\n\r\nGET /hang HTTP/1.1\r\nHost: localhost\r\n\r\n');
     expect(await waitFor(() => up.held() === 1, 3_000)).to.equal(true);
@@ -296,7 +282,7 @@ describe('hostile review 4: the upstream hop on Pool.dispatch and cancelled requ
   });
 
   it('pipelined: a 32 MiB response queued behind a slow one, read whole: both arrive', async () => {
-    const s = await connect(t.httpPort);
+    const s = await connectPlain(t.httpPort);
     s.on('error', () => undefined);
     let bytes = 0;
     s.on('data', (d: Buffer) => (bytes += d.length));
@@ -426,7 +412,7 @@ describe('hostile review 4: timeouts and weird upstreams', function () {
   const uploadTo = async (path: string, declared: number, chunks: number, chunkBytes: number): Promise<{ t: TestEdge; s: net.Socket; out: () => string }> => {
     const t = await startTestEdge({}, `routes:\n  - upstream: http://127.0.0.1:${up.port}\n`);
     edges.push(t);
-    const s = await connect(t.httpPort);
+    const s = await connectPlain(t.httpPort);
     s.on('error', () => undefined);
     let out = '';
     s.on('data', (d: Buffer) => (out += d.toString('latin1')));
@@ -456,7 +442,7 @@ describe('hostile review 4: timeouts and weird upstreams', function () {
 
   it('the edge stops with a request in flight: the event does not blame the client', async () => {
     const t = await startTestEdge({}, `routes:\n  - upstream: http://127.0.0.1:${up.port}\n`);
-    const s = await connect(t.httpPort);
+    const s = await connectPlain(t.httpPort);
     s.on('error', () => undefined);
     s.write('GET /hang HTTP/1.1\r\nHost: localhost\r\n\r\n');
     expect(await waitFor(() => up.held() === 1, 3_000)).to.equal(true);
@@ -482,7 +468,7 @@ describe('hostile review 4: timeouts and weird upstreams', function () {
     const port = (silent.address() as net.AddressInfo).port;
     const t = await startTestEdge({}, `timeouts: { connect: 1 }\nroutes:\n  - upstream: https://127.0.0.1:${port}\n`);
     edges.push(t);
-    const s = await connect(t.httpPort);
+    const s = await connectPlain(t.httpPort);
     s.on('error', () => undefined);
     s.write('GET /c HTTP/1.1\r\nHost: localhost\r\n\r\n');
     expect(await waitFor(() => sockets.size === 1, 3_000)).to.equal(true);

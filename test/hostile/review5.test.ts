@@ -9,26 +9,11 @@ import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { startTestEdge, type TestEdge } from '../support/edgeHarness.js';
 import { listenOnLoopback, type LoopbackServer } from '../support/loopbackServer.js';
-import type { RequestEvent } from '../../src/observe/events.js';
-
-async function waitFor(cond: () => boolean, ms: number): Promise<boolean> {
-  const deadline = Date.now() + ms;
-  while (!cond() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
-  return cond();
-}
-
-const requestEvents = (t: TestEdge, path: string): RequestEvent[] => t.events.filter((e): e is RequestEvent => e.kind === 'request' && e.path === path);
-
-function connect(port: number): Promise<net.Socket> {
-  return new Promise((resolve, reject) => {
-    const s = net.connect(port, '127.0.0.1', () => resolve(s));
-    s.once('error', reject);
-  });
-}
+import { waitFor, requestEvents, connectPlain } from '../support/waits.js';
 
 /** Sends bytes and collects everything until the edge closes, `until` matches, or `ms` pass. */
 async function exchange(port: number, bytes: string, ms: number, until?: (out: string) => boolean): Promise<string> {
-  const s = await connect(port);
+  const s = await connectPlain(port);
   s.on('error', () => undefined);
   let out = '';
   let done: () => void = () => undefined;
@@ -119,7 +104,7 @@ describe('hostile review 5', function () {
 
     it('an upload the app reads only after 2 s is not cut by timeouts.client 1 s (the app is due, as in HAProxy: timeout server decides)', async () => {
       const t = await startTestEdge({}, `timeouts: { client: 1, server: 30, request: 30 }\nroutes:\n  - upstream: http://127.0.0.1:${up.port}\n`);
-      const s = await connect(t.httpPort);
+      const s = await connectPlain(t.httpPort);
       try {
         s.on('error', () => undefined);
         let out = '';
@@ -166,7 +151,7 @@ describe('hostile review 5', function () {
 
     it('an upload the client stops sending is still cut at timeouts.client while the app reads', async () => {
       const t = await startTestEdge({}, `timeouts: { client: 1, server: 30, request: 30 }\nroutes:\n  - upstream: http://127.0.0.1:${up.port}\n`);
-      const s = await connect(t.httpPort);
+      const s = await connectPlain(t.httpPort);
       try {
         s.on('error', () => undefined);
         const closed = new Promise<void>((r) => s.once('close', () => r()));
@@ -185,7 +170,7 @@ describe('hostile review 5', function () {
 
     it('an upload stuck at an app that never reads is bounded by timeouts.server (504, its upstream request ends)', async () => {
       const t = await startTestEdge({}, `timeouts: { client: 1, server: 2, request: 60 }\nroutes:\n  - upstream: http://127.0.0.1:${up.port}\n`);
-      const s = await connect(t.httpPort);
+      const s = await connectPlain(t.httpPort);
       try {
         s.on('error', () => undefined);
         let out = '';
@@ -205,7 +190,7 @@ describe('hostile review 5', function () {
 
     it('an Upgrade pipelined behind a large download does not stall that download for a client that reads it all', async () => {
       const t = await startTestEdge({}, `timeouts: { client: 1, server: 30 }\nroutes:\n  - upstream: http://127.0.0.1:${up.port}\n`);
-      const s = await connect(t.httpPort);
+      const s = await connectPlain(t.httpPort);
       try {
         s.on('error', () => undefined);
         let got = 0;
