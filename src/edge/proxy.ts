@@ -131,7 +131,7 @@ class UpstreamExchange implements Dispatcher.DispatchHandler {
     if (this.cancelled !== null) controller.abort(CLIENT_GONE);
   }
 
-  onResponseStart(controller: Dispatcher.DispatchController, statusCode: number): void {
+  onResponseStart(controller: Dispatcher.DispatchController, statusCode: number, _headers: unknown, statusMessage?: string): void {
     // 1xx (100 Continue, 103 Early Hints) are not forwarded; the final response follows.
     if (statusCode < 200) return;
     // First: the head recorded for this response's request is only valid right now.
@@ -144,7 +144,10 @@ class UpstreamExchange implements Dispatcher.DispatchHandler {
       controller.abort(RAW_HEADERS_MISSING);
       return;
     }
-    this.ctx.res.writeHead(statusCode, responseHeaders(raw, this.extraResponseHeaders));
+    const headers = responseHeaders(raw, this.extraResponseHeaders);
+    // The app's own reason phrase, as HAProxy passes it on ("200 Custom", "599 Whatever").
+    if (typeof statusMessage === 'string') this.ctx.res.writeHead(statusCode, statusMessage, headers);
+    else this.ctx.res.writeHead(statusCode, headers);
   }
 
   onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {

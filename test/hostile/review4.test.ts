@@ -372,6 +372,24 @@ describe('hostile review 4: timeouts and weird upstreams', function () {
     expect({ head: out.split('\r\n')[0], status: requestEvents(t, '/x').map((e) => e.status) }).to.deep.equal({ head: 'HTTP/1.1 502 Bad Gateway', status: [502] });
   });
 
+  // HAProxy passes the app's status line on as it came; Node would write its own reason for the code.
+  const REASONS: readonly { sent: string; expected: string }[] = [
+    { sent: 'HTTP/1.1 200 Custom Reason', expected: 'HTTP/1.1 200 Custom Reason' },
+    { sent: 'HTTP/1.1 599 Whatever', expected: 'HTTP/1.1 599 Whatever' },
+    { sent: 'HTTP/1.1 404 Not Found', expected: 'HTTP/1.1 404 Not Found' },
+    { sent: 'HTTP/1.1 201 ', expected: 'HTTP/1.1 201 ' },
+  ];
+  for (const row of REASONS) {
+    it(`the app's status line "${row.sent}" reaches the client as "${row.expected}"`, async () => {
+      const raw = await rawUpstream(() => `${row.sent}\r\nContent-Length: 2\r\n\r\nok`);
+      raws.push(raw);
+      const t = await startTestEdge({}, `routes:\n  - upstream: http://127.0.0.1:${raw.port}\n`);
+      edges.push(t);
+      const out = await exchange(t.httpPort, 'GET /x HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n');
+      expect(out.split('\r\n')[0]).to.equal(row.expected);
+    });
+  }
+
   it('an upstream that answers with Connection: close: the next request gets a new connection', async () => {
     const raw = await rawUpstream(() => 'HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok');
     raws.push(raw);
