@@ -195,11 +195,9 @@ function waitForEarlierResponse(socket: Duplex, earlier: ServerResponse, clientT
   const drop = (): void => {
     net.destroy();
   };
-  // As onClientTimeout: while the earlier answer's app works and nothing waits for the client, the
-  // app is due, not the client (timeouts.server decides); cutting here would cut that answer too.
+  // As onClientTimeout: cutting while the earlier answer's app is due would cut that answer too.
   const idle = (): void => {
-    if (!earlier.writableFinished && net.writableLength === 0) return;
-    net.destroy();
+    if (!appIsDue(earlier.writableFinished ? null : earlier, net)) net.destroy();
   };
   // Node also removed its 'drain' listener, which tells the response the socket drained: without
   // it an answer that once filled the socket (the proxy waits for 'drain') would never go on.
@@ -252,11 +250,17 @@ function onClientError(err: Error & { code?: string; rawPacket?: unknown; bytesP
  * its client: no 504 by timeouts.server, and the upstream request cancelled as if the client had left.
  */
 function onClientTimeout(socket: Socket): void {
-  const res = responseInProgress(socket);
-  // The rest of an upload is not due either while the edge holds bytes of it the app has not taken
-  // (the edge stopped reading the client): HAProxy arms timeout client only while it can receive.
-  if (res !== null && socket.writableLength === 0 && (res.req.complete || res.req.readableLength > 0)) return;
-  socket.destroy();
+  if (!appIsDue(responseInProgress(socket), socket)) socket.destroy();
+}
+
+/**
+ * True while the app, not the client, is due on a connection whose client timeout fired: an answer is
+ * in progress, nothing waits for the client to read, and the request is complete or the edge holds
+ * upload bytes the app has not taken (the edge stopped reading the client). HAProxy arms `timeout
+ * client` only while it can receive from or send to the client; timeouts.server bounds the rest.
+ */
+function appIsDue(res: ServerResponse | null, socket: Socket): boolean {
+  return res !== null && socket.writableLength === 0 && (res.req.complete || res.req.readableLength > 0);
 }
 
 /** Connection-level counters the metrics keep (requests and rejections arrive as events). */

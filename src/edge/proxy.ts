@@ -178,7 +178,7 @@ class UpstreamExchange implements Dispatcher.DispatchHandler {
       this.done({ status: this.status || EDGE_STOPPED_STATUS, error: EDGE_STOPPED_ERROR });
       return;
     }
-    if (this.cancelled !== null || err === CLIENT_GONE) {
+    if (this.cancelled !== null) {
       res.destroy();
       this.done({ status: this.status || CLIENT_CLOSED_STATUS, error: CLIENT_CLOSED_ERROR });
       return;

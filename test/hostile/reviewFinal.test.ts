@@ -6,12 +6,7 @@ import net from 'node:net';
 import { startTestEdge, testPki, type TestEdge } from '../support/edgeHarness.js';
 import { listenOnLoopback } from '../support/loopbackServer.js';
 import { loadConfig } from '../../src/config/load.js';
-
-async function waitFor(cond: () => boolean, ms: number): Promise<boolean> {
-  const deadline = Date.now() + ms;
-  while (!cond() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-  return cond();
-}
+import { waitFor } from '../support/waits.js';
 
 describe('review final: in-flight accounting of a pipelined request, MTLS_EDGE_BIND values', function () {
   this.timeout(30_000);

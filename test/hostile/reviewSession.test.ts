@@ -11,6 +11,7 @@ import { startTestEdge, testPki, type TestEdge } from '../support/edgeHarness.js
 import { startCli, stopCli, waitForLine, type EdgeProcess } from '../support/cliProcess.js';
 import { listenOnLoopback } from '../support/loopbackServer.js';
 import { tlsConnect } from '../support/rawHttp.js';
+import { waitFor } from '../support/waits.js';
 
 const UPGRADE = 'GET /ws HTTP/1.1\r\nHost: localhost\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n';
 
@@ -60,12 +61,6 @@ async function streamingUpstream(maxMiB: number): Promise<{ server: http.Server;
   server.on('upgrade', (_req, socket) => socket.end('HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n'));
   const { port } = await listenOnLoopback(server);
   return { server, port, streaming: () => open > 0 };
-}
-
-async function waitFor(cond: () => boolean, ms: number): Promise<boolean> {
-  const deadline = Date.now() + ms;
-  while (!cond() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-  return cond();
 }
 
 describe('review session: an Upgrade waiting behind a response, the IP Host, descriptors of the built-in echo', function () {
