@@ -14,6 +14,7 @@ import { startEchoServer, type EchoServer } from '../echo/echoServer.js';
 import { buildTlsProfileSet, type TlsProfileSet } from '../tls/tlsProfiles.js';
 import { cancelUpstream } from './proxy.js';
 import { createTlsFront, type AcceptedTls, type TlsRejection } from '../tls/tlsFront.js';
+import { answerAfterClientFin } from '../tls/nodeTlsInternals.js';
 import { attachState, newConnectionState, stateOf } from './connectionState.js';
 import { CertInfo, CertInfoCache, certSummary, type UserMappingLookup } from './certInfoCache.js';
 import { firstCommonName, nodeDnAttributes } from '../headers/commonName.js';
@@ -361,6 +362,7 @@ export async function startEdge(config: Config, resolved: ResolvedConfig, events
       where: { listener: kind, stage: 'client-error' as const, clientAddress: stateOf(socket)?.clientAddress ?? socket.remoteAddress ?? 'unknown' },
       sockets: [socket],
     }), onClientError));
+    answerAfterClientFin(s);
     s.timeout = t.client * 1000;
     // A listener replaces Node's own destroy on timeout.
     s.on('timeout', onClientTimeout);

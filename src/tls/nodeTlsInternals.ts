@@ -1,4 +1,5 @@
-// The edge's only access to Node internals. The TLS front (tlsFront.ts) creates each server
+// The edge's only access to Node internals (and to one undocumented http.Server field, at the end).
+// The TLS front (tlsFront.ts) creates each server
 // TLSSocket itself, after reading the ClientHello, because the client-auth mode (requestCert) is a
 // property of the socket and must follow the SNI; tls.Server cannot do that. Node's public API for
 // a server socket's handshake (the 'tlsClientError' event, `authorized`, `authorizationError`) is
@@ -8,6 +9,7 @@
 // internals, and nothing else. test/tls/nodeTlsInternals.test.ts runs every one of them through
 // real handshakes; CI runs that file on Node 20 and on Node 22 (.ci/node22-smoke.sh), so a Node
 // change that removes one fails there, not in production.
+import type { Server as HttpServer } from 'node:http';
 import type { TLSSocket } from 'node:tls';
 
 export type HandshakeError = Error & { code?: string };
@@ -74,4 +76,16 @@ export function handshakeVerifyError(socket: TLSSocket): string | null {
 export function servernameOfFailedHandshake(socket: TLSSocket): string | null {
   const name = internals(socket)._handle?.getServername();
   return typeof name === 'string' && name !== '' ? name : null;
+}
+
+/**
+ * A client that half-closes after a complete request (its FIN: `printf … | nc -N`, a script that
+ * closes its sending side) still gets the answer, and the connection closes after it, as HAProxy
+ * does. Node's http.Server instead ends such a connection at the FIN, answer lost, unless its
+ * `httpAllowHalfOpen` field is true (lib/_http_server.js socketOnEnd); the field has no option and
+ * no documentation. With it Node marks the response in progress (or the last pipelined one) to
+ * close the connection when done, and ends an idle connection at the FIN as before.
+ */
+export function answerAfterClientFin(server: HttpServer): void {
+  (server as HttpServer & { httpAllowHalfOpen: boolean }).httpAllowHalfOpen = true;
 }

@@ -305,9 +305,17 @@ function startTls(raw: net.Socket, profile: TlsProfile, peekedSni: string | null
       peer = verifyError === null ? PeerCertificate.verified(socket) : PeerCertificate.of(socket);
     }
     const outcome = verifyOutcome(peer ? verifyError : null, peer, profile.resolved);
-    if (outcome.accepted) {
+    const handOver = (): void => {
+      // From here a client's FIN (or close_notify) after its request half-closes the connection: the
+      // answer is still sent, then the connection ends (edge-behaviour §10.9). Before the handshake
+      // completed a FIN closed it (raw.allowHalfOpen above); `allowHalfOpen` is Duplex's documented
+      // switch, changeable until 'end'.
+      socket.allowHalfOpen = true;
       opts.onAccepted({ socket, clientAddress, clientPort, profile, sni, outcome, peer });
       dropOwnErrorListener(socket);
+    };
+    if (outcome.accepted) {
+      handOver();
       return;
     }
     // In explain mode the connection goes on to the 495/496 page: no alert is sent.
@@ -316,10 +324,8 @@ function startTls(raw: net.Socket, profile: TlsProfile, peekedSni: string | null
       clientAddress, clientPort, sni, profile, outcome, peer, reason: null,
       alert: explained ? null : outcome.kind === 'cert' ? (outcome.info.alert?.name ?? null) : 'certificate_required',
     });
-    if (explained) {
-      opts.onAccepted({ socket, clientAddress, clientPort, profile, sni, outcome, peer });
-      dropOwnErrorListener(socket);
-    } else socket.destroy();
+    if (explained) handOver();
+    else socket.destroy();
   };
   onHandshakeError(socket, onTlsError);
   socket.on('secure', onSecure);

@@ -1,6 +1,6 @@
-// A client that leaves before its response is complete cancels the upstream request, as Gorouter
-// does behind BTP's HAProxy (the request's context ends with the client's connection): the edge
-// closes that upstream connection at once. Without it, a client could send requests to a slow
+// A client that leaves (its connection reset or broken) before its response is complete cancels the
+// upstream request: the edge closes that upstream connection at once. A client's FIN alone is a
+// half-close and still gets its answer, as from HAProxy (halfClose.test.ts). Without it, a client could send requests to a slow
 // path and leave, again and again, and the edge would hold an upstream connection for each until
 // the app answered or timeouts.server passed: upstream sockets beyond every connection cap.
 import { expect } from 'chai';
@@ -8,7 +8,7 @@ import http from 'node:http';
 import net from 'node:net';
 import { clientIdentity, httpsRequest, startTestEdge, type ClientIdentity, type TestEdge } from '../support/edgeHarness.js';
 import { listenOnLoopback } from '../support/loopbackServer.js';
-import { tlsConnect } from '../support/rawHttp.js';
+import { resetConnection, tlsConnect } from '../support/rawHttp.js';
 import { countOpenConnections, writeMiB } from './upstreamProbes.js';
 import { waitFor, requestEvents } from '../support/waits.js';
 
@@ -105,7 +105,8 @@ describe('hostile: a client that leaves cancels its upstream request', function 
         }
         expect(await waitFor(() => up.requests() - before === 30, 5_000), 'the app got all 30 requests').to.equal(true);
         expect(up.held()).to.equal(30);
-        for (const s of sockets) s.destroy();
+        // Gone (a reset), not half-closed: a FIN alone still gets its answer (halfClose.test.ts).
+        for (const s of sockets) resetConnection(s);
         expect(await waitFor(() => up.held() === 0, 3_000), `held requests still connected 3 s after their clients left: ${up.held()}`).to.equal(true);
       }
       // undici opens a replacement connection for each cancelled request and keeps it for reuse
@@ -127,7 +128,7 @@ describe('hostile: a client that leaves cancels its upstream request', function 
     s.write('GET /long HTTP/1.1\r\nHost: localhost\r\n\r\n');
     await new Promise<void>((resolve) => s.once('data', () => resolve()));
     expect(up.held()).to.equal(1);
-    s.destroy();
+    resetConnection(s);
     expect(await waitFor(() => up.held() === 0, 3_000), 'the upstream response is cancelled').to.equal(true);
     expect(await waitFor(() => requestEvents(t, '/long').length === 1, 3_000)).to.equal(true);
     const [e] = requestEvents(t, '/long');

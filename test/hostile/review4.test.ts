@@ -10,6 +10,7 @@ import { recordUpstreamHeads } from '../../src/edge/upstreamHead.js';
 import type { RequestEvent } from '../../src/observe/events.js';
 import { countOpenConnections, writeMiB } from './upstreamProbes.js';
 import { waitFor, requestEvents, connectPlain } from '../support/waits.js';
+import { resetConnection } from '../support/rawHttp.js';
 
 /** Sends bytes, optionally half-closes, and collects everything until the edge closes or `ms` pass. */
 async function exchange(port: number, bytes: string | Buffer, opts: { ms?: number } = {}): Promise<string> {
@@ -259,7 +260,7 @@ describe('hostile review 4: the upstream hop on Pool.dispatch and cancelled requ
     s.write(request);
     expect(await waitFor(() => up.held() === 1, 3_000)).to.equal(true);
     await new Promise((r) => setTimeout(r, 800));
-    s.destroy();
+    resetConnection(s);
     expect(await waitFor(() => up.held() === 0, 3_000), 'the held answer is cancelled upstream').to.equal(true);
     await new Promise((r) => setTimeout(r, 300));
   };
@@ -269,7 +270,7 @@ describe('hostile review 4: the upstream hop on Pool.dispatch and cancelled requ
     s.on('error', () => undefined);
     s.write('GET /slow HTTP/1.1\r\nHost: localhost\r\n\r\nGET /hang HTTP/1.1\r\nHost: localhost\r\n\r\n');
     expect(await waitFor(() => up.held() === 1, 3_000)).to.equal(true);
-    s.destroy();
+    resetConnection(s);
     expect(await waitFor(() => up.held() === 0, 3_000), 'the queued request is cancelled upstream').to.equal(true);
     await new Promise((r) => setTimeout(r, 500));
     expect(requestEvents(t, '/hang').map((e) => e.status)).to.deep.equal([499]);
@@ -490,7 +491,7 @@ describe('hostile review 4: timeouts and weird upstreams', function () {
     s.on('error', () => undefined);
     s.write('GET /c HTTP/1.1\r\nHost: localhost\r\n\r\n');
     expect(await waitFor(() => sockets.size === 1, 3_000)).to.equal(true);
-    s.destroy();
+    resetConnection(s);
     expect(await waitFor(() => requestEvents(t, '/c').length === 1, 4_000)).to.equal(true);
     await new Promise((r) => setTimeout(r, 300));
     expect(requestEvents(t, '/c').map((e) => e.status)).to.deep.equal([499]);

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { startTestEdge, testPki, type TestEdge } from '../support/edgeHarness.js';
 import { startCli, stopCli, waitForLine, type EdgeProcess } from '../support/cliProcess.js';
 import { listenOnLoopback } from '../support/loopbackServer.js';
-import { tlsConnect } from '../support/rawHttp.js';
+import { resetConnection, tlsConnect } from '../support/rawHttp.js';
 import { waitFor } from '../support/waits.js';
 
 const UPGRADE = 'GET /ws HTTP/1.1\r\nHost: localhost\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n';
@@ -237,7 +237,7 @@ routes:
       clients.push(s);
       s.write('GET /slow HTTP/1.1\r\nHost: localhost\r\n\r\nGET /fast HTTP/1.1\r\nHost: localhost\r\n\r\n');
       expect(await waitFor(() => t!.edge.inFlight() === 2, 3000), 'both in flight').to.equal(true);
-      s.destroy();
+      resetConnection(s);
       expect(await waitFor(() => t!.edge.inFlight() === 0, 3000), `in flight after the client left: ${t.edge.inFlight()}`).to.equal(true);
       const started = Date.now();
       await t.edge.close(1500);

@@ -16,13 +16,28 @@ export interface RawTlsOptions {
   readonly anyServerName?: boolean;
 }
 
+const tcpUnder = new WeakMap<tls.TLSSocket, net.Socket>();
+
+/**
+ * Ends a connection with a TCP reset, the way a client that is gone (killed, or its network lost)
+ * leaves: unlike its FIN, which the edge takes as a half-close and still answers.
+ */
+export function resetConnection(socket: net.Socket): void {
+  const tcp = socket instanceof tls.TLSSocket ? tcpUnder.get(socket) : socket;
+  if (!tcp) throw new Error('resetConnection: a TLS socket not made by tlsConnect');
+  tcp.resetAndDestroy();
+  socket.destroy();
+}
+
 /** A TLS connection to the edge, resolved after the handshake (rejects on error or timeout). */
 export async function tlsConnect(port: number, opts: RawTlsOptions = {}): Promise<tls.TLSSocket> {
   const { pki } = await testPki();
   return new Promise((resolve, reject) => {
+    // Over a TCP socket of our own, so resetConnection can reset it (a TLS socket cannot).
+    const tcp = net.connect({ host: '127.0.0.1', port });
+    tcp.on('error', (e) => socket.destroy(e));
     const socket = tls.connect({
-      host: '127.0.0.1',
-      port,
+      socket: tcp,
       servername: opts.servername ?? 'localhost',
       ca: readFileSync(pki.rootCa.cert),
       cert: opts.identity?.cert,
@@ -36,6 +51,7 @@ export async function tlsConnect(port: number, opts: RawTlsOptions = {}): Promis
       reject(new Error('TLS connect timed out'));
     }, opts.timeoutMs ?? 10_000);
     socket.once('secureConnect', () => {
+      tcpUnder.set(socket, tcp);
       clearTimeout(timer);
       socket.removeListener('error', onError);
       socket.on('error', () => undefined); // later errors surface through the reader

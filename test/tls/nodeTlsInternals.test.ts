@@ -1,13 +1,15 @@
 // The adapter to Node's TLS internals (src/tls/nodeTlsInternals.ts), each function through real
-// handshakes on loopback, on server TLSSockets created the way the TLS front creates them. CI runs
+// handshakes on loopback, on server TLSSockets created the way the TLS front creates them (and its
+// one http.Server switch through a real HTTP exchange). CI runs
 // this file on Node 20 and on Node 22 (.ci/node22-smoke.sh): a Node that renames one of these
 // internals fails here.
 import { expect } from 'chai';
+import http from 'node:http';
 import net, { type AddressInfo } from 'node:net';
 import tls, { type SecureContext, type TLSSocket } from 'node:tls';
 import { readFileSync } from 'node:fs';
 import {
-  handshakeVerifyError, offHandshakeError, onHandshakeError, releaseHandshakeErrors, servernameOfFailedHandshake, type HandshakeError,
+  answerAfterClientFin, handshakeVerifyError, offHandshakeError, onHandshakeError, releaseHandshakeErrors, servernameOfFailedHandshake, type HandshakeError,
 } from '../../src/tls/nodeTlsInternals.js';
 import { clientIdentity, testPki, type ClientIdentity } from '../support/edgeHarness.js';
 
@@ -186,6 +188,38 @@ describe(`tls: Node TLS internals adapter (node ${process.version})`, function (
 
     it("(without it, Node keeps such an error from 'error')", async () => {
       expect(await errorAfterBogusRecord(false)).to.deep.equal({ errorEvent: false, handshakeError: true });
+    });
+  });
+
+  describe('answerAfterClientFin', () => {
+    /** A request and its FIN to an http.Server; the bytes it answered before closing (bounded). */
+    async function requestThenFin(switchedOn: boolean): Promise<string> {
+      const server = http.createServer((req, res) => {
+        req.resume();
+        setTimeout(() => res.end('answered'), 50);
+      });
+      if (switchedOn) answerAfterClientFin(server);
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+      try {
+        const tcp = net.connect((server.address() as AddressInfo).port, '127.0.0.1');
+        let text = '';
+        tcp.on('data', (c: Buffer) => (text += c.toString('latin1')));
+        tcp.on('error', () => undefined);
+        tcp.end('GET / HTTP/1.1\r\nHost: x\r\n\r\n');
+        await within(new Promise<void>((resolve) => tcp.once('close', () => resolve())), 'the server closing the connection');
+        return text;
+      } finally {
+        server.closeAllConnections();
+        await new Promise<void>((resolve) => server.close(() => resolve()));
+      }
+    }
+
+    it('answers a request whose client half-closed, then closes', async () => {
+      expect(await requestThenFin(true)).to.match(/^HTTP\/1\.1 200 OK[\s\S]*answered$/);
+    });
+
+    it('(without it, Node closes at the FIN and the answer is lost)', async () => {
+      expect(await requestThenFin(false)).to.equal('');
     });
   });
 });
