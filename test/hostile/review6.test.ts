@@ -1,0 +1,79 @@
+// Hostile review 6: Upgrade connections the edge answered itself (or relayed a refusal on), and
+// answers of upstream apps. Real edges on loopback (real TLS on the HTTPS port), raw clients; every
+// server and socket is closed in afterEach.
+import { expect } from 'chai';
+import http from 'node:http';
+import net from 'node:net';
+import tls from 'node:tls';
+import { startTestEdge, clientIdentity, httpRequest, httpsRequest, type TestEdge } from '../support/edgeHarness.js';
+import { listenOnLoopback } from '../support/loopbackServer.js';
+import { waitFor } from '../support/waits.js';
+
+type Listener = 'https' | 'http';
+
+/** A connection that never closes its side (allowHalfOpen), as a client that just stops. */
+async function halfOpenClient(t: TestEdge, listener: Listener): Promise<net.Socket> {
+  if (listener === 'http') {
+    const s = net.connect({ host: '127.0.0.1', port: t.httpPort, allowHalfOpen: true });
+    s.on('error', () => undefined);
+    await new Promise((r) => s.once('connect', r));
+    return s;
+  }
+  const id = await clientIdentity('valid');
+  const tcp = net.connect({ host: '127.0.0.1', port: t.httpsPort, allowHalfOpen: true });
+  tcp.on('error', () => undefined);
+  const s = tls.connect({ socket: tcp, servername: 'localhost', rejectUnauthorized: false, cert: id.cert, key: id.key });
+  s.on('error', () => undefined);
+  await new Promise((r) => s.once('secureConnect', r));
+  return s;
+}
+
+describe('hostile review 6', function () {
+  this.timeout(30_000);
+  let t: TestEdge | null = null;
+  let up: http.Server | null = null;
+  const clients: net.Socket[] = [];
+  afterEach(async () => {
+    for (const c of clients) c.destroy();
+    clients.length = 0;
+    if (t) await Promise.race([t.edge.close(500), new Promise((r) => setTimeout(r, 3000))]);
+    t = null;
+    if (up) {
+      up.closeAllConnections();
+      up.close();
+      up = null;
+    }
+  });
+
+  // The edge ended its side after the answer and read on until the client closed its own; Node's
+  // server timeout no longer watches a socket handed to 'upgrade', so a client that never closed
+  // held the connection, and its max_connections slot, for good. HAProxy 2.6 closes such a
+  // connection at its http-keep-alive timeout (checked on loopback).
+  describe('a refused Upgrade whose client never closes its side', () => {
+    const cases = [
+      { name: 'the app answers 401', request: 'GET /ws HTTP/1.1\r\nHost: localhost\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n', status: 'HTTP/1.1 401 Unauthorized' },
+      { name: 'an Upgrade with a body (400 by the edge)', request: 'POST /ws HTTP/1.1\r\nHost: localhost\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nContent-Length: 3\r\n\r\nabc', status: 'HTTP/1.1 400 Bad request' },
+    ];
+    for (const listener of ['https', 'http'] as const) {
+      for (const c of cases) {
+        it(`${listener}, ${c.name}: the connection is ended by timeouts.client (1 s), its slot serves the next client`, async () => {
+          up = http.createServer((_req, res) => res.end('ok'));
+          up.on('upgrade', (_req, s: net.Socket) => s.end('HTTP/1.1 401 Unauthorized\r\nContent-Length: 2\r\n\r\nno'));
+          const { port } = await listenOnLoopback(up);
+          t = await startTestEdge({}, `max_connections: 1\ntimeouts: { client: 1 }\nroutes:\n  - upstream: http://127.0.0.1:${port}\n`);
+          const s = await halfOpenClient(t, listener);
+          clients.push(s);
+          let out = '';
+          s.on('data', (d: Buffer) => (out += d.toString('latin1')));
+          s.write(c.request);
+          expect(await waitFor(() => s.readableEnded, 3000), `answer: ${out.slice(0, 80)}`).to.equal(true);
+          expect(out.split('\r\n')[0]).to.equal(c.status);
+          // Past timeouts.client: the slot must be free again.
+          await new Promise((r) => setTimeout(r, 2000));
+          const next = listener === 'https' ? await httpsRequest(t.httpsPort, { identity: await clientIdentity('valid') }).catch((e: Error) => e) : await httpRequest(t.httpPort).catch((e: Error) => e);
+          expect(next instanceof Error ? next.message : next.status).to.equal(200);
+        });
+      }
+    }
+  });
+});
