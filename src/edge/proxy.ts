@@ -183,6 +183,14 @@ class UpstreamExchange implements Dispatcher.DispatchHandler {
       this.done({ status: this.status || CLIENT_CLOSED_STATUS, error: CLIENT_CLOSED_ERROR });
       return;
     }
+    if (this.status === 304 && err.code === 'UND_ERR_RES_CONTENT_LENGTH_MISMATCH' && !res.destroyed) {
+      // undici counts a 304's Content-Length (the size of the representation, which RFC 9110 §8.6
+      // lets the app send) as body bytes owed; a 304 has no body, so the answer is complete. HAProxy
+      // relays it as such. undici has closed that upstream connection.
+      res.end();
+      this.done({ status: 304, error: null });
+      return;
+    }
     if (res.headersSent || res.destroyed) {
       // Mid-response failure: the client must see a broken response, not a truncated success.
       res.destroy();
