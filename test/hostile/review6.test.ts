@@ -76,4 +76,48 @@ describe('hostile review 6', function () {
       }
     }
   });
+
+  // undici counts a 304's Content-Length (the size of the representation, RFC 9110 §8.6) as body
+  // bytes still owed, and fails the response at its end: the edge destroyed the client connection
+  // with the 304's head unsent, the client got no answer at all. HAProxy 2.6 relays the 304 with its
+  // Content-Length and keeps the connection (checked on loopback).
+  it('an app\'s 304 with a Content-Length (RFC 9110 §8.6 allows it) reaches the client, and the connection serves the next request', async () => {
+    const app = net.createServer((s) => {
+      s.on('error', () => undefined);
+      let buf = '';
+      s.on('data', (d: Buffer) => {
+        buf += d.toString('latin1');
+        if (!buf.includes('\r\n\r\n')) return;
+        const path = /^\S+ (\S+)/.exec(buf)?.[1];
+        buf = '';
+        s.write(path === '/cached' ? 'HTTP/1.1 304 Not Modified\r\nETag: "v1"\r\nContent-Length: 100\r\n\r\n' : 'HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nnext');
+      });
+    });
+    await new Promise<void>((r) => app.listen(0, '127.0.0.1', () => r()));
+    const { port } = app.address() as net.AddressInfo;
+    try {
+      t = await startTestEdge({}, `routes:\n  - upstream: http://127.0.0.1:${port}\n`);
+      const s = net.connect({ host: '127.0.0.1', port: t.httpPort });
+      clients.push(s);
+      s.on('error', () => undefined);
+      let out = '';
+      s.on('data', (d: Buffer) => (out += d.toString('latin1')));
+      s.write('GET /cached HTTP/1.1\r\nHost: localhost\r\nIf-None-Match: "v1"\r\n\r\n');
+      expect(await waitFor(() => out.includes('\r\n\r\n') || s.destroyed, 3000), 'an answer').to.equal(true);
+      s.write('GET /next HTTP/1.1\r\nHost: localhost\r\n\r\n');
+      await waitFor(() => out.endsWith('next') || s.destroyed, 3000);
+      const events = t.events.filter((e) => e.kind === 'request').map((e) => (e.kind === 'request' ? [e.path, e.status, e.error] : []));
+      expect({ first: out.split('\r\n')[0], contentLength: /\r\ncontent-length: 100\r\n/i.test(out), next: out.endsWith('next'), events }).to.deep.equal({
+        first: 'HTTP/1.1 304 Not Modified',
+        contentLength: true,
+        next: true,
+        events: [
+          ['/cached', 304, null],
+          ['/next', 200, null],
+        ],
+      });
+    } finally {
+      app.close();
+    }
+  });
 });
