@@ -72,8 +72,8 @@ export function upstreamErrorStatus(err: Error & { code?: string }): number {
 }
 
 /** The client left before its response began: 499, as nginx logs it (HAProxy logs -1 with CH/CQ). */
-const CLIENT_CLOSED_STATUS = 499;
-const CLIENT_CLOSED_ERROR = 'the client connection closed before the response was complete (the upstream request was cancelled)';
+export const CLIENT_CLOSED_STATUS = 499;
+export const CLIENT_CLOSED_ERROR = 'the client connection closed before the response was complete (the upstream request was cancelled)';
 /** The reason undici is given when the edge cancels a request; one object, compared by identity. */
 const CLIENT_GONE: Error = Object.freeze(new Error(CLIENT_CLOSED_ERROR)) as Error;
 /** close() ended the connection after its grace: the client did not leave, so no 499. */

@@ -14,7 +14,7 @@ import type { Duplex } from 'node:stream';
 import type { ListenerKind } from './requestContext.js';
 import { newContext, requestEvent, runStages, stagesFor, type PipelineDeps } from './pipeline.js';
 import { rawErrorResponse } from './errorPages.js';
-import { upstreamErrorStatus } from './proxy.js';
+import { CLIENT_CLOSED_ERROR, CLIENT_CLOSED_STATUS, upstreamErrorStatus } from './proxy.js';
 import { upstreamTlsOptions } from './upstreamTls.js';
 import { endConnectionAfterFault } from './faultBoundary.js';
 import { HOP_BY_HOP_HEADERS } from './hopByHop.js';
@@ -120,7 +120,10 @@ export function createUpgradeHandler(listener: ListenerKind, deps: PipelineDeps,
         timer = setTimeout(() => upstreamRequest.destroy(timeoutError('no response head in time', 'UND_ERR_HEADERS_TIMEOUT')), responseTimeoutMs);
       });
     });
+    /** The client closed before the upstream's answer: the upstream request's error is ours, not the app's. */
+    let clientLeft = false;
     const closeUpstream = (): void => {
+      clientLeft = true;
       upstreamRequest.destroy();
     };
     socket.once('close', closeUpstream);
@@ -178,6 +181,10 @@ export function createUpgradeHandler(listener: ListenerKind, deps: PipelineDeps,
 
     upstreamRequest.on('error', contained((e: Error & { code?: string }) => {
       clearTimeout(timer);
+      if (clientLeft) {
+        finish(CLIENT_CLOSED_STATUS, CLIENT_CLOSED_ERROR);
+        return;
+      }
       if (res.headersSent || finished) {
         socket.destroy();
         return;
