@@ -120,4 +120,28 @@ describe('hostile review 6', function () {
       app.close();
     }
   });
+
+  // The client's close destroyed the upstream request, whose 'error' (socket hang up) was then
+  // reported as the upstream's failure: a 502 blaming the app in the log, the access log and the
+  // metrics, where the plain-request path says 499 (the client left), as nginx logs it.
+  it('a client that resets while its Upgrade waits for the app: one 499 event, not an upstream 502', async () => {
+    up = http.createServer();
+    up.on('upgrade', (_req, s: net.Socket) => {
+      s.on('error', () => undefined);
+      setTimeout(() => s.end('HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n'), 600).unref();
+    });
+    const { port } = await listenOnLoopback(up);
+    t = await startTestEdge({}, `routes:\n  - upstream: http://127.0.0.1:${port}\n`);
+    const s = net.connect({ host: '127.0.0.1', port: t.httpPort });
+    clients.push(s);
+    s.on('error', () => undefined);
+    await new Promise((r) => s.once('connect', r));
+    s.write('GET /ws HTTP/1.1\r\nHost: localhost\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n');
+    await new Promise((r) => setTimeout(r, 150));
+    s.resetAndDestroy();
+    const events = (): (string | number | null)[][] => t!.events.flatMap((e) => (e.kind === 'request' ? [[e.status, e.error]] : []));
+    await waitFor(() => events().length > 0, 3000);
+    await new Promise((r) => setTimeout(r, 800));
+    expect(events().map(([status]) => status)).to.deep.equal([499]);
+  });
 });
