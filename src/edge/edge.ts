@@ -339,7 +339,7 @@ export async function startEdge(config: Config, resolved: ResolvedConfig, events
   const upgradedSockets = new Set<Duplex>();
   const makeHttp = (kind: 'https' | 'http', serverDeps: PipelineDeps = deps): http.Server => {
     const s = http.createServer(serverOptions, track(kind, createRequestHandler(kind, serverDeps)));
-    const upgrade = createUpgradeHandler(kind, serverDeps, t.tunnel * 1000, t.connect * 1000, t.server * 1000);
+    const upgrade = createUpgradeHandler(kind, serverDeps, { tunnelMs: t.tunnel * 1000, connectMs: t.connect * 1000, serverMs: t.server * 1000, clientMs: t.client * 1000 });
     const upgradeFault = (req: IncomingMessage, socket: Duplex, _head: Buffer) => ({
       where: { listener: kind, stage: 'upgrade' as const, clientAddress: stateOf(req.socket)?.clientAddress ?? req.socket?.remoteAddress ?? 'unknown' },
       sockets: [socket],

@@ -72,8 +72,8 @@ export function upstreamErrorStatus(err: Error & { code?: string }): number {
 }
 
 /** The client left before its response began: 499, as nginx logs it (HAProxy logs -1 with CH/CQ). */
-const CLIENT_CLOSED_STATUS = 499;
-const CLIENT_CLOSED_ERROR = 'the client connection closed before the response was complete (the upstream request was cancelled)';
+export const CLIENT_CLOSED_STATUS = 499;
+export const CLIENT_CLOSED_ERROR = 'the client connection closed before the response was complete (the upstream request was cancelled)';
 /** The reason undici is given when the edge cancels a request; one object, compared by identity. */
 const CLIENT_GONE: Error = Object.freeze(new Error(CLIENT_CLOSED_ERROR)) as Error;
 /** close() ended the connection after its grace: the client did not leave, so no 499. */
@@ -181,6 +181,14 @@ class UpstreamExchange implements Dispatcher.DispatchHandler {
     if (this.cancelled !== null) {
       res.destroy();
       this.done({ status: this.status || CLIENT_CLOSED_STATUS, error: CLIENT_CLOSED_ERROR });
+      return;
+    }
+    if (this.status === 304 && err.code === 'UND_ERR_RES_CONTENT_LENGTH_MISMATCH' && !res.destroyed) {
+      // undici counts a 304's Content-Length (the size of the representation, which RFC 9110 §8.6
+      // lets the app send) as body bytes owed; a 304 has no body, so the answer is complete. HAProxy
+      // relays it as such. undici has closed that upstream connection.
+      res.end();
+      this.done({ status: 304, error: null });
       return;
     }
     if (res.headersSent || res.destroyed) {

@@ -14,7 +14,7 @@ import type { Duplex } from 'node:stream';
 import type { ListenerKind } from './requestContext.js';
 import { newContext, requestEvent, runStages, stagesFor, type PipelineDeps } from './pipeline.js';
 import { rawErrorResponse } from './errorPages.js';
-import { upstreamErrorStatus } from './proxy.js';
+import { CLIENT_CLOSED_ERROR, CLIENT_CLOSED_STATUS, upstreamErrorStatus } from './proxy.js';
 import { upstreamTlsOptions } from './upstreamTls.js';
 import { endConnectionAfterFault } from './faultBoundary.js';
 import { HOP_BY_HOP_HEADERS } from './hopByHop.js';
@@ -39,7 +39,35 @@ function switchingHead(res: IncomingMessage): Buffer {
   return Buffer.from(`${head}\r\n`, 'latin1');
 }
 
-export function createUpgradeHandler(listener: ListenerKind, deps: PipelineDeps, tunnelTimeoutMs: number, connectTimeoutMs: number, responseTimeoutMs = 30_000): (req: IncomingMessage, socket: Duplex, head: Buffer) => void {
+/**
+ * The edge's last bytes on an Upgrade connection it answered itself or relayed a refusal on. Unread
+ * client bytes at close would make the kernel reset the connection and could cost the client the
+ * answer: what the client still sends is read and dropped until it closes its side. Node's server
+ * timeout no longer watches a socket handed to 'upgrade', so a client that never closes would hold
+ * the connection (and its max_connections slot) for good: it is cut after `lingerMs`, as HAProxy
+ * closes such a connection at its `timeout client-fin` / `http-keep-alive`.
+ */
+function endAfterAnswer(socket: net.Socket, lingerMs: number, last?: string): void {
+  socket.resume();
+  if (last === undefined) socket.end();
+  else socket.end(last);
+  const linger = setTimeout(() => socket.destroy(), lingerMs);
+  socket.once('close', () => clearTimeout(linger));
+}
+
+interface UpgradeTimeouts {
+  /** An idle tunnel (timeouts.tunnel). */
+  readonly tunnelMs: number;
+  /** Connecting to the upstream, TLS included (timeouts.connect). */
+  readonly connectMs: number;
+  /** The upstream's answer head, and each silence in a relayed body (timeouts.server). */
+  readonly serverMs: number;
+  /** A client that keeps its side open after the edge's answer (timeouts.client). */
+  readonly clientMs: number;
+}
+
+export function createUpgradeHandler(listener: ListenerKind, deps: PipelineDeps, timeouts: UpgradeTimeouts): (req: IncomingMessage, socket: Duplex, head: Buffer) => void {
+  const { tunnelMs: tunnelTimeoutMs, connectMs: connectTimeoutMs, serverMs: responseTimeoutMs, clientMs } = timeouts;
   return (req, clientSocket, head) => {
     const socket = clientSocket as net.Socket;
     const settings = deps.settings();
@@ -47,12 +75,7 @@ export function createUpgradeHandler(listener: ListenerKind, deps: PipelineDeps,
     res.assignSocket(socket);
     // Whatever happens, this connection carries no further HTTP request.
     res.shouldKeepAlive = false;
-    // Unread client bytes at close would make the kernel reset the connection and could cost the
-    // client the response: read and drop them, then close.
-    res.on('finish', () => {
-      socket.resume();
-      socket.end();
-    });
+    res.on('finish', () => endAfterAnswer(socket, clientMs));
     const ctx = newContext(req, res, listener);
     let finished = false;
     const finish = (status: number, error: string | null): void => {
@@ -67,8 +90,7 @@ export function createUpgradeHandler(listener: ListenerKind, deps: PipelineDeps,
     }
     if (hasBody(req)) {
       // Its body could not be told apart from the bytes meant for the tunnel.
-      socket.resume();
-      socket.end(rawErrorResponse(400));
+      endAfterAnswer(socket, clientMs, rawErrorResponse(400));
       finish(400, 'Upgrade request with a body');
       return;
     }
@@ -98,7 +120,10 @@ export function createUpgradeHandler(listener: ListenerKind, deps: PipelineDeps,
         timer = setTimeout(() => upstreamRequest.destroy(timeoutError('no response head in time', 'UND_ERR_HEADERS_TIMEOUT')), responseTimeoutMs);
       });
     });
+    /** The client closed before the upstream's answer: the upstream request's error is ours, not the app's. */
+    let clientLeft = false;
     const closeUpstream = (): void => {
+      clientLeft = true;
       upstreamRequest.destroy();
     };
     socket.once('close', closeUpstream);
@@ -156,13 +181,16 @@ export function createUpgradeHandler(listener: ListenerKind, deps: PipelineDeps,
 
     upstreamRequest.on('error', contained((e: Error & { code?: string }) => {
       clearTimeout(timer);
+      if (clientLeft) {
+        finish(CLIENT_CLOSED_STATUS, CLIENT_CLOSED_ERROR);
+        return;
+      }
       if (res.headersSent || finished) {
         socket.destroy();
         return;
       }
       const status = upstreamErrorStatus(e);
-      socket.resume();
-      socket.end(rawErrorResponse(status));
+      endAfterAnswer(socket, clientMs, rawErrorResponse(status));
       finish(status, `upstream ${target.label}: ${e.code ?? e.message}`);
     }));
     upstreamRequest.end();
