@@ -7,7 +7,7 @@ import net from 'node:net';
 import tls from 'node:tls';
 import { startTestEdge, clientIdentity, httpRequest, httpsRequest, type TestEdge } from '../support/edgeHarness.js';
 import { listenOnLoopback } from '../support/loopbackServer.js';
-import { waitFor } from '../support/waits.js';
+import { stopStarted, waitFor } from '../support/waits.js';
 
 type Listener = 'https' | 'http';
 
@@ -34,15 +34,9 @@ describe('hostile review 6', function () {
   let up: http.Server | null = null;
   const clients: net.Socket[] = [];
   afterEach(async () => {
-    for (const c of clients) c.destroy();
-    clients.length = 0;
-    if (t) await Promise.race([t.edge.close(500), new Promise((r) => setTimeout(r, 3000))]);
+    await stopStarted(t, up, clients);
     t = null;
-    if (up) {
-      up.closeAllConnections();
-      up.close();
-      up = null;
-    }
+    up = null;
   });
 
   // The edge ended its side after the answer and read on until the client closed its own; Node's

@@ -6,7 +6,7 @@ import net from 'node:net';
 import { startTestEdge, testPki, type TestEdge } from '../support/edgeHarness.js';
 import { listenOnLoopback } from '../support/loopbackServer.js';
 import { loadConfig } from '../../src/config/load.js';
-import { waitFor } from '../support/waits.js';
+import { stopStarted, waitFor } from '../support/waits.js';
 
 describe('review final: in-flight accounting of a pipelined request, MTLS_EDGE_BIND values', function () {
   this.timeout(30_000);
@@ -14,15 +14,9 @@ describe('review final: in-flight accounting of a pipelined request, MTLS_EDGE_B
   let up: http.Server | null = null;
   const clients: net.Socket[] = [];
   afterEach(async () => {
-    for (const c of clients) c.destroy();
-    clients.length = 0;
-    if (t) await Promise.race([t.edge.close(500), new Promise((r) => setTimeout(r, 3000))]);
+    await stopStarted(t, up, clients);
     t = null;
-    if (up) {
-      up.closeAllConnections();
-      up.close();
-      up = null;
-    }
+    up = null;
   });
 
   // The upstream answers the POST before reading its body (as many apps answer 401/413 early):

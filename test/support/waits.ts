@@ -1,5 +1,6 @@
 // Small waits the hostile tests share: a condition polled until a deadline, the request events of
-// one path, and a plain TCP connection to a listener on loopback.
+// one path, a plain TCP connection to a listener on loopback, and stopping what a test started.
+import type http from 'node:http';
 import net from 'node:net';
 import type { RequestEvent } from '../../src/observe/events.js';
 import type { TestEdge } from './edgeHarness.js';
@@ -20,4 +21,15 @@ export function connectPlain(port: number): Promise<net.Socket> {
     const s = net.connect(port, '127.0.0.1', () => resolve(s));
     s.once('error', reject);
   });
+}
+
+/** Stops what one test started, also when it failed: its client sockets, its edge (bounded), its upstream. */
+export async function stopStarted(edge: TestEdge | null, upstream: http.Server | null, clients: net.Socket[]): Promise<void> {
+  for (const c of clients) c.destroy();
+  clients.length = 0;
+  if (edge) await Promise.race([edge.edge.close(500), new Promise((r) => setTimeout(r, 3000))]);
+  if (upstream) {
+    upstream.closeAllConnections();
+    upstream.close();
+  }
 }
