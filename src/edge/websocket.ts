@@ -18,6 +18,7 @@ import { CLIENT_CLOSED_ERROR, CLIENT_CLOSED_STATUS, upstreamErrorStatus } from '
 import { upstreamTlsOptions } from './upstreamTls.js';
 import { endConnectionAfterFault } from './faultBoundary.js';
 import { HOP_BY_HOP_HEADERS } from './hopByHop.js';
+import { isWebSocketHandshake, lacksWebSocketAccept, webSocketKeyRefusal } from './websocketHandshake.js';
 
 /** The upstream's response head may not exceed this (as HAProxy's default buffer). */
 const MAX_UPSTREAM_RESPONSE_HEAD = 16_384;
@@ -84,6 +85,13 @@ export function createUpgradeHandler(listener: ListenerKind, deps: PipelineDeps,
       deps.events.emit(requestEvent(ctx, status, error, true, settings.forwardedClientCert));
     };
     socket.on('error', () => socket.destroy());
+    // HAProxy's parser refuses it before any rule runs.
+    const keyRefusal = isWebSocketHandshake(req.rawHeaders) ? webSocketKeyRefusal(req.rawHeaders) : null;
+    if (keyRefusal !== null) {
+      endAfterAnswer(socket, clientMs, rawErrorResponse(400));
+      finish(400, keyRefusal);
+      return;
+    }
     if (!runStages(stagesFor(listener, settings, deps.routes, { upgrade: true, tls: deps.tls }), ctx)) {
       finish(ctx.answeredWith?.status ?? 400, ctx.answeredWith?.error ?? null);
       return;
@@ -143,6 +151,12 @@ export function createUpgradeHandler(listener: ListenerKind, deps: PipelineDeps,
       socket.removeListener('close', closeUpstream);
       if (socket.destroyed) {
         upstream.destroy();
+        return;
+      }
+      if (lacksWebSocketAccept(upRes.rawHeaders)) {
+        upstream.destroy();
+        endAfterAnswer(socket, clientMs, rawErrorResponse(502));
+        finish(502, `upstream ${target.label}: a 101 to a WebSocket upgrade without Sec-WebSocket-Accept (HAProxy answers 502)`);
         return;
       }
       res.detachSocket(socket);

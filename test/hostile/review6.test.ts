@@ -45,8 +45,8 @@ describe('hostile review 6', function () {
   // connection at its http-keep-alive timeout (checked on loopback).
   describe('a refused Upgrade whose client never closes its side', () => {
     const cases = [
-      { name: 'the app answers 401', request: 'GET /ws HTTP/1.1\r\nHost: localhost\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n', status: 'HTTP/1.1 401 Unauthorized' },
-      { name: 'an Upgrade with a body (400 by the edge)', request: 'POST /ws HTTP/1.1\r\nHost: localhost\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nContent-Length: 3\r\n\r\nabc', status: 'HTTP/1.1 400 Bad request' },
+      { name: 'the app answers 401', request: 'GET /ws HTTP/1.1\r\nHost: localhost\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n', status: 'HTTP/1.1 401 Unauthorized' },
+      { name: 'an Upgrade with a body (400 by the edge)', request: 'POST /ws HTTP/1.1\r\nHost: localhost\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nContent-Length: 3\r\n\r\nabc', status: 'HTTP/1.1 400 Bad request' },
     ];
     for (const listener of ['https', 'http'] as const) {
       for (const c of cases) {
@@ -122,7 +122,7 @@ describe('hostile review 6', function () {
     up = http.createServer();
     up.on('upgrade', (_req, s: net.Socket) => {
       s.on('error', () => undefined);
-      setTimeout(() => s.end('HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n'), 600).unref();
+      setTimeout(() => s.end('HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n\r\n'), 600).unref();
     });
     const { port } = await listenOnLoopback(up);
     t = await startTestEdge({}, `routes:\n  - upstream: http://127.0.0.1:${port}\n`);
@@ -130,7 +130,7 @@ describe('hostile review 6', function () {
     clients.push(s);
     s.on('error', () => undefined);
     await new Promise((r) => s.once('connect', r));
-    s.write('GET /ws HTTP/1.1\r\nHost: localhost\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n');
+    s.write('GET /ws HTTP/1.1\r\nHost: localhost\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n');
     await new Promise((r) => setTimeout(r, 150));
     s.resetAndDestroy();
     const events = (): (string | number | null)[][] => t!.events.flatMap((e) => (e.kind === 'request' ? [[e.status, e.error]] : []));
