@@ -55,7 +55,7 @@ type AccessDecision =
   | { readonly kind: 'allow' }
   /** A valid `?token=`: set this cookie and redirect to `location`. */
   | { readonly kind: 'set-cookie'; readonly cookie: string; readonly location: string }
-  | { readonly kind: 'deny'; readonly status: 401 | 421; readonly message: string };
+  | { readonly kind: 'deny'; readonly status: 400 | 401 | 421; readonly message: string };
 
 type AdminRequest = Pick<IncomingMessage, 'headers' | 'url'>;
 
@@ -124,7 +124,13 @@ export function createAdminAccess(opts: AdminAccessOptions): AdminAccess {
         if (m && sameSecret(m[1]!, expected)) return { kind: 'allow' };
         return { kind: 'deny', status: 401, message: 'Wrong admin token.\n' };
       }
-      const url = new URL(req.url ?? '/', 'http://admin.invalid');
+      let url: URL;
+      try {
+        url = new URL(req.url ?? '/', 'http://admin.invalid');
+      } catch {
+        // A target such as `//[` that is no URL: the client's mistake, not the listener's fault.
+        return { kind: 'deny', status: 400, message: 'The request target is not a URL path.\n' };
+      }
       const fromQuery = url.searchParams.get('token');
       if (fromQuery !== null) {
         if (!sameSecret(fromQuery, expected)) return { kind: 'deny', status: 401, message: 'Wrong admin token.\n' };
@@ -132,7 +138,9 @@ export function createAdminAccess(opts: AdminAccessOptions): AdminAccess {
         return {
           kind: 'set-cookie',
           cookie: `${COOKIE}=${cookieSecret}; HttpOnly; SameSite=Strict; Path=/`,
-          location: url.pathname + url.search,
+          // One leading slash: a normalised path may start with `//` (from /.//host), which a
+          // browser would follow to another host.
+          location: url.pathname.replace(/^[/\\]+/, '/') + url.search,
         };
       }
       const cookie = cookieValue(req, COOKIE);
