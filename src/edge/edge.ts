@@ -290,14 +290,16 @@ export async function startEdge(config: Config, resolved: ResolvedConfig, events
     where: { listener: kind, stage: 'request' as const, clientAddress: stateOf(req.socket)?.clientAddress ?? req.socket?.remoteAddress ?? 'unknown' },
     sockets: [res, req.socket],
   });
-  const track = (kind: 'https' | 'http', handler: (req: IncomingMessage, res: ServerResponse) => void) =>
-    guarded(events, requestFault(kind), (req: IncomingMessage, res: ServerResponse): void => {
+  const track = (kind: 'https' | 'http', handler: (req: IncomingMessage, res: ServerResponse) => void) => {
+    const inTurn = whenEarlierDone(kind, handler);
+    return guarded(events, requestFault(kind), (req: IncomingMessage, res: ServerResponse): void => {
       inFlight++;
       const socket = req.socket;
       // Pipelined behind an answer still being written: Node queues this response and, should the
       // connection die first, never closes it, so the socket's close ends it too. Only pipelined
       // requests are registered (a listener per request costs CPU).
-      const pipelined = responseInProgress(socket) !== null;
+      const earlier = responseInProgress(socket);
+      const pipelined = earlier !== null;
       recordResponse(socket, res);
       let open = true;
       let unregister: (() => void) | null = null;
@@ -319,6 +321,20 @@ export async function startEdge(config: Config, resolved: ResolvedConfig, events
         sendErrorPage(res, 400);
         return;
       }
+      if (earlier === null) {
+        handler(req, res);
+        return;
+      }
+      // A request pipelined behind an answer in progress goes to the app once that answer is done,
+      // as HAProxy takes a connection's requests one at a time: otherwise one connection could put
+      // any number of requests at the app at once, past every connection cap.
+      earlier.once('close', () => inTurn(req, res));
+    });
+  };
+  /** The pipelined request's turn; skipped when its connection has gone meanwhile (it is ended). */
+  const whenEarlierDone = (kind: 'https' | 'http', handler: (req: IncomingMessage, res: ServerResponse) => void) =>
+    guarded(events, requestFault(kind), (req: IncomingMessage, res: ServerResponse): void => {
+      if (!req.socket || req.socket.destroyed || res.writableEnded) return;
       handler(req, res);
     });
   const serverOptions: http.ServerOptions = {
