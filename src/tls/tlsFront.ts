@@ -79,6 +79,17 @@ function dropOwnErrorListener(socket: TLSSocket): void {
   if (socket.listenerCount('error') > 1) socket.removeListener('error', destroyOnError);
 }
 
+/** Gives a completed handshake's connection to the HTTP side. */
+function handOver(opts: TlsFrontOptions, accepted: AcceptedTls): void {
+  // From here a client's FIN (or close_notify) after its request half-closes the connection: the
+  // answer is still sent, then the connection ends (edge-behaviour §10.9). Before the handshake
+  // completed a FIN closed it (raw.allowHalfOpen in acceptRaw); `allowHalfOpen` is Duplex's
+  // documented switch, changeable until 'end'.
+  accepted.socket.allowHalfOpen = true;
+  opts.onAccepted(accepted);
+  dropOwnErrorListener(accepted.socket);
+}
+
 /** Runs one step of a connection's handshake; a throw ends that connection only and is reported. */
 function contained(opts: TlsFrontOptions, stage: FaultStage, clientAddress: string, sockets: readonly net.Socket[], step: () => void): void {
   try {
@@ -305,17 +316,8 @@ function startTls(raw: net.Socket, profile: TlsProfile, peekedSni: string | null
       peer = verifyError === null ? PeerCertificate.verified(socket) : PeerCertificate.of(socket);
     }
     const outcome = verifyOutcome(peer ? verifyError : null, peer, profile.resolved);
-    const handOver = (): void => {
-      // From here a client's FIN (or close_notify) after its request half-closes the connection: the
-      // answer is still sent, then the connection ends (edge-behaviour §10.9). Before the handshake
-      // completed a FIN closed it (raw.allowHalfOpen above); `allowHalfOpen` is Duplex's documented
-      // switch, changeable until 'end'.
-      socket.allowHalfOpen = true;
-      opts.onAccepted({ socket, clientAddress, clientPort, profile, sni, outcome, peer });
-      dropOwnErrorListener(socket);
-    };
     if (outcome.accepted) {
-      handOver();
+      handOver(opts, { socket, clientAddress, clientPort, profile, sni, outcome, peer });
       return;
     }
     // In explain mode the connection goes on to the 495/496 page: no alert is sent.
@@ -324,7 +326,7 @@ function startTls(raw: net.Socket, profile: TlsProfile, peekedSni: string | null
       clientAddress, clientPort, sni, profile, outcome, peer, reason: null,
       alert: explained ? null : outcome.kind === 'cert' ? (outcome.info.alert?.name ?? null) : 'certificate_required',
     });
-    if (explained) handOver();
+    if (explained) handOver(opts, { socket, clientAddress, clientPort, profile, sni, outcome, peer });
     else socket.destroy();
   };
   onHandshakeError(socket, onTlsError);
