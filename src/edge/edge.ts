@@ -28,7 +28,7 @@ import { rawErrorResponse, sendErrorPage } from './errorPages.js';
 import { endConnectionAfterFault, guarded } from './faultBoundary.js';
 import { oversizedRequestStatus } from './oversizedRequest.js';
 import { ConnectionLimits, connectionCaps } from './connectionLimits.js';
-import { answerRequestTimeout, wholeRequestTimeoutMs } from './requestTimeout.js';
+import { answerRequestTimeout, awaitTurn, takeTurn, wholeRequestTimeoutMs } from './requestTimeout.js';
 import { endWithSocket, forgetResponse, recordResponse, responseInProgress } from './responseInProgress.js';
 import { listenForLesson, type LessonListener } from './lessonListener.js';
 import { hstsValue } from './hsts.js';
@@ -328,6 +328,7 @@ export async function startEdge(config: Config, resolved: ResolvedConfig, events
       // A request pipelined behind an answer in progress goes to the app once that answer is done,
       // as HAProxy takes a connection's requests one at a time: otherwise one connection could put
       // any number of requests at the app at once, past every connection cap.
+      awaitTurn(res);
       earlier.once('close', () => inTurn(req, res));
     });
   };
@@ -335,6 +336,7 @@ export async function startEdge(config: Config, resolved: ResolvedConfig, events
   const whenEarlierDone = (kind: 'https' | 'http', handler: (req: IncomingMessage, res: ServerResponse) => void) =>
     guarded(events, requestFault(kind), (req: IncomingMessage, res: ServerResponse): void => {
       if (!req.socket || req.socket.destroyed || res.writableEnded) return;
+      takeTurn(res, wholeRequestTimeoutMs(t));
       handler(req, res);
     });
   const serverOptions: http.ServerOptions = {
