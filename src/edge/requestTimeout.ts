@@ -57,6 +57,11 @@ export function answerRequestTimeout(socket: Socket): boolean {
 // whether its deadline passed meanwhile.
 const waitingForTurn = new WeakMap<ServerResponse, boolean>();
 
+/** True while `res`'s request waits for the answer before it: the app, not the client, is due. */
+export function waitsForTurn(res: ServerResponse): boolean {
+  return waitingForTurn.has(res);
+}
+
 export function awaitTurn(res: ServerResponse): void {
   waitingForTurn.set(res, false);
 }
