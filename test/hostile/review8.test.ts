@@ -77,4 +77,25 @@ describe('hostile review 8: a pipelined request waiting for its turn', function 
     expect(await waitFor(() => requestEvents(e, '/post').length === 1, 3_000)).to.equal(true);
     expect(requestEvents(e, '/post')[0]?.status).to.equal(408);
   });
+
+  it('an Expect: 100-continue POST pipelined behind a 1.5 s answer, timeouts.client 1 s: not cut while the app is due, both answered (HAProxy 2.6 too)', async () => {
+    seen = [];
+    up = http.createServer((req, res) => {
+      seen.push(`${req.method} ${req.url}`);
+      let n = 0;
+      req.on('data', (d: Buffer) => (n += d.length));
+      req.on('end', () => setTimeout(() => res.end(`answer ${req.url} ${n}`), req.url === '/slow' ? 1500 : 0).unref());
+    });
+    const { port } = await listenOnLoopback(up);
+    const e = await startTestEdge({}, `timeouts: { client: 1, server: 30, request: 30 }\nroutes:\n  - upstream: http://127.0.0.1:${port}\n`);
+    t = e;
+    const c = await pipeline(e, [`GET /slow HTTP/1.1\r\n${H}\r\nPOST /e HTTP/1.1\r\n${H}Content-Length: 5\r\nExpect: 100-continue\r\n\r\n`]);
+    // The client sends its body once it has the 100, as curl does.
+    expect(await waitFor(() => c.text().includes('100 Continue') || c.socket.readableEnded, 5_000), 'a 100 Continue').to.equal(true);
+    c.socket.write('hello');
+    expect(await waitFor(() => c.text().includes('answer /e'), 5_000), c.text().slice(0, 200)).to.equal(true);
+    const statuses = [...c.text().matchAll(/HTTP\/1\.1 (\d{3}) /g)].map((m) => m[1]);
+    expect({ statuses, seen }).to.deep.equal({ statuses: ['200', '100', '200'], seen: ['GET /slow', 'POST /e'] });
+    expect(await waitFor(() => e.edge.inFlight() === 0, 3_000)).to.equal(true);
+  });
 });
