@@ -28,7 +28,7 @@ import { rawErrorResponse, sendErrorPage } from './errorPages.js';
 import { endConnectionAfterFault, guarded } from './faultBoundary.js';
 import { oversizedRequestStatus } from './oversizedRequest.js';
 import { ConnectionLimits, connectionCaps } from './connectionLimits.js';
-import { answerRequestTimeout, wholeRequestTimeoutMs } from './requestTimeout.js';
+import { answerRequestTimeout, awaitTurn, takeTurn, waitsForTurn, wholeRequestTimeoutMs } from './requestTimeout.js';
 import { endWithSocket, forgetResponse, recordResponse, responseInProgress } from './responseInProgress.js';
 import { listenForLesson, type LessonListener } from './lessonListener.js';
 import { hstsValue } from './hsts.js';
@@ -256,12 +256,13 @@ function onClientTimeout(socket: Socket): void {
 
 /**
  * True while the app, not the client, is due on a connection whose client timeout fired: an answer is
- * in progress, nothing waits for the client to read, and the request is complete or the edge holds
- * upload bytes the app has not taken (the edge stopped reading the client). HAProxy arms `timeout
+ * in progress, nothing waits for the client to read, and the request is complete, or the edge holds
+ * upload bytes the app has not taken (the edge stopped reading the client), or it waits for its turn
+ * behind an earlier answer (a pipelined Expect: 100-continue gets its 100 only then). HAProxy arms `timeout
  * client` only while it can receive from or send to the client; timeouts.server bounds the rest.
  */
 function appIsDue(res: ServerResponse | null, socket: Socket): boolean {
-  return res !== null && socket.writableLength === 0 && (res.req.complete || res.req.readableLength > 0);
+  return res !== null && socket.writableLength === 0 && (res.req.complete || res.req.readableLength > 0 || waitsForTurn(res));
 }
 
 /** Connection-level counters the metrics keep (requests and rejections arrive as events). */
@@ -328,6 +329,7 @@ export async function startEdge(config: Config, resolved: ResolvedConfig, events
       // A request pipelined behind an answer in progress goes to the app once that answer is done,
       // as HAProxy takes a connection's requests one at a time: otherwise one connection could put
       // any number of requests at the app at once, past every connection cap.
+      awaitTurn(res);
       earlier.once('close', () => inTurn(req, res));
     });
   };
@@ -335,6 +337,7 @@ export async function startEdge(config: Config, resolved: ResolvedConfig, events
   const whenEarlierDone = (kind: 'https' | 'http', handler: (req: IncomingMessage, res: ServerResponse) => void) =>
     guarded(events, requestFault(kind), (req: IncomingMessage, res: ServerResponse): void => {
       if (!req.socket || req.socket.destroyed || res.writableEnded) return;
+      takeTurn(res, wholeRequestTimeoutMs(t));
       handler(req, res);
     });
   const serverOptions: http.ServerOptions = {

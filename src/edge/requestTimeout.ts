@@ -40,8 +40,44 @@ export function answerRequestTimeout(socket: Socket): boolean {
     });
     return true;
   }
+  if (response !== null && waitingForTurn.has(response)) {
+    // The request that expired waits for its turn behind an answer still owed: the edge, not the
+    // client, holds its body back. HAProxy starts a request's `timeout http-request` when it takes
+    // the request, so its deadline runs again from its turn (deadlineFromTurn).
+    waitingForTurn.set(response, true);
+    return true;
+  }
   if (response?.headersSent) return false;
   if (response) expired.add(response);
   socket.end(rawErrorResponse(408), () => socket.destroy());
   return true;
+}
+
+// Pipelined requests not yet handed to the app (an answer before them is in progress), each with
+// whether its deadline passed meanwhile.
+const waitingForTurn = new WeakMap<ServerResponse, boolean>();
+
+/** True while `res`'s request waits for the answer before it: the app, not the client, is due. */
+export function waitsForTurn(res: ServerResponse): boolean {
+  return waitingForTurn.has(res);
+}
+
+export function awaitTurn(res: ServerResponse): void {
+  waitingForTurn.set(res, false);
+}
+
+/**
+ * The request's turn has come. If its deadline passed while it waited, a new one runs from now: a
+ * request still incomplete then is answered as any expired request.
+ */
+export function takeTurn(res: ServerResponse, requestTimeoutMs: number): void {
+  const expiredWhileWaiting = waitingForTurn.get(res) === true;
+  waitingForTurn.delete(res);
+  if (!expiredWhileWaiting) return;
+  const socket = res.req.socket as Socket;
+  const timer = setTimeout(() => {
+    if (res.req.complete || socket.destroyed || socket.writableEnded) return;
+    if (!answerRequestTimeout(socket)) socket.destroy();
+  }, requestTimeoutMs);
+  res.once('close', () => clearTimeout(timer));
 }
