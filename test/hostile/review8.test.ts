@@ -21,7 +21,7 @@ describe('hostile review 8: a pipelined request waiting for its turn', function 
   });
 
   /** An app that answers /slow after 1.5 s, the rest at once, each with the body length it read. */
-  async function start(): Promise<TestEdge> {
+  async function start(timeouts = 'timeouts: { client: 30, server: 30, request: 1, request_headers: 1 }'): Promise<TestEdge> {
     seen = [];
     up = http.createServer((req, res) => {
       seen.push(`${req.method} ${req.url}`);
@@ -30,7 +30,7 @@ describe('hostile review 8: a pipelined request waiting for its turn', function 
       req.on('end', () => setTimeout(() => res.end(`answer ${req.url} ${n}`), req.url === '/slow' ? 1500 : 0).unref());
     });
     const { port } = await listenOnLoopback(up);
-    t = await startTestEdge({}, `timeouts: { client: 30, server: 30, request: 1, request_headers: 1 }\nroutes:\n  - upstream: http://127.0.0.1:${port}\n`);
+    t = await startTestEdge({}, `${timeouts}\nroutes:\n  - upstream: http://127.0.0.1:${port}\n`);
     return t;
   }
 
@@ -79,16 +79,7 @@ describe('hostile review 8: a pipelined request waiting for its turn', function 
   });
 
   it('an Expect: 100-continue POST pipelined behind a 1.5 s answer, timeouts.client 1 s: not cut while the app is due, both answered (HAProxy 2.6 too)', async () => {
-    seen = [];
-    up = http.createServer((req, res) => {
-      seen.push(`${req.method} ${req.url}`);
-      let n = 0;
-      req.on('data', (d: Buffer) => (n += d.length));
-      req.on('end', () => setTimeout(() => res.end(`answer ${req.url} ${n}`), req.url === '/slow' ? 1500 : 0).unref());
-    });
-    const { port } = await listenOnLoopback(up);
-    const e = await startTestEdge({}, `timeouts: { client: 1, server: 30, request: 30 }\nroutes:\n  - upstream: http://127.0.0.1:${port}\n`);
-    t = e;
+    const e = await start('timeouts: { client: 1, server: 30, request: 30 }');
     const c = await pipeline(e, [`GET /slow HTTP/1.1\r\n${H}\r\nPOST /e HTTP/1.1\r\n${H}Content-Length: 5\r\nExpect: 100-continue\r\n\r\n`]);
     // The client sends its body once it has the 100, as curl does.
     expect(await waitFor(() => c.text().includes('100 Continue') || c.socket.readableEnded, 5_000), 'a 100 Continue').to.equal(true);
