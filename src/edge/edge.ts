@@ -291,6 +291,8 @@ export async function startEdge(config: Config, resolved: ResolvedConfig, events
     where: { listener: kind, stage: 'request' as const, clientAddress: stateOf(req.socket)?.clientAddress ?? req.socket?.remoteAddress ?? 'unknown' },
     sockets: [res, req.socket],
   });
+  /** Node's whole-request deadline, also re-armed for a pipelined request at its turn. */
+  const requestTimeoutMs = wholeRequestTimeoutMs(t);
   const track = (kind: 'https' | 'http', handler: (req: IncomingMessage, res: ServerResponse) => void) => {
     const inTurn = whenEarlierDone(kind, handler);
     return guarded(events, requestFault(kind), (req: IncomingMessage, res: ServerResponse): void => {
@@ -337,14 +339,14 @@ export async function startEdge(config: Config, resolved: ResolvedConfig, events
   const whenEarlierDone = (kind: 'https' | 'http', handler: (req: IncomingMessage, res: ServerResponse) => void) =>
     guarded(events, requestFault(kind), (req: IncomingMessage, res: ServerResponse): void => {
       if (!req.socket || req.socket.destroyed || res.writableEnded) return;
-      takeTurn(res, wholeRequestTimeoutMs(t));
+      takeTurn(res, requestTimeoutMs);
       handler(req, res);
     });
   const serverOptions: http.ServerOptions = {
     maxHeaderSize: config.max_header_size,
     keepAliveTimeout: t.keep_alive * 1000,
     headersTimeout: t.request_headers * 1000,
-    requestTimeout: wholeRequestTimeoutMs(t),
+    requestTimeout: requestTimeoutMs,
     // Node checks headersTimeout only every connectionsCheckingInterval (default 30 s): check often
     // enough that timeouts.request_headers holds as HAProxy's `timeout http-request` does.
     connectionsCheckingInterval: Math.max(50, Math.min(1000, t.request_headers * 250)),

@@ -43,7 +43,7 @@ export function answerRequestTimeout(socket: Socket): boolean {
   if (response !== null && waitingForTurn.has(response)) {
     // The request that expired waits for its turn behind an answer still owed: the edge, not the
     // client, holds its body back. HAProxy starts a request's `timeout http-request` when it takes
-    // the request, so its deadline runs again from its turn (deadlineFromTurn).
+    // the request, so its deadline runs again from its turn (takeTurn).
     waitingForTurn.set(response, true);
     return true;
   }
