@@ -29,7 +29,8 @@ import { endConnectionAfterFault, guarded } from './faultBoundary.js';
 import { oversizedRequestStatus } from './oversizedRequest.js';
 import { ConnectionLimits, connectionCaps } from './connectionLimits.js';
 import { answerRequestTimeout, awaitTurn, takeTurn, waitsForTurn, wholeRequestTimeoutMs } from './requestTimeout.js';
-import { endWithSocket, forgetResponse, recordResponse, responseInProgress } from './responseInProgress.js';
+import { forgetResponse, recordResponse, responseInProgress } from './responseInProgress.js';
+import { queuePipelined } from './pipelinedResponses.js';
 import { listenForLesson, type LessonListener } from './lessonListener.js';
 import { hstsValue } from './hsts.js';
 import { descriptorsPerConnection, openFilesLimit } from './descriptorLimit.js';
@@ -316,7 +317,7 @@ export async function startEdge(config: Config, resolved: ResolvedConfig, events
         unregister?.();
       };
       res.once('close', ended);
-      if (pipelined) unregister = endWithSocket(socket, ended);
+      if (pipelined) unregister = queuePipelined(socket, ended);
       if (draining) res.shouldKeepAlive = false;
       if (req.httpVersionMajor !== 1) {
         // Node's parser accepts an HTTP/0.9 request line ("GET /"); HAProxy refuses it with 400.

@@ -7,6 +7,7 @@ import type { Socket } from 'node:net';
 import type { Config } from '../config/schema.js';
 import { rawErrorResponse } from './errorPages.js';
 import { responseInProgress } from './responseInProgress.js';
+import { readingHeld } from './pipelinedResponses.js';
 
 /** Node requires an integer of at least headersTimeout. */
 export function wholeRequestTimeoutMs(t: Config['timeouts']): number {
@@ -32,6 +33,9 @@ export function answerRequestTimeout(socket: Socket): boolean {
   const response = responseInProgress(socket);
   if (!socket.writable) return false;
   if (response !== null && response.req.complete) {
+    // The edge stopped reading this connection (a long pipelined queue): the rest of that head may be
+    // waiting in the kernel. It is read once the queue is short (pipelinedResponses.ts).
+    if (readingHeld(socket)) return true;
     // The request that expired is the next one, pipelined behind an answer still owed (a complete
     // request cannot expire): HAProxy sends that answer, then the 408. Reading stops meanwhile.
     socket.pause();

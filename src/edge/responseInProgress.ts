@@ -27,32 +27,3 @@ export function responseInProgress(socket: Duplex): ServerResponse | null {
   const res = (socket as WithResponse)[RESPONSE];
   return res !== undefined && !res.writableFinished ? res : null;
 }
-
-const QUEUED = Symbol('mtls-edge.queued-responses');
-type WithQueued = Duplex & { [QUEUED]?: Set<() => void> };
-
-/**
- * Runs `ended` when the socket closes, unless it ran before (it removes itself by calling the
- * function returned). For pipelined responses: Node queues them and never closes one whose
- * connection dies before its turn, and their requests may have closed cleanly long before (an
- * upstream that answered without reading the body). One listener per socket, whatever the count.
- */
-export function endWithSocket(socket: Duplex, ended: () => void): () => void {
-  const s = socket as WithQueued;
-  let queued = s[QUEUED];
-  if (queued === undefined) {
-    const set = new Set<() => void>();
-    queued = set;
-    s[QUEUED] = set;
-    socket.once('close', () => {
-      for (const f of [...set]) f();
-      set.clear();
-    });
-  }
-  queued.add(ended);
-  const own = queued;
-  return () => {
-    own.delete(ended);
-  };
-}
-

@@ -1,0 +1,76 @@
+// A connection's pipelined requests that wait for (or have) their turn, and how far the edge reads
+// ahead of them. Node's HTTP parser turns every request a client sends into objects at once (about
+// 2 KB each), while the edge hands them to the app one at a time (edge.ts): without a bound, one
+// connection pipelining a megabyte of 27-byte GETs queued 50,000 requests (≈ 90 MB of heap) behind a
+// slow answer. HAProxy parses one request at a time from its 16 KB buffer and leaves the rest in the
+// kernel. The edge stops reading a connection while more than PIPELINED_READ_AHEAD of its requests
+// wait, and reads again once the queue is short: TCP flow control then holds the client back, and
+// what Node had already read (one read, at most 64 KB) is the most one connection can queue.
+import type { Duplex } from 'node:stream';
+
+/** Pipelined requests one connection may have waiting before the edge stops reading it. */
+const PIPELINED_READ_AHEAD = 32;
+
+interface Pipelined {
+  /** The `ended` callbacks of the connection's pipelined responses that have not closed. */
+  readonly queued: Set<() => void>;
+  /** Reading is stopped because the queue is long. */
+  held: boolean;
+}
+
+const PIPELINED = Symbol('mtls-edge.pipelined-responses');
+type WithPipelined = Duplex & { [PIPELINED]?: Pipelined };
+
+/**
+ * Node resumes a socket itself (reading a request body, or once a full write buffer drained), so a
+ * connection whose queue is long is paused again at every resume. Documented stream events only.
+ */
+function pauseWhileHeld(this: WithPipelined): void {
+  if (this[PIPELINED]?.held === true) this.pause();
+}
+
+function holdOrRelease(socket: WithPipelined, p: Pipelined): void {
+  if (!p.held && p.queued.size > PIPELINED_READ_AHEAD) {
+    p.held = true;
+    socket.pause();
+  } else if (p.held && p.queued.size <= PIPELINED_READ_AHEAD) {
+    p.held = false;
+    if (!socket.destroyed) socket.resume();
+  }
+}
+
+/**
+ * Registers a pipelined response: `ended` runs when the socket closes unless it ran before (it
+ * removes itself by calling the function returned). Node queues pipelined responses and never closes
+ * one whose connection dies before its turn, and their requests may have closed cleanly long before
+ * (an upstream that answered without reading the body). One close listener per socket.
+ */
+export function queuePipelined(socket: Duplex, ended: () => void): () => void {
+  const s = socket as WithPipelined;
+  let p = s[PIPELINED];
+  if (p === undefined) {
+    const created: Pipelined = { queued: new Set(), held: false };
+    p = created;
+    s[PIPELINED] = created;
+    socket.once('close', () => {
+      for (const f of [...created.queued]) f();
+      created.queued.clear();
+    });
+    socket.on('resume', pauseWhileHeld);
+  }
+  const own = p;
+  own.queued.add(ended);
+  holdOrRelease(s, own);
+  return () => {
+    if (own.queued.delete(ended)) holdOrRelease(s, own);
+  };
+}
+
+/**
+ * True while the edge has stopped reading the connection: a request head that Node finds past its
+ * deadline then may be waiting in the kernel, held back by the edge, not by the client. Its bytes are
+ * read once the queue is short; a client that really stalled is ended by timeouts.client.
+ */
+export function readingHeld(socket: Duplex): boolean {
+  return (socket as WithPipelined)[PIPELINED]?.held === true;
+}
