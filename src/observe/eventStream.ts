@@ -190,14 +190,30 @@ export class EventStream implements EventSink {
       'X-Accel-Buffering': 'no',
     });
     const after = lastEventId !== undefined && /^\d+$/.test(lastEventId) ? Number(lastEventId) : 0;
-    let out = `retry: 2000\nevent: hello\ndata: ${JSON.stringify({ instance: this.instance, ringSize: this.ring.capacity })}\n\n`;
-    for (const item of this.ring.toArray()) if (item.seq > after) out += frame(item);
-    res.write(out);
+    res.write(`retry: 2000\nevent: hello\ndata: ${JSON.stringify({ instance: this.instance, ringSize: this.ring.capacity })}\n\n${this.replay(after)}`);
     const client: Client = { res, pending: [] };
     this.addClient(client);
     const drop = (): void => this.removeClient(client);
     res.on('close', drop);
     res.on('error', drop);
+  }
+
+  /**
+   * The ring's events after `after`, the newest first chosen, at most maxBuffered bytes: a full ring
+   * of large events is megabytes, and every page that (re)connects would otherwise have it built and
+   * queued at once, the same bound that drops a page that cannot keep up. /api/events has them all.
+   */
+  private replay(after: number): string {
+    const items = this.ring.toArray();
+    const frames: string[] = [];
+    let bytes = 0;
+    for (let i = items.length - 1; i >= 0 && items[i]!.seq > after; i--) {
+      const f = frame(items[i]!);
+      bytes += f.length;
+      if (bytes > this.maxBuffered) break;
+      frames.push(f);
+    }
+    return frames.reverse().join('');
   }
 
   private flush(): void {

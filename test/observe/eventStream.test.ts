@@ -138,6 +138,40 @@ describe('observe/eventStream: rate cap for pages', function () {
   });
 });
 
+describe('observe/eventStream: replay to a page that connects', function () {
+  this.timeout(10_000);
+
+  it('replays the newest events of the ring, in order, up to maxBufferedBytes (a full ring of large events is not queued whole)', async () => {
+    const stream = new EventStream({ ringSize: 200, maxBufferedBytes: 256 * 1024 });
+    // 200 events of about 20 KB: 4 MB in the ring, 256 KB may be replayed.
+    for (let i = 0; i < 200; i++) stream.emit({ kind: 'lifecycle', time: T0, level: 'info', message: `e${i} ${'x'.repeat(20_000)}` });
+    const server = http.createServer((_req, res) => stream.attach(res));
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+    try {
+      const text = await new Promise<string>((resolve, reject) => {
+        let got = '';
+        const req = http.get({ host: '127.0.0.1', port: (server.address() as AddressInfo).port, path: '/', agent: false }, (res) => {
+          res.setEncoding('utf8');
+          res.on('data', (d: string) => (got += d));
+          setTimeout(() => {
+            req.destroy();
+            resolve(got);
+          }, 500);
+        });
+        req.on('error', reject);
+      });
+      const seqs = text.split('\n\n').filter((f) => f.includes('event: edge\n')).map((f) => Number(/^id: (\d+)/m.exec(f)![1]));
+      expect(text.length, 'replayed bytes').to.be.within(200 * 1024, 256 * 1024 + 1024);
+      expect(seqs[seqs.length - 1], 'the newest event is replayed').to.equal(200);
+      expect(seqs, 'consecutive, oldest first').to.deep.equal(Array.from({ length: seqs.length }, (_, i) => 201 - seqs.length + i));
+    } finally {
+      stream.close();
+      server.closeAllConnections();
+      server.close();
+    }
+  });
+});
+
 describe('observe/eventStream: work done only while a page is open', function () {
   this.timeout(10_000);
 
