@@ -28,9 +28,9 @@ import { rawErrorResponse, sendErrorPage } from './errorPages.js';
 import { endConnectionAfterFault, guarded } from './faultBoundary.js';
 import { oversizedRequestStatus } from './oversizedRequest.js';
 import { ConnectionLimits, connectionCaps } from './connectionLimits.js';
-import { answerRequestTimeout, awaitTurn, takeTurn, waitsForTurn, wholeRequestTimeoutMs } from './requestTimeout.js';
+import { answerRequestTimeout, awaitTurn, inTurnNow, requestDeadlines, takeTurn, upgradeArrived, waitsForTurn, type RequestDeadlines } from './requestTimeout.js';
 import { forgetResponse, recordResponse, responseInProgress } from './responseInProgress.js';
-import { queuePipelined } from './pipelinedResponses.js';
+import { queuePipelined, upgradeTakesReading } from './pipelinedResponses.js';
 import { listenForLesson, type LessonListener } from './lessonListener.js';
 import { hstsValue } from './hsts.js';
 import { descriptorsPerConnection, openFilesLimit } from './descriptorLimit.js';
@@ -220,11 +220,11 @@ function waitForEarlierResponse(socket: Duplex, earlier: ServerResponse, clientT
 }
 
 /** HAProxy answers malformed requests itself; Node's parser errors become the same pages. */
-function onClientError(err: Error & { code?: string; rawPacket?: unknown; bytesParsed?: unknown }, socket: Socket): void {
+function onClientError(deadlines: RequestDeadlines, err: Error & { code?: string; rawPacket?: unknown; bytesParsed?: unknown }, socket: Socket): void {
   // Already answered: the rest of the same oversized request (its next TLS record or TCP chunk) hits
   // the parser again. Destroying now would drop the error page before it is flushed (client: EOF).
   if (socket.writableEnded) return;
-  if (err.code === 'ERR_HTTP_REQUEST_TIMEOUT' && answerRequestTimeout(socket)) return;
+  if (err.code === 'ERR_HTTP_REQUEST_TIMEOUT' && answerRequestTimeout(socket, deadlines)) return;
   if (err.code === 'HPE_CLOSED_CONNECTION') {
     // Bytes after a request that closes the connection (Connection: close, HTTP/1.0), such as an
     // old client's extra CRLF or a pipelined request: llhttp refuses them, but that request's
@@ -292,8 +292,8 @@ export async function startEdge(config: Config, resolved: ResolvedConfig, events
     where: { listener: kind, stage: 'request' as const, clientAddress: stateOf(req.socket)?.clientAddress ?? req.socket?.remoteAddress ?? 'unknown' },
     sockets: [res, req.socket],
   });
-  /** Node's whole-request deadline, also re-armed for a pipelined request at its turn. */
-  const requestTimeoutMs = wholeRequestTimeoutMs(t);
+  /** Node's deadlines of a request, also run again by the edge (a pipelined request at its turn). */
+  const deadlines = requestDeadlines(t);
   const track = (kind: 'https' | 'http', handler: (req: IncomingMessage, res: ServerResponse) => void) => {
     const inTurn = whenEarlierDone(kind, handler);
     return guarded(events, requestFault(kind), (req: IncomingMessage, res: ServerResponse): void => {
@@ -326,6 +326,7 @@ export async function startEdge(config: Config, resolved: ResolvedConfig, events
         return;
       }
       if (earlier === null) {
+        inTurnNow(res, deadlines);
         handler(req, res);
         return;
       }
@@ -340,14 +341,14 @@ export async function startEdge(config: Config, resolved: ResolvedConfig, events
   const whenEarlierDone = (kind: 'https' | 'http', handler: (req: IncomingMessage, res: ServerResponse) => void) =>
     guarded(events, requestFault(kind), (req: IncomingMessage, res: ServerResponse): void => {
       if (!req.socket || req.socket.destroyed || res.writableEnded) return;
-      takeTurn(res, requestTimeoutMs);
+      takeTurn(res, deadlines);
       handler(req, res);
     });
   const serverOptions: http.ServerOptions = {
     maxHeaderSize: config.max_header_size,
     keepAliveTimeout: t.keep_alive * 1000,
-    headersTimeout: t.request_headers * 1000,
-    requestTimeout: requestTimeoutMs,
+    headersTimeout: deadlines.headersMs,
+    requestTimeout: deadlines.requestMs,
     // Node checks headersTimeout only every connectionsCheckingInterval (default 30 s): check often
     // enough that timeouts.request_headers holds as HAProxy's `timeout http-request` does.
     connectionsCheckingInterval: Math.max(50, Math.min(1000, t.request_headers * 250)),
@@ -372,6 +373,8 @@ export async function startEdge(config: Config, resolved: ResolvedConfig, events
         upgradedSockets.add(socket);
         socket.once('close', () => upgradedSockets.delete(socket));
       }
+      upgradeTakesReading(socket);
+      upgradeArrived(socket as Socket);
       const earlier = responseInProgress(socket);
       if (earlier !== null) {
         waitForEarlierResponse(socket, earlier, t.client * 1000, () => onUpgrade(req, socket, head));
@@ -383,7 +386,7 @@ export async function startEdge(config: Config, resolved: ResolvedConfig, events
     s.on('clientError', guarded(events, (_err: Error, socket: Socket) => ({
       where: { listener: kind, stage: 'client-error' as const, clientAddress: stateOf(socket)?.clientAddress ?? socket.remoteAddress ?? 'unknown' },
       sockets: [socket],
-    }), onClientError));
+    }), (err: Error, socket: Socket) => onClientError(deadlines, err, socket)));
     answerAfterClientFin(s);
     s.timeout = t.client * 1000;
     // A listener replaces Node's own destroy on timeout.

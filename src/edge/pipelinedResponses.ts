@@ -16,6 +16,8 @@ interface Pipelined {
   readonly queued: Set<() => void>;
   /** Reading is stopped because the queue is long. */
   held: boolean;
+  /** An Upgrade took the socket: its reading is no longer the edge's to stop or resume. */
+  upgraded: boolean;
 }
 
 const PIPELINED = Symbol('mtls-edge.pipelined-responses');
@@ -30,6 +32,7 @@ function pauseWhileHeld(this: WithPipelined): void {
 }
 
 function holdOrRelease(socket: WithPipelined, p: Pipelined): void {
+  if (p.upgraded) return;
   if (!p.held && p.queued.size > PIPELINED_READ_AHEAD) {
     p.held = true;
     socket.pause();
@@ -49,7 +52,7 @@ export function queuePipelined(socket: Duplex, ended: () => void): () => void {
   const s = socket as WithPipelined;
   let p = s[PIPELINED];
   if (p === undefined) {
-    const created: Pipelined = { queued: new Set(), held: false };
+    const created: Pipelined = { queued: new Set(), held: false, upgraded: false };
     p = created;
     s[PIPELINED] = created;
     socket.once('close', () => {
@@ -69,8 +72,27 @@ export function queuePipelined(socket: Duplex, ended: () => void): () => void {
 /**
  * True while the edge has stopped reading the connection: a request head that Node finds past its
  * deadline then may be waiting in the kernel, held back by the edge, not by the client. Its bytes are
- * read once the queue is short; a client that really stalled is ended by timeouts.client.
+ * read once the queue is short; its deadline runs again from its turn (requestTimeout.ts).
  */
 export function readingHeld(socket: Duplex): boolean {
   return (socket as WithPipelined)[PIPELINED]?.held === true;
+}
+
+/**
+ * An Upgrade took the socket from Node's HTTP parser: its reading is the Upgrade's from now on (paused
+ * until its turn, then relayed). The answers still queued before it neither stop nor resume it again
+ * (resumed, its bytes would flow to no one while the Upgrade waits). A stop in force is undone: it
+ * halted reading where only the parser, now gone, would start it again, so the stream still counts a
+ * read in progress and would never read the tunnel. Pushing nothing ends that read (Node's documented
+ * effect of `push('')`): the socket reads again, into its own buffer, as without a stop.
+ */
+export function upgradeTakesReading(socket: Duplex): void {
+  const p = (socket as WithPipelined)[PIPELINED];
+  if (p === undefined || p.upgraded) return;
+  p.upgraded = true;
+  socket.removeListener('resume', pauseWhileHeld);
+  if (p.held) {
+    p.held = false;
+    socket.push(Buffer.alloc(0));
+  }
 }
