@@ -30,7 +30,7 @@ import { oversizedRequestStatus } from './oversizedRequest.js';
 import { ConnectionLimits, connectionCaps } from './connectionLimits.js';
 import { answerRequestTimeout, awaitTurn, inTurnNow, requestDeadlines, takeTurn, upgradeArrived, waitsForTurn, type RequestDeadlines } from './requestTimeout.js';
 import { forgetResponse, recordResponse, responseInProgress } from './responseInProgress.js';
-import { queuePipelined, upgradeTakesReading } from './pipelinedResponses.js';
+import { overPipelinedBudget, PIPELINED_BUDGET, queuePipelined, upgradeTakesReading } from './pipelinedResponses.js';
 import { listenForLesson, type LessonListener } from './lessonListener.js';
 import { hstsValue } from './hsts.js';
 import { descriptorsPerConnection, openFilesLimit } from './descriptorLimit.js';
@@ -317,7 +317,16 @@ export async function startEdge(config: Config, resolved: ResolvedConfig, events
         unregister?.();
       };
       res.once('close', ended);
-      if (pipelined) unregister = queuePipelined(socket, ended);
+      if (pipelined) {
+        unregister = queuePipelined(socket, ended);
+        // Closed already (over the budget, below, or by its client): the socket's close ends this response.
+        if (socket.destroyed) return;
+        if (overPipelinedBudget()) {
+          events.emit({ kind: 'connection-refused', time: Date.now(), listener: kind, clientAddress: stateOf(socket)?.clientAddress ?? socket.remoteAddress ?? 'unknown', cap: 'pipelined', limit: PIPELINED_BUDGET });
+          socket.destroy();
+          return;
+        }
+      }
       if (draining) res.shouldKeepAlive = false;
       if (req.httpVersionMajor !== 1) {
         // Node's parser accepts an HTTP/0.9 request line ("GET /"); HAProxy refuses it with 400.

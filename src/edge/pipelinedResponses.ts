@@ -5,11 +5,18 @@
 // slow answer. HAProxy parses one request at a time from its 16 KB buffer and leaves the rest in the
 // kernel. The edge stops reading a connection while more than PIPELINED_READ_AHEAD of its requests
 // wait, and reads again once the queue is short: TCP flow control then holds the client back, and
-// what Node had already read (one read, at most 64 KB) is the most one connection can queue.
+// what Node had already read (one read, at most 64 KB) is the most one connection can queue. That
+// is still megabytes per connection, so the whole process keeps at most PIPELINED_BUDGET waiting:
+// past it, a connection that pipelines one more is closed (many connections each queueing one read's
+// worth took the heap past its limit, which ends the process).
 import type { Duplex } from 'node:stream';
 
 /** Pipelined requests one connection may have waiting before the edge stops reading it. */
 const PIPELINED_READ_AHEAD = 32;
+
+/** Pipelined requests waiting over all connections (about 2 KB each: ≈ 20 MB) before one more closes its connection. */
+export const PIPELINED_BUDGET = 10_000;
+let pipelinedWaiting = 0;
 
 interface Pipelined {
   /** The `ended` callbacks of the connection's pipelined responses that have not closed. */
@@ -63,10 +70,18 @@ export function queuePipelined(socket: Duplex, ended: () => void): () => void {
   }
   const own = p;
   own.queued.add(ended);
+  pipelinedWaiting++;
   holdOrRelease(s, own);
   return () => {
-    if (own.queued.delete(ended)) holdOrRelease(s, own);
+    if (!own.queued.delete(ended)) return;
+    pipelinedWaiting--;
+    holdOrRelease(s, own);
   };
+}
+
+/** True when the edge's pipelined requests (this one included) are over PIPELINED_BUDGET: the caller closes its connection. */
+export function overPipelinedBudget(): boolean {
+  return pipelinedWaiting > PIPELINED_BUDGET;
 }
 
 /**

@@ -147,8 +147,11 @@ export interface ConnectionRefusedEvent {
   readonly time: number;
   readonly listener: 'https' | 'http';
   readonly clientAddress: string;
-  /** Which cap: the listener's own or max_connections over both listeners. */
-  readonly cap: 'listener' | 'total';
+  /**
+   * Which cap: the listener's own or max_connections over both listeners (the connection is closed at
+   * accept), or the pipelined requests the edge keeps waiting (closed when it pipelined one more).
+   */
+  readonly cap: 'listener' | 'total' | 'pipelined';
   readonly limit: number;
 }
 

@@ -25,6 +25,7 @@ export function rejectionReason(e: HandshakeRejectedEvent): string {
 }
 
 export function refusedReason(e: ConnectionRefusedEvent): string {
+  if (e.cap === 'pipelined') return `one more pipelined request while ${e.limit} wait in the edge (clients pipelining faster than the app answers)`;
   return e.cap === 'total' ? `over max_connections (${e.limit})` : `over listener_max_connections.${e.listener} (${e.limit})`;
 }
 

@@ -119,7 +119,7 @@ export function createLogSink(logger: Logger, budget: LineBudget = new LineBudge
         case 'connection-refused': {
           const reason = refusedReason(event);
           if (!mayLog(reason)) return;
-          logger.warn(`connection from ${event.clientAddress} to the ${event.listener} listener closed at accept: ${reason}`, {
+          logger.warn(`connection from ${event.clientAddress} to the ${event.listener} listener closed${event.cap === 'pipelined' ? '' : ' at accept'}: ${reason}`, {
             event: 'connection-refused', client: event.clientAddress, listener: event.listener, cap: event.cap, limit: event.limit,
           });
           return;

@@ -6,7 +6,9 @@
 import { expect } from 'chai';
 import http from 'node:http';
 import type net from 'node:net';
-import { clientIdentity, startTestEdge, type TestEdge } from '../support/edgeHarness.js';
+import { PIPELINED_BUDGET } from '../../src/edge/pipelinedResponses.js';
+import type { ConnectionRefusedEvent } from '../../src/observe/events.js';
+import { clientIdentity, httpRequest, startTestEdge, type TestEdge } from '../support/edgeHarness.js';
 import { listenOnLoopback } from '../support/loopbackServer.js';
 import { tlsConnect } from '../support/rawHttp.js';
 import { connectPlain, stopStarted, waitFor } from '../support/waits.js';
@@ -76,6 +78,34 @@ describe('hostile: the edge reads ahead of pipelined requests by a bounded amoun
       expect(await waitFor(() => e.edge.inFlight() === 0, 3_000)).to.equal(true);
     });
   }
+
+  it(`8 connections each pipelining 3,000 requests behind an answer the app holds → at most ${PIPELINED_BUDGET} wait in the edge (plus one read), the connections past it are closed and reported, the edge serves on`, async () => {
+    // /hold is answered after 2.5 s: the clients reset before, which the edge notices when it writes that
+    // answer (it is not reading them, edge-behaviour §10.9); then nothing stays in flight.
+    const e = await start(2_500, 0);
+    const sockets: net.Socket[] = [];
+    for (let i = 0; i < 8; i++) {
+      const s = await connectPlain(e.httpPort);
+      clients.push(s);
+      sockets.push(s);
+      s.on('error', () => undefined);
+      s.write(request('/hold') + request(`/c${i}`).repeat(2_999));
+    }
+    // Without the budget the edge held one read of each: about 8 × 1,700 requests.
+    let peak = 0;
+    for (let i = 0; i < 50; i++) {
+      peak = Math.max(peak, e.edge.inFlight());
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    const refused = e.events.filter((ev): ev is ConnectionRefusedEvent => ev.kind === 'connection-refused' && ev.cap === 'pipelined');
+    expect(refused.length, 'connections closed over the budget').to.be.at.least(1);
+    expect(refused[0]!.limit).to.equal(PIPELINED_BUDGET);
+    expect(peak, 'requests in the edge').to.be.within(PIPELINED_BUDGET / 2, PIPELINED_BUDGET + 3_000);
+    expect(sockets.filter((s) => s.destroyed || s.readableEnded).length, 'closed by the edge').to.be.at.least(1);
+    expect((await httpRequest(e.httpPort, { path: '/fresh' })).status).to.equal(200);
+    for (const s of sockets) s.destroy();
+    expect(await waitFor(() => e.edge.inFlight() === 0, 5_000), `in flight: ${e.edge.inFlight()}`).to.equal(true);
+  });
 
   it('a request head split across the point where reading stopped is not timed out by timeouts.request_headers while the edge holds it back', async () => {
     // 100 requests answered 30 ms apart take 3 s, three times timeouts.request_headers (1 s). The head
