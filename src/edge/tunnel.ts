@@ -1,7 +1,8 @@
-// A connection Node's HTTP server hands over ('upgrade' for an Upgrade request): the request that
-// asks the app to switch, and the raw tunnel once the app agrees. The request goes up through
-// node:http's client, whose strict parser reads the app's answer, bounded in size (the head) and
-// time (timeouts.connect, then timeouts.server). Out of websocket.ts, to be shared.
+// A connection Node's HTTP server hands over ('upgrade' for an Upgrade request, 'connect' for
+// CONNECT): the request that asks the app to switch, and the raw tunnel once the app agrees. The
+// request goes up through node:http's client, whose strict parser reads the app's answer, bounded
+// in size (the head) and time (timeouts.connect, then timeouts.server). Used by websocket.ts and
+// connectMethod.ts.
 import http from 'node:http';
 import https from 'node:https';
 import type net from 'node:net';
@@ -79,7 +80,7 @@ export function openTunnel(client: net.Socket, upstream: net.Socket, clientHead:
  * The edge's last bytes on a handed-over connection it answered itself or relayed a refusal on.
  * Unread client bytes at close would make the kernel reset the connection and could cost the client
  * the answer: what the client still sends is read and dropped until it closes its side. Node's
- * server timeout no longer watches a socket handed to 'upgrade', so a client that never
+ * server timeout no longer watches a socket handed to 'upgrade' or 'connect', so a client that never
  * closes would hold the connection (and its max_connections slot) for good: it is cut after
  * `lingerMs`, as HAProxy closes such a connection at its `timeout client-fin` / `http-keep-alive`.
  */
