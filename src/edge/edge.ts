@@ -22,6 +22,7 @@ import type { TlsProfile } from '../tls/tlsProfiles.js';
 import type { PeerCertificate } from '../tls/peerCertificate.js';
 import { createRequestHandler, type PipelineDeps, type PipelineSettings } from './pipeline.js';
 import { createUpgradeHandler } from './websocket.js';
+import { createConnectHandler } from './connectMethod.js';
 import { RouteTable, usesBuiltInEcho } from './routeTable.js';
 import { Upstreams } from './upstreams.js';
 import { rawErrorResponse, sendErrorPage } from './errorPages.js';
@@ -186,10 +187,10 @@ function takeConnectionHandler(server: http.Server): (socket: Duplex) => void {
 }
 
 /**
- * An Upgrade pipelined behind a response still being written is handled once that response is
+ * An Upgrade or CONNECT pipelined behind a response still being written is handled once that response is
  * done, in order, as HAProxy answers pipelined requests: Node hands the socket over at once, and a
  * second response on it would throw ERR_HTTP_SOCKET_ASSIGNED. While it waits the socket belongs to
- * no one (Node removed its own error and timeout listeners at 'upgrade'), so an error (a reset)
+ * no one (Node removed its own error and timeout listeners at 'upgrade' / 'connect'), so an error (a reset)
  * destroys it, and so does `timeouts.client` once the earlier answer waits for a client that reads nothing.
  */
 function waitForEarlierResponse(socket: Duplex, earlier: ServerResponse, clientTimeoutMs: number, then: () => void): void {
@@ -365,33 +366,40 @@ export async function startEdge(config: Config, resolved: ResolvedConfig, events
     // The domain-fronting stage answers a missing Host with Gorouter's text/plain 400.
     requireHostHeader: false,
   };
-  // Upgraded (WebSocket) sockets leave the HTTP servers' own bookkeeping, so closeAllConnections()
-  // misses them: they are the only sockets the edge tracks itself (a Set entry per connection cost
-  // measurable CPU per handshake).
+  // Sockets handed over at 'upgrade' (WebSocket) or 'connect' (CONNECT) leave the HTTP servers' own
+  // bookkeeping, so closeAllConnections() misses them: they are the only sockets the edge tracks
+  // itself (a Set entry per connection cost measurable CPU per handshake).
   const upgradedSockets = new Set<Duplex>();
   const makeHttp = (kind: 'https' | 'http', serverDeps: PipelineDeps = deps): http.Server => {
     const s = http.createServer(serverOptions, track(kind, createRequestHandler(kind, serverDeps)));
-    const upgrade = createUpgradeHandler(kind, serverDeps, { tunnelMs: t.tunnel * 1000, connectMs: t.connect * 1000, serverMs: t.server * 1000, clientMs: t.client * 1000 });
-    const upgradeFault = (req: IncomingMessage, socket: Duplex, _head: Buffer) => ({
-      where: { listener: kind, stage: 'upgrade' as const, clientAddress: stateOf(req.socket)?.clientAddress ?? req.socket?.remoteAddress ?? 'unknown' },
-      sockets: [socket],
-    });
-    const onUpgrade = guarded(events, upgradeFault, (req: IncomingMessage, socket: Duplex, head: Buffer) => {
-      // From here the socket has left Node's HTTP bookkeeping: close() ends it through this set.
-      if (!upgradedSockets.has(socket)) {
-        upgradedSockets.add(socket);
-        socket.once('close', () => upgradedSockets.delete(socket));
-      }
-      upgradeTakesReading(socket);
-      upgradeArrived(socket as Socket);
-      const earlier = responseInProgress(socket);
-      if (earlier !== null) {
-        waitForEarlierResponse(socket, earlier, t.client * 1000, () => onUpgrade(req, socket, head));
-        return;
-      }
-      upgrade(req, socket, head);
-    });
-    s.on('upgrade', onUpgrade);
+    const tunnelTimeouts = { tunnelMs: t.tunnel * 1000, connectMs: t.connect * 1000, serverMs: t.server * 1000, clientMs: t.client * 1000 };
+    /** A handed-over connection's handler, in its fault boundary and in order behind an answer still being written. */
+    const handedOver = (stage: 'upgrade' | 'connect', handler: (req: IncomingMessage, socket: Duplex, head: Buffer) => void) => {
+      const fault = (req: IncomingMessage, socket: Duplex, _head: Buffer) => ({
+        where: { listener: kind, stage, clientAddress: stateOf(req.socket)?.clientAddress ?? req.socket?.remoteAddress ?? 'unknown' },
+        sockets: [socket],
+      });
+      const onHandover = guarded(events, fault, (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+        // From here the socket has left Node's HTTP bookkeeping: close() ends it through this set.
+        if (!upgradedSockets.has(socket)) {
+          upgradedSockets.add(socket);
+          socket.once('close', () => upgradedSockets.delete(socket));
+        }
+        // A CONNECT takes the socket from Node's parser as an Upgrade does.
+        upgradeTakesReading(socket);
+        upgradeArrived(socket as Socket);
+        const earlier = responseInProgress(socket);
+        if (earlier !== null) {
+          waitForEarlierResponse(socket, earlier, t.client * 1000, () => onHandover(req, socket, head));
+          return;
+        }
+        handler(req, socket, head);
+      });
+      return onHandover;
+    };
+    s.on('upgrade', handedOver('upgrade', createUpgradeHandler(kind, serverDeps, tunnelTimeouts)));
+    // Without a 'connect' listener Node resets a CONNECT's connection: no answer, nothing logged.
+    s.on('connect', handedOver('connect', createConnectHandler(kind, serverDeps, tunnelTimeouts)));
     s.on('clientError', guarded(events, (_err: Error, socket: Socket) => ({
       where: { listener: kind, stage: 'client-error' as const, clientAddress: stateOf(socket)?.clientAddress ?? socket.remoteAddress ?? 'unknown' },
       sockets: [socket],

@@ -19,6 +19,7 @@ import { hopByHopHeaders } from './stages/hopByHopHeaders.js';
 import { route } from './stages/route.js';
 import { duplicateHost } from './stages/duplicateHost.js';
 import { absoluteForm } from './stages/absoluteForm.js';
+import { connectTarget } from './stages/connectTarget.js';
 import { clientAuthFronting } from './stages/clientAuthFronting.js';
 import { dialectFronting } from './stages/dialectFronting.js';
 import { underscoreHeaders, type UnderscoreHeaderAction } from './stages/underscoreHeaders.js';
@@ -51,12 +52,16 @@ export interface PipelineDeps {
   readonly events: EventSink;
 }
 
-/** The stages in order, for one listener. The plain-HTTP listener has no client-certificate rules. */
-export function stagesFor(listener: ListenerKind, s: PipelineSettings, routes: () => RouteTable, opts: { upgrade: boolean; tls?: () => TlsProfileSet }): Stage[] {
+/**
+ * The stages in order, for one listener. The plain-HTTP listener has no client-certificate rules.
+ * `upgrade`: the Upgrade and Connection headers go to the app (an Upgrade request, a CONNECT that asks for one).
+ * `connect`: a CONNECT request, whose target is `host:port` instead of a path or an absolute URL.
+ */
+export function stagesFor(listener: ListenerKind, s: PipelineSettings, routes: () => RouteTable, opts: { upgrade: boolean; connect?: boolean; tls?: () => TlsProfileSet }): Stage[] {
   return [
     ...(listener === 'https' ? [explainRejection()] : []),
     duplicateHost(),
-    absoluteForm(),
+    opts.connect ? connectTarget() : absoluteForm(),
     domainFronting(s.domainFronting),
     ...(listener === 'https' && opts.tls ? [clientAuthFronting(s.clientAuthFronting, opts.tls), dialectFronting(opts.tls, s.dialect)] : []),
     // Before the client-certificate rules: a Connection token must not remove what they set.

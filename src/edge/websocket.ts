@@ -8,28 +8,20 @@
 // simpler of the two safe choices, and clients reconnect.)
 // Header names and values travel as latin1, byte for byte as received, like the plain-HTTP path.
 import http, { type IncomingMessage } from 'node:http';
-import https from 'node:https';
-import net from 'node:net';
+import type net from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { ListenerKind } from './requestContext.js';
 import { newContext, requestEvent, runStages, stagesFor, type PipelineDeps } from './pipeline.js';
 import { rawErrorResponse } from './errorPages.js';
 import { CLIENT_CLOSED_ERROR, CLIENT_CLOSED_STATUS, upstreamErrorStatus } from './proxy.js';
-import { upstreamTlsOptions } from './upstreamTls.js';
 import { endConnectionAfterFault } from './faultBoundary.js';
 import { HOP_BY_HOP_HEADERS } from './hopByHop.js';
 import { isWebSocketHandshake, lacksWebSocketAccept, webSocketKeyRefusal } from './websocketHandshake.js';
-
-/** The upstream's response head may not exceed this (as HAProxy's default buffer). */
-const MAX_UPSTREAM_RESPONSE_HEAD = 16_384;
+import { endAfterAnswer, openTunnel, switchRequest, timeoutError, type TunnelTimeouts } from './tunnel.js';
 
 function hasBody(req: IncomingMessage): boolean {
   const cl = req.headers['content-length'];
   return (cl !== undefined && cl !== '0') || req.headers['transfer-encoding'] !== undefined;
-}
-
-function timeoutError(message: string, code: string): Error {
-  return Object.assign(new Error(message), { code });
 }
 
 /** The 101 head as the upstream sent it (latin1, header order and case kept). */
@@ -40,35 +32,8 @@ function switchingHead(res: IncomingMessage): Buffer {
   return Buffer.from(`${head}\r\n`, 'latin1');
 }
 
-/**
- * The edge's last bytes on an Upgrade connection it answered itself or relayed a refusal on. Unread
- * client bytes at close would make the kernel reset the connection and could cost the client the
- * answer: what the client still sends is read and dropped until it closes its side. Node's server
- * timeout no longer watches a socket handed to 'upgrade', so a client that never closes would hold
- * the connection (and its max_connections slot) for good: it is cut after `lingerMs`, as HAProxy
- * closes such a connection at its `timeout client-fin` / `http-keep-alive`.
- */
-function endAfterAnswer(socket: net.Socket, lingerMs: number, last?: string): void {
-  socket.resume();
-  if (last === undefined) socket.end();
-  else socket.end(last);
-  const linger = setTimeout(() => socket.destroy(), lingerMs);
-  socket.once('close', () => clearTimeout(linger));
-}
-
-interface UpgradeTimeouts {
-  /** An idle tunnel (timeouts.tunnel). */
-  readonly tunnelMs: number;
-  /** Connecting to the upstream, TLS included (timeouts.connect). */
-  readonly connectMs: number;
-  /** The upstream's answer head, and each silence in a relayed body (timeouts.server). */
-  readonly serverMs: number;
-  /** A client that keeps its side open after the edge's answer (timeouts.client). */
-  readonly clientMs: number;
-}
-
-export function createUpgradeHandler(listener: ListenerKind, deps: PipelineDeps, timeouts: UpgradeTimeouts): (req: IncomingMessage, socket: Duplex, head: Buffer) => void {
-  const { tunnelMs: tunnelTimeoutMs, connectMs: connectTimeoutMs, serverMs: responseTimeoutMs, clientMs } = timeouts;
+export function createUpgradeHandler(listener: ListenerKind, deps: PipelineDeps, timeouts: TunnelTimeouts): (req: IncomingMessage, socket: Duplex, head: Buffer) => void {
+  const { tunnelMs: tunnelTimeoutMs, serverMs: responseTimeoutMs, clientMs } = timeouts;
   return (req, clientSocket, head) => {
     const socket = clientSocket as net.Socket;
     const settings = deps.settings();
@@ -105,29 +70,7 @@ export function createUpgradeHandler(listener: ListenerKind, deps: PipelineDeps,
     // Nothing the client sends after its request head moves before the upstream's 101.
     socket.pause();
     const target = ctx.route!;
-    const url = new URL(target.origin);
-    const isTls = url.protocol === 'https:';
-    const hostname = url.hostname.replace(/^\[|\]$/g, '');
-    const options: https.RequestOptions = {
-      host: hostname,
-      port: Number(url.port) || (isTls ? 443 : 80),
-      method: req.method,
-      path: req.url ?? '/',
-      headers: ctx.headers,
-      setHost: false,
-      agent: false,
-      maxHeaderSize: MAX_UPSTREAM_RESPONSE_HEAD,
-      insecureHTTPParser: false,
-      ...(isTls ? upstreamTlsOptions(target.route.tls, hostname) : {}),
-    };
-    const upstreamRequest = (isTls ? https : http).request(options);
-    let timer = setTimeout(() => upstreamRequest.destroy(timeoutError('connect timeout', 'UND_ERR_CONNECT_TIMEOUT')), connectTimeoutMs);
-    upstreamRequest.once('socket', (s: net.Socket) => {
-      s.once(isTls ? 'secureConnect' : 'connect', () => {
-        clearTimeout(timer);
-        timer = setTimeout(() => upstreamRequest.destroy(timeoutError('no response head in time', 'UND_ERR_HEADERS_TIMEOUT')), responseTimeoutMs);
-      });
-    });
+    const { request: upstreamRequest, answered } = switchRequest(target, req.method ?? 'GET', req.url ?? '/', ctx.headers, timeouts);
     /** The client closed before the upstream's answer: the upstream request's error is ours, not the app's. */
     let clientLeft = false;
     const closeUpstream = (): void => {
@@ -147,7 +90,7 @@ export function createUpgradeHandler(listener: ListenerKind, deps: PipelineDeps,
     };
 
     upstreamRequest.once('upgrade', contained((upRes: IncomingMessage, upstream: net.Socket, upHead: Buffer) => {
-      clearTimeout(timer);
+      answered();
       socket.removeListener('close', closeUpstream);
       if (socket.destroyed) {
         upstream.destroy();
@@ -161,19 +104,12 @@ export function createUpgradeHandler(listener: ListenerKind, deps: PipelineDeps,
       }
       res.detachSocket(socket);
       socket.write(switchingHead(upRes));
-      if (upHead.length) socket.write(upHead);
-      if (head.length) upstream.write(head);
-      upstream.on('error', () => socket.destroy());
-      upstream.pipe(socket);
-      socket.pipe(upstream);
-      upstream.setTimeout(tunnelTimeoutMs, () => upstream.destroy());
-      upstream.once('close', () => socket.destroy());
-      socket.once('close', () => upstream.destroy());
+      openTunnel(socket, upstream, head, upHead, tunnelTimeoutMs);
       finish(101, null);
     }));
 
     upstreamRequest.once('response', contained((upRes: IncomingMessage) => {
-      clearTimeout(timer);
+      answered();
       const status = upRes.statusCode ?? 0;
       if (status < 200 || status > 999) {
         // An interim 1xx other than 101 is no answer to relay, and writeHead refuses a status below 100.
@@ -194,7 +130,7 @@ export function createUpgradeHandler(listener: ListenerKind, deps: PipelineDeps,
     }));
 
     upstreamRequest.on('error', contained((e: Error & { code?: string }) => {
-      clearTimeout(timer);
+      answered();
       if (clientLeft) {
         finish(CLIENT_CLOSED_STATUS, CLIENT_CLOSED_ERROR);
         return;

@@ -137,7 +137,7 @@ export interface ConnectionErrorEvent {
 }
 
 /** Where a client's bytes or certificate enter the edge: each is a fault boundary. */
-const FAULT_STAGES = ['accept', 'client-hello', 'handshake', 'request', 'upgrade', 'response', 'client-error', 'event', 'uncaught'] as const;
+const FAULT_STAGES = ['accept', 'client-hello', 'handshake', 'request', 'upgrade', 'connect', 'response', 'client-error', 'event', 'uncaught'] as const;
 export type FaultStage = (typeof FAULT_STAGES)[number];
 
 

@@ -177,7 +177,8 @@ export class ResponseReader {
     return out;
   }
 
-  async next(timeoutMs = 10_000): Promise<RawResponse> {
+  /** The next response head only: what follows it stays to be read (a tunnel's first bytes, a raw body). */
+  async head(timeoutMs = 10_000): Promise<Pick<RawResponse, 'status' | 'statusLine' | 'headers'>> {
     const headEnd = await this.waitFor(() => {
       const i = this.buf.indexOf('\r\n\r\n');
       return i >= 0 ? i : null;
@@ -190,6 +191,11 @@ export class ResponseReader {
       return [l.slice(0, c), l.slice(c + 1).trim()];
     });
     this.buf = this.buf.subarray(headEnd + 4);
+    return { status, statusLine, headers };
+  }
+
+  async next(timeoutMs = 10_000): Promise<RawResponse> {
+    const { status, statusLine, headers } = await this.head(timeoutMs);
     const get = (n: string): string | undefined => headers.find(([k]) => k.toLowerCase() === n)?.[1];
     let body: Buffer;
     const cl = get('content-length');

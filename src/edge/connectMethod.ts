@@ -1,0 +1,172 @@
+// CONNECT requests, as HAProxy in `mode http` handles them (2.6 and 3.2, measured on loopback:
+// docs/parity.md#connect). HAProxy is no forward proxy: a CONNECT is one more request for the app,
+// with the same rules as any other (the ten headers, X-Forwarded-*, the route by Host), so it goes
+// through the same stages (a `host:port` target instead of a path: stages/connectTarget.ts) and up
+// through node:http's client, as an Upgrade does (tunnel.ts). The app's 2xx turns the connection
+// into a raw tunnel, as HAProxy switches to tunnel mode on it (until `timeouts.tunnel` of silence).
+// Any other answer reaches the client and the connection then closes, as after a refused Upgrade
+// (websocket.ts; HAProxy would read a next request from it). The client's bytes after its head wait
+// for the answer: they go into the tunnel, or nowhere.
+import http, { type IncomingMessage } from 'node:http';
+import type net from 'node:net';
+import type { Duplex } from 'node:stream';
+import type { ListenerKind } from './requestContext.js';
+import { newContext, requestEvent, runStages, stagesFor, type PipelineDeps } from './pipeline.js';
+import { rawErrorResponse } from './errorPages.js';
+import { CLIENT_CLOSED_ERROR, CLIENT_CLOSED_STATUS, upstreamErrorStatus } from './proxy.js';
+import { endConnectionAfterFault } from './faultBoundary.js';
+import { HOP_BY_HOP_HEADERS } from './hopByHop.js';
+import { isWebSocketHandshake, webSocketKeyRefusal } from './websocketHandshake.js';
+import { endAfterAnswer, openTunnel, switchRequest, type TunnelTimeouts } from './tunnel.js';
+
+/** The app's head as it sent it (latin1, order and case kept), minus `drop`, plus `extra`. */
+function answerHead(res: IncomingMessage, drop: (lowerName: string) => boolean, extra: readonly string[]): Buffer {
+  let head = `HTTP/1.1 ${res.statusCode} ${res.statusMessage}\r\n`;
+  const h = res.rawHeaders;
+  for (let i = 0; i + 1 < h.length; i += 2) if (!drop(h[i].toLowerCase())) head += `${h[i]}: ${h[i + 1]}\r\n`;
+  for (let i = 0; i + 1 < extra.length; i += 2) head += `${extra[i]}: ${extra[i + 1]}\r\n`;
+  return Buffer.from(`${head}\r\n`, 'latin1');
+}
+
+/** A tunnel has no body framing: HAProxy 3.2 drops both from a 2xx to CONNECT (2.6 relays them). */
+const tunnelDrops = (name: string): boolean => name === 'content-length' || name === 'transfer-encoding';
+/** A relayed refusal keeps its framing (the body is relayed as the app framed it); the edge closes the connection. */
+const refusalDrops = (name: string): boolean => name !== 'transfer-encoding' && HOP_BY_HOP_HEADERS.has(name);
+
+/**
+ * The app's answer other than 2xx, relayed: its head, then its body as the app framed it (its
+ * Content-Length, or chunked or until it closes: the edge closes the client's connection after it
+ * anyway), each silence bounded by `serverMs`. A body cut short by the app ends the client's
+ * connection without its last bytes, as a truncated response does on the request path.
+ */
+function relayRefusal(client: net.Socket, res: IncomingMessage, upstream: net.Socket, upHead: Buffer, extra: readonly string[], serverMs: number, lingerMs: number): void {
+  const status = res.statusCode ?? 0;
+  const framed = res.headers['transfer-encoding'] !== undefined;
+  const length = Number(res.headers['content-length'] ?? Number.NaN);
+  /** Body bytes still owed; null: until the app closes. */
+  let owed: number | null = status === 204 || status === 304 ? 0 : framed || !Number.isSafeInteger(length) ? null : length;
+  client.write(answerHead(res, (n) => refusalDrops(n) || (framed && n === 'content-length'), [...extra, 'connection', 'close']));
+  const done = (): void => {
+    upstream.destroy();
+    endAfterAnswer(client, lingerMs);
+  };
+  const relay = (chunk: Buffer): void => {
+    const part = owed === null ? chunk : chunk.subarray(0, owed);
+    if (owed !== null) owed -= part.length;
+    if (part.length && !client.write(part)) upstream.pause();
+    if (owed === 0) done();
+  };
+  relay(upHead);
+  if (owed === 0) return;
+  upstream.on('data', relay);
+  client.on('drain', () => upstream.resume());
+  upstream.once('end', () => (owed === null ? done() : client.destroy()));
+  upstream.on('error', () => client.destroy());
+  upstream.setTimeout(serverMs, () => {
+    upstream.destroy();
+    client.destroy();
+  });
+  client.once('close', () => upstream.destroy());
+}
+
+export function createConnectHandler(listener: ListenerKind, deps: PipelineDeps, timeouts: TunnelTimeouts): (req: IncomingMessage, socket: Duplex, head: Buffer) => void {
+  const { clientMs } = timeouts;
+  return (req, clientSocket, head) => {
+    const socket = clientSocket as net.Socket;
+    const settings = deps.settings();
+    const res = new http.ServerResponse(req);
+    res.assignSocket(socket);
+    // Whatever happens, this connection carries no further HTTP request.
+    res.shouldKeepAlive = false;
+    res.on('finish', () => endAfterAnswer(socket, clientMs));
+    const ctx = newContext(req, res, listener);
+    let finished = false;
+    const finish = (status: number, error: string | null): void => {
+      if (finished) return;
+      finished = true;
+      deps.events.emit(requestEvent(ctx, status, error, false, settings.forwardedClientCert));
+    };
+    socket.on('error', () => socket.destroy());
+    // HAProxy's parser checks a WebSocket handshake on any method, CONNECT included.
+    const keyRefusal = isWebSocketHandshake(req.rawHeaders) ? webSocketKeyRefusal(req.rawHeaders) : null;
+    if (keyRefusal !== null) {
+      endAfterAnswer(socket, clientMs, rawErrorResponse(400));
+      finish(400, keyRefusal);
+      return;
+    }
+    // Connection and Upgrade reach the app only with an Upgrade asked for, as HAProxy forwards them;
+    // otherwise the app is told `Connection: close`, as by HAProxy's http-server-close.
+    const upgrade = req.headers.upgrade !== undefined;
+    if (!runStages(stagesFor(listener, settings, deps.routes, { upgrade, connect: true, tls: deps.tls }), ctx)) {
+      finish(ctx.answeredWith?.status ?? 400, ctx.answeredWith?.error ?? null);
+      return;
+    }
+    // Nothing the client sends after its request head moves before the app's answer.
+    socket.pause();
+    const target = ctx.route!;
+    const { request: upstreamRequest, answered } = switchRequest(target, 'CONNECT', req.url ?? '', ctx.headers, timeouts);
+    /** The client closed before the app's answer: the upstream request's error is ours, not the app's. */
+    let clientLeft = false;
+    const closeUpstream = (): void => {
+      clientLeft = true;
+      upstreamRequest.destroy();
+    };
+    socket.once('close', closeUpstream);
+    // The callbacks below run after the connect handler has returned, outside its fault boundary:
+    // each gets its own, which ends both sides of this connection.
+    const contained = <A extends unknown[]>(fn: (...args: A) => void) => (...args: A): void => {
+      try {
+        fn(...args);
+      } catch (err) {
+        endConnectionAfterFault(deps.events, { listener, stage: 'connect', clientAddress: ctx.clientAddress }, err, upstreamRequest, socket);
+      }
+    };
+
+    // node:http's client hands over the connection at the app's answer head, whatever its status.
+    upstreamRequest.once('connect', contained((upRes: IncomingMessage, upstream: net.Socket, upHead: Buffer) => {
+      answered();
+      socket.removeListener('close', closeUpstream);
+      if (socket.destroyed) {
+        upstream.destroy();
+        finish(CLIENT_CLOSED_STATUS, CLIENT_CLOSED_ERROR);
+        return;
+      }
+      const status = upRes.statusCode ?? 0;
+      if (status < 200) {
+        // HAProxy answers an app's 101 to CONNECT with 502; an interim 100 or 103 it relays and waits
+        // for the final answer, which node:http's client has not read (docs/parity.md#connect).
+        upstream.destroy();
+        endAfterAnswer(socket, clientMs, rawErrorResponse(502));
+        finish(502, `upstream ${target.label}: answered CONNECT with the interim status ${status}`);
+        return;
+      }
+      res.detachSocket(socket);
+      // HSTS on every answer from the app, as HAProxy's `http-response set-header` adds it.
+      const extra = listener === 'https' && settings.hsts ? ['Strict-Transport-Security', settings.hsts] : [];
+      if (status < 300) {
+        socket.write(answerHead(upRes, tunnelDrops, extra));
+        openTunnel(socket, upstream, head, upHead, timeouts.tunnelMs);
+      } else {
+        relayRefusal(socket, upRes, upstream, upHead, extra, timeouts.serverMs, clientMs);
+      }
+      // The app answered (not the edge): no error. The status tells a tunnel from a refusal.
+      finish(status, null);
+    }));
+
+    upstreamRequest.on('error', contained((e: Error & { code?: string }) => {
+      answered();
+      if (clientLeft) {
+        finish(CLIENT_CLOSED_STATUS, CLIENT_CLOSED_ERROR);
+        return;
+      }
+      if (finished) {
+        socket.destroy();
+        return;
+      }
+      const status = upstreamErrorStatus(e);
+      endAfterAnswer(socket, clientMs, rawErrorResponse(status));
+      finish(status, `upstream ${target.label}: ${e.code ?? e.message}`);
+    }));
+    upstreamRequest.end();
+  };
+}
