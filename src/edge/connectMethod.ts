@@ -7,16 +7,16 @@
 // Any other answer reaches the client and the connection then closes, as after a refused Upgrade
 // (websocket.ts; HAProxy would read a next request from it). The client's bytes after its head wait
 // for the answer: they go into the tunnel, or nowhere.
-import http, { type IncomingMessage } from 'node:http';
+import type { IncomingMessage } from 'node:http';
 import type net from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { ListenerKind } from './requestContext.js';
-import { newContext, requestEvent, runStages, stagesFor, type PipelineDeps } from './pipeline.js';
+import { runStages, stagesFor, type PipelineDeps } from './pipeline.js';
 import { rawErrorResponse } from './errorPages.js';
 import { CLIENT_CLOSED_ERROR, CLIENT_CLOSED_STATUS, upstreamErrorStatus } from './proxy.js';
 import { endConnectionAfterFault } from './faultBoundary.js';
 import { HOP_BY_HOP_HEADERS } from './hopByHop.js';
-import { isWebSocketHandshake, webSocketKeyRefusal } from './websocketHandshake.js';
+import { startHandedOver } from './handedOverRequest.js';
 import { endAfterAnswer, openTunnel, switchRequest, type TunnelTimeouts } from './tunnel.js';
 
 /** The app's head as it sent it (latin1, order and case kept), minus `drop`, plus `extra`. */
@@ -72,28 +72,9 @@ function relayRefusal(client: net.Socket, res: IncomingMessage, upstream: net.So
 export function createConnectHandler(listener: ListenerKind, deps: PipelineDeps, timeouts: TunnelTimeouts): (req: IncomingMessage, socket: Duplex, head: Buffer) => void {
   const { clientMs } = timeouts;
   return (req, clientSocket, head) => {
-    const socket = clientSocket as net.Socket;
-    const settings = deps.settings();
-    const res = new http.ServerResponse(req);
-    res.assignSocket(socket);
-    // Whatever happens, this connection carries no further HTTP request.
-    res.shouldKeepAlive = false;
-    res.on('finish', () => endAfterAnswer(socket, clientMs));
-    const ctx = newContext(req, res, listener);
-    let finished = false;
-    const finish = (status: number, error: string | null): void => {
-      if (finished) return;
-      finished = true;
-      deps.events.emit(requestEvent(ctx, status, error, false, settings.forwardedClientCert));
-    };
-    socket.on('error', () => socket.destroy());
-    // HAProxy's parser checks a WebSocket handshake on any method, CONNECT included.
-    const keyRefusal = isWebSocketHandshake(req.rawHeaders) ? webSocketKeyRefusal(req.rawHeaders) : null;
-    if (keyRefusal !== null) {
-      endAfterAnswer(socket, clientMs, rawErrorResponse(400));
-      finish(400, keyRefusal);
-      return;
-    }
+    const started = startHandedOver(listener, deps, req, clientSocket, clientMs, false);
+    if (started === null) return;
+    const { socket, settings, res, ctx, finish, finished } = started;
     // Connection and Upgrade reach the app only with an Upgrade asked for, as HAProxy forwards them;
     // otherwise the app is told `Connection: close`, as by HAProxy's http-server-close.
     const upgrade = req.headers.upgrade !== undefined;
@@ -159,7 +140,7 @@ export function createConnectHandler(listener: ListenerKind, deps: PipelineDeps,
         finish(CLIENT_CLOSED_STATUS, CLIENT_CLOSED_ERROR);
         return;
       }
-      if (finished) {
+      if (finished()) {
         socket.destroy();
         return;
       }

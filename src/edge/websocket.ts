@@ -7,16 +7,17 @@
 // (HAProxy keeps such a connection alive and parses the next request as a new one; closing is the
 // simpler of the two safe choices, and clients reconnect.)
 // Header names and values travel as latin1, byte for byte as received, like the plain-HTTP path.
-import http, { type IncomingMessage } from 'node:http';
+import type { IncomingMessage } from 'node:http';
 import type net from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { ListenerKind } from './requestContext.js';
-import { newContext, requestEvent, runStages, stagesFor, type PipelineDeps } from './pipeline.js';
+import { runStages, stagesFor, type PipelineDeps } from './pipeline.js';
 import { rawErrorResponse } from './errorPages.js';
 import { CLIENT_CLOSED_ERROR, CLIENT_CLOSED_STATUS, upstreamErrorStatus } from './proxy.js';
 import { endConnectionAfterFault } from './faultBoundary.js';
 import { HOP_BY_HOP_HEADERS } from './hopByHop.js';
-import { isWebSocketHandshake, lacksWebSocketAccept, webSocketKeyRefusal } from './websocketHandshake.js';
+import { lacksWebSocketAccept } from './websocketHandshake.js';
+import { startHandedOver } from './handedOverRequest.js';
 import { endAfterAnswer, openTunnel, switchRequest, timeoutError, type TunnelTimeouts } from './tunnel.js';
 
 function hasBody(req: IncomingMessage): boolean {
@@ -35,28 +36,9 @@ function switchingHead(res: IncomingMessage): Buffer {
 export function createUpgradeHandler(listener: ListenerKind, deps: PipelineDeps, timeouts: TunnelTimeouts): (req: IncomingMessage, socket: Duplex, head: Buffer) => void {
   const { tunnelMs: tunnelTimeoutMs, serverMs: responseTimeoutMs, clientMs } = timeouts;
   return (req, clientSocket, head) => {
-    const socket = clientSocket as net.Socket;
-    const settings = deps.settings();
-    const res = new http.ServerResponse(req);
-    res.assignSocket(socket);
-    // Whatever happens, this connection carries no further HTTP request.
-    res.shouldKeepAlive = false;
-    res.on('finish', () => endAfterAnswer(socket, clientMs));
-    const ctx = newContext(req, res, listener);
-    let finished = false;
-    const finish = (status: number, error: string | null): void => {
-      if (finished) return;
-      finished = true;
-      deps.events.emit(requestEvent(ctx, status, error, true, settings.forwardedClientCert));
-    };
-    socket.on('error', () => socket.destroy());
-    // HAProxy's parser refuses it before any rule runs.
-    const keyRefusal = isWebSocketHandshake(req.rawHeaders) ? webSocketKeyRefusal(req.rawHeaders) : null;
-    if (keyRefusal !== null) {
-      endAfterAnswer(socket, clientMs, rawErrorResponse(400));
-      finish(400, keyRefusal);
-      return;
-    }
+    const started = startHandedOver(listener, deps, req, clientSocket, clientMs, true);
+    if (started === null) return;
+    const { socket, settings, res, ctx, finish, finished } = started;
     if (!runStages(stagesFor(listener, settings, deps.routes, { upgrade: true, tls: deps.tls }), ctx)) {
       finish(ctx.answeredWith?.status ?? 400, ctx.answeredWith?.error ?? null);
       return;
@@ -135,7 +117,7 @@ export function createUpgradeHandler(listener: ListenerKind, deps: PipelineDeps,
         finish(CLIENT_CLOSED_STATUS, CLIENT_CLOSED_ERROR);
         return;
       }
-      if (res.headersSent || finished) {
+      if (res.headersSent || finished()) {
         socket.destroy();
         return;
       }
