@@ -13,11 +13,10 @@ import type { Duplex } from 'node:stream';
 import type { ListenerKind } from './requestContext.js';
 import { runStages, stagesFor, type PipelineDeps } from './pipeline.js';
 import { rawErrorResponse } from './errorPages.js';
-import { CLIENT_CLOSED_ERROR, CLIENT_CLOSED_STATUS, upstreamErrorStatus } from './proxy.js';
-import { endConnectionAfterFault } from './faultBoundary.js';
+import { CLIENT_CLOSED_ERROR, CLIENT_CLOSED_STATUS } from './proxy.js';
 import { HOP_BY_HOP_HEADERS } from './hopByHop.js';
-import { startHandedOver } from './handedOverRequest.js';
-import { endAfterAnswer, openTunnel, switchRequest, type TunnelTimeouts } from './tunnel.js';
+import { askApp, startHandedOver } from './handedOverRequest.js';
+import { endAfterAnswer, openTunnel, type TunnelTimeouts } from './tunnel.js';
 
 /** The app's head as it sent it (latin1, order and case kept), minus `drop`, plus `extra`. */
 function answerHead(res: IncomingMessage, drop: (lowerName: string) => boolean, extra: readonly string[]): Buffer {
@@ -74,7 +73,7 @@ export function createConnectHandler(listener: ListenerKind, deps: PipelineDeps,
   return (req, clientSocket, head) => {
     const started = startHandedOver(listener, deps, req, clientSocket, clientMs, false);
     if (started === null) return;
-    const { socket, settings, res, ctx, finish, finished } = started;
+    const { socket, settings, res, ctx, finish } = started;
     // Connection and Upgrade reach the app only with an Upgrade asked for, as HAProxy forwards them;
     // otherwise the app is told `Connection: close`, as by HAProxy's http-server-close.
     const upgrade = req.headers.upgrade !== undefined;
@@ -82,31 +81,13 @@ export function createConnectHandler(listener: ListenerKind, deps: PipelineDeps,
       finish(ctx.answeredWith?.status ?? 400, ctx.answeredWith?.error ?? null);
       return;
     }
-    // Nothing the client sends after its request head moves before the app's answer.
-    socket.pause();
     const target = ctx.route!;
-    const { request: upstreamRequest, answered } = switchRequest(target, 'CONNECT', req.url ?? '', ctx.headers, timeouts);
-    /** The client closed before the app's answer: the upstream request's error is ours, not the app's. */
-    let clientLeft = false;
-    const closeUpstream = (): void => {
-      clientLeft = true;
-      upstreamRequest.destroy();
-    };
-    socket.once('close', closeUpstream);
-    // The callbacks below run after the connect handler has returned, outside its fault boundary:
-    // each gets its own, which ends both sides of this connection.
-    const contained = <A extends unknown[]>(fn: (...args: A) => void) => (...args: A): void => {
-      try {
-        fn(...args);
-      } catch (err) {
-        endConnectionAfterFault(deps.events, { listener, stage: 'connect', clientAddress: ctx.clientAddress }, err, upstreamRequest, socket);
-      }
-    };
+    const { request: upstreamRequest, answered, stopWatchingClient, contained } = askApp(started, 'connect', 'CONNECT', req.url ?? '', deps, timeouts);
 
     // node:http's client hands over the connection at the app's answer head, whatever its status.
     upstreamRequest.once('connect', contained((upRes: IncomingMessage, upstream: net.Socket, upHead: Buffer) => {
       answered();
-      socket.removeListener('close', closeUpstream);
+      stopWatchingClient();
       if (socket.destroyed) {
         upstream.destroy();
         finish(CLIENT_CLOSED_STATUS, CLIENT_CLOSED_ERROR);
@@ -134,20 +115,6 @@ export function createConnectHandler(listener: ListenerKind, deps: PipelineDeps,
       finish(status, null);
     }));
 
-    upstreamRequest.on('error', contained((e: Error & { code?: string }) => {
-      answered();
-      if (clientLeft) {
-        finish(CLIENT_CLOSED_STATUS, CLIENT_CLOSED_ERROR);
-        return;
-      }
-      if (finished()) {
-        socket.destroy();
-        return;
-      }
-      const status = upstreamErrorStatus(e);
-      endAfterAnswer(socket, clientMs, rawErrorResponse(status));
-      finish(status, `upstream ${target.label}: ${e.code ?? e.message}`);
-    }));
     upstreamRequest.end();
   };
 }

@@ -13,12 +13,10 @@ import type { Duplex } from 'node:stream';
 import type { ListenerKind } from './requestContext.js';
 import { runStages, stagesFor, type PipelineDeps } from './pipeline.js';
 import { rawErrorResponse } from './errorPages.js';
-import { CLIENT_CLOSED_ERROR, CLIENT_CLOSED_STATUS, upstreamErrorStatus } from './proxy.js';
-import { endConnectionAfterFault } from './faultBoundary.js';
 import { HOP_BY_HOP_HEADERS } from './hopByHop.js';
 import { lacksWebSocketAccept } from './websocketHandshake.js';
-import { startHandedOver } from './handedOverRequest.js';
-import { endAfterAnswer, openTunnel, switchRequest, timeoutError, type TunnelTimeouts } from './tunnel.js';
+import { askApp, startHandedOver } from './handedOverRequest.js';
+import { endAfterAnswer, openTunnel, timeoutError, type TunnelTimeouts } from './tunnel.js';
 
 function hasBody(req: IncomingMessage): boolean {
   const cl = req.headers['content-length'];
@@ -38,7 +36,7 @@ export function createUpgradeHandler(listener: ListenerKind, deps: PipelineDeps,
   return (req, clientSocket, head) => {
     const started = startHandedOver(listener, deps, req, clientSocket, clientMs, true);
     if (started === null) return;
-    const { socket, settings, res, ctx, finish, finished } = started;
+    const { socket, settings, res, ctx, finish } = started;
     if (!runStages(stagesFor(listener, settings, deps.routes, { upgrade: true, tls: deps.tls }), ctx)) {
       finish(ctx.answeredWith?.status ?? 400, ctx.answeredWith?.error ?? null);
       return;
@@ -49,31 +47,12 @@ export function createUpgradeHandler(listener: ListenerKind, deps: PipelineDeps,
       finish(400, 'Upgrade request with a body');
       return;
     }
-    // Nothing the client sends after its request head moves before the upstream's 101.
-    socket.pause();
     const target = ctx.route!;
-    const { request: upstreamRequest, answered } = switchRequest(target, req.method ?? 'GET', req.url ?? '/', ctx.headers, timeouts);
-    /** The client closed before the upstream's answer: the upstream request's error is ours, not the app's. */
-    let clientLeft = false;
-    const closeUpstream = (): void => {
-      clientLeft = true;
-      upstreamRequest.destroy();
-    };
-    socket.once('close', closeUpstream);
-
-    // The callbacks below run after the upgrade handler has returned, outside its fault boundary:
-    // each gets its own, which ends both sides of this connection.
-    const contained = <A extends unknown[]>(fn: (...args: A) => void) => (...args: A): void => {
-      try {
-        fn(...args);
-      } catch (err) {
-        endConnectionAfterFault(deps.events, { listener, stage: 'upgrade', clientAddress: ctx.clientAddress }, err, upstreamRequest, socket);
-      }
-    };
+    const { request: upstreamRequest, answered, stopWatchingClient, contained } = askApp(started, 'upgrade', req.method ?? 'GET', req.url ?? '/', deps, timeouts);
 
     upstreamRequest.once('upgrade', contained((upRes: IncomingMessage, upstream: net.Socket, upHead: Buffer) => {
       answered();
-      socket.removeListener('close', closeUpstream);
+      stopWatchingClient();
       if (socket.destroyed) {
         upstream.destroy();
         return;
@@ -111,20 +90,6 @@ export function createUpgradeHandler(listener: ListenerKind, deps: PipelineDeps,
       finish(status, null);
     }));
 
-    upstreamRequest.on('error', contained((e: Error & { code?: string }) => {
-      answered();
-      if (clientLeft) {
-        finish(CLIENT_CLOSED_STATUS, CLIENT_CLOSED_ERROR);
-        return;
-      }
-      if (res.headersSent || finished()) {
-        socket.destroy();
-        return;
-      }
-      const status = upstreamErrorStatus(e);
-      endAfterAnswer(socket, clientMs, rawErrorResponse(status));
-      finish(status, `upstream ${target.label}: ${e.code ?? e.message}`);
-    }));
     upstreamRequest.end();
   };
 }
