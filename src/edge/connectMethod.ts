@@ -16,13 +16,17 @@ import { rawErrorResponse } from './errorPages.js';
 import { CLIENT_CLOSED_ERROR, CLIENT_CLOSED_STATUS } from './proxy.js';
 import { HOP_BY_HOP_HEADERS } from './hopByHop.js';
 import { askApp, startHandedOver } from './handedOverRequest.js';
+import { replacedBySet, setResponseHeaders } from './setResponseHeaders.js';
 import { endAfterAnswer, openTunnel, type TunnelTimeouts } from './tunnel.js';
 
-/** The app's head as it sent it (latin1, order and case kept), minus `drop`, plus `extra`. */
+/** The app's head as it sent it (latin1, order and case kept), minus `drop`, with the set headers `extra` (setResponseHeaders.ts). */
 function answerHead(res: IncomingMessage, drop: (lowerName: string) => boolean, extra: readonly string[]): Buffer {
   let head = `HTTP/1.1 ${res.statusCode} ${res.statusMessage}\r\n`;
   const h = res.rawHeaders;
-  for (let i = 0; i + 1 < h.length; i += 2) if (!drop(h[i].toLowerCase())) head += `${h[i]}: ${h[i + 1]}\r\n`;
+  for (let i = 0; i + 1 < h.length; i += 2) {
+    const lower = h[i].toLowerCase();
+    if (!drop(lower) && !replacedBySet(extra, lower)) head += `${h[i]}: ${h[i + 1]}\r\n`;
+  }
   for (let i = 0; i + 1 < extra.length; i += 2) head += `${extra[i]}: ${extra[i + 1]}\r\n`;
   return Buffer.from(`${head}\r\n`, 'latin1');
 }
@@ -103,8 +107,7 @@ export function createConnectHandler(listener: ListenerKind, deps: PipelineDeps,
         return;
       }
       res.detachSocket(socket);
-      // HSTS on every answer from the app, as HAProxy's `http-response set-header` adds it.
-      const extra = listener === 'https' && settings.hsts ? ['Strict-Transport-Security', settings.hsts] : [];
+      const extra = setResponseHeaders(listener, settings.hsts);
       if (status < 300) {
         socket.write(answerHead(upRes, tunnelDrops, extra));
         openTunnel(socket, upstream, head, upHead, timeouts.tunnelMs);

@@ -9,6 +9,7 @@ import type { ListenerKind, RequestContext, Stage } from './requestContext.js';
 import type { RouteTable } from './routeTable.js';
 import type { Upstreams } from './upstreams.js';
 import { proxyRequest } from './proxy.js';
+import { setResponseHeaders } from './setResponseHeaders.js';
 import { endConnectionAfterFault } from './faultBoundary.js';
 import { explainRejection } from './stages/explainRejection.js';
 import { domainFronting, type DomainFrontingSetting } from './stages/domainFronting.js';
@@ -149,13 +150,13 @@ export function createRequestHandler(listener: ListenerKind, deps: PipelineDeps)
   // Stages are rebuilt only when the settings object changes (reload), not per request.
   let builtFor: PipelineSettings | null = null;
   let stages: Stage[] = [];
-  let extraResponseHeaders: string[] = [];
+  let extraResponseHeaders: readonly string[] = [];
   return (req, res) => {
     const settings = deps.settings();
     if (settings !== builtFor) {
       builtFor = settings;
       stages = stagesFor(listener, settings, deps.routes, { upgrade: false, tls: deps.tls });
-      extraResponseHeaders = listener === 'https' && settings.hsts ? ['Strict-Transport-Security', settings.hsts] : [];
+      extraResponseHeaders = setResponseHeaders(listener, settings.hsts);
     }
     const ctx = newContext(req, res, listener);
     const finish = (status: number, error: string | null): void => {

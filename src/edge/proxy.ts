@@ -9,6 +9,7 @@ import type { RequestContext } from './requestContext.js';
 import type { Pool } from 'undici';
 import { answerError } from './errorPages.js';
 import { HOP_BY_HOP_HEADERS } from './hopByHop.js';
+import { replacedBySet } from './setResponseHeaders.js';
 import { REQUEST_EXPIRED_ERROR, requestExpired } from './requestTimeout.js';
 import { requestServername } from './upstreams.js';
 import { headSentForResponse } from './upstreamHead.js';
@@ -18,11 +19,13 @@ export interface ProxyResult {
   readonly error: string | null;
 }
 
-function responseHeaders(raw: readonly Buffer[] | readonly string[], extra: readonly string[]): string[] {
+/** The app's response headers for the client: hop-by-hop ones dropped, the set ones (setResponseHeaders.ts) replaced. */
+export function responseHeaders(raw: readonly Buffer[] | readonly string[], extra: readonly string[]): string[] {
   const out: string[] = [];
   for (let i = 0; i + 1 < raw.length; i += 2) {
     const name = raw[i].toString('latin1');
-    if (HOP_BY_HOP_HEADERS.has(name.toLowerCase())) continue;
+    const lower = name.toLowerCase();
+    if (HOP_BY_HOP_HEADERS.has(lower) || (extra.length > 0 && replacedBySet(extra, lower))) continue;
     out.push(name, raw[i + 1].toString('latin1'));
   }
   for (const h of extra) out.push(h);

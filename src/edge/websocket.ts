@@ -13,9 +13,10 @@ import type { Duplex } from 'node:stream';
 import type { ListenerKind } from './requestContext.js';
 import { runStages, stagesFor, type PipelineDeps } from './pipeline.js';
 import { rawErrorResponse } from './errorPages.js';
-import { HOP_BY_HOP_HEADERS } from './hopByHop.js';
 import { lacksWebSocketAccept } from './websocketHandshake.js';
 import { askApp, startHandedOver } from './handedOverRequest.js';
+import { replacedBySet, setResponseHeaders } from './setResponseHeaders.js';
+import { responseHeaders } from './proxy.js';
 import { endAfterAnswer, openTunnel, timeoutError, type TunnelTimeouts } from './tunnel.js';
 
 function hasBody(req: IncomingMessage): boolean {
@@ -23,11 +24,12 @@ function hasBody(req: IncomingMessage): boolean {
   return (cl !== undefined && cl !== '0') || req.headers['transfer-encoding'] !== undefined;
 }
 
-/** The 101 head as the upstream sent it (latin1, header order and case kept). */
-function switchingHead(res: IncomingMessage): Buffer {
+/** The 101 head as the upstream sent it (latin1, header order and case kept), with the set headers `extra` (setResponseHeaders.ts). */
+function switchingHead(res: IncomingMessage, extra: readonly string[]): Buffer {
   let head = `HTTP/1.1 101 ${res.statusMessage || 'Switching Protocols'}\r\n`;
   const h = res.rawHeaders;
-  for (let i = 0; i + 1 < h.length; i += 2) head += `${h[i]}: ${h[i + 1]}\r\n`;
+  for (let i = 0; i + 1 < h.length; i += 2) if (!replacedBySet(extra, h[i].toLowerCase())) head += `${h[i]}: ${h[i + 1]}\r\n`;
+  for (let i = 0; i + 1 < extra.length; i += 2) head += `${extra[i]}: ${extra[i + 1]}\r\n`;
   return Buffer.from(`${head}\r\n`, 'latin1');
 }
 
@@ -64,7 +66,7 @@ export function createUpgradeHandler(listener: ListenerKind, deps: PipelineDeps,
         return;
       }
       res.detachSocket(socket);
-      socket.write(switchingHead(upRes));
+      socket.write(switchingHead(upRes, setResponseHeaders(listener, settings.hsts)));
       openTunnel(socket, upstream, head, upHead, tunnelTimeoutMs);
       finish(101, null);
     }));
@@ -79,10 +81,7 @@ export function createUpgradeHandler(listener: ListenerKind, deps: PipelineDeps,
       }
       // The body must keep coming: the same bound per silence as the response head.
       upstreamRequest.setTimeout(responseTimeoutMs, () => upstreamRequest.destroy(timeoutError('response body stalled', 'UND_ERR_BODY_TIMEOUT')));
-      const headers: string[] = [];
-      const h = upRes.rawHeaders;
-      for (let i = 0; i + 1 < h.length; i += 2) if (!HOP_BY_HOP_HEADERS.has(h[i].toLowerCase())) headers.push(h[i], h[i + 1]);
-      res.writeHead(status, upRes.statusMessage, headers);
+      res.writeHead(status, upRes.statusMessage, responseHeaders(upRes.rawHeaders, setResponseHeaders(listener, settings.hsts)));
       upRes.on('error', () => socket.destroy());
       upRes.on('aborted', () => socket.destroy());
       upRes.pipe(res);

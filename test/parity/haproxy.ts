@@ -139,6 +139,8 @@ export interface HaproxyRender {
   readonly maxconn?: number;
   /** Benchmarks: replace the docs/edge-behaviour.md §7.5 timeouts (e.g. `{ 'http-keep-alive': '120s' }`) so idle connections stay open. */
   readonly timeouts?: Readonly<Record<string, string>>;
+  /** The template's `http-response set-header Strict-Transport-Security` line; none by default. */
+  readonly hsts?: { readonly maxAge: number; readonly includeSubdomains: boolean; readonly preload: boolean };
 }
 
 /** docs/edge-behaviour.md §7.5, as HAProxy writes them. */
@@ -177,7 +179,7 @@ export function renderHaproxyConfig(r: HaproxyRender): string {
     legacyXfccHeaderMapping: false,
     withRootCaDn: r.withRootCaDn,
     disableDomainFronting: false,
-    hsts: null,
+    hsts: r.hsts ?? null,
     maxconn: r.maxconn ?? 4000,
     frontendMaxconn: {},
     timeouts: { ...SPEC_TIMEOUTS, ...r.timeouts },
