@@ -1,6 +1,8 @@
 // The built-in upstream: answers every request with what it received (method, path, headers in
 // order and case, body size), as JSON, or as a readable page when a browser asks. It also accepts
 // WebSocket upgrades and sends the same description as the first message, then echoes messages.
+// A CONNECT (which the edge forwards, as HAProxy does) gets 405 with the same description: the echo
+// is no proxy, and an app that tunnels nothing answers so.
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { AddressInfo } from 'node:net';
@@ -98,6 +100,12 @@ function upgrade(req: IncomingMessage, socket: Duplex): void {
   socket.on('end', () => socket.end());
 }
 
+function connect(req: IncomingMessage, socket: Duplex): void {
+  socket.on('error', () => socket.destroy());
+  const body = JSON.stringify(describe(req, 0), null, 2) + '\n';
+  socket.end(`HTTP/1.1 405 Method Not Allowed\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
+}
+
 export interface EchoServer {
   readonly origin: string;
   readonly port: number;
@@ -107,6 +115,7 @@ export interface EchoServer {
 export async function startEchoServer(host = '127.0.0.1', port = 0): Promise<EchoServer> {
   const server = http.createServer({ keepAliveTimeout: 30_000 }, answer);
   server.on('upgrade', upgrade);
+  server.on('connect', connect);
   server.on('clientError', (_e, socket) => socket.destroy());
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
