@@ -371,7 +371,11 @@ export async function startEdge(config: Config, resolved: ResolvedConfig, events
   // itself (a Set entry per connection cost measurable CPU per handshake).
   const upgradedSockets = new Set<Duplex>();
   const makeHttp = (kind: 'https' | 'http', serverDeps: PipelineDeps = deps): http.Server => {
-    const s = http.createServer(serverOptions, track(kind, createRequestHandler(kind, serverDeps)));
+    const onRequest = track(kind, createRequestHandler(kind, serverDeps));
+    const s = http.createServer(serverOptions, onRequest);
+    // Node answers an Expect other than 100-continue with its own 417 unless this is listened to: the
+    // request goes through the stages instead (stages/expectation.ts answers as Gorouter, with an event).
+    s.on('checkExpectation', onRequest);
     const tunnelTimeouts = { tunnelMs: t.tunnel * 1000, connectMs: t.connect * 1000, serverMs: t.server * 1000, clientMs: t.client * 1000 };
     /** A handed-over connection's handler, in its fault boundary and in order behind an answer still being written. */
     const handedOver = (stage: 'upgrade' | 'connect', handler: (req: IncomingMessage, socket: Duplex, head: Buffer) => void) => {

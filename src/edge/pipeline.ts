@@ -19,6 +19,7 @@ import { forwardedHeaders } from './stages/forwardedHeaders.js';
 import { hopByHopHeaders } from './stages/hopByHopHeaders.js';
 import { route } from './stages/route.js';
 import { duplicateHost } from './stages/duplicateHost.js';
+import { expectation } from './stages/expectation.js';
 import { absoluteForm } from './stages/absoluteForm.js';
 import { connectTarget } from './stages/connectTarget.js';
 import { clientAuthFronting } from './stages/clientAuthFronting.js';
@@ -61,6 +62,8 @@ export interface PipelineDeps {
 export function stagesFor(listener: ListenerKind, s: PipelineSettings, routes: () => RouteTable, opts: { upgrade: boolean; connect?: boolean; tls?: () => TlsProfileSet }): Stage[] {
   return [
     ...(listener === 'https' ? [explainRejection()] : []),
+    // Gorouter refuses an unknown expectation before it routes (Go's HTTP server).
+    expectation(),
     duplicateHost(),
     opts.connect ? connectTarget() : absoluteForm(),
     domainFronting(s.domainFronting),

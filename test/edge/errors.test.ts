@@ -186,6 +186,16 @@ routes:
     }
   });
 
+  it('Expect other than 100-continue → 417 with Connection: close, as Gorouter answers it, with a request event; the app is not reached', async () => {
+    const before = t.events.length;
+    for (const send of [(o: Parameters<typeof httpRequest>[1]) => httpRequest(t.httpPort, o), (o: Parameters<typeof httpRequest>[1]) => httpsRequest(t.httpsPort, { ...o, identity: valid })]) {
+      const reply = await send({ path: '/expect-foo', headers: { host: 'echo.localhost', expect: 'foo' } });
+      expect({ status: reply.status, connection: reply.headers.connection, body: reply.body }).to.deep.equal({ status: 417, connection: 'close', body: '' });
+    }
+    const events = t.events.slice(before).filter((e) => e.kind === 'request' && e.path === '/expect-foo');
+    expect(events.map((e) => (e.kind === 'request' ? [e.status, e.upstream] : null))).to.deep.equal([[417, null], [417, null]]);
+  });
+
   it('HSTS on TLS responses: max-age=N; includeSubDomains; preload;', async () => {
     const reply = await get('echo.localhost');
     expect(reply.headers['strict-transport-security']).to.equal('max-age=31536000; includeSubDomains; preload;');
