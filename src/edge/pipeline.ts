@@ -62,8 +62,6 @@ export interface PipelineDeps {
 export function stagesFor(listener: ListenerKind, s: PipelineSettings, routes: () => RouteTable, opts: { upgrade: boolean; connect?: boolean; tls?: () => TlsProfileSet }): Stage[] {
   return [
     ...(listener === 'https' ? [explainRejection()] : []),
-    // Gorouter refuses an unknown expectation before it routes (Go's HTTP server).
-    expectation(),
     duplicateHost(),
     opts.connect ? connectTarget() : absoluteForm(),
     domainFronting(s.domainFronting),
@@ -77,6 +75,8 @@ export function stagesFor(listener: ListenerKind, s: PipelineSettings, routes: (
     gorouterHeaders(s.gorouter),
     forwardedHeaders(),
     route(routes),
+    // Gorouter's, behind HAProxy: after everything HAProxy answers itself.
+    expectation(setResponseHeaders(listener, s.hsts)),
   ];
 }
 

@@ -1,8 +1,9 @@
 // The headers the edge sets on the app's answers, as HAProxy's `http-response set-header` lines do:
 // Strict-Transport-Security on the HTTPS listener when `hsts` is on. set-header removes the app's own
 // header of that name first, so the client gets the edge's value once, on every answer from the app:
-// a response, a WebSocket 101, a refused Upgrade, an answer to CONNECT. Answers the edge makes
-// itself (its error pages) get none, as `http-response` rules do not run on HAProxy's own.
+// a response, a WebSocket 101, a refused Upgrade, an answer to CONNECT, and the 417 that stands for
+// Gorouter's (stages/expectation.ts). Answers the edge makes itself as HAProxy (its error pages) get
+// none, as `http-response` rules do not run on HAProxy's own.
 import type { ListenerKind } from './requestContext.js';
 
 /** Flat [name, value, …]; empty when nothing is set. */

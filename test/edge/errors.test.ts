@@ -186,14 +186,15 @@ routes:
     }
   });
 
-  it('Expect other than 100-continue → 417 with Connection: close, as Gorouter answers it, with a request event; the app is not reached', async () => {
+  it('Expect other than 100-continue → 417, as HAProxy relays Gorouter\'s (the connection kept), with a request event; the app is not reached', async () => {
     const before = t.events.length;
     for (const send of [(o: Parameters<typeof httpRequest>[1]) => httpRequest(t.httpPort, o), (o: Parameters<typeof httpRequest>[1]) => httpsRequest(t.httpsPort, { ...o, identity: valid })]) {
       const reply = await send({ path: '/expect-foo', headers: { host: 'echo.localhost', expect: 'foo' } });
-      expect({ status: reply.status, connection: reply.headers.connection, body: reply.body }).to.deep.equal({ status: 417, connection: 'close', body: '' });
+      // The connection kept (this client closes its own) is checked on raw sockets in test/hostile/review11.test.ts.
+      expect({ status: reply.status, body: reply.body }).to.deep.equal({ status: 417, body: '' });
     }
     const events = t.events.slice(before).filter((e) => e.kind === 'request' && e.path === '/expect-foo');
-    expect(events.map((e) => (e.kind === 'request' ? [e.status, e.upstream] : null))).to.deep.equal([[417, null], [417, null]]);
+    expect(events.map((e) => (e.kind === 'request' ? [e.status, e.forwarded] : null))).to.deep.equal([[417, null], [417, null]]);
   });
 
   it('HSTS on TLS responses: max-age=N; includeSubDomains; preload;', async () => {

@@ -1,6 +1,6 @@
 // Table: an Expect header, as Gorouter's Go server answers it behind HAProxy (417 for anything but
-// 100-continue, before routing; an empty one counts as none). The edge-level check is in
-// test/edge/errors.test.ts.
+// 100-continue; an empty one counts as none). The edge-level checks are in test/edge/errors.test.ts
+// and, against HAProxy, test/hostile/review11.test.ts.
 import { expect } from 'chai';
 import { expectation } from '../../../src/edge/stages/expectation.js';
 import { stageContext } from './stageContext.js';
@@ -18,7 +18,7 @@ describe('stage expectation (table)', () => {
   for (const row of TABLE) {
     it(`${row.name} → ${row.status ?? 'passes'}`, () => {
       const { ctx, answer } = stageContext({ headers: row.headers });
-      expect(expectation()(ctx)).to.equal(row.status === null);
+      expect(expectation([])(ctx)).to.equal(row.status === null);
       expect(answer.status).to.equal(row.status);
       if (row.status !== null) expect(ctx.answeredWith?.status).to.equal(417);
     });
