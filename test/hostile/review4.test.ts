@@ -50,8 +50,11 @@ async function upstream(): Promise<Up> {
       return;
     }
     if (url === '/early413') {
-      // Refuses an upload without reading it, as an app checking auth or size first does.
-      res.writeHead(413, { 'content-length': '8', connection: 'close' });
+      // Refuses an upload at once, as an app checking auth or size first does, and reads the rest
+      // away: closing with upload bytes unread would make the kernel reset the connection, and
+      // undici may then fail the request before it reads the 413 (a race outside the edge).
+      req.resume();
+      res.writeHead(413, { 'content-length': '8' });
       res.end('too big!');
       return;
     }
