@@ -18,6 +18,8 @@ export interface PairedOptions {
   readonly clientPem: string;
   /** CPU for the two load generators. */
   readonly loadCpu: number;
+  /** Runs alongside the measured load (paired.ts --perf samples both targets meanwhile). */
+  readonly duringLoad?: () => Promise<void>;
 }
 
 /**
@@ -60,7 +62,7 @@ export async function pairedRound(a: PairedTarget, b: PairedTarget, o: PairedOpt
   const ma = mainThreadTicks(mainA);
   const mb = mainThreadTicks(mainB);
   const loadOpts = { concurrency: 20, seconds: o.seconds, keepAlive: o.keepAlive, clientPem: o.clientPem, cpu: o.loadCpu };
-  const [ra, rb] = await Promise.all([ab({ ...loadOpts, url: url(a) }), ab({ ...loadOpts, url: url(b) })]);
+  const [ra, rb] = await Promise.all([ab({ ...loadOpts, url: url(a) }), ab({ ...loadOpts, url: url(b) }), o.duringLoad?.()]);
   const ea = processTicksSplit(a.pids());
   const eb = processTicksSplit(b.pids());
   const usA = ((ea.user + ea.system - ta.user - ta.system) * TICK_US) / ra.complete;
