@@ -6,14 +6,14 @@
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { median } from './pairing.js';
 import { REPO } from './paths.js';
 
 const runs = Number(process.env.STARTUP_RUNS ?? 7);
 const bin = join(REPO, 'bin/mtls-edge.js');
 const compareAt = process.argv.indexOf('--compare');
-const compareBin = compareAt > 0 && process.argv[compareAt + 1] ? join(process.argv[compareAt + 1]!, 'bin/mtls-edge.js') : null;
+const compareBin = compareAt > 0 && process.argv[compareAt + 1] ? join(resolve(process.argv[compareAt + 1]!), 'bin/mtls-edge.js') : null;
 const dir = mkdtempSync(join(tmpdir(), 'mtls-edge-startup-'));
 
 function once(binPath = bin): Promise<number> {
