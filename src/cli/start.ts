@@ -41,6 +41,8 @@ export const startCommand: CommandModule<object, StartArgs> = {
   handler: async (args) => {
     const parentPid = process.ppid;
     // An empty path would resolve to the working directory; it is most often a script's unset variable.
+    // `--config` with nothing after it would otherwise start on the embedded default, silently.
+    if (args.config === '') throw new CliError('--config "": --config needs the path of a YAML configuration file, not an empty value (an unset variable in a script?)', 2);
     for (const [flag, spec] of startFlagEntries()) {
       const value = (args as Readonly<Record<string, unknown>>)[flag];
       if (spec.isPath && (value === '' || (Array.isArray(value) && value.includes('')))) throw new CliError(`--${flag} "": --${flag} needs a path, not an empty value (an unset variable in a script?)`, 2);

@@ -131,6 +131,18 @@ describe('CLI: bad invocations', function () {
     expect(typo.stderr).to.include('unknown command "strat"');
   });
 
+  it('--config with no value or an empty one: exit 2 naming the flag, no edge started on the default', async () => {
+    // Ports 0 and a time limit: should the edge start anyway, it neither takes fixed ports nor outlives the test.
+    for (const args of [['start', '--https-port', '0', '--http-port', '0', '--config'], ['start', '--https-port', '0', '--http-port', '0', '--config', '']]) {
+      const r = await run(process.execPath, ['bin/mtls-edge.js', ...args], { timeout: 10_000 }).then(
+        (ok) => ({ code: 0, stderr: ok.stderr }),
+        (e: { code: number | null; stderr: string }) => ({ code: e.code, stderr: e.stderr }),
+      );
+      expect(r.code, args.join(' ')).to.equal(2);
+      expect(r.stderr).to.equal('mtls-edge: --config "": --config needs the path of a YAML configuration file, not an empty value (an unset variable in a script?)\n');
+    }
+  });
+
   it('a stray word: quoted, once', async () => {
     const r = await cli(['start', 'now']);
     expect(r.code).to.equal(2);
