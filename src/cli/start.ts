@@ -40,12 +40,12 @@ export const startCommand: CommandModule<object, StartArgs> = {
   builder: (y: Argv) => y.options(startOptions()) as unknown as Argv<StartArgs>,
   handler: async (args) => {
     const parentPid = process.ppid;
-    // An empty path would resolve to the working directory; it is most often a script's unset variable.
-    // `--config` with nothing after it would otherwise start on the embedded default, silently.
-    if (args.config === '') throw new CliError('--config "": --config needs the path of a YAML configuration file, not an empty value (an unset variable in a script?)', 2);
-    for (const [flag, spec] of startFlagEntries()) {
+    // An empty path would resolve to the working directory (an empty --config, to the embedded
+    // default, silently); it is most often a script's unset variable.
+    const pathFlags = ['config', ...startFlagEntries().filter(([, spec]) => spec.isPath).map(([flag]) => flag)];
+    for (const flag of pathFlags) {
       const value = (args as Readonly<Record<string, unknown>>)[flag];
-      if (spec.isPath && (value === '' || (Array.isArray(value) && value.includes('')))) throw new CliError(`--${flag} "": --${flag} needs a path, not an empty value (an unset variable in a script?)`, 2);
+      if (value === '' || (Array.isArray(value) && value.includes(''))) throw new CliError(`--${flag} "": --${flag} needs a path, not an empty value (an unset variable in a script?)`, 2);
     }
     const overrides = overridesFromArgs(args);
     let loaded;
