@@ -67,7 +67,9 @@ export async function runCli(argv: readonly string[]): Promise<void> {
   }
   cli = cli
     .strict()
+    // -h as well: GLOBAL_FLAGS and every other CLI users know take it for help.
     .help()
+    .alias('h', 'help')
     .version()
     .fail((message, error) => {
       if (error instanceof CliError) {

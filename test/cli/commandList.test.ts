@@ -32,6 +32,9 @@ describe('cli: help, version and unknown commands', function () {
     { args: ['bogus'], code: 2, shows: ['mtls-edge: unknown command "bogus": name one of start, certs, export, echo\nRun `mtls-edge --help` for usage.'] },
     { args: ['--help', 'start'], code: 0, shows: ['mtls-edge start', '--forwarded-client-cert', '--config'] },
     { args: ['start', '--help'], code: 0, shows: ['--client-auth', '[choices: "disabled", "optional", "required"]'] },
+    { args: ['start', '-h'], code: 0, shows: ['--client-auth', '-h, --help'] },
+    { args: ['-h'], code: 0, shows: Object.values(COMMAND_SUMMARIES).map((c) => `mtls-edge ${c.command}`) },
+    { args: ['certs', '-h'], code: 0, shows: ['mtls-edge certs init'] },
     { args: ['certs', '--help'], code: 0, shows: ['mtls-edge certs init'] },
     { args: ['export', '--help'], code: 0, shows: ['mtls-edge export haproxy'] },
   ];
