@@ -9,26 +9,58 @@ export type ClientHelloPeek =
 const INCOMPLETE: ClientHelloPeek = { state: 'incomplete' };
 const invalid = (reason: string): ClientHelloPeek => ({ state: 'invalid', reason });
 
-/** Upper bound on bytes buffered before the ClientHello is complete (one record plus headroom). */
-export const MAX_CLIENT_HELLO_BYTES = 16384 + 5;
+/**
+ * Upper bound on the bytes buffered before the ClientHello is complete: the hello may be spread over
+ * several handshake records (RFC 8446 §5.1), each with its 5-byte header. Real hellos are under 2 KB
+ * (8 KB with post-quantum key shares); a larger one is refused as "ClientHello too large".
+ */
+export const MAX_CLIENT_HELLO_BYTES = 64 * 1024;
+
+/** The largest TLS record a client may send (2^14 plus the expansion TLS 1.2 allows). */
+const MAX_RECORD_LENGTH = 16384 + 2048;
 
 /**
- * Parses the first TLS record of a connection. The ClientHello must fit in one record, which every
- * mainstream client does; a hello split over several records is treated as having no SNI.
+ * The ClientHello message (its 4-byte handshake header included), reassembled from the handshake
+ * records it is split over. OpenSSL reads a hello split anywhere, even one byte per record, so the
+ * peek must too: reading the first record alone would miss an SNI in the next one and pick the
+ * TLS configuration for "no SNI", while OpenSSL itself sees the name.
+ */
+function clientHelloMessage(buf: Buffer): Buffer | ClientHelloPeek {
+  const fragments: Buffer[] = [];
+  let have = 0;
+  let need = -1;
+  for (let p = 0; ; ) {
+    if (buf.length - p < 5) {
+      if (p === 0 && buf.length > 0 && buf[0] !== 0x16) return invalid(notTls(buf));
+      return INCOMPLETE;
+    }
+    if (buf[p] !== 0x16) return p === 0 ? invalid(notTls(buf)) : invalid('a record of another type inside the ClientHello');
+    if (buf[p + 1] !== 0x03) return invalid('unsupported record version');
+    const recordLength = buf.readUInt16BE(p + 3);
+    if (recordLength === 0 || recordLength > MAX_RECORD_LENGTH) return invalid('bad record length');
+    if (buf.length < p + 5 + recordLength) return INCOMPLETE;
+    fragments.push(buf.subarray(p + 5, p + 5 + recordLength));
+    have += recordLength;
+    p += 5 + recordLength;
+    if (need < 0) {
+      if (fragments[0]![0] !== 0x01) return invalid('first handshake message is not a ClientHello');
+      if (have < 4) continue;
+      const head = fragments.length === 1 ? fragments[0]! : Buffer.concat(fragments);
+      need = 4 + head.readUIntBE(1, 3);
+      if (need > MAX_CLIENT_HELLO_BYTES) return invalid('ClientHello too large');
+    }
+    if (have >= need) return (fragments.length === 1 ? fragments[0]! : Buffer.concat(fragments)).subarray(0, need);
+  }
+}
+
+/**
+ * Parses a connection's first bytes up to the end of its ClientHello: incomplete until every record
+ * the hello spans has arrived; ok with the SNI (or null when the client sent none).
  */
 export function peekClientHello(buf: Buffer): ClientHelloPeek {
-  if (buf.length < 5) return buf.length > 0 && buf[0] !== 0x16 ? invalid(notTls(buf)) : INCOMPLETE;
-  if (buf[0] !== 0x16) return invalid(notTls(buf));
-  if (buf[1] !== 0x03) return invalid('unsupported record version');
-  const recordLength = buf.readUInt16BE(3);
-  if (recordLength === 0 || recordLength > 16384 + 2048) return invalid('bad record length');
-  if (buf.length < 5 + recordLength) return INCOMPLETE;
-  const rec = buf.subarray(5, 5 + recordLength);
-  if (rec[0] !== 0x01) return invalid('first handshake message is not a ClientHello');
-  if (rec.length < 4) return invalid('truncated ClientHello');
-  const helloLength = rec.readUIntBE(1, 3);
-  // A hello longer than its record continues in the next record: let OpenSSL deal with it.
-  const body = rec.subarray(4, Math.min(rec.length, 4 + helloLength));
+  const message = clientHelloMessage(buf);
+  if (!Buffer.isBuffer(message)) return message;
+  const body = message.subarray(4);
   let p = 2 + 32; // client_version, random
   if (p + 1 > body.length) return invalid('truncated ClientHello');
   p += 1 + body[p]; // session_id
