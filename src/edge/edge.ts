@@ -28,6 +28,7 @@ import { Upstreams } from './upstreams.js';
 import { rawErrorResponse, sendErrorPage } from './errorPages.js';
 import { endConnectionAfterFault, guarded } from './faultBoundary.js';
 import { oversizedRequestStatus } from './oversizedRequest.js';
+import { MAX_HEADER_LINES } from './stages/headerCount.js';
 import { ConnectionLimits, connectionCaps } from './connectionLimits.js';
 import { answerRequestTimeout, awaitTurn, inTurnNow, requestDeadlines, takeTurn, upgradeArrived, waitsForTurn, type RequestDeadlines } from './requestTimeout.js';
 import { forgetResponse, recordResponse, responseInProgress } from './responseInProgress.js';
@@ -373,6 +374,9 @@ export async function startEdge(config: Config, resolved: ResolvedConfig, events
   const makeHttp = (kind: 'https' | 'http', serverDeps: PipelineDeps = deps): http.Server => {
     const onRequest = track(kind, createRequestHandler(kind, serverDeps));
     const s = http.createServer(serverOptions, onRequest);
+    // Node keeps 1,000 headers by default and drops the rest silently: keep one more than HAProxy's
+    // limit, so the headerCount stage sees a request over it (and no request under it loses any).
+    s.maxHeadersCount = MAX_HEADER_LINES + 1;
     // Node answers an Expect other than 100-continue with its own 417 unless this is listened to: the
     // request goes through the stages instead (stages/expectation.ts answers as Gorouter, with an event).
     s.on('checkExpectation', onRequest);

@@ -19,6 +19,7 @@ import { forwardedHeaders } from './stages/forwardedHeaders.js';
 import { hopByHopHeaders } from './stages/hopByHopHeaders.js';
 import { route } from './stages/route.js';
 import { duplicateHost } from './stages/duplicateHost.js';
+import { headerCount } from './stages/headerCount.js';
 import { expectation } from './stages/expectation.js';
 import { absoluteForm } from './stages/absoluteForm.js';
 import { connectTarget } from './stages/connectTarget.js';
@@ -61,6 +62,8 @@ export interface PipelineDeps {
  */
 export function stagesFor(listener: ListenerKind, s: PipelineSettings, routes: () => RouteTable, opts: { upgrade: boolean; connect?: boolean; tls?: () => TlsProfileSet }): Stage[] {
   return [
+    // HAProxy's parser refuses too many header lines before anything else looks at the request.
+    headerCount(),
     ...(listener === 'https' ? [explainRejection()] : []),
     duplicateHost(),
     opts.connect ? connectTarget() : absoluteForm(),

@@ -142,13 +142,15 @@ describe('hostile: malformed requests, smuggling, oversized and slow clients', f
   });
 
   for (const listener of ['tls', 'tcp'] as const) {
-    it(`${listener}: oversized headers → 431 (one huge line, and many lines)`, async () => {
+    it(`${listener}: oversized headers → 431 (one huge line), many lines → 400 on plain HTTP, 431 over TLS`, async () => {
       const before = up.seen.length;
       const huge = await exchange(listener, `GET / HTTP/1.1\r\nHost: localhost\r\nX-Huge: ${'h'.repeat(64 * 1024)}\r\n\r\n`);
       expect(huge.first?.status).to.equal(431);
       const many = Array.from({ length: 400 }, (_, i) => `X-Many-${i}: ${'m'.repeat(40)}`).join('\r\n');
       const lots = await exchange(listener, `GET / HTTP/1.1\r\nHost: localhost\r\n${many}\r\n\r\n`);
-      expect(lots.first?.status).to.equal(431);
+      // Over tune.http.maxhdr too: HAProxy's 400, as its count runs out first; over TLS Node reports the
+      // overflow in a later record, whose lines the edge cannot count: 431 (docs/parity.md#header-lines).
+      expect(lots.first?.status).to.equal(listener === 'tcp' ? 400 : 431);
       expect(up.seen.length).to.equal(before);
     });
 
