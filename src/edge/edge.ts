@@ -32,6 +32,7 @@ import { MAX_HEADER_LINES } from './stages/headerCount.js';
 import { ConnectionLimits, connectionCaps } from './connectionLimits.js';
 import { answerRequestTimeout, awaitTurn, inTurnNow, requestDeadlines, takeTurn, upgradeArrived, waitsForTurn, type RequestDeadlines } from './requestTimeout.js';
 import { forgetResponse, recordResponse, responseInProgress } from './responseInProgress.js';
+import { awaitNextRequest, stopAwaitingRequests, type NextRequestTimeouts } from './nextRequestWait.js';
 import { overPipelinedBudget, PIPELINED_BUDGET, queuePipelined, upgradeTakesReading } from './pipelinedResponses.js';
 import { listenForLesson, type LessonListener } from './lessonListener.js';
 import { hstsValue } from './hsts.js';
@@ -296,6 +297,11 @@ export async function startEdge(config: Config, resolved: ResolvedConfig, events
   });
   /** Node's deadlines of a request, also run again by the edge (a pipelined request at its turn). */
   const deadlines = requestDeadlines(t);
+  // Node checks headersTimeout only every connectionsCheckingInterval (default 30 s): check often
+  // enough that timeouts.request_headers holds as HAProxy's `timeout http-request` does. The wait
+  // for a keep-alive connection's next request is checked as often.
+  const checkMs = Math.max(50, Math.min(1000, t.request_headers * 250));
+  const nextRequest: NextRequestTimeouts = { keepAliveMs: t.keep_alive * 1000, clientMs: t.client * 1000, checkMs, deadlines };
   const track = (kind: 'https' | 'http', handler: (req: IncomingMessage, res: ServerResponse) => void) => {
     const inTurn = whenEarlierDone(kind, handler);
     return guarded(events, requestFault(kind), (req: IncomingMessage, res: ServerResponse): void => {
@@ -317,6 +323,7 @@ export async function startEdge(config: Config, resolved: ResolvedConfig, events
         cancelUpstream(res, stopping ? 'edge-stopped' : 'client-left');
         forgetResponse(socket, res);
         unregister?.();
+        awaitNextRequest(socket, nextRequest);
       };
       res.once('close', ended);
       if (pipelined) {
@@ -360,9 +367,7 @@ export async function startEdge(config: Config, resolved: ResolvedConfig, events
     keepAliveTimeout: t.keep_alive * 1000,
     headersTimeout: deadlines.headersMs,
     requestTimeout: deadlines.requestMs,
-    // Node checks headersTimeout only every connectionsCheckingInterval (default 30 s): check often
-    // enough that timeouts.request_headers holds as HAProxy's `timeout http-request` does.
-    connectionsCheckingInterval: Math.max(50, Math.min(1000, t.request_headers * 250)),
+    connectionsCheckingInterval: checkMs,
     noDelay: true,
     // The domain-fronting stage answers a missing Host with Gorouter's text/plain 400.
     requireHostHeader: false,
@@ -396,6 +401,7 @@ export async function startEdge(config: Config, resolved: ResolvedConfig, events
         // A CONNECT takes the socket from Node's parser as an Upgrade does.
         upgradeTakesReading(socket);
         upgradeArrived(socket as Socket);
+        stopAwaitingRequests(socket as Socket);
         const earlier = responseInProgress(socket);
         if (earlier !== null) {
           waitForEarlierResponse(socket, earlier, t.client * 1000, () => onHandover(req, socket, head));

@@ -1,0 +1,153 @@
+// Empty lines dripped after an answer on a keep-alive connection (review 12): each CRLF restarted
+// Node's keep-alive idle timer and none started its headers timeout, so "\r\n" once a second kept
+// the connection (and its place under the caps) open for good. As HAProxy 2.6 and 3.2 do
+// (measured; test/parity/keepAliveWait.test.ts compares with them): the first byte after an answer
+// starts timeouts.request_headers, and a head not complete by then gets the 408 page and the close;
+// with nothing sent the connection closes silently at timeouts.keep_alive. On both listeners.
+import { expect } from 'chai';
+import type net from 'node:net';
+import { clientIdentity, startTestEdge, type ClientIdentity, type TestEdge } from '../support/edgeHarness.js';
+import { ResponseReader, tcpConnect, tlsConnect } from '../support/rawHttp.js';
+
+const KEEP_ALIVE_MS = 3000;
+const HEADERS_MS = 2000;
+/** Node's own check interval for headersTimeout, and the edge's for the wait (request_headers / 4), plus a loaded machine's slack. */
+const MARGIN_MS = 500 + 700;
+const GET = 'GET / HTTP/1.1\r\nHost: localhost\r\n\r\n';
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+describe('hostile: empty lines dripped between keep-alive requests', function () {
+  this.timeout(30_000);
+  let t: TestEdge;
+  let valid: ClientIdentity;
+
+  before(async () => {
+    valid = await clientIdentity('valid');
+    // The reviewer's timeouts: client and request longer than keep_alive, so only the wait's own deadline can end it.
+    t = await startTestEdge({}, 'timeouts: { keep_alive: 3, request_headers: 2, client: 4, request: 6 }\nroutes:\n  - upstream: echo\n');
+  });
+  after(async () => {
+    await t?.close();
+  });
+
+  /** A connection on one listener that has had one answer; `answeredAt` is when its answer arrived. */
+  async function afterOneAnswer(listener: 'tls' | 'tcp'): Promise<{ socket: net.Socket; reader: ResponseReader; answeredAt: number }> {
+    const socket: net.Socket = listener === 'tls' ? await tlsConnect(t.httpsPort, { identity: valid }) : await tcpConnect(t.httpPort);
+    const reader = new ResponseReader(socket);
+    socket.write(GET);
+    expect((await reader.next(5000)).status).to.equal(200);
+    return { socket, reader, answeredAt: Date.now() };
+  }
+
+  /** Writes CRLF every `everyMs` until the connection closes; stops the drip. */
+  function drip(socket: net.Socket, everyMs: number): () => void {
+    const timer = setInterval(() => {
+      if (!socket.destroyed) socket.write('\r\n');
+    }, everyMs);
+    return () => clearInterval(timer);
+  }
+
+  const both = (run: (listener: 'tls' | 'tcp') => Promise<void>): Promise<unknown> => Promise.all([run('tls'), run('tcp')]);
+
+  it('CRLF once a second: 408 and close at request_headers from the first CRLF (HAProxy: 3.0 s after the answer)', () =>
+    both(async (listener) => {
+      const { socket, reader, answeredAt } = await afterOneAnswer(listener);
+      const stop = drip(socket, 1000);
+      try {
+        const r = await reader.next(KEEP_ALIVE_MS + MARGIN_MS + 2000);
+        const after = Date.now() - answeredAt;
+        expect(r.status, listener).to.equal(408);
+        await reader.untilClosed(2000);
+        expect(reader.closed, `${listener}: closed`).to.equal(true);
+        expect(after, `${listener}: 408 after ${after} ms`).to.be.within(1000 + HEADERS_MS - 100, KEEP_ALIVE_MS + MARGIN_MS);
+      } finally {
+        stop();
+        socket.destroy();
+      }
+    }));
+
+  it('CRLF every 300 ms: the first one starts the deadline, keep_alive does not (HAProxy: 2.3 s)', () =>
+    both(async (listener) => {
+      const { socket, reader, answeredAt } = await afterOneAnswer(listener);
+      const stop = drip(socket, 300);
+      try {
+        const r = await reader.next(KEEP_ALIVE_MS + MARGIN_MS + 2000);
+        const after = Date.now() - answeredAt;
+        expect(r.status, listener).to.equal(408);
+        expect(after, `${listener}: 408 after ${after} ms`).to.be.within(300 + HEADERS_MS - 100, 300 + HEADERS_MS + MARGIN_MS);
+        await reader.untilClosed(2000);
+      } finally {
+        stop();
+        socket.destroy();
+      }
+    }));
+
+  it('nothing sent: closed silently at keep_alive', () =>
+    both(async (listener) => {
+      const { socket, reader, answeredAt } = await afterOneAnswer(listener);
+      try {
+        const rest = await reader.untilClosed(KEEP_ALIVE_MS + MARGIN_MS + 2000);
+        const after = Date.now() - answeredAt;
+        expect(reader.closed, `${listener}: closed`).to.equal(true);
+        expect(rest.length, `${listener}: no answer`).to.equal(0);
+        expect(after, `${listener}: closed after ${after} ms`).to.be.within(KEEP_ALIVE_MS - 100, KEEP_ALIVE_MS + MARGIN_MS);
+      } finally {
+        socket.destroy();
+      }
+    }));
+
+  it('a client that sends its next request in time is served, after empty lines or after a quiet wait', () =>
+    both(async (listener) => {
+      const { socket, reader } = await afterOneAnswer(listener);
+      try {
+        // Two CRLFs, then the request 1.5 s after the first: inside request_headers (HAProxy: 200).
+        await sleep(1000);
+        socket.write('\r\n');
+        await sleep(1000);
+        socket.write('\r\n');
+        await sleep(500);
+        socket.write(GET);
+        expect((await reader.next(5000)).status, `${listener}: after empty lines`).to.equal(200);
+        // A quiet wait of several check intervals, inside keep_alive.
+        await sleep(KEEP_ALIVE_MS - 800);
+        socket.write(GET);
+        expect((await reader.next(5000)).status, `${listener}: after a quiet wait`).to.equal(200);
+        // Each answer starts a new wait: a drip after the third answer is timed from its own first CRLF.
+        const answeredAt = Date.now();
+        const stop = drip(socket, 1000);
+        try {
+          expect((await reader.next(KEEP_ALIVE_MS + MARGIN_MS + 2000)).status, `${listener}: drip after the third answer`).to.equal(408);
+          expect(Date.now() - answeredAt).to.be.below(KEEP_ALIVE_MS + MARGIN_MS);
+        } finally {
+          stop();
+        }
+      } finally {
+        socket.destroy();
+      }
+    }));
+  it('a WebSocket Upgrade pipelined behind an answer: its tunnel bytes are not taken for a next request (no 408)', () =>
+    both(async (listener) => {
+      const socket: net.Socket = listener === 'tls' ? await tlsConnect(t.httpsPort, { identity: valid }) : await tcpConnect(t.httpPort);
+      let seen = '';
+      socket.on('data', (d: Buffer) => (seen += d.toString('latin1')));
+      try {
+        const upgrade = ['GET /ws HTTP/1.1', 'Host: localhost', 'Upgrade: websocket', 'Connection: Upgrade', 'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==', 'Sec-WebSocket-Version: 13', '', ''].join('\r\n');
+        // The answer to the GET ends after the Upgrade was handed over: no wait for a next request may start then.
+        socket.write(GET + upgrade);
+        for (let i = 0; i < 8; i++) {
+          await sleep(500);
+          // A masked text frame (mask 0): the echo sends it back.
+          const text = Buffer.from(`ping-${i}`);
+          socket.write(Buffer.concat([Buffer.from([0x81, 0x80 | text.length, 0, 0, 0, 0]), text]));
+        }
+        await sleep(300);
+        expect(seen, listener).to.include('101 Switching Protocols');
+        expect(seen, listener).to.not.include('408');
+        expect(seen, listener).to.include('ping-7');
+        expect(socket.destroyed, `${listener}: tunnel still open`).to.equal(false);
+      } finally {
+        socket.destroy();
+      }
+    }));
+});

@@ -1,0 +1,151 @@
+// The wait for the next request on a keep-alive connection, against real HAProxy 2.6 and 3.2 (when
+// found) with the same timeouts (keep_alive 3 s, request_headers 2 s, client 4 s): what the client
+// sends after its first answer, what it reads and when the connection closes, on the plain and the
+// mTLS listener (src/edge/nextRequestWait.ts). Measured with 2.6.12 and 3.2: nothing sent closes
+// silently at `timeout http-keep-alive`; the first byte, an empty line included, starts `timeout
+// http-request`, and a head not complete by then gets 408 and the close.
+import { expect } from 'chai';
+import net from 'node:net';
+import tls from 'node:tls';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { clientIdentity, startTestEdge, testPki, type ClientIdentity, type TestEdge } from '../support/edgeHarness.js';
+import { freePort, haproxyVersion, renderHaproxyConfig, startHaproxy, supportsFetch, writeServerPem, type RunningHaproxy } from './haproxy.js';
+import { haproxyBinaries } from './ignoreParity.js';
+import { recordingUpstream, type RecordingUpstream } from '../hostile/recordingUpstream.js';
+
+const GET = 'GET / HTTP/1.1\r\nHost: localhost\r\n\r\n';
+/** How long each case watches the connection after the first answer. */
+const WATCH_MS = 7000;
+/** The edge samples the wait every request_headers / 4 (500 ms); plus a loaded machine's slack. */
+const CLOSE_SLACK_MS = 1000;
+
+interface Case {
+  readonly name: string;
+  /** After the first answer: [delay ms, bytes] in turn. */
+  readonly then: readonly (readonly [number, string])[];
+  /** HAProxy 2.6 and 3.2 (measured): the statuses read after the first 200, and when the connection closed (ms after that 200; null: still open at WATCH_MS). */
+  readonly want: { readonly statuses: readonly number[]; readonly closedAfter: number | null };
+}
+
+const drip = (n: number, everyMs: number): [number, string][] => Array.from({ length: n }, () => [everyMs, '\r\n'] as [number, string]);
+
+const CASES: readonly Case[] = [
+  { name: 'CRLF once a second', then: drip(6, 1000), want: { statuses: [408], closedAfter: 3000 } },
+  { name: 'CRLF every 300 ms', then: drip(20, 300), want: { statuses: [408], closedAfter: 2300 } },
+  { name: 'nothing', then: [], want: { statuses: [], closedAfter: 3000 } },
+  { name: 'CRLF at 1 s and 2 s, a request at 2.5 s', then: [...drip(2, 1000), [500, GET]], want: { statuses: [200], closedAfter: 5500 } },
+  { name: 'part of a request line at 2.5 s', then: [[2500, 'GET / HT']], want: { statuses: [408], closedAfter: 4500 } },
+];
+
+interface Seen {
+  readonly statuses: number[];
+  readonly closedAfter: number | null;
+}
+
+/** Sends the first request and the case's bytes; reads the statuses after the first 200 and when the connection closes. */
+function watch(socket: net.Socket, c: Case): Promise<Seen> {
+  return new Promise((resolve) => {
+    let text = '';
+    let answeredAt = 0;
+    const statuses: number[] = [];
+    const finish = (closed: boolean): void => {
+      clearTimeout(limit);
+      socket.destroy();
+      resolve({ statuses: statuses.slice(1), closedAfter: closed && answeredAt > 0 ? Date.now() - answeredAt : null });
+    };
+    const limit = setTimeout(() => finish(false), WATCH_MS + 3000);
+    socket.on('data', (d: Buffer) => {
+      text += d.toString('latin1');
+      for (let m = /HTTP\/1\.1 (\d{3})/.exec(text); m; m = /HTTP\/1\.1 (\d{3})/.exec(text)) {
+        statuses.push(Number(m[1]));
+        text = text.slice(m.index + m[0].length);
+        if (statuses.length === 1) {
+          answeredAt = Date.now();
+          void sendRest();
+        }
+      }
+    });
+    socket.on('close', () => finish(true));
+    socket.on('error', () => undefined);
+    const sendRest = async (): Promise<void> => {
+      for (const [delay, bytes] of c.then) {
+        await new Promise((r) => setTimeout(r, delay));
+        if (socket.destroyed) return;
+        socket.write(bytes);
+      }
+    };
+    socket.write(GET);
+  });
+}
+
+interface Target {
+  readonly name: string;
+  readonly httpPort: number;
+  readonly httpsPort: number;
+}
+
+describe('parity: the wait for the next keep-alive request (empty lines, silence, a late head)', function () {
+  this.timeout(60_000);
+  let up: RecordingUpstream;
+  let edge: TestEdge;
+  let identity: ClientIdentity;
+  let ca: Buffer;
+  const targets: Target[] = [];
+  const haproxies: RunningHaproxy[] = [];
+  let dir = '';
+
+  before(async () => {
+    up = await recordingUpstream();
+    const { pki } = await testPki();
+    identity = await clientIdentity('valid');
+    ca = readFileSync(pki.rootCa.cert);
+    edge = await startTestEdge({}, `timeouts: { keep_alive: 3, request_headers: 2, client: 4, request: 6 }\nroutes:\n  - upstream: http://127.0.0.1:${up.port}\n`);
+    targets.push({ name: 'mtls-edge', httpPort: edge.httpPort, httpsPort: edge.httpsPort });
+    dir = mkdtempSync(join(tmpdir(), 'keep-alive-wait-parity-'));
+    const serverPem = writeServerPem(dir, pki.server.chain, pki.server.key);
+    for (const bin of haproxyBinaries()) {
+      const [httpPort, httpsPort] = [await freePort(), await freePort()];
+      const cfg = renderHaproxyConfig({
+        httpsPort, httpPort, upstreamPort: up.port, mode: 'sanitize_set', tls: { serverPem, caFile: pki.rootCa.cert }, withRootCaDn: supportsFetch(bin, 'ssl_c_r_dn'),
+        timeouts: { client: '4s', 'http-keep-alive': '3s', 'http-request': '2s' },
+      });
+      haproxies.push(await startHaproxy(bin, cfg, httpsPort, { dir }));
+      targets.push({ name: `HAProxy ${haproxyVersion(bin)}`, httpPort, httpsPort });
+    }
+    console.log(`    compared: ${targets.map((t) => t.name).join(', ')}${targets.length === 1 ? ' (no HAProxy found: the edge against the measured table only)' : ''}`);
+  });
+  after(async () => {
+    for (const h of haproxies) await h.stop();
+    await edge?.close();
+    await up?.close();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  const plain = (port: number): Promise<net.Socket> => new Promise((resolve, reject) => {
+    const s = net.connect(port, '127.0.0.1', () => resolve(s));
+    s.once('error', reject);
+  });
+  const mtls = (port: number): Promise<net.Socket> => new Promise((resolve, reject) => {
+    const s = tls.connect({ host: '127.0.0.1', port, servername: 'localhost', ca, cert: identity.cert, key: identity.key }, () => resolve(s));
+    s.once('error', reject);
+  });
+
+  for (const listener of ['plain HTTP', 'mTLS'] as const) {
+    it(`${listener}: every case, every target at once`, async () => {
+      const runs = targets.flatMap((t) => CASES.map(async (c) => {
+        const socket = listener === 'mTLS' ? await mtls(t.httpsPort) : await plain(t.httpPort);
+        return { target: t.name, c, seen: await watch(socket, c) };
+      }));
+      const failures: string[] = [];
+      for (const { target, c, seen } of await Promise.all(runs)) {
+        const closedOk = c.want.closedAfter === null ? seen.closedAfter === null : seen.closedAfter !== null && Math.abs(seen.closedAfter - c.want.closedAfter) <= CLOSE_SLACK_MS;
+        if (JSON.stringify(seen.statuses) !== JSON.stringify(c.want.statuses) || !closedOk) {
+          failures.push(`${target}, ${c.name}: read ${JSON.stringify(seen.statuses)}, closed after ${seen.closedAfter} ms; HAProxy (measured): ${JSON.stringify(c.want.statuses)}, ${c.want.closedAfter} ms`);
+        }
+      }
+      expect(failures).to.deep.equal([]);
+    });
+  }
+});
