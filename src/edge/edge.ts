@@ -323,7 +323,10 @@ export async function startEdge(config: Config, resolved: ResolvedConfig, events
         cancelUpstream(res, stopping ? 'edge-stopped' : 'client-left');
         forgetResponse(socket, res);
         unregister?.();
-        awaitNextRequest(socket, nextRequest);
+        // An answer sent before its request's body was in (an early 413 or 401): the rest of that
+        // body is still this request's, not the start of the next one.
+        if (req.complete) awaitNextRequest(socket, nextRequest);
+        else req.once('end', () => awaitNextRequest(socket, nextRequest));
       };
       res.once('close', ended);
       if (pipelined) {

@@ -20,46 +20,76 @@ export const MAX_CLIENT_HELLO_BYTES = 64 * 1024;
 const MAX_RECORD_LENGTH = 16384 + 2048;
 
 /**
- * The ClientHello message (its 4-byte handshake header included), reassembled from the handshake
- * records it is split over. OpenSSL reads a hello split anywhere, even one byte per record, so the
- * peek must too: reading the first record alone would miss an SNI in the next one and pick the
- * TLS configuration for "no SNI", while OpenSSL itself sees the name.
+ * Reassembles the ClientHello message (its 4-byte handshake header included) from the handshake
+ * records it is split over, fed as the bytes arrive. OpenSSL reads a hello split anywhere, even one
+ * byte per record, so the peek must too: reading the first record alone would miss an SNI in the
+ * next one and pick the TLS configuration for "no SNI", while OpenSSL itself sees the name.
+ * Incremental, so that a client sending thousands of tiny records costs work in proportion to its
+ * bytes: each byte is copied a bounded number of times, each record parsed once.
  */
-function clientHelloMessage(buf: Buffer): Buffer | ClientHelloPeek {
-  const fragments: Buffer[] = [];
-  let have = 0;
-  let need = -1;
-  for (let p = 0; ; ) {
-    if (buf.length - p < 5) {
-      if (p === 0 && buf.length > 0 && buf[0] !== 0x16) return invalid(notTls(buf));
-      return INCOMPLETE;
+export class ClientHelloReader {
+  /** Received bytes not yet taken as a whole record. */
+  private pending: Buffer[] = [];
+  private pendingBytes = 0;
+  /** The hello's bytes from the records taken so far. */
+  private readonly fragments: Buffer[] = [];
+  private have = 0;
+  /** The hello's length with its header, once known; -1 before. */
+  private need = -1;
+  private records = 0;
+  private outcome: ClientHelloPeek | null = null;
+
+  /** Feeds the next bytes: incomplete until the hello's last record has arrived. */
+  push(chunk: Buffer): ClientHelloPeek {
+    if (this.outcome !== null) return this.outcome;
+    this.pending.push(chunk);
+    this.pendingBytes += chunk.length;
+    const result = this.takeRecords();
+    if (result.state !== 'incomplete') this.outcome = result;
+    return result;
+  }
+
+  private takeRecords(): ClientHelloPeek {
+    for (;;) {
+      if (this.pendingBytes < 5) {
+        const first = this.pending.find((b) => b.length > 0);
+        if (this.records === 0 && first !== undefined && first[0] !== 0x16) return invalid(notTls(Buffer.concat(this.pending)));
+        return INCOMPLETE;
+      }
+      // One copy of the pending bytes per record at most: once joined, the head stays whole while the body arrives.
+      if (this.pending[0]!.length < 5) this.pending = [Buffer.concat(this.pending)];
+      const head = this.pending[0]!;
+      if (head[0] !== 0x16) return this.records === 0 ? invalid(notTls(head)) : invalid('a record of another type inside the ClientHello');
+      if (head[1] !== 0x03) return invalid('unsupported record version');
+      const recordLength = head.readUInt16BE(3);
+      if (recordLength === 0 || recordLength > MAX_RECORD_LENGTH) return invalid('bad record length');
+      if (this.pendingBytes < 5 + recordLength) return INCOMPLETE;
+      const whole = this.pending.length === 1 ? head : Buffer.concat(this.pending);
+      this.fragments.push(whole.subarray(5, 5 + recordLength));
+      const rest = whole.subarray(5 + recordLength);
+      this.pending = rest.length > 0 ? [rest] : [];
+      this.pendingBytes = rest.length;
+      this.records++;
+      this.have += recordLength;
+      if (this.need < 0) {
+        if (this.fragments[0]![0] !== 0x01) return invalid('first handshake message is not a ClientHello');
+        if (this.have < 4) continue;
+        const start = this.fragments.length === 1 ? this.fragments[0]! : Buffer.concat(this.fragments);
+        this.need = 4 + start.readUIntBE(1, 3);
+        if (this.need > MAX_CLIENT_HELLO_BYTES) return invalid('ClientHello too large');
+      }
+      if (this.have >= this.need) return parseClientHello(Buffer.concat(this.fragments).subarray(0, this.need));
     }
-    if (buf[p] !== 0x16) return p === 0 ? invalid(notTls(buf)) : invalid('a record of another type inside the ClientHello');
-    if (buf[p + 1] !== 0x03) return invalid('unsupported record version');
-    const recordLength = buf.readUInt16BE(p + 3);
-    if (recordLength === 0 || recordLength > MAX_RECORD_LENGTH) return invalid('bad record length');
-    if (buf.length < p + 5 + recordLength) return INCOMPLETE;
-    fragments.push(buf.subarray(p + 5, p + 5 + recordLength));
-    have += recordLength;
-    p += 5 + recordLength;
-    if (need < 0) {
-      if (fragments[0]![0] !== 0x01) return invalid('first handshake message is not a ClientHello');
-      if (have < 4) continue;
-      const head = fragments.length === 1 ? fragments[0]! : Buffer.concat(fragments);
-      need = 4 + head.readUIntBE(1, 3);
-      if (need > MAX_CLIENT_HELLO_BYTES) return invalid('ClientHello too large');
-    }
-    if (have >= need) return (fragments.length === 1 ? fragments[0]! : Buffer.concat(fragments)).subarray(0, need);
   }
 }
 
-/**
- * Parses a connection's first bytes up to the end of its ClientHello: incomplete until every record
- * the hello spans has arrived; ok with the SNI (or null when the client sent none).
- */
+/** Parses a connection's first bytes, all at once (see ClientHelloReader). */
 export function peekClientHello(buf: Buffer): ClientHelloPeek {
-  const message = clientHelloMessage(buf);
-  if (!Buffer.isBuffer(message)) return message;
+  return new ClientHelloReader().push(buf);
+}
+
+/** The SNI of a complete ClientHello message (header included), or null when the client sent none. */
+function parseClientHello(message: Buffer): ClientHelloPeek {
   const body = message.subarray(4);
   let p = 2 + 32; // client_version, random
   if (p + 1 > body.length) return invalid('truncated ClientHello');

@@ -6,7 +6,7 @@
 import type net from 'node:net';
 import tls from 'node:tls';
 import type { TLSSocket } from 'node:tls';
-import { MAX_CLIENT_HELLO_BYTES, peekClientHello, rawAlertRecord } from './clientHello.js';
+import { ClientHelloReader, MAX_CLIENT_HELLO_BYTES, peekClientHello, rawAlertRecord } from './clientHello.js';
 import { selectProfile, type TlsProfile, type TlsProfileSet } from './tlsProfiles.js';
 import { verifyOutcome, type VerifyOutcome } from './verifyOutcome.js';
 import { PeerCertificate } from './peerCertificate.js';
@@ -153,7 +153,6 @@ function acceptRaw(raw: net.Socket, opts: TlsFrontOptions, pending: Pending): vo
   const clientAddress = remote(raw);
   const clientPort = raw.remotePort;
   const set = opts.profiles();
-  let buffered: Buffer | null = null;
   const fail = (reason: string, alert: string | null, sendAlert?: number): void => {
     // A refused connection must not keep its timer (and this closure) alive for the handshake timeout.
     clearTimeout(handshakeTimer);
@@ -200,18 +199,23 @@ function acceptRaw(raw: net.Socket, opts: TlsFrontOptions, pending: Pending): vo
     return;
   }
   const onData = (chunk: Buffer): void => contained(opts, 'client-hello', clientAddress, [raw], () => peekStep(chunk));
+  // The bytes read so far, handed back to the TLS socket once the hello is read; the reader keeps its own state.
+  let received: Buffer[] = [];
+  let receivedBytes = 0;
+  const reader = new ClientHelloReader();
   const peekStep = (chunk: Buffer): void => {
-    buffered = buffered ? Buffer.concat([buffered, chunk]) : chunk;
+    received.push(chunk);
+    receivedBytes += chunk.length;
     let peek: ReturnType<typeof peekClientHello>;
     try {
-      peek = peekClientHello(buffered);
+      peek = reader.push(chunk);
     } catch {
       // The parser checks every length it reads; should one slip through, the bytes came from the
       // network, so the connection is refused rather than the process taken down.
       peek = { state: 'invalid', reason: 'malformed ClientHello' };
     }
     if (peek.state === 'incomplete') {
-      if (buffered.length > MAX_CLIENT_HELLO_BYTES) fail('ClientHello too large', null);
+      if (receivedBytes > MAX_CLIENT_HELLO_BYTES) fail('ClientHello too large', null);
       return;
     }
     raw.removeListener('data', onData);
@@ -231,8 +235,8 @@ function acceptRaw(raw: net.Socket, opts: TlsFrontOptions, pending: Pending): vo
       raw.end(rawAlertRecord(112));
       return;
     }
-    raw.unshift(buffered);
-    buffered = null;
+    raw.unshift(received.length === 1 ? received[0]! : Buffer.concat(received));
+    received = [];
     startTls(raw, profile, peek.sni, { clientAddress, clientPort }, opts, handshakeTimer, handshakeOver);
   };
   raw.on('data', onData);

@@ -5,9 +5,11 @@
 // starts timeouts.request_headers, and a head not complete by then gets the 408 page and the close;
 // with nothing sent the connection closes silently at timeouts.keep_alive. On both listeners.
 import { expect } from 'chai';
+import http from 'node:http';
 import type net from 'node:net';
 import { clientIdentity, startTestEdge, type ClientIdentity, type TestEdge } from '../support/edgeHarness.js';
 import { ResponseReader, tcpConnect, tlsConnect } from '../support/rawHttp.js';
+import { listenOnLoopback, type LoopbackServer } from '../support/loopbackServer.js';
 
 const KEEP_ALIVE_MS = 3000;
 const HEADERS_MS = 2000;
@@ -150,4 +152,42 @@ describe('hostile: empty lines dripped between keep-alive requests', function ()
         socket.destroy();
       }
     }));
+});
+
+// Review 13: an app that answers before the upload is in (an early 401 or 413) left the rest of the
+// body arriving after the answer; those bytes were taken for the start of a next request, so
+// request_headers later the client got a 408 behind its 200 and the upload was cut.
+describe('hostile: an upload still arriving after an early answer', function () {
+  this.timeout(30_000);
+  let t: TestEdge;
+  let app: LoopbackServer;
+
+  before(async () => {
+    // Answers at once, without reading the body (Node's server then reads it away itself).
+    app = await listenOnLoopback(http.createServer((_req, res) => res.end('early')));
+    t = await startTestEdge({}, `timeouts: { keep_alive: 3, request_headers: 2, client: 10, request: 20 }\nroutes:\n  - upstream: http://127.0.0.1:${app.port}\n`);
+  });
+  after(async () => {
+    await t?.close();
+    await app?.close();
+  });
+
+  it('the body dripped for longer than request_headers after the 200: no 408, and the connection serves the next request', async () => {
+    const socket = await tcpConnect(t.httpPort);
+    const reader = new ResponseReader(socket);
+    try {
+      const BODY = 35;
+      socket.write(`POST /upload HTTP/1.1\r\nHost: localhost\r\nContent-Length: ${BODY}\r\n\r\n`);
+      expect((await reader.next(5000)).status).to.equal(200);
+      for (let i = 0; i < BODY; i++) {
+        await sleep(100);
+        socket.write('x');
+      }
+      socket.write(GET);
+      const next = await reader.next(5000);
+      expect(next.status, 'the next request, not a 408').to.equal(200);
+    } finally {
+      socket.destroy();
+    }
+  });
 });

@@ -7,13 +7,13 @@
 // where a version or the edge differs, the case says so and why (docs/parity.md#connect).
 import { expect } from 'chai';
 import net from 'node:net';
-import tls from 'node:tls';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { clientIdentity, startTestEdge, testPki, type ClientIdentity, type TestEdge } from '../support/edgeHarness.js';
 import { freePort, haproxyVersion, renderHaproxyConfig, startHaproxy, supportsFetch, writeServerPem, type RunningHaproxy } from './haproxy.js';
 import { haproxyBinaries } from './ignoreParity.js';
+import { tcpConnect, tlsConnect } from '../support/rawHttp.js';
 import { isH10 } from '../edge/h10Expect.js';
 
 interface Outcome {
@@ -179,7 +179,6 @@ describe('parity: CONNECT, edge and HAProxy side by side', function () {
   let app: Awaited<ReturnType<typeof startApp>>;
   let edge: TestEdge;
   let identity: ClientIdentity;
-  let ca: Buffer;
   const targets: Target[] = [];
   const haproxies: RunningHaproxy[] = [];
   let dir = '';
@@ -188,7 +187,6 @@ describe('parity: CONNECT, edge and HAProxy side by side', function () {
     app = await startApp();
     const { pki } = await testPki();
     identity = await clientIdentity('valid');
-    ca = readFileSync(pki.rootCa.cert);
     edge = await startTestEdge({}, `routes:\n  - upstream: http://127.0.0.1:${app.port}\n`);
     targets.push({ side: 'edge', name: 'mtls-edge', httpPort: edge.httpPort, httpsPort: edge.httpsPort });
     dir = mkdtempSync(join(tmpdir(), 'connect-parity-'));
@@ -209,14 +207,8 @@ describe('parity: CONNECT, edge and HAProxy side by side', function () {
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
-  const plain = (port: number): Promise<net.Socket> => new Promise((resolve, reject) => {
-    const s = net.connect(port, '127.0.0.1', () => resolve(s));
-    s.once('error', reject);
-  });
-  const mtls = (port: number): Promise<net.Socket> => new Promise((resolve, reject) => {
-    const s = tls.connect({ host: '127.0.0.1', port, servername: 'localhost', ca, cert: identity.cert, key: identity.key }, () => resolve(s));
-    s.once('error', reject);
-  });
+  const plain = (port: number): Promise<net.Socket> => tcpConnect(port);
+  const mtls = (port: number): Promise<net.Socket> => tlsConnect(port, { identity });
 
   /** The outcome of `raw` at one target; the app's heads are read once the exchange is over. */
   async function outcome(socket: net.Socket, raw: string): Promise<{ outcome: Outcome; head: string | null }> {

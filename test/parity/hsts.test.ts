@@ -6,14 +6,14 @@
 import { expect } from 'chai';
 import http from 'node:http';
 import type net from 'node:net';
-import tls from 'node:tls';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { clientIdentity, startTestEdge, testPki, type ClientIdentity, type TestEdge } from '../support/edgeHarness.js';
 import { listenOnLoopback } from '../support/loopbackServer.js';
 import { freePort, haproxyVersion, renderHaproxyConfig, startHaproxy, supportsFetch, writeServerPem, type RunningHaproxy } from './haproxy.js';
 import { haproxyBinaries } from './ignoreParity.js';
+import { tlsConnect } from '../support/rawHttp.js';
 
 const HSTS = { maxAge: 31536000, includeSubdomains: true, preload: false };
 const VALUE = 'max-age=31536000; includeSubDomains;';
@@ -61,7 +61,6 @@ describe('parity: HSTS (set-header) on every answer from the app, edge and HAPro
   let closeApp: () => Promise<void>;
   let edge: TestEdge;
   let identity: ClientIdentity;
-  let ca: Buffer;
   const targets: { name: string; port: number }[] = [];
   const haproxies: RunningHaproxy[] = [];
   let dir = '';
@@ -89,7 +88,6 @@ describe('parity: HSTS (set-header) on every answer from the app, edge and HAPro
     };
     const { pki } = await testPki();
     identity = await clientIdentity('valid');
-    ca = readFileSync(pki.rootCa.cert);
     edge = await startTestEdge({}, `hsts: { max_age: ${HSTS.maxAge}, include_subdomains: true, preload: false }\nroutes:\n  - upstream: http://127.0.0.1:${listening.port}\n`);
     targets.push({ name: 'mtls-edge', port: edge.httpsPort });
     dir = mkdtempSync(join(tmpdir(), 'hsts-parity-'));
@@ -109,10 +107,7 @@ describe('parity: HSTS (set-header) on every answer from the app, edge and HAPro
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
-  const mtls = (port: number): Promise<net.Socket> => new Promise((resolve, reject) => {
-    const s = tls.connect({ host: '127.0.0.1', port, servername: 'localhost', ca, cert: identity.cert, key: identity.key }, () => resolve(s));
-    s.once('error', reject);
-  });
+  const mtls = (port: number): Promise<net.Socket> => tlsConnect(port, { identity });
 
   for (const c of CASES) {
     it(`${c.name} → ${c.status} with one Strict-Transport-Security, the edge's`, async () => {

@@ -6,13 +6,13 @@
 // http-request`, and a head not complete by then gets 408 and the close.
 import { expect } from 'chai';
 import net from 'node:net';
-import tls from 'node:tls';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { clientIdentity, startTestEdge, testPki, type ClientIdentity, type TestEdge } from '../support/edgeHarness.js';
 import { freePort, haproxyVersion, renderHaproxyConfig, startHaproxy, supportsFetch, writeServerPem, type RunningHaproxy } from './haproxy.js';
 import { haproxyBinaries } from './ignoreParity.js';
+import { tcpConnect, tlsConnect } from '../support/rawHttp.js';
 import { recordingUpstream, type RecordingUpstream } from '../hostile/recordingUpstream.js';
 
 const GET = 'GET / HTTP/1.1\r\nHost: localhost\r\n\r\n';
@@ -91,7 +91,6 @@ describe('parity: the wait for the next keep-alive request (empty lines, silence
   let up: RecordingUpstream;
   let edge: TestEdge;
   let identity: ClientIdentity;
-  let ca: Buffer;
   const targets: Target[] = [];
   const haproxies: RunningHaproxy[] = [];
   let dir = '';
@@ -100,7 +99,6 @@ describe('parity: the wait for the next keep-alive request (empty lines, silence
     up = await recordingUpstream();
     const { pki } = await testPki();
     identity = await clientIdentity('valid');
-    ca = readFileSync(pki.rootCa.cert);
     edge = await startTestEdge({}, `timeouts: { keep_alive: 3, request_headers: 2, client: 4, request: 6 }\nroutes:\n  - upstream: http://127.0.0.1:${up.port}\n`);
     targets.push({ name: 'mtls-edge', httpPort: edge.httpPort, httpsPort: edge.httpsPort });
     dir = mkdtempSync(join(tmpdir(), 'keep-alive-wait-parity-'));
@@ -123,14 +121,8 @@ describe('parity: the wait for the next keep-alive request (empty lines, silence
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
-  const plain = (port: number): Promise<net.Socket> => new Promise((resolve, reject) => {
-    const s = net.connect(port, '127.0.0.1', () => resolve(s));
-    s.once('error', reject);
-  });
-  const mtls = (port: number): Promise<net.Socket> => new Promise((resolve, reject) => {
-    const s = tls.connect({ host: '127.0.0.1', port, servername: 'localhost', ca, cert: identity.cert, key: identity.key }, () => resolve(s));
-    s.once('error', reject);
-  });
+  const plain = (port: number): Promise<net.Socket> => tcpConnect(port);
+  const mtls = (port: number): Promise<net.Socket> => tlsConnect(port, { identity });
 
   for (const listener of ['plain HTTP', 'mTLS'] as const) {
     it(`${listener}: every case, every target at once`, async () => {

@@ -3,7 +3,7 @@
 // would take the process down).
 import { expect } from 'chai';
 import fc from 'fast-check';
-import { peekClientHello } from '../../src/tls/clientHello.js';
+import { ClientHelloReader, peekClientHello } from '../../src/tls/clientHello.js';
 
 const CASES: ReadonlyArray<{ name: string; hex: string; state: 'incomplete' | 'invalid' | 'ok' }> = [
   { name: 'empty', hex: '', state: 'incomplete' },
@@ -65,6 +65,33 @@ describe('tls/clientHello: peekClientHello', () => {
   it('a hello sent one byte per record: its SNI', () => {
     const hello = clientHello('one.byte.test');
     expect(peekClientHello(inRecords(hello, [...hello.keys()]))).to.deep.equal({ state: 'ok', sni: 'one.byte.test' });
+  });
+
+  it('fed in pieces as they arrive (one record, then one byte, at a time): the same outcome as all at once', () => {
+    const hello = clientHello('piece.by.piece.test');
+    const bytes = inRecords(hello, [...hello.keys()]);
+    for (const piece of [1, 6, 7, 1000]) {
+      const reader = new ClientHelloReader();
+      let last = reader.push(Buffer.alloc(0));
+      for (let i = 0; i < bytes.length; i += piece) {
+        expect(last.state, `piece ${piece}, at ${i}`).to.equal('incomplete');
+        last = reader.push(bytes.subarray(i, i + piece));
+      }
+      expect(last, `piece ${piece}`).to.deep.equal({ state: 'ok', sni: 'piece.by.piece.test' });
+    }
+  });
+
+  it('a hello declared 64 KiB long, sent as one-byte records: refused as too large once past the limit', () => {
+    const reader = new ClientHelloReader();
+    let r = reader.push(Buffer.from([0x16, 0x03, 0x01, 0x00, 0x04, 0x01, 0x00, 0xff, 0xfc]));
+    let records = 0;
+    const oneByte = Buffer.from([0x16, 0x03, 0x01, 0x00, 0x01, 0x00]);
+    while (r.state === 'incomplete' && records < 20_000) {
+      r = reader.push(oneByte);
+      records++;
+    }
+    // The reader accepts the length (65,536 with its header is the limit) and waits; tlsFront refuses at 64 KiB received.
+    expect(r.state).to.equal('incomplete');
   });
 
   it('random splits of a hello give its SNI (500 runs)', () => {
