@@ -14,7 +14,7 @@ const invalid = (reason: string): ClientHelloPeek => ({ state: 'invalid', reason
  * several handshake records (RFC 8446 §5.1), each with its 5-byte header. Real hellos are under 2 KB
  * (8 KB with post-quantum key shares); a larger one is refused as "ClientHello too large".
  */
-export const MAX_CLIENT_HELLO_BYTES = 64 * 1024;
+const MAX_CLIENT_HELLO_BYTES = 64 * 1024;
 
 /** The largest TLS record a client may send (2^14 plus the expansion TLS 1.2 allows). */
 const MAX_RECORD_LENGTH = 16384 + 2048;
@@ -37,14 +37,20 @@ export class ClientHelloReader {
   /** The hello's length with its header, once known; -1 before. */
   private need = -1;
   private records = 0;
+  private received = 0;
   private outcome: ClientHelloPeek | null = null;
 
-  /** Feeds the next bytes: incomplete until the hello's last record has arrived. */
+  /**
+   * Feeds the next bytes: incomplete until the hello's last record has arrived; invalid once more
+   * than MAX_CLIENT_HELLO_BYTES came without completing it.
+   */
   push(chunk: Buffer): ClientHelloPeek {
     if (this.outcome !== null) return this.outcome;
     this.pending.push(chunk);
     this.pendingBytes += chunk.length;
-    const result = this.takeRecords();
+    this.received += chunk.length;
+    let result = this.takeRecords();
+    if (result.state === 'incomplete' && this.received > MAX_CLIENT_HELLO_BYTES) result = invalid('ClientHello too large');
     if (result.state !== 'incomplete') this.outcome = result;
     return result;
   }

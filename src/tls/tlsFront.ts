@@ -6,7 +6,7 @@
 import type net from 'node:net';
 import tls from 'node:tls';
 import type { TLSSocket } from 'node:tls';
-import { ClientHelloReader, MAX_CLIENT_HELLO_BYTES, peekClientHello, rawAlertRecord } from './clientHello.js';
+import { ClientHelloReader, peekClientHello, rawAlertRecord, type ClientHelloPeek } from './clientHello.js';
 import { selectProfile, type TlsProfile, type TlsProfileSet } from './tlsProfiles.js';
 import { verifyOutcome, type VerifyOutcome } from './verifyOutcome.js';
 import { PeerCertificate } from './peerCertificate.js';
@@ -201,12 +201,10 @@ function acceptRaw(raw: net.Socket, opts: TlsFrontOptions, pending: Pending): vo
   const onData = (chunk: Buffer): void => contained(opts, 'client-hello', clientAddress, [raw], () => peekStep(chunk));
   // The bytes read so far, handed back to the TLS socket once the hello is read; the reader keeps its own state.
   let received: Buffer[] = [];
-  let receivedBytes = 0;
   const reader = new ClientHelloReader();
   const peekStep = (chunk: Buffer): void => {
     received.push(chunk);
-    receivedBytes += chunk.length;
-    let peek: ReturnType<typeof peekClientHello>;
+    let peek: ClientHelloPeek;
     try {
       peek = reader.push(chunk);
     } catch {
@@ -214,10 +212,7 @@ function acceptRaw(raw: net.Socket, opts: TlsFrontOptions, pending: Pending): vo
       // network, so the connection is refused rather than the process taken down.
       peek = { state: 'invalid', reason: 'malformed ClientHello' };
     }
-    if (peek.state === 'incomplete') {
-      if (receivedBytes > MAX_CLIENT_HELLO_BYTES) fail('ClientHello too large', null);
-      return;
-    }
+    if (peek.state === 'incomplete') return;
     raw.removeListener('data', onData);
     raw.pause();
     if (peek.state === 'invalid') {

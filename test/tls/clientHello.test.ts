@@ -90,8 +90,9 @@ describe('tls/clientHello: peekClientHello', () => {
       r = reader.push(oneByte);
       records++;
     }
-    // The reader accepts the length (65,536 with its header is the limit) and waits; tlsFront refuses at 64 KiB received.
-    expect(r.state).to.equal('incomplete');
+    // The declared length is within the limit; the bytes received are not.
+    expect(r).to.deep.equal({ state: 'invalid', reason: 'ClientHello too large' });
+    expect(records * oneByte.length).to.be.within(64 * 1024 - 9, 64 * 1024);
   });
 
   it('random splits of a hello give its SNI (500 runs)', () => {
