@@ -32,6 +32,7 @@ import { MAX_HEADER_LINES } from './stages/headerCount.js';
 import { ConnectionLimits, connectionCaps } from './connectionLimits.js';
 import { answerRequestTimeout, awaitTurn, inTurnNow, requestDeadlines, takeTurn, upgradeArrived, waitsForTurn, type RequestDeadlines } from './requestTimeout.js';
 import { forgetResponse, recordResponse, responseInProgress } from './responseInProgress.js';
+import { endAfterOwedAnswers, endingDecided, endsAtTurn } from './connectionEnding.js';
 import { awaitNextRequest, stopAwaitingRequests, type NextRequestTimeouts } from './nextRequestWait.js';
 import { overPipelinedBudget, PIPELINED_BUDGET, queuePipelined, upgradeTakesReading } from './pipelinedResponses.js';
 import { listenForLesson, type LessonListener } from './lessonListener.js';
@@ -222,11 +223,14 @@ function waitForEarlierResponse(socket: Duplex, earlier: ServerResponse, clientT
   });
 }
 
-/** HAProxy answers malformed requests itself; Node's parser errors become the same pages. */
-function onClientError(deadlines: RequestDeadlines, err: Error & { code?: string; rawPacket?: unknown; bytesParsed?: unknown }, socket: Socket): void {
-  // Already answered: the rest of the same oversized request (its next TLS record or TCP chunk) hits
-  // the parser again. Destroying now would drop the error page before it is flushed (client: EOF).
-  if (socket.writableEnded) return;
+/**
+ * HAProxy answers malformed requests itself; Node's parser errors become the same pages. `onFault`
+ * reports a throw in what runs later, once the answers owed before the error are done.
+ */
+function onClientError(deadlines: RequestDeadlines, err: Error & { code?: string; rawPacket?: unknown; bytesParsed?: unknown }, socket: Socket, onFault: (fault: unknown) => void): void {
+  // Already answered or decided: the rest of the same bad request (its next TLS record or TCP chunk)
+  // hits the parser again. Destroying now would drop the error page before it is flushed (client: EOF).
+  if (socket.writableEnded || endingDecided(socket)) return;
   if (err.code === 'ERR_HTTP_REQUEST_TIMEOUT' && answerRequestTimeout(socket, deadlines)) return;
   if (err.code === 'HPE_CLOSED_CONNECTION') {
     // Bytes after a request that closes the connection (Connection: close, HTTP/1.0), such as an
@@ -240,12 +244,20 @@ function onClientError(deadlines: RequestDeadlines, err: Error & { code?: string
   // Only the HTTP parser's errors get an answer; a TLS-level error (a refused renegotiation, a
   // client's fatal alert) or a reset closes the connection, as HAProxy does.
   const answerable = err.code === 'ERR_HTTP_REQUEST_TIMEOUT' || err.code?.startsWith('HPE_') === true;
-  if (!answerable || !socket.writable || responseInProgress(socket) !== null) {
+  if (!answerable || !socket.writable) {
     socket.destroy();
     return;
   }
   const status = err.code === 'HPE_HEADER_OVERFLOW' ? oversizedRequestStatus(err.rawPacket, err.bytesParsed) : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
-  socket.end(rawErrorResponse(status));
+  const owed = responseInProgress(socket);
+  if (owed === null) {
+    socket.end(rawErrorResponse(status));
+    return;
+  }
+  // Answers are owed (connectionEnding.ts). The FIN inside a body (Node reports the cut request at
+  // EOF) gets no page: HAProxy only closes.
+  const cutBody = err.code === 'HPE_INVALID_EOF_STATE' && !owed.req.complete;
+  if (!endAfterOwedAnswers(socket, owed, cutBody ? null : rawErrorResponse(status), onFault)) socket.destroy();
 }
 
 /**
@@ -362,6 +374,8 @@ export async function startEdge(config: Config, resolved: ResolvedConfig, events
   const whenEarlierDone = (kind: 'https' | 'http', handler: (req: IncomingMessage, res: ServerResponse) => void) =>
     guarded(events, requestFault(kind), (req: IncomingMessage, res: ServerResponse): void => {
       if (!req.socket || req.socket.destroyed || res.writableEnded) return;
+      // The request a parser error cut (the client's FIN inside its body): not for the app.
+      if (endsAtTurn(res)) return;
       takeTurn(res, deadlines);
       handler(req, res);
     });
@@ -417,10 +431,9 @@ export async function startEdge(config: Config, resolved: ResolvedConfig, events
     s.on('upgrade', handedOver('upgrade', createUpgradeHandler(kind, serverDeps, tunnelTimeouts)));
     // Without a 'connect' listener Node resets a CONNECT's connection: no answer, nothing logged.
     s.on('connect', handedOver('connect', createConnectHandler(kind, serverDeps, tunnelTimeouts)));
-    s.on('clientError', guarded(events, (_err: Error, socket: Socket) => ({
-      where: { listener: kind, stage: 'client-error' as const, clientAddress: stateOf(socket)?.clientAddress ?? socket.remoteAddress ?? 'unknown' },
-      sockets: [socket],
-    }), (err: Error, socket: Socket) => onClientError(deadlines, err, socket)));
+    const clientErrorAt = (socket: Socket) => ({ listener: kind, stage: 'client-error' as const, clientAddress: stateOf(socket)?.clientAddress ?? socket.remoteAddress ?? 'unknown' });
+    s.on('clientError', guarded(events, (_err: Error, socket: Socket) => ({ where: clientErrorAt(socket), sockets: [socket] }), (err: Error, socket: Socket) =>
+      onClientError(deadlines, err, socket, (fault) => endConnectionAfterFault(events, clientErrorAt(socket), fault, socket))));
     answerAfterClientFin(s);
     s.timeout = t.client * 1000;
     // A listener replaces Node's own destroy on timeout.

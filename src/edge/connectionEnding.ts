@@ -1,0 +1,73 @@
+// A parser error on a connection that still owes answers: the client's FIN inside its next request
+// (Node's parser reports the cut request at EOF), or a malformed request pipelined behind one in
+// progress. HAProxy 2.6 and 3.2 send the answers owed to the complete requests, in order, then the
+// error page for a malformed or cut head (400) and close; a body cut by the FIN gets no answer, only
+// the close (test/parity/finAfterPipelined.test.ts). The edge decides that ending at the error and
+// carries it out once the owed answers are done; meanwhile it reads nothing more. Closing at once
+// lost those answers and cancelled their upstream requests.
+import type { ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
+import { waitsForTurn } from './requestTimeout.js';
+
+interface Ending {
+  /** The request the parser error cut, waiting for its turn (its turn ends the connection); null: none, the error is past the last request. */
+  readonly cut: ServerResponse | null;
+  /** What the client gets last: an error page, or nothing. */
+  readonly page: string | null;
+}
+
+const ENDING = Symbol('mtls-edge.connection-ending');
+type WithEnding = Socket & { [ENDING]?: Ending };
+
+/** True once the connection's end is decided: a later parser error on it (the same bad bytes read again) changes nothing. */
+export function endingDecided(socket: Socket): boolean {
+  return (socket as WithEnding)[ENDING] !== undefined;
+}
+
+/** The page (if any) once flushed, then the close: the client may still be sending, so no half-open wait. */
+function endNow(socket: Socket, page: string | null): void {
+  if (socket.destroyed || socket.writableEnded) return;
+  const close = (): void => {
+    socket.destroy();
+  };
+  if (page === null) socket.end(close);
+  else socket.end(page, close);
+}
+
+/**
+ * A parser error while `last`, the connection's latest response, is unfinished: the answers owed
+ * before the error are sent, then `page` (null: none), then the connection closes. False when the
+ * request the error cut is already in the app's hands (its body was being forwarded): the caller
+ * closes the connection, as HAProxy does with a body cut while it forwards it. `onFault` reports a
+ * throw in the deferred end, which runs outside the fault boundary of the error.
+ */
+export function endAfterOwedAnswers(socket: Socket, last: ServerResponse, page: string | null, onFault: (err: unknown) => void): boolean {
+  const complete = last.req.complete;
+  if (!complete && !waitsForTurn(last)) return false;
+  (socket as WithEnding)[ENDING] = { cut: complete ? null : last, page };
+  socket.pause();
+  // The error is past `last`'s request: its answer is the last one owed. Node ends a finished
+  // response's accounting in its own 'finish' listener, added before this one.
+  if (complete) {
+    last.once('finish', () => {
+      try {
+        endNow(socket, page);
+      } catch (err) {
+        onFault(err);
+      }
+    });
+  }
+  return true;
+}
+
+/**
+ * A pipelined request's turn: true when it is the one the parser error cut. The answers before it
+ * are done; it does not go to the app, the connection ends instead (with the error page, if any).
+ */
+export function endsAtTurn(res: ServerResponse): boolean {
+  const socket = res.req.socket as WithEnding | null;
+  const ending = socket?.[ENDING];
+  if (socket === null || ending === undefined || ending.cut !== res) return false;
+  endNow(socket, ending.page);
+  return true;
+}
