@@ -24,14 +24,17 @@ export function endingDecided(socket: Socket): boolean {
   return (socket as WithEnding)[ENDING] !== undefined;
 }
 
-/** The page (if any) once flushed, then the close: the client may still be sending, so no half-open wait. */
+/**
+ * The page (if any), then the edge's FIN. Reading resumes: what the client still sends is refused by
+ * the parser and ignored (endingDecided) until its own FIN completes the close, or timeouts.client
+ * ends the connection. Closing with bytes unread would reset it, and the reset can take the page
+ * with it. A client that half-closed already (the usual case here) is closed at once.
+ */
 function endNow(socket: Socket, page: string | null): void {
   if (socket.destroyed || socket.writableEnded) return;
-  const close = (): void => {
-    socket.destroy();
-  };
-  if (page === null) socket.end(close);
-  else socket.end(page, close);
+  if (page === null) socket.end();
+  else socket.end(page);
+  socket.resume();
 }
 
 /**
