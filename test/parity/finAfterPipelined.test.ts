@@ -3,8 +3,8 @@
 // or a fast path), then part of a next one, then its FIN (over TLS close_notify + FIN); or a
 // malformed next request and no FIN. Measured (20 runs per case and listener, both versions): every
 // target answers the complete request first, its upstream request never cancelled; a cut head then
-// gets the 400 page in 30 to 80 % of the runs (HAProxy, depending on when it notices the FIN, may
-// also drop a complete request queued behind the first, never the first), a cut body gets no answer,
+// gets the 400 page in 3 to 16 runs of 20 (HAProxy, depending on when it notices the FIN, may also
+// drop a complete request queued behind the first, never the first), a cut body gets no answer,
 // and the connection closes. Without a FIN HAProxy always answers 200, then 400, then closes. The edge
 // gives the full sequence every time (src/edge/connectionEnding.ts); before, it closed at once,
 // the first answer lost and its upstream request cancelled.
