@@ -1,16 +1,17 @@
 // A parser error on a connection that still owes answers: the client's FIN inside its next request
 // (Node's parser reports the cut request at EOF), or a malformed request pipelined behind one in
-// progress. HAProxy 2.6 and 3.2 send the answers owed to the complete requests, in order, then the
-// error page for a malformed or cut head (400) and close; a body cut by the FIN gets no answer, only
-// the close (test/parity/finAfterPipelined.test.ts). The edge decides that ending at the error and
-// carries it out once the owed answers are done; meanwhile it reads nothing more. Closing at once
-// lost those answers and cancelled their upstream requests.
+// progress. HAProxy 2.6 and 3.2 answer the complete requests before it, in order, then send the 400
+// page for a malformed or cut head, nothing for a body cut by the FIN, and close; after a FIN they
+// do all of it only in some runs, never less than the first answer (test/parity/finAfterPipelined.test.ts).
+// The edge does all of it every time: it decides the ending at the error, reads nothing more, and
+// carries the ending out once the owed answers are done. Closing at once lost those answers and
+// cancelled their upstream requests.
 import type { ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { waitsForTurn } from './requestTimeout.js';
 
 interface Ending {
-  /** The request the parser error cut, waiting for its turn (its turn ends the connection); null: none, the error is past the last request. */
+  /** The request the parser error is in (a body cut by the FIN, a malformed chunk), waiting for its turn, which ends the connection; null: the error is past the last request. */
   readonly cut: ServerResponse | null;
   /** What the client gets last: an error page, or nothing. */
   readonly page: string | null;
@@ -49,8 +50,8 @@ export function endAfterOwedAnswers(socket: Socket, last: ServerResponse, page: 
   if (!complete && !waitsForTurn(last)) return false;
   (socket as WithEnding)[ENDING] = { cut: complete ? null : last, page };
   socket.pause();
-  // The error is past `last`'s request: its answer is the last one owed. Node ends a finished
-  // response's accounting in its own 'finish' listener, added before this one.
+  // The error is past `last`'s request: its answer is the last one owed. Node detaches a finished
+  // response from the socket in its own 'finish' listener, which runs first: the page follows it whole.
   if (complete) {
     last.once('finish', () => {
       try {
