@@ -296,7 +296,7 @@ interface Closable {
 }
 
 /** One target a side-by-side comparison sends the same requests to: the edge or one HAProxy. */
-interface ComparedTarget {
+export interface ComparedTarget {
   /** `mtls-edge`, or `HAProxy <version>`. */
   readonly name: string;
   /** The HAProxy version (`2.6.12-1+deb12u4`); null for the edge. */
