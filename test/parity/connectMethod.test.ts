@@ -7,11 +7,8 @@
 // where a version or the edge differs, the case says so and why (docs/parity.md#connect).
 import { expect } from 'chai';
 import net from 'node:net';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { clientIdentity, startTestEdge, testPki, type ClientIdentity, type TestEdge } from '../support/edgeHarness.js';
-import { freePort, haproxyVersion, renderHaproxyConfig, startHaproxy, supportsFetch, writeServerPem, type RunningHaproxy } from './haproxy.js';
+import { startSideBySide, type ComparedTarget, type SideBySide } from './haproxy.js';
 import { haproxyBinaries } from './ignoreParity.js';
 import { tcpConnect, tlsConnect } from '../support/rawHttp.js';
 import { isH10 } from '../edge/h10Expect.js';
@@ -85,8 +82,15 @@ const CASES: readonly Case[] = [
   },
 ];
 
+interface App {
+  readonly port: number;
+  /** Every request head the app received, in order. */
+  readonly heads: string[];
+  close(): Promise<void>;
+}
+
 /** The app: answers a CONNECT by the first label of its target's host, records every request head. */
-async function startApp(): Promise<{ port: number; heads: string[]; close: () => Promise<void> }> {
+async function startApp(): Promise<App> {
   const heads: string[] = [];
   const sockets = new Set<net.Socket>();
   const server = net.createServer((s) => {
@@ -167,55 +171,34 @@ function exchange(socket: net.Socket, raw: string): Promise<Omit<Outcome, 'appHo
   });
 }
 
-interface Target {
-  readonly side: Side;
-  readonly name: string;
-  readonly httpPort: number;
-  readonly httpsPort: number;
-}
+/** Which of a case's `differs` applies to a target. */
+const sideOf = (t: ComparedTarget): Side => (t.version === null ? 'edge' : t.version.startsWith('2.') ? 'haproxy26' : 'haproxy32');
 
 describe('parity: CONNECT, edge and HAProxy side by side', function () {
   this.timeout(120_000);
-  let app: Awaited<ReturnType<typeof startApp>>;
-  let edge: TestEdge;
+  let run: SideBySide<App, TestEdge>;
   let identity: ClientIdentity;
-  const targets: Target[] = [];
-  const haproxies: RunningHaproxy[] = [];
-  let dir = '';
 
   before(async () => {
-    app = await startApp();
     const { pki } = await testPki();
     identity = await clientIdentity('valid');
-    edge = await startTestEdge({}, `routes:\n  - upstream: http://127.0.0.1:${app.port}\n`);
-    targets.push({ side: 'edge', name: 'mtls-edge', httpPort: edge.httpPort, httpsPort: edge.httpsPort });
-    dir = mkdtempSync(join(tmpdir(), 'connect-parity-'));
-    const serverPem = writeServerPem(dir, pki.server.chain, pki.server.key);
-    for (const bin of haproxyBinaries()) {
-      const [httpPort, httpsPort] = [await freePort(), await freePort()];
-      const cfg = renderHaproxyConfig({ httpsPort, httpPort, upstreamPort: app.port, mode: 'sanitize_set', tls: { serverPem, caFile: pki.rootCa.cert }, withRootCaDn: supportsFetch(bin, 'ssl_c_r_dn') });
-      haproxies.push(await startHaproxy(bin, cfg, httpsPort, { dir }));
-      const version = haproxyVersion(bin);
-      targets.push({ side: version.startsWith('2.') ? 'haproxy26' : 'haproxy32', name: `HAProxy ${version}`, httpPort, httpsPort });
-    }
-    console.log(`    compared: ${targets.map((t) => t.name).join(', ')}${targets.length === 1 ? ' (no HAProxy found: the edge against the table only)' : ''}`);
+    run = await startSideBySide({
+      bins: haproxyBinaries(), pki, workDirPrefix: 'connect-parity-',
+      startUpstream: startApp,
+      startEdge: (port) => startTestEdge({}, `routes:\n  - upstream: http://127.0.0.1:${port}\n`),
+    });
   });
-  after(async () => {
-    for (const h of haproxies) await h.stop();
-    await edge?.close();
-    await app?.close();
-    if (dir) rmSync(dir, { recursive: true, force: true });
-  });
+  after(() => run?.stop());
 
   const plain = (port: number): Promise<net.Socket> => tcpConnect(port);
   const mtls = (port: number): Promise<net.Socket> => tlsConnect(port, { identity });
 
   /** The outcome of `raw` at one target; the app's heads are read once the exchange is over. */
   async function outcome(socket: net.Socket, raw: string): Promise<{ outcome: Outcome; head: string | null }> {
-    const before = app.heads.length;
+    const before = run.upstream.heads.length;
     const seen = await exchange(socket, raw);
     // The app records the head when it arrives, before it answers: nothing is late here.
-    const head = app.heads.slice(before).find((h) => /^connect /i.test(h)) ?? null;
+    const head = run.upstream.heads.slice(before).find((h) => /^connect /i.test(h)) ?? null;
     return { outcome: { ...seen, appHost: head === null ? null : hostOf(head) }, head };
   }
 
@@ -223,9 +206,9 @@ describe('parity: CONNECT, edge and HAProxy side by side', function () {
     it(`plain HTTP: ${c.name} → ${c.want.status}`, async () => {
       const got: Record<string, Outcome> = {};
       const want: Record<string, Outcome> = {};
-      for (const t of targets) {
+      for (const t of run.targets) {
         got[t.name] = (await outcome(await plain(t.httpPort), c.raw)).outcome;
-        want[t.name] = c.differs?.[t.side]?.outcome ?? c.want;
+        want[t.name] = c.differs?.[sideOf(t)]?.outcome ?? c.want;
       }
       const whys = Object.values(c.differs ?? {}).map((d) => d.why).join('; ');
       expect(got, whys || undefined).to.deep.equal(want);
@@ -235,7 +218,7 @@ describe('parity: CONNECT, edge and HAProxy side by side', function () {
   it('mTLS (sanitize_set): the app gets the same certificate headers as from HAProxy; forged ones removed', async () => {
     const forged = ['X-Forwarded-Client-Cert: forged', 'X-SSL-Client-Verify: 0-forged'];
     const got: Record<string, { status: number; h10: string[]; verify: string | null; xfcc: string | null }> = {};
-    for (const t of targets) {
+    for (const t of run.targets) {
       const { outcome: o, head: h } = await outcome(await mtls(t.httpsPort), connect('refuse.test:443', 'refuse.test:443', forged));
       const lines = (h ?? '').split('\r\n').slice(1).map((l) => [l.slice(0, l.indexOf(':')), l.slice(l.indexOf(':') + 1).trim()] as const);
       // 2.6 has no ssl_c_r_dn: Root-CA-DN is not compared (the parity suite's `root-ca-dn`).
@@ -246,6 +229,6 @@ describe('parity: CONNECT, edge and HAProxy side by side', function () {
     const edgeView = got['mtls-edge']!;
     expect(edgeView).to.include({ status: 405, verify: '0', xfcc: 'set' });
     expect(edgeView.h10).to.have.length(9);
-    for (const t of targets) expect(got[t.name], t.name).to.deep.equal(edgeView);
+    for (const t of run.targets) expect(got[t.name], t.name).to.deep.equal(edgeView);
   });
 });

@@ -1,7 +1,8 @@
 // Real HAProxy for the parity suite (and the benchmarks): finds the binaries (Debian's 2.6, the
 // 3.2 build beside the repository), renders the haproxy.cfg the Cloud Foundry template produces
 // (docs/edge-behaviour.md §9) for one TLS/forwarded_client_cert setting, runs it in the foreground (`haproxy -f cfg
-// -db`) on free loopback ports and stops it again.
+// -db`) on free loopback ports and stops it again; startSideBySide puts the edge and each HAProxy found
+// in front of one upstream for the side-by-side parity files.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import net, { type AddressInfo } from 'node:net';
@@ -287,4 +288,93 @@ export async function startHaproxy(bin: string, configText: string, readyPort: n
   }
   await stop();
   throw new Error(`haproxy did not listen on ${readyPort} within 10 s:\n${out}`);
+}
+
+/** What startSideBySide closes when it stops: the upstream and the edge its caller starts. */
+interface Closable {
+  close(): Promise<void>;
+}
+
+/** One target a side-by-side comparison sends the same requests to: the edge or one HAProxy. */
+export interface ComparedTarget {
+  /** `mtls-edge`, or `HAProxy <version>`. */
+  readonly name: string;
+  /** The HAProxy version (`2.6.12-1+deb12u4`); null for the edge. */
+  readonly version: string | null;
+  readonly httpPort: number;
+  readonly httpsPort: number;
+}
+
+interface SideBySideOptions<U, E> {
+  /** The HAProxy binaries to run, in order (the parity files pass ignoreParity's haproxyBinaries()); none: the edge alone. */
+  readonly bins: readonly string[];
+  /** The dev PKI: HAProxy's crt is the server chain and key, its ca-file the root CA. */
+  readonly pki: { readonly server: { readonly chain: string; readonly key: string }; readonly rootCa: { readonly cert: string } };
+  /** mkdtemp prefix of the folder for server.pem and the haproxy.cfg files. */
+  readonly workDirPrefix: string;
+  readonly startUpstream: () => Promise<U>;
+  /** The edge in front of the upstream on this port. */
+  readonly startEdge: (upstreamPort: number) => Promise<E>;
+  /** What the template sets beyond its defaults, as the edge's configuration does. */
+  readonly haproxy?: Pick<HaproxyRender, 'timeouts' | 'hsts'>;
+}
+
+export interface SideBySide<U, E> {
+  readonly upstream: U;
+  readonly edge: E;
+  /** The edge first, then one HAProxy for each binary, in order. */
+  readonly targets: readonly ComparedTarget[];
+  /** Stops each HAProxy, the edge and the upstream, in that order, and removes the work folder: all of them even when one fails. */
+  stop(): Promise<void>;
+}
+
+/**
+ * The upstream, the edge in front of it and one HAProxy for each binary in front of it too, each
+ * rendered from the Cloud Foundry template (sanitize_set, client certificates optional against the
+ * root CA) on two free ports; logs the targets compared. A start-up that fails stops what it had
+ * started before it throws.
+ */
+export async function startSideBySide<U extends Closable & { readonly port: number }, E extends Closable & { readonly httpPort: number; readonly httpsPort: number }>(
+  opts: SideBySideOptions<U, E>,
+): Promise<SideBySide<U, E>> {
+  let upstream: U | undefined;
+  let edge: E | undefined;
+  const haproxies: RunningHaproxy[] = [];
+  let dir = '';
+  const stop = async (): Promise<void> => {
+    const failures: unknown[] = [];
+    const attempt = async (step: () => Promise<void>): Promise<void> => {
+      try {
+        await step();
+      } catch (e) {
+        failures.push(e);
+      }
+    };
+    for (const h of haproxies) await attempt(() => h.stop());
+    for (const c of [edge, upstream]) if (c) await attempt(() => c.close());
+    if (dir) rmSync(dir, { recursive: true, force: true });
+    if (failures.length > 0) throw failures.length === 1 ? failures[0] : new AggregateError(failures, 'stopping the side-by-side targets failed');
+  };
+  try {
+    upstream = await opts.startUpstream();
+    edge = await opts.startEdge(upstream.port);
+    const targets: ComparedTarget[] = [{ name: 'mtls-edge', version: null, httpPort: edge.httpPort, httpsPort: edge.httpsPort }];
+    dir = mkdtempSync(join(tmpdir(), opts.workDirPrefix));
+    const serverPem = writeServerPem(dir, opts.pki.server.chain, opts.pki.server.key);
+    for (const bin of opts.bins) {
+      const [httpPort, httpsPort] = [await freePort(), await freePort()];
+      const cfg = renderHaproxyConfig({
+        httpsPort, httpPort, upstreamPort: upstream.port, mode: 'sanitize_set', tls: { serverPem, caFile: opts.pki.rootCa.cert }, withRootCaDn: supportsFetch(bin, 'ssl_c_r_dn'), ...opts.haproxy,
+      });
+      haproxies.push(await startHaproxy(bin, cfg, httpsPort, { dir }));
+      const version = haproxyVersion(bin);
+      targets.push({ name: `HAProxy ${version}`, version, httpPort, httpsPort });
+    }
+    console.log(`    compared: ${targets.map((t) => t.name).join(', ')}${targets.length === 1 ? ' (no HAProxy found: the edge against the table only)' : ''}`);
+    return { upstream, edge, targets, stop };
+  } catch (e) {
+    // The start-up's failure is the one to report; stopping is only the clean-up.
+    await stop().catch(() => undefined);
+    throw e;
+  }
 }

@@ -8,14 +8,12 @@ import { expect } from 'chai';
 import http from 'node:http';
 import net from 'node:net';
 import tls from 'node:tls';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { MAX_HEADER_LINES } from '../../src/edge/stages/headerCount.js';
 import type { RequestEvent } from '../../src/observe/events.js';
 import { clientIdentity, startTestEdge, testPki, type ClientIdentity, type TestEdge } from '../support/edgeHarness.js';
-import { listenOnLoopback } from '../support/loopbackServer.js';
-import { freePort, haproxyVersion, renderHaproxyConfig, startHaproxy, supportsFetch, writeServerPem, type RunningHaproxy } from './haproxy.js';
+import { listenOnLoopback, type LoopbackServer } from '../support/loopbackServer.js';
+import { startSideBySide, type SideBySide } from './haproxy.js';
 import { haproxyBinaries } from './ignoreParity.js';
 
 const KEY = 'dGhlIHNhbXBsZSBub25jZQ==';
@@ -83,15 +81,11 @@ function answerTo(socket: net.Socket, raw: string): Promise<Answer> {
 
 describe('parity: header lines over tune.http.maxhdr, edge and HAProxy side by side', function () {
   this.timeout(120_000);
-  let closeApp: () => Promise<void>;
   /** The X-Late ids the app received (the last header line of each request). */
   const seenByApp = new Set<string>();
-  let edge: TestEdge;
+  let run: SideBySide<LoopbackServer, TestEdge>;
   let identity: ClientIdentity;
   let ca: Buffer;
-  const targets: { name: string; httpPort: number; httpsPort: number }[] = [];
-  const haproxies: RunningHaproxy[] = [];
-  let dir = '';
 
   before(async () => {
     const server = http.createServer((req, res) => {
@@ -111,32 +105,16 @@ describe('parity: header lines over tune.http.maxhdr, edge and HAProxy side by s
       seenByApp.add(String(req.headers['x-late']));
       socket.end('HTTP/1.1 405 Method Not Allowed\r\nContent-Length: 0\r\nConnection: close\r\n\r\n');
     });
-    const listening = await listenOnLoopback(server);
-    closeApp = async () => {
-      server.closeAllConnections();
-      await listening.close();
-    };
     const { pki } = await testPki();
     identity = await clientIdentity('valid');
     ca = readFileSync(pki.rootCa.cert);
-    edge = await startTestEdge({}, `routes:\n  - upstream: http://127.0.0.1:${listening.port}\n`);
-    targets.push({ name: 'mtls-edge', httpPort: edge.httpPort, httpsPort: edge.httpsPort });
-    dir = mkdtempSync(join(tmpdir(), 'maxhdr-parity-'));
-    const serverPem = writeServerPem(dir, pki.server.chain, pki.server.key);
-    for (const bin of haproxyBinaries()) {
-      const [httpPort, httpsPort] = [await freePort(), await freePort()];
-      const cfg = renderHaproxyConfig({ httpsPort, httpPort, upstreamPort: listening.port, mode: 'sanitize_set', tls: { serverPem, caFile: pki.rootCa.cert }, withRootCaDn: supportsFetch(bin, 'ssl_c_r_dn') });
-      haproxies.push(await startHaproxy(bin, cfg, httpsPort, { dir }));
-      targets.push({ name: `HAProxy ${haproxyVersion(bin)}`, httpPort, httpsPort });
-    }
-    console.log(`    compared: ${targets.map((t) => t.name).join(', ')}${targets.length === 1 ? ' (no HAProxy found: the edge against the table only)' : ''}`);
+    run = await startSideBySide({
+      bins: haproxyBinaries(), pki, workDirPrefix: 'maxhdr-parity-',
+      startUpstream: () => listenOnLoopback(server),
+      startEdge: (port) => startTestEdge({}, `routes:\n  - upstream: http://127.0.0.1:${port}\n`),
+    });
   });
-  after(async () => {
-    for (const h of haproxies) await h.stop();
-    await edge?.close();
-    await closeApp?.();
-    if (dir) rmSync(dir, { recursive: true, force: true });
-  });
+  after(() => run?.stop());
 
   const connect = (listener: 'http' | 'https', port: number): Promise<net.Socket> => new Promise((resolve, reject) => {
     const s = listener === 'http'
@@ -151,7 +129,7 @@ describe('parity: header lines over tune.http.maxhdr, edge and HAProxy side by s
       it(`${listener}: ${c.kind} with ${c.lines} header lines${c.width ? ` of ${c.width + 15} bytes` : ''} → ${c.status}${refused ? ', connection closed, nothing reaches the app' : ', the last line reaches the app'}`, async () => {
         const got: Record<string, { status: number; closed?: boolean; appSawLastLine: boolean }> = {};
         const want: typeof got = {};
-        for (const t of targets) {
+        for (const t of run.targets) {
           const id = `${listener}-${c.kind}-${c.lines}-${t.name.replace(/\W+/g, '_')}`;
           const answer = await answerTo(await connect(listener, listener === 'http' ? t.httpPort : t.httpsPort), request(c.kind, c.lines, id, c.width));
           // Whether a kept-alive answer closes is not this limit's business; a refusal's is.
@@ -167,7 +145,7 @@ describe('parity: header lines over tune.http.maxhdr, edge and HAProxy side by s
 
   it('the edge logs each refusal as a request event: 400, the reason, nothing forwarded', () => {
     // The ~20 KB head is refused by Node's parser (clientError) before a request exists: no event.
-    const refusals = edge.events.filter((e): e is RequestEvent => e.kind === 'request' && e.status === 400);
+    const refusals = run.edge.events.filter((e): e is RequestEvent => e.kind === 'request' && e.status === 400);
     expect(refusals.length).to.equal(2 * CASES.filter((c) => c.status === 400 && c.width === undefined).length);
     for (const e of refusals) {
       expect(e.error).to.match(/more than 100 header lines/);

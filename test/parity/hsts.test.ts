@@ -6,12 +6,9 @@
 import { expect } from 'chai';
 import http from 'node:http';
 import type net from 'node:net';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { clientIdentity, startTestEdge, testPki, type ClientIdentity, type TestEdge } from '../support/edgeHarness.js';
-import { listenOnLoopback } from '../support/loopbackServer.js';
-import { freePort, haproxyVersion, renderHaproxyConfig, startHaproxy, supportsFetch, writeServerPem, type RunningHaproxy } from './haproxy.js';
+import { listenOnLoopback, type LoopbackServer } from '../support/loopbackServer.js';
+import { startSideBySide, type SideBySide } from './haproxy.js';
 import { haproxyBinaries } from './ignoreParity.js';
 import { tlsConnect } from '../support/rawHttp.js';
 
@@ -57,16 +54,11 @@ function answerHead(socket: net.Socket, raw: string): Promise<{ status: number; 
 
 describe('parity: HSTS (set-header) on every answer from the app, edge and HAProxy side by side', function () {
   this.timeout(60_000);
-  let server: http.Server;
-  let closeApp: () => Promise<void>;
-  let edge: TestEdge;
+  let run: SideBySide<LoopbackServer, TestEdge>;
   let identity: ClientIdentity;
-  const targets: { name: string; port: number }[] = [];
-  const haproxies: RunningHaproxy[] = [];
-  let dir = '';
 
   before(async () => {
-    server = http.createServer((req, res) => {
+    const server = http.createServer((req, res) => {
       req.resume();
       if (req.url === '/own') res.setHeader('Strict-Transport-Security', 'max-age=5');
       if (req.url === '/own-404') {
@@ -81,31 +73,15 @@ describe('parity: HSTS (set-header) on every answer from the app, edge and HAPro
       if (req.url === '/ws-refused') socket.end(`HTTP/1.1 401 Unauthorized\r\n${OWN}\r\nContent-Length: 2\r\nConnection: close\r\n\r\nno`);
       else socket.end(`HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Accept: ${ACCEPT}\r\n${req.url === '/ws-own' ? `${OWN}\r\n` : ''}\r\n`);
     });
-    const listening = await listenOnLoopback(server);
-    closeApp = async () => {
-      server.closeAllConnections();
-      await listening.close();
-    };
     const { pki } = await testPki();
     identity = await clientIdentity('valid');
-    edge = await startTestEdge({}, `hsts: { max_age: ${HSTS.maxAge}, include_subdomains: true, preload: false }\nroutes:\n  - upstream: http://127.0.0.1:${listening.port}\n`);
-    targets.push({ name: 'mtls-edge', port: edge.httpsPort });
-    dir = mkdtempSync(join(tmpdir(), 'hsts-parity-'));
-    const serverPem = writeServerPem(dir, pki.server.chain, pki.server.key);
-    for (const bin of haproxyBinaries()) {
-      const [httpPort, httpsPort] = [await freePort(), await freePort()];
-      const cfg = renderHaproxyConfig({ httpsPort, httpPort, upstreamPort: listening.port, mode: 'sanitize_set', tls: { serverPem, caFile: pki.rootCa.cert }, withRootCaDn: supportsFetch(bin, 'ssl_c_r_dn'), hsts: HSTS });
-      haproxies.push(await startHaproxy(bin, cfg, httpsPort, { dir }));
-      targets.push({ name: `HAProxy ${haproxyVersion(bin)}`, port: httpsPort });
-    }
-    console.log(`    compared: ${targets.map((t) => t.name).join(', ')}${targets.length === 1 ? ' (no HAProxy found: the edge against the table only)' : ''}`);
+    run = await startSideBySide({
+      bins: haproxyBinaries(), pki, workDirPrefix: 'hsts-parity-', haproxy: { hsts: HSTS },
+      startUpstream: () => listenOnLoopback(server),
+      startEdge: (port) => startTestEdge({}, `hsts: { max_age: ${HSTS.maxAge}, include_subdomains: true, preload: false }\nroutes:\n  - upstream: http://127.0.0.1:${port}\n`),
+    });
   });
-  after(async () => {
-    for (const h of haproxies) await h.stop();
-    await edge?.close();
-    await closeApp?.();
-    if (dir) rmSync(dir, { recursive: true, force: true });
-  });
+  after(() => run?.stop());
 
   const mtls = (port: number): Promise<net.Socket> => tlsConnect(port, { identity });
 
@@ -113,8 +89,8 @@ describe('parity: HSTS (set-header) on every answer from the app, edge and HAPro
     it(`${c.name} → ${c.status} with one Strict-Transport-Security, the edge's`, async () => {
       const got: Record<string, { status: number; hsts: string[] }> = {};
       const want: Record<string, { status: number; hsts: string[] }> = {};
-      for (const t of targets) {
-        got[t.name] = await answerHead(await mtls(t.port), c.raw);
+      for (const t of run.targets) {
+        got[t.name] = await answerHead(await mtls(t.httpsPort), c.raw);
         want[t.name] = { status: c.status, hsts: [VALUE] };
       }
       expect(got).to.deep.equal(want);

@@ -6,11 +6,8 @@
 // http-request`, and a head not complete by then gets 408 and the close.
 import { expect } from 'chai';
 import net from 'node:net';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { clientIdentity, startTestEdge, testPki, type ClientIdentity, type TestEdge } from '../support/edgeHarness.js';
-import { freePort, haproxyVersion, renderHaproxyConfig, startHaproxy, supportsFetch, writeServerPem, type RunningHaproxy } from './haproxy.js';
+import { startSideBySide, type SideBySide } from './haproxy.js';
 import { haproxyBinaries } from './ignoreParity.js';
 import { tcpConnect, tlsConnect } from '../support/rawHttp.js';
 import { recordingUpstream, type RecordingUpstream } from '../hostile/recordingUpstream.js';
@@ -80,53 +77,29 @@ function watch(socket: net.Socket, c: Case): Promise<Seen> {
   });
 }
 
-interface Target {
-  readonly name: string;
-  readonly httpPort: number;
-  readonly httpsPort: number;
-}
-
 describe('parity: the wait for the next keep-alive request (empty lines, silence, a late head)', function () {
   this.timeout(60_000);
-  let up: RecordingUpstream;
-  let edge: TestEdge;
+  let run: SideBySide<RecordingUpstream, TestEdge>;
   let identity: ClientIdentity;
-  const targets: Target[] = [];
-  const haproxies: RunningHaproxy[] = [];
-  let dir = '';
 
   before(async () => {
-    up = await recordingUpstream();
     const { pki } = await testPki();
     identity = await clientIdentity('valid');
-    edge = await startTestEdge({}, `timeouts: { keep_alive: 3, request_headers: 2, client: 4, request: 6 }\nroutes:\n  - upstream: http://127.0.0.1:${up.port}\n`);
-    targets.push({ name: 'mtls-edge', httpPort: edge.httpPort, httpsPort: edge.httpsPort });
-    dir = mkdtempSync(join(tmpdir(), 'keep-alive-wait-parity-'));
-    const serverPem = writeServerPem(dir, pki.server.chain, pki.server.key);
-    for (const bin of haproxyBinaries()) {
-      const [httpPort, httpsPort] = [await freePort(), await freePort()];
-      const cfg = renderHaproxyConfig({
-        httpsPort, httpPort, upstreamPort: up.port, mode: 'sanitize_set', tls: { serverPem, caFile: pki.rootCa.cert }, withRootCaDn: supportsFetch(bin, 'ssl_c_r_dn'),
-        timeouts: { client: '4s', 'http-keep-alive': '3s', 'http-request': '2s' },
-      });
-      haproxies.push(await startHaproxy(bin, cfg, httpsPort, { dir }));
-      targets.push({ name: `HAProxy ${haproxyVersion(bin)}`, httpPort, httpsPort });
-    }
-    console.log(`    compared: ${targets.map((t) => t.name).join(', ')}${targets.length === 1 ? ' (no HAProxy found: the edge against the measured table only)' : ''}`);
+    run = await startSideBySide({
+      bins: haproxyBinaries(), pki, workDirPrefix: 'keep-alive-wait-parity-',
+      haproxy: { timeouts: { client: '4s', 'http-keep-alive': '3s', 'http-request': '2s' } },
+      startUpstream: recordingUpstream,
+      startEdge: (port) => startTestEdge({}, `timeouts: { keep_alive: 3, request_headers: 2, client: 4, request: 6 }\nroutes:\n  - upstream: http://127.0.0.1:${port}\n`),
+    });
   });
-  after(async () => {
-    for (const h of haproxies) await h.stop();
-    await edge?.close();
-    await up?.close();
-    if (dir) rmSync(dir, { recursive: true, force: true });
-  });
+  after(() => run?.stop());
 
   const plain = (port: number): Promise<net.Socket> => tcpConnect(port);
   const mtls = (port: number): Promise<net.Socket> => tlsConnect(port, { identity });
 
   for (const listener of ['plain HTTP', 'mTLS'] as const) {
     it(`${listener}: every case, every target at once`, async () => {
-      const runs = targets.flatMap((t) => CASES.map(async (c) => {
+      const runs = run.targets.flatMap((t) => CASES.map(async (c) => {
         const socket = listener === 'mTLS' ? await mtls(t.httpsPort) : await plain(t.httpPort);
         return { target: t.name, c, seen: await watch(socket, c) };
       }));
