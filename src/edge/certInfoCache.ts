@@ -3,7 +3,7 @@
 // connection. Clients reconnect with the same certificate again and again, so it is derived once per
 // certificate and reused: a new connection then costs a map lookup, not a DER walk and a signature
 // check. Only the session ID is per connection. Bounded; rebuilt with the runtime on reload.
-import type { X509Certificate } from 'node:crypto';
+import { X509Certificate } from 'node:crypto';
 import { clientCertHeaderValues } from '../headers/clientCertValues.js';
 import { firstCommonName, nodeDnAttributes } from '../headers/commonName.js';
 import { H10_SET_ORDER } from '../headers/h10.js';
@@ -55,6 +55,15 @@ export function certSummary(c: X509Certificate): CertSummary {
     validTo: c.validTo,
     fingerprint256: c.fingerprint256,
   };
+}
+
+/**
+ * A refused handshake's certificate for its event: the leaf and the chain the client sent, or the
+ * leaf alone (marked truncated) when that chain is too costly to read (PeerCertificate.chainCheap).
+ */
+export function presentedSummary(peer: PeerCertificate): CertSummary {
+  if (peer.chainCheap) return certSummary(peer.x509());
+  return { ...certSummary(new X509Certificate(peer.der)), chainTruncated: true };
 }
 
 export class CertInfo {

@@ -16,7 +16,7 @@ import { cancelUpstream } from './proxy.js';
 import { createTlsFront, type AcceptedTls, type TlsRejection } from '../tls/tlsFront.js';
 import { answerAfterClientFin } from '../tls/nodeTlsInternals.js';
 import { attachState, newConnectionState, stateOf } from './connectionState.js';
-import { CertInfo, CertInfoCache, certSummary, type UserMappingLookup } from './certInfoCache.js';
+import { CertInfo, CertInfoCache, presentedSummary, type UserMappingLookup } from './certInfoCache.js';
 import { firstCommonName, nodeDnAttributes } from '../headers/commonName.js';
 import type { TlsProfile } from '../tls/tlsProfiles.js';
 import type { PeerCertificate } from '../tls/peerCertificate.js';
@@ -151,7 +151,7 @@ function rejectionEvent(r: TlsRejection, explained: boolean): HandshakeRejectedE
     ...(r.clientPort === undefined ? {} : { clientPort: r.clientPort }),
     sni: r.sni,
     tlsConfig: r.profile?.resolved.name ?? '',
-    cert: r.peer ? certSummary(r.peer.x509()) : null,
+    cert: r.peer ? presentedSummary(r.peer) : null,
     verify,
     alert: r.alert,
     reason,

@@ -210,6 +210,44 @@ function decodeExtension<T>(e: Extension, type: new () => T): T {
   return AsnConvert.parse(e.extnValue.buffer, type);
 }
 
+/**
+ * Parsed certificates by SHA-256 fingerprint, failures too (a parse depends on the DER alone): a
+ * client that retries the same refused certificate costs no parse. First in, first out, bounded.
+ */
+const parsedByFingerprint = new Map<string, Cert | Error>();
+const PARSED_KEPT = 256;
+
+function parsedCert(x509: X509Certificate, fingerprint: string = x509.fingerprint256): Cert {
+  let parsed = parsedByFingerprint.get(fingerprint);
+  if (parsed === undefined) {
+    try {
+      parsed = parseCert(x509);
+    } catch (e) {
+      parsed = e instanceof Error ? e : new Error(String(e));
+    }
+    if (parsedByFingerprint.size >= PARSED_KEPT) parsedByFingerprint.delete(parsedByFingerprint.keys().next().value!);
+    parsedByFingerprint.set(fingerprint, parsed);
+  }
+  if (parsed instanceof Error) throw parsed;
+  return parsed;
+}
+
+/**
+ * A certificate the client sent, not parsed yet. OpenSSL's build_chain compares names before it
+ * looks at anything else of a candidate issuer (ossl_x509_likely_issued: X509_NAME_cmp, then the
+ * extensions), so a sent certificate whose subject is no chain member's issuer is never read, by
+ * OpenSSL nor here: a client sending a hundred unrelated certificates costs a name comparison each.
+ */
+interface SentCert {
+  readonly x509: X509Certificate;
+  readonly fingerprint: string;
+  readonly foldedSubject: string;
+}
+
+function sentCert(x509: X509Certificate): SentCert {
+  return { x509, fingerprint: x509.fingerprint256, foldedSubject: fold(x509.subject) };
+}
+
 function parseCert(x509: X509Certificate): Cert {
   const cert = AsnConvert.parse(x509.raw, Certificate);
   const tbs = cert.tbsCertificate;
@@ -311,11 +349,11 @@ interface BuiltChain {
 }
 
 /** build_chain with X509_V_FLAG_TRUSTED_FIRST (OpenSSL's default), no partial chains, no DANE. */
-function buildChain(leaf: Cert, sent: readonly Cert[], trust: readonly Cert[]): BuiltChain {
+function buildChain(leaf: Cert, sent: readonly SentCert[], trust: readonly Cert[]): BuiltChain {
   const chain: Cert[] = [leaf];
   let numUntrusted = 1;
   let searchUntrusted = true;
-  const pool = new Map<string, Cert>();
+  const pool = new Map<string, SentCert>();
   for (const c of sent) if (c.fingerprint !== leaf.fingerprint) pool.set(c.fingerprint, c);
   // OpenSSL's default verify depth is 100: a longer chain is not modelled.
   for (let guard = 0; guard < MAX_CHAIN; guard++) {
@@ -341,7 +379,12 @@ function buildChain(leaf: Cert, sent: readonly Cert[], trust: readonly Cert[]): 
     if (!searchUntrusted || ss) return { chain, trusted: false, numUntrusted };
     const inChain = new Set(chain.map((c) => c.fingerprint));
     const allowSelf = chain.length === 1 && selfIssued(top);
-    const next = oneIssuer([...pool.values()].filter((c) => allowSelf || !inChain.has(c.fingerprint)), top);
+    // Only a certificate whose subject folds to the top's issuer can match it or make the names ambiguous (namesMatch).
+    const candidates: Cert[] = [];
+    for (const c of pool.values()) {
+      if (c.foldedSubject === top.foldedIssuer && (allowSelf || !inChain.has(c.fingerprint))) candidates.push(parsedCert(c.x509, c.fingerprint));
+    }
+    const next = oneIssuer(candidates, top);
     if (!next) return { chain, trusted: false, numUntrusted };
     pool.delete(next.fingerprint);
     chain.push(next);
@@ -478,9 +521,9 @@ function trustError(built: BuiltChain): ChainError | null {
 /** Every (code, depth) OpenSSL 3 meets verifying `leaf` as a TLS client certificate. Never throws. */
 export function chainErrors(input: ChainInput): ChainErrors {
   try {
-    const leaf = parseCert(input.leaf);
-    const sent = input.sent.map(parseCert);
-    const trust = input.trust.map(parseCert);
+    const leaf = parsedCert(input.leaf);
+    const sent = input.sent.map(sentCert);
+    const trust = input.trust.map((t) => parsedCert(t));
     const built = buildChain(leaf, sent, trust);
     const errors: ChainError[] = [];
     // X509_verify_cert checks the leaf key before it builds the chain.

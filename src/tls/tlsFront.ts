@@ -312,7 +312,7 @@ function startTls(raw: net.Socket, profile: TlsProfile, peekedSni: string | null
       // With client authentication on, Node reports no verify error only for a certificate that was
       // presented and verified (no certificate reads as UNABLE_TO_GET_ISSUER_CERT; sessions are
       // never resumed here: no tickets, no session cache). Such a certificate is read later, once.
-      peer = verifyError === null ? PeerCertificate.verified(socket) : PeerCertificate.of(socket);
+      peer = verifyError === null ? PeerCertificate.verified(socket) : PeerCertificate.of(socket, raw.bytesRead);
     }
     const outcome = verifyOutcome(peer ? verifyError : null, peer, profile.resolved);
     if (outcome.accepted) {

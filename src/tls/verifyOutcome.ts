@@ -8,6 +8,7 @@ import type { X509Certificate } from 'node:crypto';
 import { verifyCodeFromNode, verifyCodeInfo, type VerifyCodeInfo } from '../pki/verifyCodes.js';
 import type { ClientAuthMode } from '../config/schema.js';
 import { chainErrors, MAX_CHAIN, parseCrls, type ChainError, type CrlSet } from './chainErrors.js';
+import { CHAIN_READ_MAX_BYTES } from './peerCertificate.js';
 
 export type VerifyOutcome =
   | { readonly kind: 'no-cert'; readonly accepted: boolean }
@@ -98,6 +99,12 @@ function ignoreListFor(policy: Pick<VerifyPolicy, 'ignore' | 'caIgnore'>, depth:
   return depth > 0 ? (policy.caIgnore ?? policy.ignore) : policy.ignore;
 }
 
+/** No list names any code: HAProxy then refuses at the first error. */
+function ignoresNothing(policy: VerifyPolicy): boolean {
+  const none = (l: IgnoreList): boolean => l !== 'all' && l.size === 0;
+  return none(policy.ignore) && none(policy.caIgnore ?? policy.ignore);
+}
+
 /** Both lists are `all`: HAProxy then accepts whatever the errors. */
 function ignoresEverything(policy: VerifyPolicy): boolean {
   return policy.ignore === 'all' && (policy.caIgnore ?? policy.ignore) === 'all';
@@ -156,10 +163,16 @@ const VERIFIED: VerifyOutcome = Object.freeze({ kind: 'cert', accepted: true, co
  * @param nodeError Node's verify error code (e.g. `CERT_HAS_EXPIRED`), or null when verified.
  * @param presented the presented certificate (its chain is read only for an error), or null.
  */
-export function verifyOutcome(nodeError: string | null, presented: { x509(): X509Certificate } | null, policy: VerifyPolicy): VerifyOutcome {
+export function verifyOutcome(nodeError: string | null, presented: { x509(): X509Certificate; readonly chainCheap?: boolean; readonly handshakeBytes?: number } | null, policy: VerifyPolicy): VerifyOutcome {
   if (!presented) return { kind: 'no-cert', accepted: policy.clientAuth !== 'required' };
   if (!nodeError) return VERIFIED;
   const info = verifyCodeFromNode(nodeError) ?? verifyCodeInfo(-1);
+  // Without an ignore list every error refuses, whatever the chain holds: a chain costly to read
+  // (peerCertificate.ts) is then left unread, and the code is Node's alone.
+  if (presented.chainCheap === false && ignoresNothing(policy)) {
+    const uncomputable = `not modelled: the client sent ${presented.handshakeBytes ?? 0} bytes in its handshake, and a chain above ${CHAIN_READ_MAX_BYTES} bytes is read only when an ignore list could accept it`;
+    return { kind: 'cert', accepted: false, code: info.code, errors: [info.code], chainErrors: null, uncomputable, info };
+  }
   const verdict = judgeChain(info.code, presented.x509(), policy);
   return { kind: 'cert', ...verdict, info: verdict.code === info.code ? info : verifyCodeInfo(verdict.code) };
 }

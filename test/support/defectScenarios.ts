@@ -77,5 +77,10 @@ export function buildDefectPki(): DefectPki {
   const junkKey = forgeKey();
   const junk = forgeCert({ subject: 'Junk', issuer: 'Junk', serial: 6, key: junkKey, signer: junkKey, ...validNow(), ...ROOT_EXT });
   write('padded-chain-server-only-int-expired', [leaf(108, expired(), serverOnlyKey, 'Server-only Int'), junk, junk, serverOnly], leafKey, 10, [[26, 1], [10, 0]]);
+  // Padded with an unrelated certificate that carries an unhandled critical extension: OpenSSL compares
+  // a candidate issuer's name before it reads anything else of it, so this one never counts.
+  const oddKey = forgeKey();
+  const odd = forgeCert({ subject: 'Odd Unrelated', issuer: 'Odd Unrelated', serial: 7, key: oddKey, signer: oddKey, ...validNow(), ...ROOT_EXT, unknownCritical: true });
+  write('padded-unhandled-critical-expired', [leaf(109, expired()), odd, int], leafKey, 10, [[10, 0]]);
   return { dir, trustFile, crlFile, crlFiles: [rootCrl, intCrl], scenarios, remove: () => rmSync(dir, { recursive: true, force: true }) };
 }

@@ -52,6 +52,10 @@ const ROWS: readonly Row[] = [
   { name: 'unhandled critical extension (refused even under all)', leaf: leafOf({ unknownCritical: true }), expect: /critical/ },
   { name: 'self-signed leaf', leaf: x(forgeCert({ subject: 'Self', issuer: 'Self', serial: 9, key: leafKey, signer: leafKey, ...validNow(), ...LEAF_EXT })), sent: [], expect: [[18, 0]] },
   { name: 'untrusted root sent', leaf: leafOf({}), trust: [], sent: [int, root], expect: [[19, 2]] },
+  // OpenSSL compares a candidate issuer's name first (ossl_x509_likely_issued): the rest of a certificate
+  // whose subject is no chain member's issuer is never read, not even an unhandled critical extension.
+  { name: 'unrelated certificate sent along (unhandled critical extension, never read)', leaf: leafOf(expired()), sent: [x(forgeCert({ subject: 'Other', issuer: 'Other', serial: 50, key: intKey, signer: intKey, ...validNow(), ...ROOT_EXT, unknownCritical: true })), int], expect: [[10, 0]] },
+  { name: 'the same extension on the intermediate (read: refused)', leaf: leafOf({}), sent: [x(forgeCert({ ...intSpec, unknownCritical: true }))], expect: /critical/ },
 ];
 
 describe('tls: chainErrors (every error OpenSSL 3 meets, with its depth)', () => {

@@ -1,0 +1,98 @@
+// A client that pads its certificate chain with a hundred unrelated certificates, over and over. Node
+// links every certificate sent when the chain is first read (about 25 ms for 150 small ones), so a
+// refused client could make each of its handshakes cost the edge ten ordinary ones. Without an ignore
+// list the chain cannot change the verdict and is left unread (the event shows the leaf alone, marked
+// truncated); with one it is read, since the verdict depends on it. A small chain is always read.
+import { expect } from 'chai';
+import tls from 'node:tls';
+import { CHAIN_READ_MAX_BYTES } from '../../src/tls/peerCertificate.js';
+import type { EdgeEvent, HandshakeRejectedEvent } from '../../src/observe/events.js';
+import { forgeCert, forgeKey, keyPem, pem, ROOT_EXT, LEAF_EXT, validNow } from '../support/certForge.js';
+import { clientIdentity, httpsRequest, startTestEdge, type TestEdge } from '../support/edgeHarness.js';
+
+const leafKey = forgeKey();
+const padKey = forgeKey();
+const leafDer = forgeCert({ subject: 'padded leaf', issuer: 'padded leaf', serial: 1, key: leafKey, signer: leafKey, ...validNow(), ...LEAF_EXT });
+
+/** The self-signed leaf, then `n` unrelated self-signed certificates. */
+function paddedChain(n: number): string {
+  const pads = Array.from({ length: n }, (_, i) => forgeCert({ subject: `pad ${i}`, issuer: `pad ${i}`, serial: 100 + i, key: padKey, signer: padKey, ...validNow(), ...ROOT_EXT }));
+  return [leafDer, ...pads].map((d) => pem(d, 'CERTIFICATE')).join('');
+}
+
+/** Presents the chain; resolves once the connection is over (these handshakes are refused). */
+function present(port: number, chain: string, maxVersion: 'TLSv1.2' | 'TLSv1.3'): Promise<string> {
+  return new Promise((resolve) => {
+    const s = tls.connect({ host: '127.0.0.1', port, servername: 'localhost', rejectUnauthorized: false, cert: chain, key: keyPem(leafKey), maxVersion });
+    const timer = setTimeout(() => s.destroy(), 5000);
+    let outcome = 'closed';
+    s.on('secureConnect', () => s.write('GET / HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n'));
+    s.on('data', () => (outcome = 'answered'));
+    s.on('error', (e: Error & { code?: string }) => (outcome = e.code ?? e.message));
+    s.on('close', () => {
+      clearTimeout(timer);
+      resolve(outcome);
+    });
+  });
+}
+
+const rejections = (events: readonly EdgeEvent[]): HandshakeRejectedEvent[] => events.filter((e): e is HandshakeRejectedEvent => e.kind === 'handshake-rejected');
+
+describe('hostile: a client chain padded with unrelated certificates', function () {
+  this.timeout(30_000);
+  const big = paddedChain(100);
+  const small = paddedChain(3);
+  before(() => {
+    // The case is about a flight above the limit; make sure the padding gets there.
+    expect(Buffer.byteLength(big)).to.be.above(CHAIN_READ_MAX_BYTES * 1.2);
+  });
+
+  describe('no ignore list (the default)', () => {
+    let edge: TestEdge;
+    before(async () => {
+      edge = await startTestEdge();
+    });
+    after(() => edge.close());
+
+    for (const version of ['TLSv1.2', 'TLSv1.3'] as const) {
+      it(`${version}: refused as self-signed (18); the event shows the leaf alone, marked truncated; the edge serves the next client`, async () => {
+        const before = rejections(edge.events).length;
+        expect(await present(edge.httpsPort, big, version)).to.not.equal('answered');
+        const r = rejections(edge.events).slice(before);
+        expect(r).to.have.length(1);
+        expect(r[0]!.verify?.code).to.equal(18);
+        expect(r[0]!.cert?.subject).to.equal('CN=padded leaf');
+        expect(r[0]!.cert?.chain).to.deep.equal([]);
+        expect(r[0]!.cert?.chainTruncated).to.equal(true);
+        expect((await httpsRequest(edge.httpsPort, { identity: await clientIdentity('valid') })).status).to.equal(200);
+      });
+    }
+
+    it('a small padded chain is read: the event lists what the client sent', async () => {
+      const before = rejections(edge.events).length;
+      await present(edge.httpsPort, small, 'TLSv1.3');
+      const r = rejections(edge.events).slice(before);
+      expect(r).to.have.length(1);
+      expect(r[0]!.cert?.chain.map((c) => c.subject)).to.deep.equal(['CN=pad 0', 'CN=pad 1', 'CN=pad 2']);
+      expect(r[0]!.cert?.chainTruncated).to.equal(false);
+    });
+  });
+
+  describe('an ignore list that could accept (here 10, not 18)', () => {
+    let edge: TestEdge;
+    before(async () => {
+      edge = await startTestEdge({ ignoreErrors: '10' });
+    });
+    after(() => edge.close());
+
+    it('the large chain is read, since the verdict depends on it: still refused (18 is not ignored), the chain shown up to its limit', async () => {
+      const before = rejections(edge.events).length;
+      expect(await present(edge.httpsPort, big, 'TLSv1.3')).to.not.equal('answered');
+      const r = rejections(edge.events).slice(before);
+      expect(r).to.have.length(1);
+      expect(r[0]!.verify?.code).to.equal(18);
+      expect(r[0]!.cert?.chain.length).to.be.above(0);
+      expect(r[0]!.cert?.chainTruncated).to.equal(true);
+    });
+  });
+});
