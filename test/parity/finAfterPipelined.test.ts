@@ -11,13 +11,10 @@
 import { expect } from 'chai';
 import http from 'node:http';
 import type net from 'node:net';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { clientIdentity, startTestEdge, testPki, type ClientIdentity, type TestEdge } from '../support/edgeHarness.js';
 import { listenOnLoopback, type LoopbackServer } from '../support/loopbackServer.js';
 import { tcpConnect, tlsConnect } from '../support/rawHttp.js';
-import { freePort, haproxyVersion, renderHaproxyConfig, startHaproxy, supportsFetch, writeServerPem, type RunningHaproxy } from './haproxy.js';
+import { startSideBySide, type SideBySide } from './haproxy.js';
 import { haproxyBinaries } from './ignoreParity.js';
 
 const H = 'Host: localhost\r\n';
@@ -82,14 +79,10 @@ function run(socket: net.Socket, bytes: string, fin: boolean): Promise<Seen> {
 
 describe('parity: a FIN or a malformed request behind complete pipelined requests', function () {
   this.timeout(60_000);
-  let app: LoopbackServer;
   /** By the run's id: what the app saw. */
   const saw = new Map<string, AppSaw[]>();
-  let edge: TestEdge;
+  let side: SideBySide<LoopbackServer, TestEdge>;
   let identity: ClientIdentity;
-  const targets: { name: string; httpPort: number; httpsPort: number }[] = [];
-  const haproxies: RunningHaproxy[] = [];
-  let dir = '';
 
   before(async () => {
     const server = http.createServer((req, res) => {
@@ -101,32 +94,19 @@ describe('parity: a FIN or a malformed request behind complete pipelined request
       req.on('end', () => setTimeout(() => res.end(`app saw ${path}`), path === '/slow' ? SLOW_MS : 0));
     });
     server.on('clientError', (_e, s) => s.destroy());
-    const listening = await listenOnLoopback(server);
-    app = { port: listening.port, close: async () => { server.closeAllConnections(); await listening.close(); } };
     const { pki } = await testPki();
     identity = await clientIdentity('valid');
-    edge = await startTestEdge({}, `routes:\n  - upstream: http://127.0.0.1:${app.port}\n`);
-    targets.push({ name: 'mtls-edge', httpPort: edge.httpPort, httpsPort: edge.httpsPort });
-    dir = mkdtempSync(join(tmpdir(), 'fin-pipelined-parity-'));
-    const serverPem = writeServerPem(dir, pki.server.chain, pki.server.key);
-    for (const bin of haproxyBinaries()) {
-      const [httpPort, httpsPort] = [await freePort(), await freePort()];
-      const cfg = renderHaproxyConfig({ httpsPort, httpPort, upstreamPort: app.port, mode: 'sanitize_set', tls: { serverPem, caFile: pki.rootCa.cert }, withRootCaDn: supportsFetch(bin, 'ssl_c_r_dn') });
-      haproxies.push(await startHaproxy(bin, cfg, httpsPort, { dir }));
-      targets.push({ name: `HAProxy ${haproxyVersion(bin)}`, httpPort, httpsPort });
-    }
-    console.log(`    compared: ${targets.map((t) => t.name).join(', ')}${targets.length === 1 ? ' (no HAProxy found: the edge against the measured table only)' : ''}`);
+    side = await startSideBySide({
+      bins: haproxyBinaries(), pki, workDirPrefix: 'fin-pipelined-parity-',
+      startUpstream: () => listenOnLoopback(server),
+      startEdge: (port) => startTestEdge({}, `routes:\n  - upstream: http://127.0.0.1:${port}\n`),
+    });
   });
-  after(async () => {
-    for (const h of haproxies) await h.stop();
-    await edge?.close();
-    await app?.close();
-    if (dir) rmSync(dir, { recursive: true, force: true });
-  });
+  after(() => side?.stop());
 
   for (const listener of ['plain HTTP', 'mTLS'] as const) {
     it(`${listener}: the complete requests answered in order, never cancelled; then the 400 page (a head) or nothing (a cut body); then the close`, async () => {
-      const runs = targets.flatMap((t) => CASES.map(async (c, i) => {
+      const runs = side.targets.flatMap((t) => CASES.map(async (c, i) => {
         const id = `${listener === 'mTLS' ? 'tls' : 'plain'}-${i}-${t.name.replace(/\W+/g, '_')}`;
         const socket = listener === 'mTLS' ? await tlsConnect(t.httpsPort, { identity }) : await tcpConnect(t.httpPort);
         return { target: t.name, c, id, seen: await run(socket, c.bytes(id), c.fin) };
