@@ -2,12 +2,13 @@
 // loopback by default because the page shows client certificates and headers of every request; off
 // loopback it needs a token (adminAccess.ts).
 import http from 'node:http';
+import type { Duplex } from 'node:stream';
 import type { AddressInfo } from 'node:net';
 import type { EventBus } from './events.js';
 import type { Logger } from './logger.js';
 import type { Metrics } from './metrics.js';
 import type { StatusDocument, StatusSnapshot } from './status.js';
-import { EventStream, eventToJson } from './eventStream.js';
+import { EventStream } from './eventStream.js';
 import { FLOW_PAGE_CSP, renderFlowPage } from './flowPage.js';
 import { PAGE_FILES } from './pageAssets.js';
 import { createAdminAccess, isLoopbackBind, samePagePostProblem } from './adminAccess.js';
@@ -171,10 +172,12 @@ export async function startAdminServer(opts: AdminServerOptions): Promise<AdminS
       case '/status':
         send(res, 200, 'application/json; charset=utf-8', safeJson(statusDocument(opts.status(), opts.metrics, stream, (opts.lessons ?? NO_LESSONS).pkiDir()), 2) + '\n');
         return;
-      case '/api/events':
+      case '/api/events': {
         // The ring as JSON, for scripts and tests (the page uses /events).
-        send(res, 200, 'application/json; charset=utf-8', `[${stream.recent().map(eventToJson).join(',')}]`);
+        const { json, omitted } = stream.recentJson();
+        send(res, 200, 'application/json; charset=utf-8', json, omitted > 0 ? { 'X-Mtls-Edge-Events-Omitted': String(omitted) } : {});
         return;
+      }
       case '/healthz': {
         const ready = opts.status().ready;
         send(res, ready ? 200 : 503, 'text/plain; charset=utf-8', ready ? 'ok\n' : 'starting\n');
@@ -196,12 +199,35 @@ export async function startAdminServer(opts: AdminServerOptions): Promise<AdminS
     send(res, 404, 'text/plain; charset=utf-8', 'Not found. Try /, /status, /healthz, /metrics or /events.\n');
   };
 
-  const server = http.createServer(ADMIN_SERVER_OPTIONS, (req, res) => {
+  const serve = (req: http.IncomingMessage, res: http.ServerResponse): void => {
     handle(req, res).catch((err: unknown) => {
       // The path only: a query may carry the token.
       opts.logger.error('admin request failed', { path: (req.url ?? '/').split('?')[0], err });
       if (!res.headersSent) send(res, 500, 'text/plain; charset=utf-8', 'Internal error\n');
       else res.destroy();
+    });
+  };
+  // One request at a time per connection: Node calls the handler for every request pipelined in
+  // one read at once, and each would build its answer (/api/events is megabytes) before the client
+  // read any. A request behind an answer in progress is handled once that answer is done, and the
+  // connection is not read meanwhile.
+  const latestResponse = new WeakMap<Duplex, http.ServerResponse>();
+  const server = http.createServer(ADMIN_SERVER_OPTIONS, (req, res) => {
+    const socket = req.socket;
+    const earlier = latestResponse.get(socket);
+    latestResponse.set(socket, res);
+    res.once('close', () => {
+      if (latestResponse.get(socket) === res) latestResponse.delete(socket);
+    });
+    if (earlier === undefined) {
+      serve(req, res);
+      return;
+    }
+    socket.pause();
+    earlier.once('close', () => {
+      if (socket.destroyed) return;
+      socket.resume();
+      serve(req, res);
     });
   });
   // The admin page must never keep the process alive or slow shutdown down.

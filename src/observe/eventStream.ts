@@ -30,7 +30,7 @@ export interface EventStreamOptions {
    * Events per second sent to pages; default 200. Above it events are counted, and the pages get
    * one `skipped` notice per second with the count: a page is for people, who cannot read more,
    * and streaming every request under load cost the edge a quarter of its CPU (docs/performance.md).
-   * The ring (and /api/events) keeps every event.
+   * The ring keeps every event.
    */
   maxEventsPerSecond?: number;
   /**
@@ -181,6 +181,25 @@ export class EventStream implements EventSink {
     return this.ring.toArray();
   }
 
+  /**
+   * The ring as one JSON array for /api/events: the newest events that fit in maxBuffered bytes, in
+   * order, and how many older ones were left out. A full ring of large events is tens of megabytes
+   * (12 KB headers of escaped bytes), and every request for it builds its own string.
+   */
+  recentJson(): { readonly json: string; readonly omitted: number } {
+    const items = this.ring.toArray();
+    const parts: string[] = [];
+    let bytes = 2;
+    let i = items.length - 1;
+    for (; i >= 0; i--) {
+      const json = eventToJson(items[i]!);
+      bytes += json.length + 1;
+      if (bytes > this.maxBuffered) break;
+      parts.push(json);
+    }
+    return { json: `[${parts.reverse().join(',')}]`, omitted: i + 1 };
+  }
+
   /** Takes over an HTTP response as an event stream: headers, replay after `lastEventId`, then live. */
   attach(res: ServerResponse, lastEventId?: string): void {
     res.writeHead(200, {
@@ -201,7 +220,7 @@ export class EventStream implements EventSink {
   /**
    * The ring's events after `after`, the newest first chosen, at most maxBuffered bytes: a full ring
    * of large events is megabytes, and every page that (re)connects would otherwise have it built and
-   * queued at once, the same bound that drops a page that cannot keep up. /api/events has them all.
+   * queued at once, the same bound that drops a page that cannot keep up (and bounds /api/events).
    */
   private replay(after: number): string {
     const items = this.ring.toArray();

@@ -269,3 +269,68 @@ describe('observe/index createObservability', () => {
     }
   });
 });
+
+describe('observe/adminServer: /api/events is bounded, pipelined admin requests are answered one at a time', function () {
+  this.timeout(60_000);
+  let admin: AdminServer | null = null;
+  const bus = new EventBus();
+  const BIG_EVENTS = 300;
+  before(async () => {
+    admin = await startAdminServer({ host: '127.0.0.1', port: 0, bus, status: () => statusFixture({}), ringSize: 500, logger: createLogger({ format: 'json', stream: new Collect() }) });
+    // 12 KB of U+0085 in the path: escaped as \u0085 in the JSON, about 72 KB per event, 21 MB for the ring.
+    for (let i = 0; i < BIG_EVENTS; i++) bus.emit(requestEvent({ id: `big-${i}`, path: `/${'\u0085'.repeat(12_000)}` }));
+  });
+  after(async () => {
+    await admin?.close();
+  });
+
+  it('answers the newest events that fit in 4 MiB, in order, and says how many older ones it left out', async () => {
+    const r = await new Promise<{ status: number; omitted: string | undefined; body: string }>((resolve, reject) => {
+      http.get({ host: '127.0.0.1', port: admin!.port, path: '/api/events' }, (res) => {
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (c: string) => (body += c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, omitted: res.headers['x-mtls-edge-events-omitted'] as string | undefined, body }));
+      }).on('error', reject);
+    });
+    expect(r.status).to.equal(200);
+    expect(r.body.length).to.be.at.most(4 * 1024 * 1024);
+    const events = (JSON.parse(r.body) as { event: { id: string } }[]).map((e) => e.event.id);
+    expect(events.length).to.be.above(10);
+    expect(events[events.length - 1]).to.equal(`big-${BIG_EVENTS - 1}`);
+    expect(Number(r.omitted)).to.equal(BIG_EVENTS - events.length);
+  });
+
+  it('40 pipelined GET /api/events from a client that reads nothing build one answer, not forty; read later, all forty arrive in order', async () => {
+    const socket = net.connect(admin!.port, '127.0.0.1');
+    await new Promise<void>((resolve, reject) => socket.once('connect', resolve).once('error', reject));
+    try {
+      socket.pause();
+      const heapBefore = process.memoryUsage().heapUsed;
+      socket.write('GET /api/events HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n'.repeat(40));
+      await new Promise((r) => setTimeout(r, 1500));
+      // Forty answers would be 40 × 4 MiB of strings (before the bound, 40 × 21 MB, past the heap limit).
+      expect(process.memoryUsage().heapUsed - heapBefore).to.be.below(64 * 1024 * 1024);
+      let received = 0;
+      let statusLines = 0;
+      let tail = '';
+      await new Promise<void>((resolve, reject) => {
+        const limit = setTimeout(() => reject(new Error(`only ${statusLines} answers within 30 s`)), 30_000);
+        socket.on('data', (d: Buffer) => {
+          received += d.length;
+          const text = tail + d.toString('latin1');
+          statusLines += (text.match(/HTTP\/1\.1 200 OK\r\n/g) ?? []).length;
+          tail = text.slice(-20);
+          if (statusLines === 40) {
+            clearTimeout(limit);
+            resolve();
+          }
+        });
+        socket.resume();
+      });
+      expect(received).to.be.above(40 * 1024 * 1024);
+    } finally {
+      socket.destroy();
+    }
+  });
+});
