@@ -57,6 +57,10 @@ export async function runEdgeProcess(loaded: LoadedConfig, opts: RunOptions): Pr
       },
     });
   } catch (e) {
+    if (e instanceof ConfigError) {
+      process.stderr.write(`mtls-edge: configuration error:\n  ${e.problems.map((p) => `${p.where}: ${p.message}`).join('\n  ')}\n`);
+      process.exit(2);
+    }
     const inUse = (e as NodeJS.ErrnoException).code === 'EADDRINUSE';
     const fix = inUse ? `: stop what holds it, or pick another port with ${flagAndSetting('admin-port')}; 0 = any free port, --no-admin turns the admin listener off` : '';
     process.stderr.write(`mtls-edge: ${(e as Error).message}${fix}\n`);

@@ -8,6 +8,7 @@
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { isIP } from 'node:net';
+import { ConfigError } from '../config/configError.js';
 
 /** Environment variable holding the admin token when the configuration has none. */
 export const ADMIN_TOKEN_ENV = 'MTLS_EDGE_ADMIN_TOKEN';
@@ -89,14 +90,16 @@ export function createAdminAccess(opts: AdminAccessOptions): AdminAccess {
   const loopback = isLoopbackBind(opts.host);
   const token = opts.token;
   if (token !== undefined && token.length < ADMIN_TOKEN_MIN_LENGTH) {
-    throw new Error(`admin.token (or ${ADMIN_TOKEN_ENV}) is too short: use at least ${ADMIN_TOKEN_MIN_LENGTH} characters, e.g. the output of \`node -e "console.log(crypto.randomBytes(24).toString('hex'))"\``);
+    throw new ConfigError([{ where: `admin.token (or ${ADMIN_TOKEN_ENV})`, message: `too short: use at least ${ADMIN_TOKEN_MIN_LENGTH} characters, e.g. the output of \`node -e "console.log(crypto.randomBytes(24).toString('hex'))"\`` }]);
   }
   if (!loopback && token === undefined) {
-    throw new Error(
-      `admin.host is ${opts.host}, which is not loopback, and no admin token is set: ` +
+    throw new ConfigError([{
+      where: 'admin.host',
+      message:
+        `${opts.host} is not loopback, and no admin token is set: ` +
         `set ${ADMIN_TOKEN_ENV} (e.g. \`export ${ADMIN_TOKEN_ENV}=$(node -e "console.log(crypto.randomBytes(24).toString('hex'))")\`) or admin.token, ` +
         `or bind admin.host to 127.0.0.1`,
-    );
+    }]);
   }
   const allowed = new Set(['localhost', '127.0.0.1', '::1', ...(opts.allowedHosts ?? []).map((h) => hostName(h) || h.toLowerCase())]);
   const bound = opts.host.trim().toLowerCase().replace(/^\[|\]$/g, '');

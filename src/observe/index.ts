@@ -10,6 +10,7 @@ import { createClientCertExpirySink } from './expiry.js';
 import type { AdminServer } from './adminServer.js';
 import type { StatusSnapshot } from './status.js';
 import type { LessonSupport } from './lessons.js';
+import { ConfigError } from '../config/configError.js';
 
 export interface ObservabilityOptions {
   /** Default: pretty on a terminal, JSON otherwise. */
@@ -80,6 +81,8 @@ export async function createObservability(opts: ObservabilityOptions): Promise<O
       for (const u of unsubscribe) u();
       await accessLog?.close();
       await logger.close();
+      // A refused admin setting (a non-loopback bind without a token) is a configuration error as it is.
+      if (err instanceof ConfigError) throw err;
       const e = err as NodeJS.ErrnoException;
       // The caller names the flag that sets the port; `code` tells it the port is taken.
       throw Object.assign(new Error(`admin listener could not start on ${opts.admin.host}:${opts.admin.port}: ${e.code === 'EADDRINUSE' ? 'the port is in use (EADDRINUSE)' : e.message}`), { code: e.code });

@@ -152,6 +152,25 @@ describe('CLI: bad invocations', function () {
     expect(r.stderr).to.match(/client-auth/).and.to.match(/disabled.*optional.*required/s);
   });
 
+  it('an admin listener off loopback without a token: exit 2, a configuration error naming admin.host and the fix', async () => {
+    const { dir } = await testPki();
+    const { mkdtempSync, writeFileSync, rmSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const cfgDir = mkdtempSync(join(tmpdir(), 'mtls-edge-admin-cfg-'));
+    try {
+      const file = join(cfgDir, 'edge.yaml');
+      writeFileSync(file, `https_port: 0\nhttp_port: false\npki_dir: ${dir}\nadmin: { host: 0.0.0.0, port: 0 }\n`);
+      const env = { ...process.env };
+      delete env.MTLS_EDGE_ADMIN_TOKEN;
+      const r = await cli(['start', '--config', file], env);
+      expect(r.code, r.stderr).to.equal(2);
+      expect(r.stderr).to.match(/^mtls-edge: configuration error:\n {2}admin\.host: 0\.0\.0\.0 is not loopback, and no admin token is set: set MTLS_EDGE_ADMIN_TOKEN/);
+    } finally {
+      rmSync(cfgDir, { recursive: true, force: true });
+    }
+  });
+
   it('a port already in use: exit 1 with the fix', async () => {
     const { dir } = await testPki();
     const net = await import('node:net');

@@ -102,7 +102,7 @@ describe('observe/adminAccess', () => {
       } catch (e) {
         err = e as Error;
       }
-      expect(err?.message).to.match(/admin\.host is 0\.0\.0\.0, which is not loopback, and no admin token is set/);
+      expect(err?.message).to.match(/admin\.host: 0\.0\.0\.0 is not loopback, and no admin token is set/);
       expect(err?.message).to.include(`export ${ADMIN_TOKEN_ENV}=$(node -e "console.log(crypto.randomBytes(24).toString('hex'))")`).and.include('admin.token');
       expect(() => createAdminAccess({ host: '::', token: 'short' })).to.throw(/at least 16 characters/);
     });
