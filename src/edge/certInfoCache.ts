@@ -4,7 +4,7 @@
 // certificate and reused: a new connection then costs a map lookup, not a DER walk and a signature
 // check. Only the session ID is per connection. Bounded; rebuilt with the runtime on reload.
 import { X509Certificate } from 'node:crypto';
-import { clientCertHeaderValues } from '../headers/clientCertValues.js';
+import { clientCertHeaderValues, type ClientCertValueOptions } from '../headers/clientCertValues.js';
 import { firstCommonName, nodeDnAttributes } from '../headers/commonName.js';
 import { H10_SET_ORDER } from '../headers/h10.js';
 import type { DialectWriter } from '../headers/dialects/dialects.js';
@@ -76,7 +76,7 @@ export class CertInfo {
   constructor(
     private readonly leaf: X509Certificate,
     private readonly trust: readonly X509Certificate[],
-    private readonly legacyXfccHeaderMapping: boolean,
+    private readonly valueOptions: ClientCertValueOptions,
     mapUser: UserMappingLookup,
   ) {
     this.summary = certSummary(leaf);
@@ -104,7 +104,7 @@ export class CertInfo {
       template = [
         ...clientCertHeaderValues(
           { leafDer: this.leaf.raw, chainDer: verifiedChain(this.leaf, this.trust).map((c) => c.raw), verifyCode, sessionId: null },
-          { legacyXfccHeaderMapping: this.legacyXfccHeaderMapping },
+          this.valueOptions,
         ),
       ];
       this.templates.set(verifyCode, template);
@@ -120,7 +120,7 @@ export class CertInfoCache {
 
   constructor(
     private readonly trust: readonly X509Certificate[],
-    private readonly legacyXfccHeaderMapping: boolean,
+    private readonly valueOptions: ClientCertValueOptions,
     private readonly mapUser: UserMappingLookup,
     private readonly maxEntries = 1024,
   ) {}
@@ -130,7 +130,7 @@ export class CertInfoCache {
     const key = peer.der.toString('latin1');
     let info = this.entries.get(key);
     if (!info) {
-      info = new CertInfo(peer.x509(), this.trust, this.legacyXfccHeaderMapping, this.mapUser);
+      info = new CertInfo(peer.x509(), this.trust, this.valueOptions, this.mapUser);
       // Map keeps insertion order: dropping the first key evicts the oldest entry.
       if (this.entries.size >= this.maxEntries) this.entries.delete(this.entries.keys().next().value as string);
       this.entries.set(key, info);

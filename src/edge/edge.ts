@@ -21,6 +21,7 @@ import { firstCommonName, nodeDnAttributes } from '../headers/commonName.js';
 import type { TlsProfile } from '../tls/tlsProfiles.js';
 import type { PeerCertificate } from '../tls/peerCertificate.js';
 import { createRequestHandler, type PipelineDeps, type PipelineSettings } from './pipeline.js';
+import { MAX_REWRITE } from './stages/rewriteBudget.js';
 import { createUpgradeHandler } from './websocket.js';
 import { createConnectHandler } from './connectMethod.js';
 import { RouteTable, usesBuiltInEcho } from './routeTable.js';
@@ -91,7 +92,8 @@ function certInfoLookup(config: Config, mapUser: UserMappingLookup): EdgeRuntime
   return (profile, peer) => {
     let cache = caches.get(profile);
     if (!cache) {
-      cache = new CertInfoCache(profile.resolved.trustCerts, config.legacy_xfcc_header_mapping, mapUser);
+      // The base64 values have HAProxy's limit: its buffer, max_header_size + MAX_REWRITE (tune.bufsize).
+      cache = new CertInfoCache(profile.resolved.trustCerts, { legacyXfccHeaderMapping: config.legacy_xfcc_header_mapping, sampleBytes: config.max_header_size + MAX_REWRITE }, mapUser);
       caches.set(profile, cache);
     }
     return cache.get(peer);

@@ -237,3 +237,24 @@ describe('headers/clientCertValues', function () {
     });
   });
 });
+
+describe("clientCertHeaderValues: HAProxy's base64 limit (measured with 2.6 and 3.2)", () => {
+  // a2base64 fails when the encoding is not below tune.bufsize; set-header then writes an empty value.
+  const TABLE: readonly { der: number; sampleBytes?: number; xfcc: number }[] = [
+    { der: 12285, xfcc: 16380 },
+    { der: 12286, xfcc: 0 },
+    { der: 30000, xfcc: 0 },
+    { der: 6141, sampleBytes: 8192, xfcc: 8188 },
+    { der: 6142, sampleBytes: 8192, xfcc: 0 },
+  ];
+  for (const row of TABLE) {
+    it(`${row.der}-byte leaf, buffer ${row.sampleBytes ?? 16384}: X-Forwarded-Client-Cert ${row.xfcc} bytes`, () => {
+      const values = clientCertHeaderValues(
+        { leafDer: new Uint8Array(row.der).fill(0x30), chainDer: [], verifyCode: 0, sessionId: null },
+        { legacyXfccHeaderMapping: false, sampleBytes: row.sampleBytes },
+      );
+      expect(values[0]![1].length).to.equal(row.xfcc);
+      expect(values[1]).to.deep.equal(['X-SSL-Client', '1']);
+    });
+  }
+});
