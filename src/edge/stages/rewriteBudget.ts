@@ -11,7 +11,8 @@ import { answered } from '../errorPages.js';
 
 /** HAProxy's default tune.maxrewrite: the part of the buffer kept free for rewriting. */
 export const MAX_REWRITE = 1024;
-const HTX_BLOCK = 8;
+/** The block HAProxy's HTX stores per header (and per start line) besides its bytes. */
+export const HTX_BLOCK = 8;
 
 function rewrittenHeadSize(method: string, url: string, version: string, headers: readonly string[]): number {
   let size = HTX_BLOCK + method.length + url.length + version.length;
