@@ -4,7 +4,7 @@
 import { MAX_HEADER_LINES } from '../../src/edge/stages/headerCount.js';
 
 /** A 200 whose head (status line to the blank line) is exactly `bytes` long: Content-Length, `small` short headers, one padded X-Big. */
-export function sizedHead(bytes: number, small = 0): string {
+function sizedHead(bytes: number, small = 0): string {
   let head = 'HTTP/1.1 200 OK\r\nContent-Length: 2\r\n';
   for (let i = 0; i < small; i++) head += `X-S${String(i).padStart(2, '0')}: v\r\n`;
   const fixed = head.length + 'X-Big: \r\n\r\n'.length;
