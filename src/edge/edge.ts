@@ -297,7 +297,7 @@ export async function startEdge(config: Config, resolved: ResolvedConfig, events
   const echo = usesEcho ? await startEchoServer() : null;
   let runtime = buildRuntime(config, resolved, echo?.origin ?? 'http://127.0.0.1:1');
   const t = config.timeouts;
-  const upstreams = new Upstreams({ connectMs: t.connect * 1000, serverMs: t.server * 1000, keepAliveMs: t.keep_alive * 1000 });
+  const upstreams = new Upstreams({ connectMs: t.connect * 1000, serverMs: t.server * 1000, keepAliveMs: t.keep_alive * 1000, maxHeaderSize: config.max_header_size });
   const deps = { settings: () => runtime.settings, routes: () => runtime.routes, tls: () => runtime.tls, upstreams, events };
 
   let inFlight = 0;

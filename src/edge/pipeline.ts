@@ -9,6 +9,7 @@ import type { ListenerKind, RequestContext, Stage } from './requestContext.js';
 import type { RouteTable } from './routeTable.js';
 import type { Upstreams } from './upstreams.js';
 import { proxyRequest } from './proxy.js';
+import { responseHeadLimit } from './responseHead.js';
 import { setResponseHeaders } from './setResponseHeaders.js';
 import { endConnectionAfterFault } from './faultBoundary.js';
 import { explainRejection } from './stages/explainRejection.js';
@@ -39,7 +40,7 @@ export interface PipelineSettings {
   /** The top-level dialect: a TLS configuration without its own speaks it. */
   readonly dialect: DialectName;
   readonly headersWithUnderscores: UnderscoreHeaderAction;
-  /** max_header_size: the request head HAProxy reads (bufsize - maxrewrite); rules may grow it by MAX_REWRITE. */
+  /** max_header_size: the request head HAProxy reads (bufsize - maxrewrite); rules may grow it by MAX_REWRITE. The response head's limit follows from it. */
   readonly maxHeaderSize: number;
   readonly gorouter: boolean;
   /** Strict-Transport-Security value for TLS responses, or null. */
@@ -157,12 +158,14 @@ export function createRequestHandler(listener: ListenerKind, deps: PipelineDeps)
   let builtFor: PipelineSettings | null = null;
   let stages: Stage[] = [];
   let extraResponseHeaders: readonly string[] = [];
+  let headLimit = 0;
   return (req, res) => {
     const settings = deps.settings();
     if (settings !== builtFor) {
       builtFor = settings;
       stages = stagesFor(listener, settings, deps.routes, { upgrade: false, tls: deps.tls });
       extraResponseHeaders = setResponseHeaders(listener, settings.hsts);
+      headLimit = responseHeadLimit(settings.maxHeaderSize);
     }
     const ctx = newContext(req, res, listener);
     const finish = (status: number, error: string | null): void => {
@@ -179,7 +182,7 @@ export function createRequestHandler(listener: ListenerKind, deps: PipelineDeps)
     }
     const target = ctx.route!;
     const pool = deps.upstreams.poolFor(target);
-    proxyRequest(ctx, pool, extraResponseHeaders).then(
+    proxyRequest(ctx, pool, extraResponseHeaders, headLimit).then(
       (r) => finish(r.status, r.error),
       (e: Error) => finish(502, e.message),
     );

@@ -6,26 +6,31 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Dispatcher } from 'undici';
 import type { RequestContext } from './requestContext.js';
-import type { Pool } from 'undici';
+import { errors, type Pool } from 'undici';
 import { answerError } from './errorPages.js';
 import { HOP_BY_HOP_HEADERS } from './hopByHop.js';
 import { replacedBySet } from './setResponseHeaders.js';
 import { REQUEST_EXPIRED_ERROR, requestExpired } from './requestTimeout.js';
 import { requestServername } from './upstreams.js';
 import { headSentForResponse } from './upstreamHead.js';
+import { refusedResponseHead } from './responseHead.js';
 
 export interface ProxyResult {
   readonly status: number;
   readonly error: string | null;
 }
 
-/** The app's response headers for the client: hop-by-hop ones dropped, the set ones (setResponseHeaders.ts) replaced. */
-export function responseHeaders(raw: readonly Buffer[] | readonly string[], extra: readonly string[]): string[] {
+/**
+ * The app's response headers for the client: hop-by-hop ones dropped, the set ones
+ * (setResponseHeaders.ts) replaced. `noContent`: a 204's Content-Length is dropped too, as HAProxy
+ * drops it (whatever its value).
+ */
+export function responseHeaders(raw: readonly Buffer[] | readonly string[], extra: readonly string[], noContent = false): string[] {
   const out: string[] = [];
   for (let i = 0; i + 1 < raw.length; i += 2) {
     const name = raw[i].toString('latin1');
     const lower = name.toLowerCase();
-    if (HOP_BY_HOP_HEADERS.has(lower) || (extra.length > 0 && replacedBySet(extra, lower))) continue;
+    if (HOP_BY_HOP_HEADERS.has(lower) || (extra.length > 0 && replacedBySet(extra, lower)) || (noContent && lower === 'content-length')) continue;
     out.push(name, raw[i + 1].toString('latin1'));
   }
   for (const h of extra) out.push(h);
@@ -102,18 +107,35 @@ export function cancelUpstream(res: ServerResponse, why: CancelReason): void {
   if (!res.writableFinished) (res as WithExchange)[EXCHANGE]?.cancel(why);
 }
 
+/** An HTTP parser error in what the app sent (undici 7 leaves its code undefined: the class tells). */
+const isParserError = (err: Error): boolean => err instanceof errors.HTTPParserError;
+
 /** One proxied request: undici's handler, writing the upstream's response to the client's. */
 class UpstreamExchange implements Dispatcher.DispatchHandler {
   private controller: Dispatcher.DispatchController | null = null;
   private status = 0;
   private settled = false;
   private cancelled: CancelReason | null = null;
+  // The head waits for the first body byte or the end: Node sends it no sooner anyway, and until
+  // then a body HAProxy refuses (a malformed chunk right after the head) can still get its 502 page.
+  private pendingHeaders: string[] | null = null;
+  private pendingReason: string | undefined = undefined;
 
   constructor(
     private readonly ctx: RequestContext,
     private readonly extraResponseHeaders: readonly string[],
+    private readonly headLimit: number,
     private readonly settle: (r: ProxyResult) => void,
   ) {}
+
+  private writePendingHead(): void {
+    const headers = this.pendingHeaders;
+    if (headers === null) return;
+    this.pendingHeaders = null;
+    // The app's own reason phrase, as HAProxy passes it on ("200 Custom", "599 Whatever").
+    if (typeof this.pendingReason === 'string') this.ctx.res.writeHead(this.status, this.pendingReason, headers);
+    else this.ctx.res.writeHead(this.status, headers);
+  }
 
   private done(r: ProxyResult): void {
     if (this.settled) return;
@@ -139,7 +161,6 @@ class UpstreamExchange implements Dispatcher.DispatchHandler {
     if (statusCode < 200) return;
     // First: the head recorded for this response's request is only valid right now.
     this.ctx.sentHeaders = headSentForResponse();
-    this.status = statusCode;
     const raw = controller.rawHeaders;
     // undici (client-h1) hands the head's lines as received; anything else would lose the app's
     // headers silently, so the request fails loudly instead (502 naming this).
@@ -147,15 +168,21 @@ class UpstreamExchange implements Dispatcher.DispatchHandler {
       controller.abort(RAW_HEADERS_MISSING);
       return;
     }
-    const headers = responseHeaders(raw, this.extraResponseHeaders);
-    // The app's own reason phrase, as HAProxy passes it on ("200 Custom", "599 Whatever").
-    if (typeof statusMessage === 'string') this.ctx.res.writeHead(statusCode, statusMessage, headers);
-    else this.ctx.res.writeHead(statusCode, headers);
+    // A head HAProxy's parser refuses gets its 502 page (responseHead.ts); undici closes that connection.
+    const refused = refusedResponseHead(raw, statusMessage?.length ?? 0, this.headLimit);
+    if (refused !== null) {
+      controller.abort(new Error(refused));
+      return;
+    }
+    this.status = statusCode;
+    this.pendingHeaders = responseHeaders(raw, this.extraResponseHeaders, statusCode === 204);
+    this.pendingReason = statusMessage;
   }
 
   onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
     const res = this.ctx.res;
     if (res.destroyed) return;
+    this.writePendingHead();
     // The client reads slower than the upstream sends: undici stops reading until the response drains.
     if (!res.write(chunk) && !controller.paused) {
       controller.pause();
@@ -164,6 +191,7 @@ class UpstreamExchange implements Dispatcher.DispatchHandler {
   }
 
   onResponseEnd(): void {
+    this.writePendingHead();
     this.ctx.res.end();
     this.done({ status: this.status, error: null });
   }
@@ -186,15 +214,22 @@ class UpstreamExchange implements Dispatcher.DispatchHandler {
       this.done({ status: this.status || CLIENT_CLOSED_STATUS, error: CLIENT_CLOSED_ERROR });
       return;
     }
-    if (this.status === 304 && err.code === 'UND_ERR_RES_CONTENT_LENGTH_MISMATCH' && !res.destroyed) {
-      // undici counts a 304's Content-Length (the size of the representation, which RFC 9110 §8.6
-      // lets the app send) as body bytes owed; a 304 has no body, so the answer is complete. HAProxy
-      // relays it as such. undici has closed that upstream connection.
+    if ((this.status === 304 || this.status === 204) && err.code === 'UND_ERR_RES_CONTENT_LENGTH_MISMATCH' && !res.destroyed) {
+      // undici counts the Content-Length of a 304 (the size of the representation, which RFC 9110
+      // §8.6 lets the app send) or of a 204 as body bytes owed; neither has a body, so the answer is
+      // complete, and HAProxy relays it so (the 204 without its Content-Length, whatever bytes
+      // followed). undici has closed that upstream connection.
+      this.writePendingHead();
       res.end();
-      this.done({ status: 304, error: null });
+      this.done({ status: this.status, error: null });
       return;
     }
-    if (res.headersSent || res.destroyed) {
+    // Only a body HAProxy's parser refuses turns a head not yet sent into the 502 page (HAProxy
+    // answers so when the bad bytes come with the head); any other failure after the head breaks the
+    // response, as HAProxy breaks one whose head it has forwarded.
+    const headOnly = this.pendingHeaders !== null && isParserError(err);
+    this.pendingHeaders = null;
+    if (!headOnly && (this.status !== 0 || res.headersSent || res.destroyed)) {
       // Mid-response failure: the client must see a broken response, not a truncated success.
       res.destroy();
       this.done({ status: this.status || 502, error: `upstream failed mid-response: ${err.code ?? err.message}` });
@@ -207,10 +242,11 @@ class UpstreamExchange implements Dispatcher.DispatchHandler {
   }
 }
 
-export function proxyRequest(ctx: RequestContext, pool: Pick<Pool, 'dispatch'>, extraResponseHeaders: readonly string[]): Promise<ProxyResult> {
+/** `headLimit`: the largest response head, in HAProxy's measure (responseHead.ts responseHeadLimit). */
+export function proxyRequest(ctx: RequestContext, pool: Pick<Pool, 'dispatch'>, extraResponseHeaders: readonly string[], headLimit: number): Promise<ProxyResult> {
   const { req, res } = ctx;
   return new Promise<ProxyResult>((resolve) => {
-    const exchange = new UpstreamExchange(ctx, extraResponseHeaders, resolve);
+    const exchange = new UpstreamExchange(ctx, extraResponseHeaders, headLimit, resolve);
     (res as WithExchange)[EXCHANGE] = exchange;
     // undici reports failures to the handler; a throw here would be a defect, and the request that
     // was already accepted still gets its error page instead of hanging.

@@ -10,6 +10,12 @@ export interface UpstreamTimeouts {
   readonly connectMs: number;
   readonly serverMs: number;
   readonly keepAliveMs: number;
+  /**
+   * max_header_size. undici counts a head's names and values only, so at this size it refuses
+   * only heads the proxy refuses anyway (responseHead.ts); its default (16 KiB) would refuse heads a
+   * larger max_header_size lets HAProxy relay.
+   */
+  readonly maxHeaderSize?: number;
 }
 
 /** What a pool is for: the origin dialled and the TLS settings used towards it. */
@@ -105,6 +111,7 @@ export class Upstreams {
         keepAliveTimeout: this.timeouts.keepAliveMs,
         headersTimeout: this.timeouts.serverMs,
         bodyTimeout: this.timeouts.serverMs,
+        ...(this.timeouts.maxHeaderSize ? { maxHeaderSize: this.timeouts.maxHeaderSize } : {}),
         // An https origin without a route `tls` still gets its SNI from here, not from the request's
         // servername: none for an IP address (RFC 6066; HAProxy's `ssl` server line sends none either).
         connect: tlsOptions
