@@ -193,7 +193,8 @@ export class EventStream implements EventSink {
     let i = items.length - 1;
     for (; i >= 0; i--) {
       const json = eventToJson(items[i]!);
-      bytes += json.length + 1;
+      // Bytes, not UTF-16 units: Latin-1 and other characters above U+009F are sent as they are.
+      bytes += Buffer.byteLength(json) + 1;
       if (bytes > this.maxBuffered) break;
       parts.push(json);
     }

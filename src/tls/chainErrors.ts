@@ -13,7 +13,7 @@
 // delta CRLs, ambiguous issuers, unparseable input, an exception) makes the result `uncomputable`,
 // which only `all` accepts; an unhandled critical extension (34) is `refused` outright, as real
 // HAProxy refuses it even under `all`. The function is total: it never throws.
-import { verify as verifySignature, type KeyObject, type X509Certificate } from 'node:crypto';
+import { verify as verifySignature, X509Certificate, type KeyObject } from 'node:crypto';
 import { AsnConvert } from '@peculiar/asn1-schema';
 import {
   AuthorityKeyIdentifier,
@@ -147,7 +147,7 @@ interface Cert {
   readonly fingerprint: string;
   readonly subject: string;
   readonly issuer: string;
-  /** Node's one-line names, folded as OpenSSL's canonical comparison folds them (case, spaces). */
+  /** The names as OpenSSL's canonical comparison sees them (canonicalName). */
   readonly foldedSubject: string;
   readonly foldedIssuer: string;
   readonly serial: string;
@@ -191,8 +191,30 @@ const EC_CURVE_BITS: ReadonlyMap<string, number> = new Map([
 /** OpenSSL 3.0 gives SHA-1 63 bits; Ed25519/Ed448 signatures (no separate hash) their curve's. */
 const HASH_BITS: ReadonlyMap<string, number> = new Map([['sha1', 63], ['sha224', 112], ['sha256', 128], ['sha384', 192], ['sha512', 256]]);
 
-// Node reports an empty name as undefined (its typings say string).
-const fold = (name: string | undefined): string => (name ?? '').toLowerCase().replace(/\s+/g, ' ').trim();
+/** Node's escapes in a name's text: `\XX` (a byte in hex: control characters) and `\c` (RFC 2253 specials, a leading or trailing space). */
+const NAME_ESCAPE = /\\([0-9A-Fa-f]{2}|.)/g;
+
+function canonicalEntry(entry: string): string {
+  const eq = entry.indexOf('=');
+  const value = entry.slice(eq + 1).replace(NAME_ESCAPE, (_, e: string) => (e.length === 2 ? String.fromCharCode(parseInt(e, 16)) : e));
+  return `${entry.slice(0, eq + 1).toLowerCase()}${value.toLowerCase().replace(/\s+/g, ' ').trim()}`;
+}
+
+/**
+ * A name as OpenSSL's X509_NAME_cmp compares it (x509_name_canon: per attribute, the value
+ * lower-cased, leading and trailing whitespace removed and inner runs made one space, the entries of
+ * a multi-valued RDN in one order), from Node's text of the name with its escapes undone (a leading
+ * space is `\ `, a tab `\09`). Two names OpenSSL finds equal are equal here; where this is coarser
+ * (Unicode case and spaces), namesMatch errs on the side of refusing. Node reports an empty name as
+ * undefined (its typings say string).
+ */
+function canonicalName(text: string | undefined): string {
+  if (!text) return '';
+  return text
+    .split('\n')
+    .map((rdn) => rdn.split(/(?<!\\) \+ /).map(canonicalEntry).sort().join('+'))
+    .join('\n');
+}
 
 function keyTypeOf(x509: X509Certificate): KeyType {
   const key = x509.publicKey;
@@ -221,7 +243,8 @@ function parsedCert(x509: X509Certificate, fingerprint: string = x509.fingerprin
   let parsed = parsedByFingerprint.get(fingerprint);
   if (parsed === undefined) {
     try {
-      parsed = parseCert(x509);
+      // Kept unlinked: the certificate as Node gave it holds the whole chain the client sent.
+      parsed = parseCert(new X509Certificate(x509.raw));
     } catch (e) {
       parsed = e instanceof Error ? e : new Error(String(e));
     }
@@ -245,7 +268,7 @@ interface SentCert {
 }
 
 function sentCert(x509: X509Certificate): SentCert {
-  return { x509, fingerprint: x509.fingerprint256, foldedSubject: fold(x509.subject) };
+  return { x509, fingerprint: x509.fingerprint256, foldedSubject: canonicalName(x509.subject) };
 }
 
 function parseCert(x509: X509Certificate): Cert {
@@ -299,8 +322,8 @@ function parseCert(x509: X509Certificate): Cert {
     fingerprint: x509.fingerprint256,
     subject,
     issuer,
-    foldedSubject: fold(x509.subject),
-    foldedIssuer: fold(x509.issuer),
+    foldedSubject: canonicalName(x509.subject),
+    foldedIssuer: canonicalName(x509.issuer),
     serial: integerText(tbs.serialNumber),
     notBefore: timeOf(tbs.validity.notBefore),
     notAfter: timeOf(tbs.validity.notAfter),
@@ -317,10 +340,10 @@ function parseCert(x509: X509Certificate): Cert {
   };
 }
 
-/** OpenSSL's X509_NAME_cmp folds case and spaces; DER equality is certain, folded-only equality is not modelled. */
+/** OpenSSL's X509_NAME_cmp compares canonical names; DER equality is certain, canonical-only equality is not modelled. */
 function namesMatch(derA: string, foldedA: string, derB: string, foldedB: string): boolean {
   if (derA === derB) return true;
-  if (foldedA === foldedB) fail('names equal only after case/space folding');
+  if (foldedA === foldedB) fail("names equal only after OpenSSL's canonical folding (case, spaces, string type)");
   return false;
 }
 

@@ -14,8 +14,10 @@ import { sessionFacts, type SessionFacts } from '../headers/sessionId.js';
 /**
  * Node links every certificate a client sent when the chain is first read (about 0.17 ms each: 25 ms
  * for 150 small ones, more than ten handshakes), and a refused client can send the same 100 KB
- * again and again. A handshake whose client sent more than this is read without its chain
- * wherever the chain cannot change the verdict (verifyOutcome.ts): real chains are a few KB.
+ * again and again. When the client had sent more than this by the end of its handshake, the chain
+ * is left unread wherever it cannot change the verdict (verifyOutcome.ts): real chains are a few KB.
+ * The count is the TCP socket's (public) bytesRead, so it includes any request bytes that arrived
+ * with the handshake's last flight: such a client's rejection event then shows only its leaf.
  */
 export const CHAIN_READ_MAX_BYTES = 32 * 1024;
 

@@ -168,9 +168,10 @@ export function verifyOutcome(nodeError: string | null, presented: { x509(): X50
   if (!nodeError) return VERIFIED;
   const info = verifyCodeFromNode(nodeError) ?? verifyCodeInfo(-1);
   // Without an ignore list every error refuses, whatever the chain holds: a chain costly to read
-  // (peerCertificate.ts) is then left unread, and the code is Node's alone.
-  if (presented.chainCheap === false && ignoresNothing(policy)) {
-    const uncomputable = `not modelled: the client sent ${presented.handshakeBytes ?? 0} bytes in its handshake, and a chain above ${CHAIN_READ_MAX_BYTES} bytes is read only when an ignore list could accept it`;
+  // (peerCertificate.ts) is then left unread, and the code is Node's alone. Not for the codes Node
+  // leaves unnamed (-1: 34, 66, 67, 68): the chain model names them.
+  if (presented.chainCheap === false && ignoresNothing(policy) && info.code !== -1) {
+    const uncomputable = `not modelled: the client had sent ${presented.handshakeBytes ?? 0} bytes when its handshake completed, and a chain is read past ${CHAIN_READ_MAX_BYTES} bytes only when an ignore list could accept an error`;
     return { kind: 'cert', accepted: false, code: info.code, errors: [info.code], chainErrors: null, uncomputable, info };
   }
   const verdict = judgeChain(info.code, presented.x509(), policy);

@@ -301,7 +301,7 @@ describe('observe/adminServer: /api/events is bounded, pipelined admin requests 
     expect(Number(r.omitted)).to.equal(BIG_EVENTS - events.length);
   });
 
-  it('40 pipelined GET /api/events from a client that reads nothing build one answer, not forty; read later, all forty arrive in order', async () => {
+  it('40 pipelined GET /api/events from a client that reads nothing build one answer, not forty; read later, all forty arrive', async () => {
     const socket = net.connect(admin!.port, '127.0.0.1');
     await new Promise<void>((resolve, reject) => socket.once('connect', resolve).once('error', reject));
     try {
@@ -318,9 +318,11 @@ describe('observe/adminServer: /api/events is bounded, pipelined admin requests 
         const limit = setTimeout(() => reject(new Error(`only ${statusLines} answers within 30 s`)), 30_000);
         socket.on('data', (d: Buffer) => {
           received += d.length;
+          // A status line may straddle two reads: `tail` carries the last bytes of the previous one,
+          // and only a line that ends in this read is counted.
           const text = tail + d.toString('latin1');
-          statusLines += (text.match(/HTTP\/1\.1 200 OK\r\n/g) ?? []).length;
-          tail = text.slice(-20);
+          for (const m of text.matchAll(/HTTP\/1\.1 200 OK\r\n/g)) if (m.index + m[0].length > tail.length) statusLines++;
+          tail = text.slice(-16);
           if (statusLines === 40) {
             clearTimeout(limit);
             resolve();

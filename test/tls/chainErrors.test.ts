@@ -56,6 +56,11 @@ const ROWS: readonly Row[] = [
   // whose subject is no chain member's issuer is never read, not even an unhandled critical extension.
   { name: 'unrelated certificate sent along (unhandled critical extension, never read)', leaf: leafOf(expired()), sent: [x(forgeCert({ subject: 'Other', issuer: 'Other', serial: 50, key: intKey, signer: intKey, ...validNow(), ...ROOT_EXT, unknownCritical: true })), int], expect: [[10, 0]] },
   { name: 'the same extension on the intermediate (read: refused)', leaf: leafOf({}), sent: [x(forgeCert({ ...intSpec, unknownCritical: true }))], expect: /critical/ },
+  // OpenSSL's canonical names drop leading spaces (Node prints one as "\ "): " T Int" names the same
+  // issuer as "T Int" for OpenSSL, which then builds with it (HAProxy 2.6: 19 at depth 1).
+  { name: 'a sent certificate named " T Int" (equal to the issuer only canonically) with an unhandled critical extension', leaf: leafOf(expired()), sent: [x(forgeCert({ subject: ' T Int', issuer: ' T Int', serial: 51, key: intKey, signer: intKey, ...validNow(), ...ROOT_EXT, unknownCritical: true })), int], expect: /critical/ },
+  { name: 'the same without the extension: not modelled', leaf: leafOf(expired()), sent: [x(forgeCert({ subject: ' T Int', issuer: ' T Int', serial: 52, key: intKey, signer: intKey, ...validNow(), ...ROOT_EXT })), int], expect: /canonical/ },
+  { name: 'a name differing in case and inner spaces: not modelled', leaf: leafOf(expired()), sent: [x(forgeCert({ subject: 't   INT', issuer: 't   INT', serial: 53, key: intKey, signer: intKey, ...validNow(), ...ROOT_EXT })), int], expect: /canonical/ },
 ];
 
 describe('tls: chainErrors (every error OpenSSL 3 meets, with its depth)', () => {
