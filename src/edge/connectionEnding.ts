@@ -15,6 +15,8 @@ interface Ending {
   readonly cut: ServerResponse | null;
   /** What the client gets last: an error page, or nothing. */
   readonly page: string | null;
+  /** How long the connection may stay open after the edge's FIN (timeouts.client). */
+  readonly lingerMs: number;
 }
 
 const ENDING = Symbol('mtls-edge.connection-ending');
@@ -27,15 +29,19 @@ export function endingDecided(socket: Socket): boolean {
 
 /**
  * The page (if any), then the edge's FIN. Reading resumes: what the client still sends is refused by
- * the parser and ignored (endingDecided) until its own FIN completes the close, or timeouts.client
- * ends the connection. Closing with bytes unread would reset it, and the reset can take the page
+ * the parser and ignored (endingDecided) until its own FIN completes the close, or `lingerMs`
+ * (timeouts.client) ends the connection. Closing with bytes unread would reset it, and the reset can take the page
  * with it. A client that half-closed already (the usual case here) is closed at once.
  */
-function endNow(socket: Socket, page: string | null): void {
+function endNow(socket: Socket, page: string | null, lingerMs: number): void {
   if (socket.destroyed || socket.writableEnded) return;
   if (page === null) socket.end();
   else socket.end(page);
   socket.resume();
+  // A client that neither closes nor stops sending (each byte would restart an idle timer; the cut
+  // request still counts as waiting for its turn) is closed at timeouts.client, as HAProxy closes.
+  const linger = setTimeout(() => socket.destroy(), lingerMs).unref();
+  socket.once('close', () => clearTimeout(linger));
 }
 
 /**
@@ -45,17 +51,17 @@ function endNow(socket: Socket, page: string | null): void {
  * closes the connection, as HAProxy does with a body cut while it forwards it. `onFault` reports a
  * throw in the deferred end, which runs outside the fault boundary of the error.
  */
-export function endAfterOwedAnswers(socket: Socket, last: ServerResponse, page: string | null, onFault: (err: unknown) => void): boolean {
+export function endAfterOwedAnswers(socket: Socket, last: ServerResponse, page: string | null, lingerMs: number, onFault: (err: unknown) => void): boolean {
   const complete = last.req.complete;
   if (!complete && !waitsForTurn(last)) return false;
-  (socket as WithEnding)[ENDING] = { cut: complete ? null : last, page };
+  (socket as WithEnding)[ENDING] = { cut: complete ? null : last, page, lingerMs };
   socket.pause();
   // The error is past `last`'s request: its answer is the last one owed. Node detaches a finished
   // response from the socket in its own 'finish' listener, which runs first: the page follows it whole.
   if (complete) {
     last.once('finish', () => {
       try {
-        endNow(socket, page);
+        endNow(socket, page, lingerMs);
       } catch (err) {
         onFault(err);
       }
@@ -72,6 +78,6 @@ export function endsAtTurn(res: ServerResponse): boolean {
   const socket = res.req.socket as WithEnding | null;
   const ending = socket?.[ENDING];
   if (socket === null || ending === undefined || ending.cut !== res) return false;
-  endNow(socket, ending.page);
+  endNow(socket, ending.page, ending.lingerMs);
   return true;
 }

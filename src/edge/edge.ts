@@ -229,7 +229,7 @@ function waitForEarlierResponse(socket: Duplex, earlier: ServerResponse, clientT
  * HAProxy answers malformed requests itself; Node's parser errors become the same pages. `onFault`
  * reports a throw in what runs later, once the answers owed before the error are done.
  */
-function onClientError(deadlines: RequestDeadlines, err: Error & { code?: string; rawPacket?: unknown; bytesParsed?: unknown }, socket: Socket, onFault: (fault: unknown) => void): void {
+function onClientError(deadlines: RequestDeadlines, clientMs: number, err: Error & { code?: string; rawPacket?: unknown; bytesParsed?: unknown }, socket: Socket, onFault: (fault: unknown) => void): void {
   // Already answered or decided: the rest of the same bad request (its next TLS record or TCP chunk)
   // hits the parser again. Destroying now would drop the error page before it is flushed (client: EOF).
   if (socket.writableEnded || endingDecided(socket)) return;
@@ -259,7 +259,7 @@ function onClientError(deadlines: RequestDeadlines, err: Error & { code?: string
   // Answers are owed (connectionEnding.ts). The FIN inside a body (Node reports the cut request at
   // EOF) gets no page: HAProxy only closes.
   const cutBody = err.code === 'HPE_INVALID_EOF_STATE' && !owed.req.complete;
-  if (!endAfterOwedAnswers(socket, owed, cutBody ? null : rawErrorResponse(status), onFault)) socket.destroy();
+  if (!endAfterOwedAnswers(socket, owed, cutBody ? null : rawErrorResponse(status), clientMs, onFault)) socket.destroy();
 }
 
 /**
@@ -435,7 +435,7 @@ export async function startEdge(config: Config, resolved: ResolvedConfig, events
     s.on('connect', handedOver('connect', createConnectHandler(kind, serverDeps, tunnelTimeouts)));
     const clientErrorAt = (socket: Socket) => ({ listener: kind, stage: 'client-error' as const, clientAddress: stateOf(socket)?.clientAddress ?? socket.remoteAddress ?? 'unknown' });
     s.on('clientError', guarded(events, (_err: Error, socket: Socket) => ({ where: clientErrorAt(socket), sockets: [socket] }), (err: Error, socket: Socket) =>
-      onClientError(deadlines, err, socket, (fault) => endConnectionAfterFault(events, clientErrorAt(socket), fault, socket))));
+      onClientError(deadlines, t.client * 1000, err, socket, (fault) => endConnectionAfterFault(events, clientErrorAt(socket), fault, socket))));
     answerAfterClientFin(s);
     s.timeout = t.client * 1000;
     // A listener replaces Node's own destroy on timeout.

@@ -186,3 +186,49 @@ describe('hostile: a FIN or a malformed request behind complete pipelined reques
     });
   }
 });
+
+describe('hostile: after the ending, a client that neither closes nor sends its FIN', function () {
+  this.timeout(20_000);
+  let t: TestEdge;
+  let app: { port: number; close: () => Promise<void> };
+  const clients: net.Socket[] = [];
+  before(async () => {
+    const server = http.createServer((req, res) => {
+      req.resume();
+      req.on('end', () => setTimeout(() => res.end(`app saw ${req.url}`), req.url === '/slow' ? SLOW_MS : 0).unref());
+    });
+    const listening = await listenOnLoopback(server);
+    app = { port: listening.port, close: async () => { server.closeAllConnections(); await listening.close(); } };
+    t = await startTestEdge({}, `timeouts: { client: 2, request_headers: 2, request: 3 }\nroutes:\n  - upstream: http://127.0.0.1:${app.port}\n`);
+  });
+  after(async () => {
+    for (const c of clients) c.destroy();
+    await t?.close();
+    await app?.close();
+  });
+
+  it('is closed at timeouts.client after the page (the cut request kept it open for ever, counted in flight)', async () => {
+    const { connect } = await import('node:net');
+    const s = connect({ port: t.httpPort, host: '127.0.0.1', allowHalfOpen: true });
+    clients.push(s);
+    await new Promise<void>((resolve, reject) => s.once('connect', resolve).once('error', reject));
+    let text = '';
+    let ended = false;
+    let gone = false;
+    s.on('data', (c: Buffer) => (text += c.toString('latin1')));
+    s.on('end', () => (ended = true));
+    s.on('error', () => (gone = true));
+    s.on('close', () => (gone = true));
+    s.write(`GET /slow HTTP/1.1\r\n${H}\r\nPOST /c HTTP/1.1\r\n${H}Transfer-Encoding: chunked\r\n\r\nzz\r\n`);
+    expect(await waitFor(() => ended, 5_000), 'the edge sent its FIN').to.equal(true);
+    expect(splitAnswers(text, ['/slow'])).to.deep.equal({ answered: ['/slow'], rest: PAGE_400 });
+    // The client stays silent and keeps its side open: the edge must close the connection itself.
+    const deadline = Date.now() + 6_000;
+    while (!gone && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 250));
+      if (!s.destroyed) s.write('x');
+    }
+    expect(gone, 'the edge closed the connection within timeouts.client').to.equal(true);
+    expect(await waitFor(() => t.edge.inFlight() === 0, 2_000), `in flight: ${t.edge.inFlight()}`).to.equal(true);
+  });
+});
