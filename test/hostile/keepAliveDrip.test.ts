@@ -154,6 +154,74 @@ describe('hostile: empty lines dripped between keep-alive requests', function ()
     }));
 });
 
+// Empty lines before a connection's first request: Node's headersTimeout counts from the connection's
+// start and skips them, so a CRLF at 1 s and the request at 2.5 s got a 408 at 2 s. HAProxy 2.6 and
+// 3.2 (measured; test/parity/firstRequestWait.test.ts) start `timeout http-request` again at the first
+// byte: that request is served, and a lone CRLF at 1 s gets its 408 at 3 s. On both listeners.
+describe('hostile: empty lines before the first request', function () {
+  this.timeout(30_000);
+  let t: TestEdge;
+  let valid: ClientIdentity;
+
+  before(async () => {
+    valid = await clientIdentity('valid');
+    t = await startTestEdge({}, 'timeouts: { keep_alive: 3, request_headers: 2, client: 10 }\nroutes:\n  - upstream: echo\n');
+  });
+  after(async () => {
+    await t?.close();
+  });
+
+  const connect = (listener: 'tls' | 'tcp'): Promise<net.Socket> => (listener === 'tls' ? tlsConnect(t.httpsPort, { identity: valid }) : tcpConnect(t.httpPort));
+  const both = (run: (listener: 'tls' | 'tcp') => Promise<void>): Promise<unknown> => Promise.all([run('tls'), run('tcp')]);
+
+  it('a CRLF at 1 s and the request at 2.5 s: served (HAProxy: 200)', () =>
+    both(async (listener) => {
+      const socket = await connect(listener);
+      const reader = new ResponseReader(socket);
+      try {
+        await sleep(1000);
+        socket.write('\r\n');
+        await sleep(1500);
+        socket.write(GET);
+        expect((await reader.next(5000)).status, listener).to.equal(200);
+      } finally {
+        socket.destroy();
+      }
+    }));
+
+  it('one CRLF at 1 s: 408 and close at request_headers from it (HAProxy: 3.0 s after the start)', () =>
+    both(async (listener) => {
+      const socket = await connect(listener);
+      const start = Date.now();
+      const reader = new ResponseReader(socket);
+      try {
+        await sleep(1000);
+        socket.write('\r\n');
+        expect((await reader.next(HEADERS_MS + MARGIN_MS + 2000)).status, listener).to.equal(408);
+        const after = Date.now() - start;
+        expect(after, `${listener}: 408 after ${after} ms`).to.be.within(1000 + HEADERS_MS - 100, 1000 + HEADERS_MS + MARGIN_MS);
+        await reader.untilClosed(2000);
+        expect(reader.closed, `${listener}: closed`).to.equal(true);
+      } finally {
+        socket.destroy();
+      }
+    }));
+
+  it('nothing sent: 408 and close at request_headers from the start (HAProxy: 2.0 s)', () =>
+    both(async (listener) => {
+      const socket = await connect(listener);
+      const start = Date.now();
+      const reader = new ResponseReader(socket);
+      try {
+        expect((await reader.next(HEADERS_MS + MARGIN_MS + 2000)).status, listener).to.equal(408);
+        const after = Date.now() - start;
+        expect(after, `${listener}: 408 after ${after} ms`).to.be.within(HEADERS_MS - 100, HEADERS_MS + MARGIN_MS);
+      } finally {
+        socket.destroy();
+      }
+    }));
+});
+
 // Review 13: an app that answers before the upload is in (an early 401 or 413) left the rest of the
 // body arriving after the answer; those bytes were taken for the start of a next request, so
 // request_headers later the client got a 408 behind its 200 and the upload was cut.
