@@ -33,7 +33,7 @@ import { ConnectionLimits, connectionCaps } from './connectionLimits.js';
 import { answerRequestTimeout, awaitTurn, inTurnNow, nodeDeadlineSkipped, requestDeadlines, takeTurn, upgradeArrived, waitsForTurn } from './requestTimeout.js';
 import { forgetResponse, recordResponse, responseInProgress } from './responseInProgress.js';
 import { endAfterOwedAnswers, endingDecided, endsAtTurn } from './connectionEnding.js';
-import { answeredBeforeBody, awaitFirstRequest, awaitNextRequest, firstHeadTimedByEdge, stopAwaitingRequests, type NextRequestTimeouts } from './nextRequestWait.js';
+import { answeredBeforeBody, answeredBodyArriving, awaitFirstRequest, awaitNextRequest, firstHeadTimedByEdge, stopAwaitingRequests, type NextRequestTimeouts } from './nextRequestWait.js';
 import { overPipelinedBudget, PIPELINED_BUDGET, queuePipelined, upgradeTakesReading } from './pipelinedResponses.js';
 import { listenForLesson, type LessonListener } from './lessonListener.js';
 import { hstsValue } from './hsts.js';
@@ -235,6 +235,12 @@ function onClientError(timeouts: NextRequestTimeouts, err: Error & { code?: stri
     nodeDeadlineSkipped(socket);
     return;
   }
+  // The rest of an answered request's body not in within timeouts.request: a 408 would follow the
+  // answer as a second one; the connection closes without a page.
+  if (err.code === 'ERR_HTTP_REQUEST_TIMEOUT' && answeredBodyArriving(socket)) {
+    socket.destroy();
+    return;
+  }
   if (err.code === 'ERR_HTTP_REQUEST_TIMEOUT' && answerRequestTimeout(socket, timeouts.deadlines)) return;
   if (err.code === 'HPE_CLOSED_CONNECTION') {
     // Bytes after a request that closes the connection (Connection: close, HTTP/1.0), such as an
@@ -343,7 +349,7 @@ export async function startEdge(config: Config, resolved: ResolvedConfig, events
         // body is still this request's, not the start of the next one.
         if (req.complete) awaitNextRequest(socket, nextRequest);
         else {
-          answeredBeforeBody(socket);
+          answeredBeforeBody(socket, nextRequest);
           req.once('end', () => awaitNextRequest(socket, nextRequest));
         }
       };

@@ -59,13 +59,13 @@ function idleAndOpen(socket: Socket): boolean {
  * starts now. Call when a response closes; nothing happens unless the connection is idle.
  */
 export function awaitNextRequest(socket: Socket, timeouts: NextRequestTimeouts): void {
-  if (!idleAndOpen(socket)) return;
   const s = socket as WithWait;
   const wait = s[WAIT];
-  if (wait === null) return;
+  // Also when a request pipelined behind the body is in progress already: the body is in.
+  if (wait) wait.bodyOwed = false;
+  if (!idleAndOpen(socket) || wait === null) return;
   if (wait !== undefined) {
     wait.first = false;
-    wait.bodyOwed = false;
     wait.checks = 0;
     wait.bytesAtStart = socket.bytesRead;
     if (wait.headDeadline !== null) {
@@ -107,9 +107,12 @@ export function stopAwaitingRequests(socket: Socket): void {
 
 /**
  * The answer went out before its request's body was in (an early 401 or 413): until that body ends
- * (awaitNextRequest then) its bytes are not a next request's, and no wait runs.
+ * (awaitNextRequest then) its bytes are not a next request's, and no wait runs. The rest is read and
+ * dropped under timeouts.client, as HAProxy 3.2 drains it under `timeout client`, not under the
+ * keep-alive idle timer Node set at the answer's end (keep_alive + 1 s).
  */
-export function answeredBeforeBody(socket: Socket): void {
+export function answeredBeforeBody(socket: Socket, timeouts: NextRequestTimeouts): void {
+  socket.setTimeout(timeouts.clientMs);
   const wait = (socket as WithWait)[WAIT];
   if (!wait) return;
   wait.bodyOwed = true;
@@ -117,6 +120,11 @@ export function answeredBeforeBody(socket: Socket): void {
     clearTimeout(wait.headDeadline);
     wait.headDeadline = null;
   }
+}
+
+/** True while the rest of an answered request's body arrives (answeredBeforeBody). */
+export function answeredBodyArriving(socket: Socket): boolean {
+  return (socket as WithWait)[WAIT]?.bodyOwed === true;
 }
 
 function checkWait(socket: Socket, wait: Wait, timeouts: NextRequestTimeouts): void {
