@@ -31,10 +31,10 @@ import { endConnectionAfterFault, guarded } from './faultBoundary.js';
 import { oversizedRequestStatus } from './oversizedRequest.js';
 import { MAX_HEADER_LINES } from './stages/headerCount.js';
 import { ConnectionLimits, connectionCaps } from './connectionLimits.js';
-import { answerRequestTimeout, awaitTurn, inTurnNow, requestDeadlines, takeTurn, upgradeArrived, waitsForTurn, type RequestDeadlines } from './requestTimeout.js';
+import { answerRequestTimeout, awaitTurn, inTurnNow, nodeDeadlineSkipped, requestDeadlines, takeTurn, upgradeArrived, waitsForTurn } from './requestTimeout.js';
 import { forgetResponse, recordResponse, responseInProgress } from './responseInProgress.js';
 import { endAfterOwedAnswers, endingDecided, endsAtTurn } from './connectionEnding.js';
-import { awaitNextRequest, stopAwaitingRequests, type NextRequestTimeouts } from './nextRequestWait.js';
+import { answeredBeforeBody, answeredBodyArriving, awaitFirstRequest, awaitNextRequest, firstHeadTimedByEdge, stopAwaitingRequests, type NextRequestTimeouts } from './nextRequestWait.js';
 import { overPipelinedBudget, PIPELINED_BUDGET, queuePipelined, upgradeTakesReading } from './pipelinedResponses.js';
 import { listenForLesson, type LessonListener } from './lessonListener.js';
 import { hstsValue } from './hsts.js';
@@ -229,11 +229,21 @@ function waitForEarlierResponse(socket: Duplex, earlier: ServerResponse, clientT
  * HAProxy answers malformed requests itself; Node's parser errors become the same pages. `onFault`
  * reports a throw in what runs later, once the answers owed before the error are done.
  */
-function onClientError(deadlines: RequestDeadlines, clientMs: number, err: Error & { code?: string; rawPacket?: unknown; bytesParsed?: unknown }, socket: Socket, onFault: (fault: unknown) => void): void {
+function onClientError(timeouts: NextRequestTimeouts, err: Error & { code?: string; rawPacket?: unknown; bytesParsed?: unknown }, socket: Socket, onFault: (fault: unknown) => void): void {
   // Already answered or decided: the rest of the same bad request (its next TLS record or TCP chunk)
   // hits the parser again. Destroying now would drop the error page before it is flushed (client: EOF).
   if (socket.writableEnded || endingDecided(socket)) return;
-  if (err.code === 'ERR_HTTP_REQUEST_TIMEOUT' && answerRequestTimeout(socket, deadlines)) return;
+  if (err.code === 'ERR_HTTP_REQUEST_TIMEOUT' && firstHeadTimedByEdge(socket, timeouts)) {
+    nodeDeadlineSkipped(socket);
+    return;
+  }
+  // The rest of an answered request's body not in within timeouts.request: a 408 would follow the
+  // answer as a second one; the connection closes without a page.
+  if (err.code === 'ERR_HTTP_REQUEST_TIMEOUT' && answeredBodyArriving(socket)) {
+    socket.destroy();
+    return;
+  }
+  if (err.code === 'ERR_HTTP_REQUEST_TIMEOUT' && answerRequestTimeout(socket, timeouts.deadlines)) return;
   if (err.code === 'HPE_CLOSED_CONNECTION') {
     // Bytes after a request that closes the connection (Connection: close, HTTP/1.0), such as an
     // old client's extra CRLF or a pipelined request: llhttp refuses them, but that request's
@@ -259,7 +269,7 @@ function onClientError(deadlines: RequestDeadlines, clientMs: number, err: Error
   // Answers are owed (connectionEnding.ts). The FIN inside a body (Node reports the cut request at
   // EOF) gets no page: HAProxy only closes.
   const cutBody = err.code === 'HPE_INVALID_EOF_STATE' && !owed.req.complete;
-  if (!endAfterOwedAnswers(socket, owed, cutBody ? null : rawErrorResponse(status), clientMs, onFault)) socket.destroy();
+  if (!endAfterOwedAnswers(socket, owed, cutBody ? null : rawErrorResponse(status), timeouts.clientMs, onFault)) socket.destroy();
 }
 
 /**
@@ -340,7 +350,10 @@ export async function startEdge(config: Config, resolved: ResolvedConfig, events
         // An answer sent before its request's body was in (an early 413 or 401): the rest of that
         // body is still this request's, not the start of the next one.
         if (req.complete) awaitNextRequest(socket, nextRequest);
-        else req.once('end', () => awaitNextRequest(socket, nextRequest));
+        else {
+          answeredBeforeBody(socket, nextRequest);
+          req.once('end', () => awaitNextRequest(socket, nextRequest));
+        }
       };
       res.once('close', ended);
       if (pipelined) {
@@ -435,7 +448,7 @@ export async function startEdge(config: Config, resolved: ResolvedConfig, events
     s.on('connect', handedOver('connect', createConnectHandler(kind, serverDeps, tunnelTimeouts)));
     const clientErrorAt = (socket: Socket) => ({ listener: kind, stage: 'client-error' as const, clientAddress: stateOf(socket)?.clientAddress ?? socket.remoteAddress ?? 'unknown' });
     s.on('clientError', guarded(events, (_err: Error, socket: Socket) => ({ where: clientErrorAt(socket), sockets: [socket] }), (err: Error, socket: Socket) =>
-      onClientError(deadlines, t.client * 1000, err, socket, (fault) => endConnectionAfterFault(events, clientErrorAt(socket), fault, socket))));
+      onClientError(nextRequest, err, socket, (fault) => endConnectionAfterFault(events, clientErrorAt(socket), fault, socket))));
     answerAfterClientFin(s);
     s.timeout = t.client * 1000;
     // A listener replaces Node's own destroy on timeout.
@@ -469,6 +482,7 @@ export async function startEdge(config: Config, resolved: ResolvedConfig, events
           socket.once('close', () => hooks.connectionClosed());
         }
         serveHttp(socket);
+        awaitFirstRequest(socket, nextRequest);
       },
       onRejected: (r) => events.emit(rejectionEvent(r, runtime.config.explain_rejections && r.outcome !== null)),
       onFault: (stage, clientAddress, err) => endConnectionAfterFault(events, { listener: 'https', stage, clientAddress }, err),
@@ -485,6 +499,7 @@ export async function startEdge(config: Config, resolved: ResolvedConfig, events
   if (config.http_port !== false) {
     plain = makeHttp('http');
     limits.guard(plain, 'http');
+    plain.on('connection', (socket: Socket) => awaitFirstRequest(socket, nextRequest));
     httpPort = await listen(plain, config.http_port, config.bind, 'http');
     plain.on('error', listenerErrorReporter(events, 'HTTP'));
   }

@@ -7,9 +7,14 @@
 // skips empty lines before a request). A client sending "\r\n" once a second kept a connection,
 // and its place under the connection caps, for good.
 //
+// Before a connection's first request HAProxy times the same way, but a silent client gets the 408
+// at `timeout http-request` from the accept (the TLS handshake's end). Node's headersTimeout counts
+// from the connection's start and restarts at a message's first byte other than CRLF, so a client
+// sending "\r\n" at 1 s and its request at 2.5 s got a 408 HAProxy does not send.
+//
 // The edge samples socket.bytesRead (its only public trace of bytes the parser consumed) on one
-// timer per connection, re-armed with refresh() at the end of each answer: a client that sends its
-// next request within one check interval costs that refresh and nothing else.
+// timer per connection, armed when the connection starts and re-armed with refresh() at the end of
+// each answer: a client that sends its request within one check interval costs that and nothing else.
 import type { Socket } from 'node:net';
 import type { RequestDeadlines } from './requestTimeout.js';
 import { answerRequestTimeout } from './requestTimeout.js';
@@ -34,6 +39,10 @@ interface Wait {
   bytesAtStart: number;
   /** The head's deadline, from the first byte seen (rare: only when no request follows it within checkMs). */
   headDeadline: NodeJS.Timeout | null;
+  /** Before the first request: silence is Node's to answer (its headersTimeout, a 408), not a keep-alive close. */
+  first: boolean;
+  /** An answer went out before its request's body was in: the bytes still arriving are that body's, no wait runs. */
+  bodyOwed: boolean;
 }
 
 const WAIT = Symbol('mtls-edge.next-request-wait');
@@ -50,11 +59,13 @@ function idleAndOpen(socket: Socket): boolean {
  * starts now. Call when a response closes; nothing happens unless the connection is idle.
  */
 export function awaitNextRequest(socket: Socket, timeouts: NextRequestTimeouts): void {
-  if (!idleAndOpen(socket)) return;
   const s = socket as WithWait;
   const wait = s[WAIT];
-  if (wait === null) return;
+  // Also when a request pipelined behind the body is in progress already: the body is in.
+  if (wait) wait.bodyOwed = false;
+  if (!idleAndOpen(socket) || wait === null) return;
   if (wait !== undefined) {
+    wait.first = false;
     wait.checks = 0;
     wait.bytesAtStart = socket.bytesRead;
     if (wait.headDeadline !== null) {
@@ -64,8 +75,17 @@ export function awaitNextRequest(socket: Socket, timeouts: NextRequestTimeouts):
     wait.check.refresh();
     return;
   }
-  const created: Wait = { check: setTimeout(() => checkWait(socket, created, timeouts), timeouts.checkMs).unref(), checks: 0, bytesAtStart: socket.bytesRead, headDeadline: null };
-  s[WAIT] = created;
+  startWait(socket, timeouts, false);
+}
+
+/** A connection starts (after its TLS handshake): the wait for its first request. */
+export function awaitFirstRequest(socket: Socket, timeouts: NextRequestTimeouts): void {
+  startWait(socket, timeouts, true);
+}
+
+function startWait(socket: Socket, timeouts: NextRequestTimeouts, first: boolean): void {
+  const created: Wait = { check: setTimeout(() => checkWait(socket, created, timeouts), timeouts.checkMs).unref(), checks: 0, bytesAtStart: socket.bytesRead, headDeadline: null, first, bodyOwed: false };
+  (socket as WithWait)[WAIT] = created;
   // Once per connection, not per request: a closed connection's timers must not keep it in memory.
   socket.once('close', () => {
     clearTimeout(created.check);
@@ -85,10 +105,37 @@ export function stopAwaitingRequests(socket: Socket): void {
   clearTimeout(wait.headDeadline ?? undefined);
 }
 
+/**
+ * The answer went out before its request's body was in (an early 401 or 413): until that body ends
+ * (awaitNextRequest then) its bytes are not a next request's, and no wait runs. The rest is read and
+ * dropped under timeouts.client, as HAProxy 3.2 drains it under `timeout client`, not under the
+ * keep-alive idle timer Node set at the answer's end (keep_alive + 1 s).
+ */
+export function answeredBeforeBody(socket: Socket, timeouts: NextRequestTimeouts): void {
+  socket.setTimeout(timeouts.clientMs);
+  const wait = (socket as WithWait)[WAIT];
+  if (!wait) return;
+  wait.bodyOwed = true;
+  if (wait.headDeadline !== null) {
+    clearTimeout(wait.headDeadline);
+    wait.headDeadline = null;
+  }
+}
+
+/** True while the rest of an answered request's body arrives (answeredBeforeBody). */
+export function answeredBodyArriving(socket: Socket): boolean {
+  return (socket as WithWait)[WAIT]?.bodyOwed === true;
+}
+
 function checkWait(socket: Socket, wait: Wait, timeouts: NextRequestTimeouts): void {
-  if ((socket as WithWait)[WAIT] !== wait || !idleAndOpen(socket)) return;
+  if ((socket as WithWait)[WAIT] !== wait || wait.bodyOwed || !idleAndOpen(socket)) return;
   if (socket.bytesRead !== wait.bytesAtStart) {
     headStarted(socket, wait, timeouts);
+    return;
+  }
+  // A silent first wait: Node's headersTimeout, counted from the connection's start, sends the 408.
+  if (wait.first) {
+    wait.check.refresh();
     return;
   }
   // Nothing received within keep_alive: the connection closes silently, as HAProxy's does. Node's
@@ -113,4 +160,20 @@ function headStarted(socket: Socket, wait: Wait, timeouts: NextRequestTimeouts):
     // headersTimeout answers the same way about now): HAProxy's 408, then the connection closes.
     if (!answerRequestTimeout(socket, timeouts.deadlines)) socket.destroy();
   }, timeouts.deadlines.headersMs).unref();
+}
+
+/**
+ * Node's headersTimeout fired while the connection waits for its first request. True when bytes came
+ * (empty lines, or a head Node timed from its own start): their first starts HAProxy's deadline, which
+ * the edge's timer answers (headStarted), so Node's is skipped. False: nothing came, Node's 408 stands.
+ */
+export function firstHeadTimedByEdge(socket: Socket, timeouts: NextRequestTimeouts): boolean {
+  const wait = (socket as WithWait)[WAIT];
+  if (!wait?.first || wait.bodyOwed || responseInProgress(socket) !== null) return false;
+  if (wait.headDeadline === null) {
+    if (socket.bytesRead === wait.bytesAtStart) return false;
+    // The bytes came within the last check interval: seen now, as the check would see them.
+    headStarted(socket, wait, timeouts);
+  }
+  return true;
 }

@@ -14,6 +14,7 @@ import { REQUEST_EXPIRED_ERROR, requestExpired } from './requestTimeout.js';
 import { requestServername } from './upstreams.js';
 import { headSentForResponse } from './upstreamHead.js';
 import { refusedResponseHead } from './responseHead.js';
+import { UploadBody } from './uploadBody.js';
 
 export interface ProxyResult {
   readonly status: number;
@@ -256,7 +257,8 @@ export function proxyRequest(ctx: RequestContext, pool: Pick<Pool, 'dispatch'>, 
           path: req.url ?? '/',
           method: req.method as Dispatcher.HttpMethod,
           headers: ctx.headers,
-          body: requestHasBody(req) ? req : null,
+          // A body already in cannot be left on the wire: undici takes it as it is (and its length).
+          body: requestHasBody(req) ? (req.complete ? req : new UploadBody(req)) : null,
           // Never the client's Host: see requestServername.
           ...(ctx.route ? { servername: requestServername(ctx.route) } : {}),
         },

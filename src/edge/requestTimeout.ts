@@ -109,6 +109,14 @@ function expireAgainAtTurn(socket: Socket, before: ServerResponse, deadlines: Re
   });
 }
 
+/**
+ * The edge skipped Node's head deadline (firstHeadTimedByEdge): Node does not time that message
+ * again, so its whole-request deadline runs again from the request's arrival (inTurnNow).
+ */
+export function nodeDeadlineSkipped(socket: Socket): void {
+  (socket as WithHeldHead)[HELD_HEAD] ??= { timer: null };
+}
+
 /** True (once) when the request arriving on `socket` is one whose head's deadline passed while held back. */
 function tookHeldHead(socket: Socket): boolean {
   const s = socket as WithHeldHead;

@@ -11,6 +11,7 @@
 // stay on by default.
 import diagnosticsChannel from 'node:diagnostics_channel';
 import type { IncomingMessage } from 'node:http';
+import { UploadBody } from './uploadBody.js';
 
 /** The fields of undici's request object this module reads (undici 7). */
 interface UndiciRequest {
@@ -27,13 +28,14 @@ const PAYLOAD_METHODS = new Set(['PUT', 'POST', 'PATCH', 'QUERY', 'PROPFIND', 'P
 
 /**
  * The framing line undici appends to the published head (client-h1 writeH1 with writeBuffer or
- * writeStream), for the bodies the proxy sends: none, or the client's request stream.
+ * writeStream), for the bodies the proxy sends: none, the client's request stream, or its UploadBody.
  */
 function bodyFraming(request: UndiciRequest): [string, string] | null {
-  const body = request.body as IncomingMessage | null;
+  const body = request.body as IncomingMessage | UploadBody | null;
   const expectsPayload = PAYLOAD_METHODS.has(request.method);
   // undici takes a stream's length when it has ended (all of it buffered), else the declared one.
-  const bodyLength = body === null ? 0 : body.complete ? body.readableLength : null;
+  const allIn = body instanceof UploadBody ? body.allIn : body?.complete === true;
+  const bodyLength = body === null ? 0 : allIn ? body.readableLength : null;
   let contentLength = bodyLength ?? request.contentLength;
   if (contentLength === 0 && !expectsPayload) contentLength = null;
   if (body === null || bodyLength === 0) return contentLength === 0 ? ['content-length', '0'] : null;

@@ -154,6 +154,74 @@ describe('hostile: empty lines dripped between keep-alive requests', function ()
     }));
 });
 
+// Empty lines before a connection's first request: Node's headersTimeout counts from the connection's
+// start and skips them, so a CRLF at 1 s and the request at 2.5 s got a 408 at 2 s. HAProxy 2.6 and
+// 3.2 (measured; test/parity/firstRequestWait.test.ts) start `timeout http-request` again at the first
+// byte: that request is served, and a lone CRLF at 1 s gets its 408 at 3 s. On both listeners.
+describe('hostile: empty lines before the first request', function () {
+  this.timeout(30_000);
+  let t: TestEdge;
+  let valid: ClientIdentity;
+
+  before(async () => {
+    valid = await clientIdentity('valid');
+    t = await startTestEdge({}, 'timeouts: { keep_alive: 3, request_headers: 2, client: 10 }\nroutes:\n  - upstream: echo\n');
+  });
+  after(async () => {
+    await t?.close();
+  });
+
+  const connect = (listener: 'tls' | 'tcp'): Promise<net.Socket> => (listener === 'tls' ? tlsConnect(t.httpsPort, { identity: valid }) : tcpConnect(t.httpPort));
+  const both = (run: (listener: 'tls' | 'tcp') => Promise<void>): Promise<unknown> => Promise.all([run('tls'), run('tcp')]);
+
+  it('a CRLF at 1 s and the request at 2.5 s: served (HAProxy: 200)', () =>
+    both(async (listener) => {
+      const socket = await connect(listener);
+      const reader = new ResponseReader(socket);
+      try {
+        await sleep(1000);
+        socket.write('\r\n');
+        await sleep(1500);
+        socket.write(GET);
+        expect((await reader.next(5000)).status, listener).to.equal(200);
+      } finally {
+        socket.destroy();
+      }
+    }));
+
+  it('one CRLF at 1 s: 408 and close at request_headers from it (HAProxy: 3.0 s after the start)', () =>
+    both(async (listener) => {
+      const socket = await connect(listener);
+      const start = Date.now();
+      const reader = new ResponseReader(socket);
+      try {
+        await sleep(1000);
+        socket.write('\r\n');
+        expect((await reader.next(HEADERS_MS + MARGIN_MS + 2000)).status, listener).to.equal(408);
+        const after = Date.now() - start;
+        expect(after, `${listener}: 408 after ${after} ms`).to.be.within(1000 + HEADERS_MS - 100, 1000 + HEADERS_MS + MARGIN_MS);
+        await reader.untilClosed(2000);
+        expect(reader.closed, `${listener}: closed`).to.equal(true);
+      } finally {
+        socket.destroy();
+      }
+    }));
+
+  it('nothing sent: 408 and close at request_headers from the start (HAProxy: 2.0 s)', () =>
+    both(async (listener) => {
+      const socket = await connect(listener);
+      const start = Date.now();
+      const reader = new ResponseReader(socket);
+      try {
+        expect((await reader.next(HEADERS_MS + MARGIN_MS + 2000)).status, listener).to.equal(408);
+        const after = Date.now() - start;
+        expect(after, `${listener}: 408 after ${after} ms`).to.be.within(HEADERS_MS - 100, HEADERS_MS + MARGIN_MS);
+      } finally {
+        socket.destroy();
+      }
+    }));
+});
+
 // Review 13: an app that answers before the upload is in (an early 401 or 413) left the rest of the
 // body arriving after the answer; those bytes were taken for the start of a next request, so
 // request_headers later the client got a 408 behind its 200 and the upload was cut.
@@ -177,8 +245,7 @@ describe('hostile: an upload still arriving after an early answer', function () 
     let seen = '';
     socket.on('data', (d: Buffer) => (seen += d.toString('latin1')));
     try {
-      // 3 s of body at 10 bytes a second: past request_headers (2 s, where the 408 came) and inside
-      // keep_alive + Node's 1 s (where Node's own idle timer ends a connection it no longer reads).
+      // 3 s of body at 10 bytes a second: past request_headers (2 s, where the 408 came).
       const BODY = 30;
       socket.write(`POST /upload HTTP/1.1\r\nHost: localhost\r\nContent-Length: ${BODY}\r\n\r\n`);
       for (let i = 0; i < BODY && !socket.destroyed; i++) {
@@ -191,6 +258,55 @@ describe('hostile: an upload still arriving after an early answer', function () 
       expect(seen.split('HTTP/1.1 ').length - 1, 'one answer').to.equal(1);
     } finally {
       socket.destroy();
+    }
+  });
+
+  // undici destroyed the body it stopped sending, which stopped the socket's reading: Node reset the
+  // connection at keep_alive + 1 s. HAProxy 3.2 (test/parity/earlyAnswer.test.ts) drains the rest.
+  it('an upload longer than keep_alive + 1 s after the answer: the rest read, the next request served', () =>
+    Promise.all((['tls', 'tcp'] as const).map(async (listener) => {
+      const socket: net.Socket = listener === 'tls' ? await tlsConnect(t.httpsPort, { identity: await clientIdentity('valid') }) : await tcpConnect(t.httpPort);
+      const reader = new ResponseReader(socket);
+      try {
+        // 1.5 MB over ~4.8 s: the kernel's buffers cannot hold what is not read.
+        const CHUNK = 64 * 1024;
+        const BODY = 24 * CHUNK;
+        // The app answers at once; the edge sends it the head with the first body bytes (undici).
+        socket.write(`POST /upload HTTP/1.1\r\nHost: localhost\r\nContent-Length: ${BODY}\r\n\r\n`);
+        for (let sent = 0; sent < BODY && !socket.destroyed; sent += CHUNK) {
+          await new Promise<void>((resolve, reject) => socket.write(Buffer.alloc(CHUNK, 0x78), (err) => (err ? reject(err) : resolve())));
+          await sleep(200);
+        }
+        expect((await reader.next(5000)).status, `${listener}: the early answer`).to.equal(200);
+        socket.write(GET);
+        const next = await reader.next(5000);
+        expect(next.status, `${listener}: the next request`).to.equal(200);
+      } finally {
+        socket.destroy();
+      }
+    })));
+
+  it('the rest of the body past timeouts.request: closed without a page (no 408 after the answer)', async () => {
+    const short = await startTestEdge({}, `timeouts: { keep_alive: 3, request_headers: 2, client: 10, request: 3 }\nroutes:\n  - upstream: http://127.0.0.1:${app.port}\n`);
+    const socket = await tcpConnect(short.httpPort);
+    let seen = '';
+    let closedAt = 0;
+    const start = Date.now();
+    socket.on('data', (d: Buffer) => (seen += d.toString('latin1')));
+    socket.on('close', () => (closedAt = Date.now() - start));
+    try {
+      socket.write('POST /upload HTTP/1.1\r\nHost: localhost\r\nContent-Length: 100\r\n\r\n');
+      for (let i = 0; i < 50 && !socket.destroyed; i++) {
+        socket.write('x');
+        await sleep(100);
+      }
+      await sleep(300);
+      expect(seen).to.match(/^HTTP\/1\.1 200 OK\r\n/);
+      expect(seen, 'nothing after the one answer').to.not.include('408');
+      expect(closedAt, 'closed at timeouts.request').to.be.within(3000 - 100, 3000 + 1500);
+    } finally {
+      socket.destroy();
+      await short.close();
     }
   });
 });
