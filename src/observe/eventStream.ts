@@ -187,19 +187,29 @@ export class EventStream implements EventSink {
    * (12 KB headers of escaped bytes), and every request for it builds its own string.
    */
   recentJson(): { readonly json: string; readonly omitted: number } {
-    const items = this.ring.toArray();
-    const parts: string[] = [];
-    let bytes = 2;
-    let i = items.length - 1;
-    for (; i >= 0; i--) {
-      const json = eventToJson(items[i]!);
-      // Bytes, not UTF-16 units: Latin-1 and other characters above U+009F are sent as they are.
-      bytes += Buffer.byteLength(json) + 1;
-      if (bytes > this.maxBuffered) break;
-      parts.push(json);
-    }
-    return { json: `[${parts.reverse().join(',')}]`, omitted: i + 1 };
+    const { texts, omitted } = this.newestWithinBound(eventToJson, 0, 1);
+    return { json: `[${texts.join(',')}]`, omitted };
   }
+
+  /**
+   * The ring's events after `after` as `render` writes them, the newest first chosen while their
+   * bytes (each plus `separator`) stay within maxBuffered, in ring order; `omitted`: those left out.
+   * Bytes, not UTF-16 units: characters above U+009F go out as they are.
+   */
+  private newestWithinBound(render: (item: StreamedEvent) => string, after: number, separator: number): { texts: string[]; omitted: number } {
+    const items = this.ring.toArray();
+    const texts: string[] = [];
+    let bytes = 0;
+    let i = items.length - 1;
+    for (; i >= 0 && items[i]!.seq > after; i--) {
+      const text = render(items[i]!);
+      bytes += Buffer.byteLength(text) + separator;
+      if (bytes > this.maxBuffered) break;
+      texts.push(text);
+    }
+    return { texts: texts.reverse(), omitted: i + 1 };
+  }
+
 
   /** Takes over an HTTP response as an event stream: headers, replay after `lastEventId`, then live. */
   attach(res: ServerResponse, lastEventId?: string): void {
@@ -224,17 +234,9 @@ export class EventStream implements EventSink {
    * queued at once, the same bound that drops a page that cannot keep up (and bounds /api/events).
    */
   private replay(after: number): string {
-    const items = this.ring.toArray();
-    const frames: string[] = [];
-    let bytes = 0;
-    for (let i = items.length - 1; i >= 0 && items[i]!.seq > after; i--) {
-      const f = frame(items[i]!);
-      bytes += f.length;
-      if (bytes > this.maxBuffered) break;
-      frames.push(f);
-    }
-    return frames.reverse().join('');
+    return this.newestWithinBound(frame, after, 0).texts.join('');
   }
+
 
   private flush(): void {
     this.flushScheduled = null;

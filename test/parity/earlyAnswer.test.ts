@@ -81,13 +81,13 @@ describe('parity: an upload still arriving after an early answer (the rest of th
     identity = await clientIdentity('valid');
     run = await startSideBySide({
       bins: haproxyBinaries(), pki, workDirPrefix: 'early-answer-parity-',
-      haproxy: { timeouts: { client: '10s', 'http-keep-alive': '3s', 'http-request': '2s' } },
+      timeouts: { keep_alive: 3, request_headers: 2, client: 10, request: 20 },
       // 401 at once, the body unread; any other path is answered once its body is in.
       startUpstream: () => listenOnLoopback(http.createServer((req, res) => {
         if (req.url === '/upload') res.writeHead(401, { 'content-length': '5' }).end('early');
         else req.resume().on('end', () => res.end('next'));
       })),
-      startEdge: (port) => startTestEdge({}, `timeouts: { keep_alive: 3, request_headers: 2, client: 10, request: 20 }\nroutes:\n  - upstream: http://127.0.0.1:${port}\n`),
+      startEdge: (port, timeouts) => startTestEdge({}, `${timeouts}routes:\n  - upstream: http://127.0.0.1:${port}\n`),
     });
   });
   after(() => run?.stop());

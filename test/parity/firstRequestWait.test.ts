@@ -71,9 +71,9 @@ describe('parity: the wait for a connection\'s first request (empty lines, silen
     identity = await clientIdentity('valid');
     run = await startSideBySide({
       bins: haproxyBinaries(), pki, workDirPrefix: 'first-request-wait-parity-',
-      haproxy: { timeouts: { client: '10s', 'http-keep-alive': '3s', 'http-request': '2s' } },
+      timeouts: { keep_alive: 3, request_headers: 2, client: 10 },
       startUpstream: recordingUpstream,
-      startEdge: (port) => startTestEdge({}, `timeouts: { keep_alive: 3, request_headers: 2, client: 10 }\nroutes:\n  - upstream: http://127.0.0.1:${port}\n`),
+      startEdge: (port, timeouts) => startTestEdge({}, `${timeouts}routes:\n  - upstream: http://127.0.0.1:${port}\n`),
     });
   });
   after(() => run?.stop());

@@ -313,10 +313,33 @@ interface SideBySideOptions<U, E> {
   /** mkdtemp prefix of the folder for server.pem and the haproxy.cfg files. */
   readonly workDirPrefix: string;
   readonly startUpstream: () => Promise<U>;
-  /** The edge in front of the upstream on this port. */
-  readonly startEdge: (upstreamPort: number) => Promise<E>;
+  /** The edge in front of the upstream on this port; `timeoutsYaml` is the `timeouts:` line to put in its configuration ('' without timeouts). */
+  readonly startEdge: (upstreamPort: number, timeoutsYaml: string) => Promise<E>;
   /** What the template sets beyond its defaults, as the edge's configuration does. */
-  readonly haproxy?: Pick<HaproxyRender, 'timeouts' | 'hsts'>;
+  readonly haproxy?: Pick<HaproxyRender, 'hsts'>;
+  /**
+   * Timeouts for both sides, in seconds under the edge's names: startEdge gets them as the
+   * `timeouts:` line of its configuration, HAProxy as the template's `timeout` lines.
+   */
+  readonly timeouts?: SideTimeouts;
+}
+
+interface SideTimeouts {
+  readonly client: number;
+  readonly keep_alive: number;
+  readonly request_headers: number;
+  /** The edge's whole-request limit (HAProxy has none of its own: `timeout client` bounds the body). */
+  readonly request?: number;
+}
+
+/** The edge's `timeouts:` configuration line for these timeouts, or '' for none. */
+function edgeTimeoutsYaml(t: SideTimeouts | undefined): string {
+  if (!t) return '';
+  return `timeouts: { ${Object.entries(t).map(([k, v]) => `${k}: ${String(v)}`).join(', ')} }\n`;
+}
+
+function haproxyTimeouts(t: SideTimeouts | undefined): Pick<HaproxyRender, 'timeouts'> {
+  return t ? { timeouts: { client: `${t.client}s`, 'http-keep-alive': `${t.keep_alive}s`, 'http-request': `${t.request_headers}s` } } : {};
 }
 
 export interface SideBySide<U, E> {
@@ -357,14 +380,14 @@ export async function startSideBySide<U extends Closable & { readonly port: numb
   };
   try {
     upstream = await opts.startUpstream();
-    edge = await opts.startEdge(upstream.port);
+    edge = await opts.startEdge(upstream.port, edgeTimeoutsYaml(opts.timeouts));
     const targets: ComparedTarget[] = [{ name: 'mtls-edge', version: null, httpPort: edge.httpPort, httpsPort: edge.httpsPort }];
     dir = mkdtempSync(join(tmpdir(), opts.workDirPrefix));
     const serverPem = writeServerPem(dir, opts.pki.server.chain, opts.pki.server.key);
     for (const bin of opts.bins) {
       const [httpPort, httpsPort] = [await freePort(), await freePort()];
       const cfg = renderHaproxyConfig({
-        httpsPort, httpPort, upstreamPort: upstream.port, mode: 'sanitize_set', tls: { serverPem, caFile: opts.pki.rootCa.cert }, withRootCaDn: supportsFetch(bin, 'ssl_c_r_dn'), ...opts.haproxy,
+        httpsPort, httpPort, upstreamPort: upstream.port, mode: 'sanitize_set', tls: { serverPem, caFile: opts.pki.rootCa.cert }, withRootCaDn: supportsFetch(bin, 'ssl_c_r_dn'), ...opts.haproxy, ...haproxyTimeouts(opts.timeouts),
       });
       haproxies.push(await startHaproxy(bin, cfg, httpsPort, { dir }));
       const version = haproxyVersion(bin);

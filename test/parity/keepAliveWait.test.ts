@@ -87,9 +87,9 @@ describe('parity: the wait for the next keep-alive request (empty lines, silence
     identity = await clientIdentity('valid');
     run = await startSideBySide({
       bins: haproxyBinaries(), pki, workDirPrefix: 'keep-alive-wait-parity-',
-      haproxy: { timeouts: { client: '4s', 'http-keep-alive': '3s', 'http-request': '2s' } },
+      timeouts: { keep_alive: 3, request_headers: 2, client: 4, request: 6 },
       startUpstream: recordingUpstream,
-      startEdge: (port) => startTestEdge({}, `timeouts: { keep_alive: 3, request_headers: 2, client: 4, request: 6 }\nroutes:\n  - upstream: http://127.0.0.1:${port}\n`),
+      startEdge: (port, timeouts) => startTestEdge({}, `${timeouts}routes:\n  - upstream: http://127.0.0.1:${port}\n`),
     });
   });
   after(() => run?.stop());

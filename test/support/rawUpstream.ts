@@ -1,11 +1,8 @@
 // A hostile app on 127.0.0.1: answers each request with the raw bytes named by its path, then closes.
 import net from 'node:net';
-import type { AddressInfo } from 'node:net';
+import { listenOnLoopback, type LoopbackServer } from './loopbackServer.js';
 
-export interface RawUpstream {
-  readonly port: number;
-  close(): Promise<void>;
-}
+export type RawUpstream = LoopbackServer;
 
 /** `answers`: path → the bytes written for it (latin1); an unknown path gets a 404. */
 export async function startRawUpstream(answers: Readonly<Record<string, string>>): Promise<RawUpstream> {
@@ -24,16 +21,7 @@ export async function startRawUpstream(answers: Readonly<Record<string, string>>
     };
     s.on('data', onData);
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
+  return listenOnLoopback(server, () => {
+    for (const s of sockets) s.destroy();
   });
-  return {
-    port: (server.address() as AddressInfo).port,
-    close: () =>
-      new Promise<void>((resolve) => {
-        for (const s of sockets) s.destroy();
-        server.close(() => resolve());
-      }),
-  };
 }
