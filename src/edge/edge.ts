@@ -355,7 +355,8 @@ export async function startEdge(config: Config, resolved: ResolvedConfig, events
           req.once('end', () => awaitNextRequest(socket, nextRequest));
         }
       };
-      res.once('close', ended);
+      // 'close' comes once per response; on() spares once()'s wrapper per request.
+      res.on('close', ended);
       if (pipelined) {
         unregister = queuePipelined(socket, ended);
         // Closed already (over the budget, below, or by its client): the socket's close ends this response.

@@ -243,29 +243,30 @@ class UpstreamExchange implements Dispatcher.DispatchHandler {
   }
 }
 
-/** `headLimit`: the largest response head, in HAProxy's measure (responseHead.ts responseHeadLimit). */
-export function proxyRequest(ctx: RequestContext, pool: Pick<Pool, 'dispatch'>, extraResponseHeaders: readonly string[], headLimit: number): Promise<ProxyResult> {
+/**
+ * `headLimit`: the largest response head, in HAProxy's measure (responseHead.ts responseHeadLimit).
+ * `settle` is called once, when the exchange is over: a callback rather than a promise, which cost
+ * a promise, its reactions and a microtask per proxied request.
+ */
+export function proxyRequest(ctx: RequestContext, pool: Pick<Pool, 'dispatch'>, extraResponseHeaders: readonly string[], headLimit: number, settle: (r: ProxyResult) => void): void {
   const { req, res } = ctx;
-  return new Promise<ProxyResult>((resolve) => {
-    const exchange = new UpstreamExchange(ctx, extraResponseHeaders, headLimit, resolve);
-    (res as WithExchange)[EXCHANGE] = exchange;
-    // undici reports failures to the handler; a throw here would be a defect, and the request that
-    // was already accepted still gets its error page instead of hanging.
-    try {
-      pool.dispatch(
-        {
-          path: req.url ?? '/',
-          method: req.method as Dispatcher.HttpMethod,
-          headers: ctx.headers,
-          // A body already in cannot be left on the wire: undici takes it as it is (and its length).
-          body: requestHasBody(req) ? (req.complete ? req : new UploadBody(req)) : null,
-          // Never the client's Host: see requestServername.
-          ...(ctx.route ? { servername: requestServername(ctx.route) } : {}),
-        },
-        exchange,
-      );
-    } catch (e) {
-      exchange.onResponseError(undefined, e as Error);
-    }
-  });
+  const exchange = new UpstreamExchange(ctx, extraResponseHeaders, headLimit, settle);
+  (res as WithExchange)[EXCHANGE] = exchange;
+  // undici reports failures to the handler; a throw here would be a defect, and the request that
+  // was already accepted still gets its error page instead of hanging.
+  try {
+    const options: Dispatcher.DispatchOptions & { servername?: string } = {
+      path: req.url ?? '/',
+      method: req.method as Dispatcher.HttpMethod,
+      headers: ctx.headers,
+      // A body already in cannot be left on the wire: undici takes it as it is (and its length).
+      body: requestHasBody(req) ? (req.complete ? req : new UploadBody(req)) : null,
+      // Never the client's Host: see requestServername. undici reads this request option (absent
+      // from its DispatchOptions type) as `servername || <from Host>`: undefined is none.
+      servername: ctx.route ? requestServername(ctx.route) : undefined,
+    };
+    pool.dispatch(options, exchange);
+  } catch (e) {
+    exchange.onResponseError(undefined, e as Error);
+  }
 }

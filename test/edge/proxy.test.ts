@@ -18,7 +18,7 @@ describe('edge: the upstream hop answers an accepted request even when the dispa
   const results: ProxyResult[] = [];
   before(async () => {
     server = createServer((req, res) => {
-      void proxyRequest(newContext(req, res, 'http'), throwingDispatcher, [], 15_000).then((r) => results.push(r));
+      proxyRequest(newContext(req, res, 'http'), throwingDispatcher, [], 15_000, (r) => results.push(r));
     });
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   });
