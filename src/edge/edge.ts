@@ -480,7 +480,7 @@ export async function startEdge(config: Config, resolved: ResolvedConfig, events
         if (hooks !== NO_HOOKS) {
           if (!rejected) hooks.handshakeAccepted(a.outcome.kind === 'cert' ? a.outcome.code : null);
           hooks.connectionOpened();
-          socket.once('close', () => hooks.connectionClosed());
+          socket.on('close', () => hooks.connectionClosed());
         }
         serveHttp(socket);
         awaitFirstRequest(socket, nextRequest);

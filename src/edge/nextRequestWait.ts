@@ -87,7 +87,8 @@ function startWait(socket: Socket, timeouts: NextRequestTimeouts, first: boolean
   const created: Wait = { check: setTimeout(() => checkWait(socket, created, timeouts), timeouts.checkMs).unref(), checks: 0, bytesAtStart: socket.bytesRead, headDeadline: null, first, bodyOwed: false };
   (socket as WithWait)[WAIT] = created;
   // Once per connection, not per request: a closed connection's timers must not keep it in memory.
-  socket.once('close', () => {
+  // ('close' comes once: on() spares once()'s wrapper.)
+  socket.on('close', () => {
     clearTimeout(created.check);
     clearTimeout(created.headDeadline ?? undefined);
   });

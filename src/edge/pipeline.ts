@@ -4,7 +4,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { EventSink, RequestEvent } from '../observe/events.js';
 import type { ForwardedClientCertMode } from '../headers/modeTable.js';
 import { settleConnectionCert, stateOf } from './connectionState.js';
-import { hostWithoutPort } from '../tls/hostPattern.js';
+import { hostOnly, routeHost } from '../tls/hostPattern.js';
 import type { ListenerKind, RequestContext, Stage } from './requestContext.js';
 import type { RouteTable } from './routeTable.js';
 import type { Upstreams } from './upstreams.js';
@@ -90,6 +90,7 @@ let requestCounter = 0;
 export function newContext(req: IncomingMessage, res: ServerResponse, listener: ListenerKind): RequestContext {
   const socket = req.socket;
   const host = req.headers.host;
+  const only = host ? hostOnly(host) : '';
   const conn = listener === 'https' ? (stateOf(socket) ?? null) : null;
   if (conn) settleConnectionCert(conn);
   return {
@@ -100,7 +101,8 @@ export function newContext(req: IncomingMessage, res: ServerResponse, listener: 
     startedAt: Date.now(),
     clientAddress: conn ? conn.clientAddress : (socket.remoteAddress ?? ''),
     clientPort: conn ? conn.clientPort : socket.remotePort,
-    host: host ? hostWithoutPort(host) : '',
+    host: routeHost(only),
+    hostOnly: only,
     headers: req.rawHeaders,
     h10: NO_H10,
     route: null,
@@ -151,7 +153,7 @@ export function requestEvent(ctx: RequestContext, status: number, error: string 
 
 /** Runs the stages; true when the request should go on to the upstream. */
 export function runStages(stages: readonly Stage[], ctx: RequestContext): boolean {
-  for (const stage of stages) if (!stage(ctx)) return false;
+  for (let i = 0; i < stages.length; i++) if (!stages[i]!(ctx)) return false;
   return true;
 }
 

@@ -16,8 +16,10 @@ export interface RequestContext {
   readonly clientAddress: string;
   /** Read when the request arrives: the socket may be gone (null) by the time the request ends. */
   readonly clientPort: number | undefined;
-  /** Host header without port, lower-cased ('' when absent). */
+  /** Host header without port, lower-cased ('' when absent): routeHost(hostOnly). */
   readonly host: string;
+  /** The Host header's host as HAProxy's host_only gives it: lower case, port removed, a trailing dot kept. */
+  readonly hostOnly: string;
   /** Flat raw header list being prepared for the upstream: [name, value, name, value, …]. */
   headers: string[];
   h10: { sent: readonly HeaderPair[]; removed: readonly HeaderPair[]; set: readonly HeaderPair[] };

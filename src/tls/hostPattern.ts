@@ -14,12 +14,12 @@ export function hostMatcher(pattern: string): HostMatcher {
 }
 
 /**
- * The host part of a Host header, as routes match it: HAProxy's host_only (hostOnly, as the exported
- * routes' `hdr(host),host_only,lower` ACLs), then without a trailing dot (routes ignore it).
+ * The host of a Host header as routes match it: HAProxy's host_only (hostOnly below, as the
+ * exported routes' `hdr(host),host_only,lower` ACLs), then without a trailing dot (routes ignore it).
+ * @param host what hostOnly gave
  */
-export function hostWithoutPort(hostHeader: string): string {
-  const h = hostOnly(hostHeader);
-  return h.endsWith('.') ? h.slice(0, -1) : h;
+export function routeHost(host: string): string {
+  return host.endsWith('.') ? host.slice(0, -1) : host;
 }
 
 /**

@@ -1,7 +1,6 @@
 // Gorouter/HAProxy domain-fronting guard: with SNI present, the Host must name the same server.
 import type { Stage } from '../requestContext.js';
 import { answered } from '../errorPages.js';
-import { hostOnly } from '../../tls/hostPattern.js';
 
 export type DomainFrontingSetting = boolean | 'mtls_only';
 
@@ -21,7 +20,7 @@ export function domainFronting(setting: DomainFrontingSetting): Stage {
     if (setting === false) return true;
     const sni = ctx.conn?.sni;
     // HAProxy compares the SNI (lower case) with the Host as sent, port removed: a trailing dot counts.
-    if (!sni || sni.toLowerCase() === hostOnly(ctx.req.headers.host ?? '')) return true;
+    if (!sni || sni.toLowerCase() === ctx.hostOnly) return true;
     if (setting === 'mtls_only' && !ctx.conn?.certUsed) return true;
     return answered(ctx, 421, `domain fronting: SNI "${sni}" but Host "${ctx.host}"`);
   };

@@ -3,6 +3,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ConnectionState } from '../../../src/edge/connectionState.js';
 import type { RequestContext } from '../../../src/edge/requestContext.js';
+import { hostOnly, routeHost } from '../../../src/tls/hostPattern.js';
 
 export interface Answer {
   status: number | null;
@@ -21,7 +22,7 @@ export function stageContext(input: StageInput): { ctx: RequestContext; answer: 
   const answer: Answer = { status: null, body: '' };
   const rawHeaders = [...input.headers];
   const hostIndex = rawHeaders.findIndex((n, i) => i % 2 === 0 && n.toLowerCase() === 'host');
-  const host = hostIndex >= 0 ? rawHeaders[hostIndex + 1]!.toLowerCase().replace(/:\d+$/, '') : '';
+  const only = hostIndex >= 0 ? hostOnly(rawHeaders[hostIndex + 1]!) : '';
   const req = {
     rawHeaders,
     url: input.url ?? '/',
@@ -50,7 +51,8 @@ export function stageContext(input: StageInput): { ctx: RequestContext; answer: 
     startedAt: 0,
     clientAddress: '192.0.2.7',
     clientPort: 50000,
-    host,
+    host: routeHost(only),
+    hostOnly: only,
     headers: rawHeaders,
     h10: { sent: [], removed: [], set: [] },
     route: null,
