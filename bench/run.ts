@@ -3,11 +3,7 @@
 // one PKI and one load generator (ab, presenting a client certificate). Prints everything it
 // measures and rewrites the results table of docs/performance.md (between its two markers).
 //
-//   npm run bench -- --baseline DIR     full run; DIR is a built checkout of the previous main
-//   npm run bench -- --quick            ~3 s per figure, 30k requests for RSS growth
-//   npm run bench -- [--quick] [--duration S] [--growth-requests N] [--idle N] [--rounds N] [--baseline DIR]
-//        [--only edge,edge-observe,haproxy,nginx,direct,tls-floor] [--no-perf] [--no-profile] [--no-doc] [--no-certs-init]
-//   Env: BENCH_DURATION, BENCH_GROWTH_REQUESTS, BENCH_IDLE, BENCH_QUICK=1
+// Options: USAGE below (`npm run bench -- --help`).
 //
 // Layout on a 2-core machine: the proxy under test is pinned to CPU 0 (`taskset -c 0`), the load
 // generator, the echo upstream and the idle-connection client to CPU 1. Only 127.0.0.1 is used.
@@ -25,9 +21,28 @@ import { AREAS, havePerf, perfRecord, samplesByArea, splitPerHandshake, type Are
 import { median, pairedRound } from './pairing.js';
 import { edgeBenchConfig, startNodeTarget } from './nodeTargets.js';
 import { benchScript, REPO } from './paths.js';
+import { helpAndExit } from './args.js';
 
 // ------------------------------------------------------------------------------------------ options
+const USAGE = `npm run bench -- [--baseline DIR] [--quick] [--duration S] [--growth-requests N] [--idle N] [--rounds N]
+    [--only edge,edge-observe,haproxy,nginx,direct,tls-floor] [--no-rounds] [--no-perf] [--no-profile] [--no-doc] [--no-certs-init] [--no-startup]
+--baseline DIR: a built checkout of the previous main, paired with this one (the "÷ previous main" rows)
+--quick: ~3 s per figure and 30k requests for RSS growth (checks the harness; figures not for the docs)
+--no-doc: print only, leave docs/performance.md as it is
+Env: BENCH_DURATION, BENCH_GROWTH_REQUESTS, BENCH_IDLE, BENCH_ROUNDS, BENCH_QUICK=1`;
+const VALUE_OPTIONS = ['baseline', 'duration', 'growth-requests', 'idle', 'rounds', 'only'];
+const SWITCHES = ['quick', 'no-rounds', 'no-perf', 'no-profile', 'no-doc', 'no-certs-init', 'no-startup'];
+helpAndExit(USAGE);
 const argv = process.argv.slice(2);
+// A full run takes many minutes: a mistyped option must stop it before it starts, not be ignored.
+for (let i = 0; i < argv.length; i++) {
+  const name = argv[i]!.replace(/^--/, '').split('=')[0]!;
+  if (!argv[i]!.startsWith('--') || (!VALUE_OPTIONS.includes(name) && !SWITCHES.includes(name))) {
+    process.stderr.write(`bench: unknown option ${argv[i]}\n${USAGE}\n`);
+    process.exit(2);
+  }
+  if (VALUE_OPTIONS.includes(name) && !argv[i]!.includes('=')) i++;
+}
 const flag = (name: string): string | undefined => {
   const i = argv.indexOf(`--${name}`);
   if (i >= 0) return argv[i + 1];
