@@ -10,7 +10,7 @@ import { H10_SET_ORDER } from '../headers/h10.js';
 import type { DialectWriter } from '../headers/dialects/dialects.js';
 import type { CertSummary, ChainCertificate, HeaderPair } from '../observe/events.js';
 import { verifiedChain } from '../tls/verifyOutcome.js';
-import type { PeerCertificate } from '../tls/peerCertificate.js';
+import { CHAIN_READ_MAX_BYTES, type PeerCertificate } from '../tls/peerCertificate.js';
 
 export type UserMappingLookup = (leaf: X509Certificate) => string | null;
 
@@ -57,13 +57,21 @@ export function certSummary(c: X509Certificate): CertSummary {
   };
 }
 
+const CHAIN_NOT_READ = `chain not read: the client sent more than ${CHAIN_READ_MAX_BYTES / 1024} KiB in its handshake, and only its leaf is shown`;
+
 /**
- * A refused handshake's certificate for its event: the leaf and the chain the client sent, or the
- * leaf alone (marked truncated) when that chain is too costly to read (PeerCertificate.chainCheap).
+ * A refused certificate for its event and its explanation page: the leaf and the chain the client
+ * sent, or the leaf alone (marked truncated, and saying why) when that chain is too costly to read
+ * (PeerCertificate.chainCheap). The leaf is then parsed from the session's DER: the socket's
+ * certificate would link every certificate sent, which is the cost being avoided.
  */
 export function presentedSummary(peer: PeerCertificate): CertSummary {
-  if (peer.chainCheap) return certSummary(peer.x509());
-  return { ...certSummary(new X509Certificate(peer.der)), chainTruncated: true };
+  return peer.chainCheap ? certSummary(peer.x509()) : leafAloneSummary(new X509Certificate(peer.der));
+}
+
+/** A leaf parsed from DER alone (no issuer links), for a client whose chain is not read. */
+function leafAloneSummary(leaf: X509Certificate): CertSummary {
+  return { ...certSummary(leaf), chainTruncated: true, chainNotRead: CHAIN_NOT_READ };
 }
 
 export class CertInfo {
@@ -78,8 +86,9 @@ export class CertInfo {
     private readonly trust: readonly X509Certificate[],
     private readonly valueOptions: ClientCertValueOptions,
     mapUser: UserMappingLookup,
+    summary: CertSummary = certSummary(leaf),
   ) {
-    this.summary = certSummary(leaf);
+    this.summary = summary;
     this.mappedUser = mapUser(leaf);
   }
 
@@ -126,6 +135,14 @@ export class CertInfoCache {
   ) {}
 
   get(peer: PeerCertificate): CertInfo {
+    // A chain too costly to read (only a refused certificate's, in explain mode: verifyOutcome reads
+    // the chain of any certificate it could accept) is not linked, and its leaf-only details are not
+    // cached: a hostile client mints a new leaf per connection anyway, and a later connection with the
+    // same leaf and a real chain must not find the leaf alone. Its headers are never asked for.
+    if (!peer.chainCheap) {
+      const leaf = new X509Certificate(peer.der);
+      return new CertInfo(leaf, this.trust, this.valueOptions, this.mapUser, leafAloneSummary(leaf));
+    }
     // The DER itself is the key (as text: Map hashes strings, not Buffers); no digest per connection.
     const key = peer.der.toString('latin1');
     let info = this.entries.get(key);

@@ -20,6 +20,11 @@ export interface CertSummary {
    */
   readonly chain: readonly ChainCertificate[];
   readonly chainTruncated: boolean;
+  /**
+   * Why the chain after the leaf was not read (the client sent more than CHAIN_READ_MAX_BYTES in its
+   * handshake, peerCertificate.ts); absent when it was. `chain` is then empty and `chainTruncated` true.
+   */
+  readonly chainNotRead?: string;
 }
 
 /** One certificate of a presented chain, for people. */

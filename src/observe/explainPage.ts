@@ -102,7 +102,7 @@ function renderHtml(x: Explanation): string {
       row('TLS alert a real edge sends', x.kind === 'no-certificate' ? NO_CERTIFICATE.alert.name : null);
   const certTable = x.cert
     ? `<h2>The certificate the client presented</h2><div class="card"><table>
-${row('Subject', x.cert.subject)}${row('Issuer', x.cert.issuer)}${row('Serial number', x.cert.serialNumber)}${row('Valid from', x.cert.validFrom)}${row('Valid to', x.cert.validTo)}${row('SHA-256 fingerprint', x.cert.fingerprint256)}
+${row('Subject', x.cert.subject)}${row('Issuer', x.cert.issuer)}${row('Serial number', x.cert.serialNumber)}${row('Valid from', x.cert.validFrom)}${row('Valid to', x.cert.validTo)}${row('SHA-256 fingerprint', x.cert.fingerprint256)}${row('Chain', x.cert.chainNotRead)}
 </table></div>`
     : '';
   const checklist = x.checklist
@@ -131,6 +131,8 @@ function renderText(x: Explanation): string {
   const lines = [`${x.status} ${x.title}`, '', x.reason, '', `How to fix it: ${x.hint}`, '', `Host (SNI): ${x.sni ?? '(none sent)'}`];
   if (x.verify) lines.push(`OpenSSL: ${x.verify.name} (${x.verify.code}): ${x.verify.text}`, `TLS alert a real edge sends: ${x.verify.alert ?? '-'}`);
   if (x.cert) lines.push(`Subject: ${x.cert.subject}`, `Issuer: ${x.cert.issuer}`, `Valid: ${x.cert.validFrom} .. ${x.cert.validTo}`);
+  // The chain itself is not listed here; only that it was not read (a client over the size bound).
+  if (x.cert?.chainNotRead) lines.push(`Chain: ${x.cert.chainNotRead}`);
   lines.push('', 'Checklist:', ...x.checklist.map((c) => `${c.applies ? '->' : '  '} ${c.text}`), '');
   // SNI and certificate text may hold controls, separators or bidi characters; a terminal must not
   // interpret them. Each line is escaped on its own, so the newlines between lines stay.

@@ -17,7 +17,9 @@ import { sessionFacts, type SessionFacts } from '../headers/sessionId.js';
  * again and again. When the client had sent more than this by the end of its handshake, the chain
  * is left unread wherever it cannot change the verdict (verifyOutcome.ts): real chains are a few KB.
  * The count is the TCP socket's (public) bytesRead, so it includes any request bytes that arrived
- * with the handshake's last flight: such a client's rejection event then shows only its leaf.
+ * with the handshake's last flight: such a client's rejection event then shows only its leaf, and
+ * so does its explain-mode page (certInfoCache.ts: the page would otherwise link the chain once per
+ * new leaf a hostile client mints).
  */
 export const CHAIN_READ_MAX_BYTES = 32 * 1024;
 

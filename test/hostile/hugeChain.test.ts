@@ -3,12 +3,15 @@
 // refused client could make each of its handshakes cost the edge ten ordinary ones. Without an ignore
 // list the chain cannot change the verdict and is left unread (the event shows the leaf alone, marked
 // truncated); with one it is read, since the verdict depends on it. A small chain is always read.
+// Explain mode keeps the refused connection open for its 495 page: over the limit, the page and the
+// event describe the leaf alone and say why, since otherwise every new leaf would link the padding.
 import { expect } from 'chai';
 import tls from 'node:tls';
 import { CHAIN_READ_MAX_BYTES } from '../../src/tls/peerCertificate.js';
 import type { EdgeEvent, HandshakeRejectedEvent } from '../../src/observe/events.js';
 import { forgeCert, forgeKey, keyPem, pem, ROOT_EXT, LEAF_EXT, validNow } from '../support/certForge.js';
 import { clientIdentity, httpsRequest, startTestEdge, type TestEdge } from '../support/edgeHarness.js';
+import type { CertSummary } from '../../src/observe/events.js';
 
 const leafKey = forgeKey();
 const padKey = forgeKey();
@@ -95,4 +98,105 @@ describe('hostile: a client chain padded with unrelated certificates', function 
       expect(r[0]!.cert?.chainTruncated).to.equal(true);
     });
   });
+});
+
+describe('hostile: a padded client chain in explain mode', function () {
+  this.timeout(30_000);
+  const big = paddedChain(100);
+  const small = paddedChain(3);
+  const NOT_READ = /^chain not read: the client sent more than 32 KiB in its handshake/;
+  let edge: TestEdge;
+  before(async () => {
+    edge = await startTestEdge({ explainRejections: true });
+  });
+  after(() => edge?.close());
+
+  /**
+   * One request with the chain; the 495 page, the rejection event it caused, and how often the edge
+   * asked a socket for its peer's X509Certificate (the call that links every certificate sent; the
+   * https client does not make it, so every call counted is the edge's).
+   */
+  async function explained(chain: string, accept: string, maxVersion: 'TLSv1.2' | 'TLSv1.3'): Promise<{ status: number; body: string; event: HandshakeRejectedEvent; links: number }> {
+    const before = rejections(edge.events).length;
+    const original = tls.TLSSocket.prototype.getPeerX509Certificate;
+    let links = 0;
+    tls.TLSSocket.prototype.getPeerX509Certificate = function (this: tls.TLSSocket) {
+      links++;
+      return original.call(this);
+    };
+    let r: Awaited<ReturnType<typeof httpsRequest>>;
+    try {
+      r = await httpsRequest(edge.httpsPort, { identity: { cert: Buffer.from(chain), key: Buffer.from(keyPem(leafKey)) }, headers: { host: 'localhost', accept }, maxVersion });
+    } finally {
+      tls.TLSSocket.prototype.getPeerX509Certificate = original;
+    }
+    const events = rejections(edge.events).slice(before);
+    expect(events).to.have.length(1);
+    return { status: r.status, body: r.body, event: events[0]!, links };
+  }
+
+  const CASES: readonly { name: string; chain: string; maxVersion: 'TLSv1.2' | 'TLSv1.3'; links: number; cert: (c: CertSummary) => void }[] = [
+    {
+      name: 'over 32 KiB, TLS 1.2: the leaf alone, the chain said to be unread',
+      chain: big,
+      maxVersion: 'TLSv1.2',
+      links: 0,
+      cert: (c) => {
+        expect(c.chain).to.deep.equal([]);
+        expect(c.chainTruncated).to.equal(true);
+        expect(c.chainNotRead).to.match(NOT_READ);
+      },
+    },
+    {
+      name: 'over 32 KiB, TLS 1.3: the same',
+      chain: big,
+      maxVersion: 'TLSv1.3',
+      links: 0,
+      cert: (c) => {
+        expect(c.chain).to.deep.equal([]);
+        expect(c.chainTruncated).to.equal(true);
+        expect(c.chainNotRead).to.match(NOT_READ);
+      },
+    },
+    {
+      name: 'a small padded chain: read and listed, as before',
+      chain: small,
+      maxVersion: 'TLSv1.3',
+      // The verdict reads it (chainErrors); the page reuses that read.
+      links: 1,
+      cert: (c) => {
+        expect(c.chain.map((x) => x.subject)).to.deep.equal(['CN=pad 0', 'CN=pad 1', 'CN=pad 2']);
+        expect(c.chainTruncated).to.equal(false);
+        expect(c).to.not.have.property('chainNotRead');
+      },
+    },
+  ];
+
+  for (const c of CASES) {
+    it(`${c.name}: in the JSON page and the rejection event; the edge serves the next client`, async () => {
+      const { status, body, event, links } = await explained(c.chain, 'application/json', c.maxVersion);
+      expect(status).to.equal(495);
+      expect(links, 'peer X509Certificate reads (each links the whole chain sent)').to.equal(c.links);
+      const page = JSON.parse(body) as { verify: { code: number } | null; certificate: CertSummary | null };
+      expect(page.verify?.code).to.equal(18);
+      expect(page.certificate?.subject).to.equal('CN=padded leaf');
+      c.cert(page.certificate!);
+      expect(event.explained).to.equal(true);
+      expect(event.verify?.code).to.equal(18);
+      expect(event.cert?.subject).to.equal('CN=padded leaf');
+      c.cert(event.cert!);
+      expect((await httpsRequest(edge.httpsPort, { identity: await clientIdentity('valid') })).status).to.equal(200);
+    });
+  }
+
+  for (const accept of ['text/html', 'text/plain']) {
+    it(`over 32 KiB, ${accept}: the page names the leaf and says the chain was not read; a small chain's page does not`, async () => {
+      const over = await explained(big, accept, 'TLSv1.3');
+      expect(over.status).to.equal(495);
+      expect(over.body).to.include('CN=padded leaf').and.to.include('chain not read: the client sent more than 32 KiB in its handshake');
+      const under = await explained(small, accept, 'TLSv1.3');
+      expect(under.status).to.equal(495);
+      expect(under.body).to.include('CN=padded leaf').and.not.to.include('chain not read');
+    });
+  }
 });

@@ -124,7 +124,8 @@
       chain.appendChild(add(el('li', 'sent'), el('b', null, ev.cert.subjectCN || ev.cert.subject), el('div', 'muted', ev.cert.subject)));
       links.forEach(function (c) { chain.appendChild(add(el('li', 'sent'), 'issued by ', el('b', null, c.subjectCN || c.subject), el('div', 'muted', c.subject))); });
       var last = links.length ? links[links.length - 1] : ev.cert;
-      if (ev.cert.chainTruncated) chain.appendChild(el('li', 'more muted', '\u2026 the client sent more: the first ' + (links.length + 1) + ' are shown'));
+      if (ev.cert.chainNotRead) chain.appendChild(el('li', 'more muted', ev.cert.chainNotRead));
+      else if (ev.cert.chainTruncated) chain.appendChild(el('li', 'more muted', '\u2026 the client sent more: the first ' + (links.length + 1) + ' are shown'));
       else if (last.issuer !== last.subject) chain.appendChild(add(el('li', 'not-sent'), 'issued by ', el('b', null, last.issuer), el('div', 'muted', 'not sent by the client')));
       s.appendChild(chain);
       s.appendChild(el('div', 'muted', 'valid ' + ev.cert.validFrom + ' \u2013 ' + ev.cert.validTo));
