@@ -7,8 +7,9 @@ import { dirname, resolve } from 'node:path';
 import { parse as parseYaml, YAMLParseError } from 'yaml';
 import type { z } from 'zod';
 import { configSchema, type Config, type ConfigInput } from './schema.js';
-import { ConfigError } from './configError.js';
+import { ConfigError, type ConfigProblem } from './configError.js';
 import { resolveConfig, type ResolvedConfig } from './resolve.js';
+import { ADMIN_TOKEN_ENV, adminAccessProblems, adminToken } from '../observe/adminAccess.js';
 import { applyOverrides, tlsFieldFlags, type ConfigOverrides } from './startFlags.js';
 
 type Obj = Record<string, unknown>;
@@ -54,6 +55,18 @@ function formatIssues(source: string, issues: readonly z.core.$ZodIssue[], flagP
   );
 }
 
+/**
+ * The admin listener's settings as the listener would refuse them (off loopback without a token, a
+ * short MTLS_EDGE_ADMIN_TOKEN), found here rather than when the listener starts: `start` then exits 2
+ * before a `--workers` primary forks a worker that would fail the same way, and a reload refuses the file.
+ */
+function adminSettingProblems(config: Config, source: string, env: NodeJS.ProcessEnv): ConfigProblem[] {
+  if (config.admin === false) return [];
+  // The schema already holds admin.token to its length: a short token in force came from the environment.
+  const tokenWhere = config.admin.token ? `${source}: admin.token` : ADMIN_TOKEN_ENV;
+  return adminAccessProblems(config.admin.host, adminToken(config.admin.token, env), { host: `${source}: admin.host`, token: tokenWhere });
+}
+
 export interface LoadedConfig {
   config: Config;
   resolved: ResolvedConfig;
@@ -66,7 +79,7 @@ export interface LoadOptions {
   readonly overrides?: ConfigOverrides;
   /** Where relative paths given by flags (and `file`) start; default: the working directory. */
   readonly cwd?: string;
-  /** Where BIND_ENV is read; default: process.env. */
+  /** Where BIND_ENV and MTLS_EDGE_ADMIN_TOKEN are read; default: process.env. */
   readonly env?: NodeJS.ProcessEnv;
 }
 
@@ -99,12 +112,16 @@ export async function loadConfig(opts: LoadOptions): Promise<LoadedConfig> {
   // pki_dir written in the file is relative to the file like every other path there; the default
   // (`certs`, written nowhere) and --pki-dir (already absolute) start at the working directory.
   const pkiDirBase = 'pki_dir' in fromFile ? baseDir : cwd;
-  const resolved = await resolveConfig(parsed.data, {
-    baseDir,
-    pkiDirBase,
-    source: file ?? 'command line',
-    devTlsOverrides,
-    tlsFieldFlags: tlsFieldFlags(opts.overrides ?? {}),
-  });
+  const source = file ?? 'command line';
+  const adminProblems = adminSettingProblems(parsed.data, source, opts.env ?? process.env);
+  let resolved: ResolvedConfig;
+  try {
+    resolved = await resolveConfig(parsed.data, { baseDir, pkiDirBase, source, devTlsOverrides, tlsFieldFlags: tlsFieldFlags(opts.overrides ?? {}) });
+  } catch (e) {
+    // Every problem together, the admin listener's first (it is the first the reader can fix without a file).
+    if (e instanceof ConfigError && adminProblems.length > 0) throw new ConfigError([...adminProblems, ...e.problems]);
+    throw e;
+  }
+  if (adminProblems.length > 0) throw new ConfigError(adminProblems);
   return { config: parsed.data, resolved, maxConnectionsDefaulted: input['max_connections'] === undefined };
 }

@@ -8,7 +8,7 @@
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { isIP } from 'node:net';
-import { ConfigError } from '../config/configError.js';
+import { ConfigError, type ConfigProblem } from '../config/configError.js';
 
 /** Environment variable holding the admin token when the configuration has none. */
 export const ADMIN_TOKEN_ENV = 'MTLS_EDGE_ADMIN_TOKEN';
@@ -82,25 +82,42 @@ function cookieValue(req: AdminRequest, name: string): string | undefined {
   return undefined;
 }
 
+/** Where adminAccessProblems' problems point: the settings as the reader wrote them. */
+export interface AdminSettingNames {
+  readonly host: string;
+  readonly token: string;
+}
+
+/**
+ * What would publish the flow page without a credential, or with a guessable one: each problem
+ * names the setting and the fix. `token` is the one in force (adminToken()). The configuration
+ * load runs this too, so `start` (also the primary of `--workers`) and a reload refuse such a file
+ * before any listener, or worker, starts.
+ */
+export function adminAccessProblems(host: string, token: string | undefined, names: AdminSettingNames): ConfigProblem[] {
+  if (token !== undefined && token.length < ADMIN_TOKEN_MIN_LENGTH) {
+    return [{ where: names.token, message: `too short: use at least ${ADMIN_TOKEN_MIN_LENGTH} characters, e.g. the output of \`node -e "console.log(crypto.randomBytes(24).toString('hex'))"\`` }];
+  }
+  if (!isLoopbackBind(host) && token === undefined) {
+    return [{
+      where: names.host,
+      message:
+        `${host} is not loopback, and no admin token is set: ` +
+        `set ${ADMIN_TOKEN_ENV} (e.g. \`export ${ADMIN_TOKEN_ENV}=$(node -e "console.log(crypto.randomBytes(24).toString('hex'))")\`) or admin.token, ` +
+        `or bind admin.host to 127.0.0.1`,
+    }];
+  }
+  return [];
+}
+
 /**
  * Refuses (with a message naming the setting and the fix) a configuration that would publish the
  * flow page without a credential, or with a guessable one.
  */
 export function createAdminAccess(opts: AdminAccessOptions): AdminAccess {
-  const loopback = isLoopbackBind(opts.host);
   const token = opts.token;
-  if (token !== undefined && token.length < ADMIN_TOKEN_MIN_LENGTH) {
-    throw new ConfigError([{ where: `admin.token (or ${ADMIN_TOKEN_ENV})`, message: `too short: use at least ${ADMIN_TOKEN_MIN_LENGTH} characters, e.g. the output of \`node -e "console.log(crypto.randomBytes(24).toString('hex'))"\`` }]);
-  }
-  if (!loopback && token === undefined) {
-    throw new ConfigError([{
-      where: 'admin.host',
-      message:
-        `${opts.host} is not loopback, and no admin token is set: ` +
-        `set ${ADMIN_TOKEN_ENV} (e.g. \`export ${ADMIN_TOKEN_ENV}=$(node -e "console.log(crypto.randomBytes(24).toString('hex'))")\`) or admin.token, ` +
-        `or bind admin.host to 127.0.0.1`,
-    }]);
-  }
+  const problems = adminAccessProblems(opts.host, token, { host: 'admin.host', token: `admin.token (or ${ADMIN_TOKEN_ENV})` });
+  if (problems.length > 0) throw new ConfigError(problems);
   const allowed = new Set(['localhost', '127.0.0.1', '::1', ...(opts.allowedHosts ?? []).map((h) => hostName(h) || h.toLowerCase())]);
   const bound = opts.host.trim().toLowerCase().replace(/^\[|\]$/g, '');
   if (!WILDCARD.has(bound)) allowed.add(bound);

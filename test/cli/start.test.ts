@@ -152,23 +152,33 @@ describe('CLI: bad invocations', function () {
     expect(r.stderr).to.match(/client-auth/).and.to.match(/disabled.*optional.*required/s);
   });
 
-  it('an admin listener off loopback without a token: exit 2, a configuration error naming admin.host and the fix', async () => {
+  // With --workers the primary used to fork worker 1, which failed on the same setting and was
+  // forked again every 500 ms for ever: the file is refused before anything starts, once.
+  for (const workers of [[], ['--workers', '2']]) {
+    it(`an admin listener off loopback without a token${workers.length ? ` (${workers.join(' ')})` : ''}: exit 2, one configuration error naming the file, admin.host and the fix`, async () => {
+      const { dir } = await testPki();
+      const cfgDir = mkdtempSync(join(tmpdir(), 'mtls-edge-admin-cfg-'));
+      try {
+        const file = join(cfgDir, 'edge.yaml');
+        writeFileSync(file, `https_port: 0\nhttp_port: false\npki_dir: ${dir}\nadmin: { host: 0.0.0.0, port: 0 }\n`);
+        const env = { ...process.env };
+        delete env.MTLS_EDGE_ADMIN_TOKEN;
+        const r = await cli(['start', '--config', file, ...workers], env);
+        expect(r.code, r.stderr).to.equal(2);
+        expect(r.stderr).to.match(/^mtls-edge: configuration error:\n {2}\S+edge\.yaml: admin\.host: 0\.0\.0\.0 is not loopback, and no admin token is set: set MTLS_EDGE_ADMIN_TOKEN/);
+        expect(r.stderr.match(/is not loopback/g), r.stderr).to.have.length(1);
+        expect(r.stdout + r.stderr).to.not.include('starting it again');
+      } finally {
+        rmSync(cfgDir, { recursive: true, force: true });
+      }
+    });
+  }
+
+  it('a short MTLS_EDGE_ADMIN_TOKEN: exit 2 naming the variable', async () => {
     const { dir } = await testPki();
-    const { mkdtempSync, writeFileSync, rmSync } = await import('node:fs');
-    const { tmpdir } = await import('node:os');
-    const { join } = await import('node:path');
-    const cfgDir = mkdtempSync(join(tmpdir(), 'mtls-edge-admin-cfg-'));
-    try {
-      const file = join(cfgDir, 'edge.yaml');
-      writeFileSync(file, `https_port: 0\nhttp_port: false\npki_dir: ${dir}\nadmin: { host: 0.0.0.0, port: 0 }\n`);
-      const env = { ...process.env };
-      delete env.MTLS_EDGE_ADMIN_TOKEN;
-      const r = await cli(['start', '--config', file], env);
-      expect(r.code, r.stderr).to.equal(2);
-      expect(r.stderr).to.match(/^mtls-edge: configuration error:\n {2}admin\.host: 0\.0\.0\.0 is not loopback, and no admin token is set: set MTLS_EDGE_ADMIN_TOKEN/);
-    } finally {
-      rmSync(cfgDir, { recursive: true, force: true });
-    }
+    const r = await cli(['start', '--pki-dir', dir, '--bind', '127.0.0.1', '--https-port', '0', '--http-port', '-1', '--admin-port', '0', '--workers', '2'], { ...process.env, MTLS_EDGE_ADMIN_TOKEN: 'short' });
+    expect(r.code, r.stderr).to.equal(2);
+    expect(r.stderr).to.match(/^mtls-edge: configuration error:\n {2}MTLS_EDGE_ADMIN_TOKEN: too short: use at least 16 characters/);
   });
 
   it('a port already in use: exit 1 with the fix', async () => {
@@ -181,6 +191,22 @@ describe('CLI: bad invocations', function () {
       const r = await cli(['start', '--pki-dir', dir, '--bind', '127.0.0.1', '--https-port', String(port), '--http-port', '-1', '--no-admin']);
       expect(r.code).to.equal(1);
       expect(r.stdout + r.stderr).to.match(new RegExp(`port ${port} .*already in use \\(EADDRINUSE\\).*--https-port \\(https_port in the configuration\\)`));
+    } finally {
+      blocker.close();
+    }
+  });
+
+  it('a port already in use under --workers 2: every worker fails before it is ready, the edge exits 1 and says why, not a restart for ever', async () => {
+    const { dir } = await testPki();
+    const net = await import('node:net');
+    const blocker = net.createServer().listen(0, '127.0.0.1');
+    await new Promise((r) => blocker.once('listening', r));
+    const port = (blocker.address() as { port: number }).port;
+    try {
+      const r = await cli(['start', '--pki-dir', dir, '--bind', '127.0.0.1', '--https-port', String(port), '--http-port', '-1', '--no-admin', '--workers', '2']);
+      expect(r.code, r.stdout + r.stderr).to.equal(1);
+      expect(r.stdout + r.stderr).to.match(new RegExp(`port ${port} .*already in use \\(EADDRINUSE\\)`));
+      expect(r.stderr).to.match(/mtls-edge: worker \d exited 5 times in a row before it was ready \(last: 1\); stopping the edge: its messages above say why/);
     } finally {
       blocker.close();
     }
