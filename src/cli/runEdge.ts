@@ -17,6 +17,7 @@ import { writePidFile } from './pidFile.js';
 import { loadConfig, type LoadedConfig } from '../config/load.js';
 import { flagAndSetting, type ConfigOverrides, type ProcessSettings } from '../config/startFlags.js';
 import { ConfigError } from '../config/configError.js';
+import { restartOnlyChanges } from '../config/restartOnly.js';
 import { startEdge, type RunningEdge } from '../edge/edge.js';
 import { connectionErrorEvent } from '../edge/faultBoundary.js';
 import { descriptorNotice, descriptorsPerConnection, openFilesLimit } from '../edge/descriptorLimit.js';
@@ -147,7 +148,8 @@ export async function runEdgeProcess(loaded: LoadedConfig, opts: RunOptions): Pr
   // Under --workers the primary writes the pid file once every worker said it is ready.
   if (isClusterWorker()) process.send?.(WORKER_READY);
   // Reload on SIGHUP and whenever a file the configuration was read from changes. A broken new
-  // configuration keeps the running one and says exactly why.
+  // configuration keeps the running one and says exactly why; of a valid one, the settings read
+  // only at start (src/config/restartOnly.ts) keep their running values, and a warning names them.
   let unwatch = (): void => undefined;
   const watched = (l: LoadedConfig): string[] => [...l.resolved.files, ...(opts.configFile ? [resolve(opts.configFile)] : [])];
   let reloading: Promise<void> = Promise.resolve();
@@ -161,6 +163,11 @@ export async function runEdgeProcess(loaded: LoadedConfig, opts: RunOptions): Pr
           unwatch();
           unwatch = watchFiles(watched(next), (changed) => reload(`changed: ${changed.join(', ')}`));
           logger.info(`configuration reloaded (${why})`, { tlsConfigs: next.resolved.tlsProfiles.length, routes: next.resolved.routes.length });
+          // Compared with the configuration the edge started with: those are the values still running.
+          const restartOnly = restartOnlyChanges(config, next.config);
+          if (restartOnly.length > 0) {
+            logger.warn(`reload (${why}): ${restartOnly.join(', ')} changed, and take${restartOnly.length === 1 ? 's' : ''} effect only at a restart: the running edge keeps the values it started with`, { restartOnly });
+          }
         },
         (e: Error) => logger.error(`reload (${why}) failed, keeping the running configuration: ${e instanceof ConfigError ? e.problems.map((p) => `${p.where}: ${p.message}`).join('; ') : e.message}`),
       ),

@@ -9,15 +9,15 @@ export interface EdgeProcess {
   httpsPort: number;
 }
 
-/** `openFiles`: the open-files limit (soft and hard) the edge runs under, set by bash's ulimit. */
-export function startCli(args: string[], cwd: string, nodeArgs: string[] = [], opts: { openFiles?: number } = {}): Promise<EdgeProcess> {
+/** `openFiles`: the open-files limit (soft and hard) the edge runs under, set by bash's ulimit; `env`: its environment (default: this process's). */
+export function startCli(args: string[], cwd: string, nodeArgs: string[] = [], opts: { openFiles?: number; env?: NodeJS.ProcessEnv } = {}): Promise<EdgeProcess> {
   return new Promise((resolve, reject) => {
     const command = [process.execPath, ...nodeArgs, join(process.cwd(), 'bin/mtls-edge.js'), 'start', ...args];
     // `exec` keeps the PID, so the SIGTERM of stopCli reaches node itself.
     const child =
       opts.openFiles === undefined
-        ? spawn(command[0]!, command.slice(1), { cwd, stdio: ['ignore', 'pipe', 'pipe'] })
-        : spawn('bash', ['-c', `ulimit -n ${opts.openFiles} && exec "$@"`, 'bash', ...command], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+        ? spawn(command[0]!, command.slice(1), { cwd, env: opts.env, stdio: ['ignore', 'pipe', 'pipe'] })
+        : spawn('bash', ['-c', `ulimit -n ${opts.openFiles} && exec "$@"`, 'bash', ...command], { cwd, env: opts.env, stdio: ['ignore', 'pipe', 'pipe'] });
     const lines: string[] = [];
     const timer = setTimeout(() => reject(new Error(`edge did not get ready: ${lines.join('\n')}`)), 15_000);
     const onLine = (chunk: Buffer): void => {
