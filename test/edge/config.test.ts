@@ -126,6 +126,20 @@ describe('edge: configuration errors via the CLI, and SIGTERM drain', function (
     }
   });
 
+  it('loadConfig refuses an admin listener off loopback without a token, with the other problems; a token in the environment it reads suffices', async () => {
+    const file = join(tmp, 'admin.yaml');
+    writeFileSync(file, `${base().replace('admin: false', 'admin: { host: 0.0.0.0, port: 0 }')}${tlsBlock(join(tmp, 'nope.crt'), pki.server.key)}`);
+    const problems = await loadConfig({ file, env: {} }).then(
+      () => [],
+      (e: unknown) => (e instanceof ConfigError ? e.problems : [{ where: 'not a ConfigError', message: String(e) }]),
+    );
+    expect(problems.map((p) => p.where)).to.deep.equal([`${file}: admin.host`, `${file}: tls[0].cert`]);
+    expect(problems[0]!.message).to.match(/^0\.0\.0\.0 is not loopback, and no admin token is set: set MTLS_EDGE_ADMIN_TOKEN/);
+    writeFileSync(file, `${base().replace('admin: false', 'admin: { host: 0.0.0.0, port: 0 }')}${tlsBlock(pki.server.chain, pki.server.key)}`);
+    const loaded = await loadConfig({ file, env: { MTLS_EDGE_ADMIN_TOKEN: 'a-token-of-24-characters' } });
+    expect(loaded.config.admin).to.deep.include({ host: '0.0.0.0' });
+  });
+
   it('SIGTERM drains an in-flight slow request, then exits 0', async () => {
     // A slow upstream: answers 1.5 s after the request arrives.
     let arrived: () => void = () => undefined;
