@@ -153,11 +153,18 @@ export async function runEdgeProcess(loaded: LoadedConfig, opts: RunOptions): Pr
   let unwatch = (): void => undefined;
   const watched = (l: LoadedConfig): string[] => [...l.resolved.files, ...(opts.configFile ? [resolve(opts.configFile)] : [])];
   let reloading: Promise<void> = Promise.resolve();
+  const reloadFailed = (why: string, e: unknown): void =>
+    logger.error(`reload (${why}) failed, keeping the running configuration: ${e instanceof ConfigError ? e.problems.map((p) => `${p.where}: ${p.message}`).join('; ') : (e as Error).message}`);
   const reload = (why: string): void => {
     reloading = reloading.then(() =>
       loadConfig({ file: opts.configFile, overrides: opts.overrides }).then(
         (next) => {
-          edge.reload(next.config, next.resolved);
+          try {
+            edge.reload(next.config, next.resolved);
+          } catch (e) {
+            reloadFailed(why, e);
+            return;
+          }
           devPkiDir = next.resolved.devPki?.dir ?? null;
           warnExpiringCertificates(bus, ownCertificates(edge), { days: next.config.expiry_warning_days });
           unwatch();
@@ -169,7 +176,7 @@ export async function runEdgeProcess(loaded: LoadedConfig, opts: RunOptions): Pr
             logger.warn(`reload (${why}): ${restartOnly.join(', ')} changed, and take${restartOnly.length === 1 ? 's' : ''} effect only at a restart: the running edge keeps the values it started with`, { restartOnly });
           }
         },
-        (e: Error) => logger.error(`reload (${why}) failed, keeping the running configuration: ${e instanceof ConfigError ? e.problems.map((p) => `${p.where}: ${p.message}`).join('; ') : e.message}`),
+        (e: Error) => reloadFailed(why, e),
       ),
     );
   };

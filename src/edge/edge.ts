@@ -7,6 +7,7 @@ import type { AddressInfo, Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { Config } from '../config/schema.js';
 import type { ResolvedConfig } from '../config/resolve.js';
+import { ConfigError } from '../config/configError.js';
 import { flagAndSetting } from '../config/startFlags.js';
 import type { EdgeEvent, EventSink, HandshakeRejectedEvent } from '../observe/events.js';
 import { NO_CERTIFICATE } from '../pki/verifyCodes.js';
@@ -61,7 +62,7 @@ export interface RunningEdge {
   readonly httpPort: number | null;
   readonly echo: EchoServer | null;
   runtime(): EdgeRuntime;
-  /** Swaps in a new configuration; live connections keep the one they started with. */
+  /** Swaps in a new configuration; live connections keep the one they started with. Throws a ConfigError, changing nothing, for one it cannot run. */
   reload(config: Config, resolved: ResolvedConfig): void;
   /** Inflight requests right now. */
   inFlight(): number;
@@ -527,6 +528,12 @@ export async function startEdge(config: Config, resolved: ResolvedConfig, events
       return listenForLesson(server, tlsFrontFor(server, true));
     },
     reload(newConfig, newResolved) {
+      // The built-in echo runs only when a route used it at start; sending a new echo route to no
+      // server would answer 503 for a configuration the log called reloaded.
+      const echoIndex = newResolved.routes.findIndex((r) => r.upstream === 'echo');
+      if (echo === null && echoIndex >= 0) {
+        throw new ConfigError([{ where: `routes[${echoIndex}].upstream`, message: 'the built-in echo upstream was not started, since no route used it at start: restart the edge to add a route to it' }]);
+      }
       runtime = buildRuntime(newConfig, newResolved, echo?.origin ?? 'http://127.0.0.1:1');
       // Pools keyed by upstream TLS settings the new routes no longer use close after their requests.
       upstreams.retain(runtime.routes.targets);

@@ -5,6 +5,8 @@ import { expect } from 'chai';
 import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { clientIdentity, httpsRequest, testPki } from '../support/edgeHarness.js';
 import { startCli, stopCli, waitForLine, type EdgeProcess } from '../support/cliProcess.js';
 import { freePort } from '../support/processes.js';
@@ -142,5 +144,43 @@ describe('hot reload of the settings read only at start (CLI process)', function
     expect(await echoedHeaders(p)).to.include('x-vcap-request-id');
     expect(await healthz(adminPort)).to.equal(200);
     expect(await healthz(otherPort)).to.equal('ECONNREFUSED');
+  });
+});
+
+describe('hot reload of a route to the built-in echo (CLI process)', function () {
+  this.timeout(60_000);
+  let dir: string;
+  let pkiDir: string;
+  let edge: EdgeProcess | null = null;
+  let app: Server | null = null;
+  const file = (): string => join(dir, 'edge.yaml');
+  const write = (upstream: string): void =>
+    writeFileSync(file(), [`pki_dir: ${pkiDir}`, 'https_port: 0', 'http_port: false', 'bind: 127.0.0.1', 'admin: false', 'log: { format: json, access: "off" }', 'routes:', `  - upstream: ${upstream}`, ''].join('\n'));
+
+  before(async () => {
+    ({ dir: pkiDir } = await testPki());
+    dir = mkdtempSync(join(tmpdir(), 'mtls-edge-reload-echo-'));
+    app = createServer((_req, res) => res.end('from the app'));
+    await new Promise<void>((r) => app!.listen(0, '127.0.0.1', r));
+    write(`http://127.0.0.1:${(app.address() as AddressInfo).port}`);
+    // No route uses the built-in echo: the edge starts without it.
+    edge = await startCli(['--config', file()], dir);
+  });
+
+  after(async () => {
+    if (edge) await stopCli(edge);
+    await new Promise<void>((r) => (app ? app.close(() => r()) : r()));
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('refuses a new file that routes to the echo the edge did not start, naming the route, and keeps routing to the app', async () => {
+    const p = edge!;
+    p.lines.length = 0;
+    write('echo');
+    const line = await waitForLine(p, /reload .* failed, keeping the running configuration/);
+    expect(line).to.match(/routes\[0\]\.upstream: the built-in echo upstream was not started.*restart the edge/);
+    expect(p.lines.join('\n')).to.not.include('configuration reloaded');
+    const r = await httpsRequest(p.httpsPort, { identity: await clientIdentity('valid') });
+    expect([r.status, r.body]).to.deep.equal([200, 'from the app']);
   });
 });
