@@ -12,6 +12,7 @@ import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, r
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
+import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { freePort, findHaproxy, haproxyVersion, renderHaproxyConfig, supportsFetch } from '../test/parity/haproxy.js';
 import { makeBenchPki, type BenchPki } from './benchPki.js';
 import { ab, HAVE_AB, type AbResult } from './ab.js';
@@ -24,31 +25,36 @@ import { benchScript, REPO } from './paths.js';
 import { helpAndExit } from './args.js';
 
 // ------------------------------------------------------------------------------------------ options
+const TARGET_NAMES = ['direct', 'haproxy', 'edge', 'node-floor', 'edge-log', 'edge-observe', 'nginx', 'tls-floor'];
 const USAGE = `npm run bench -- [--baseline DIR] [--quick] [--duration S] [--growth-requests N] [--idle N] [--rounds N]
-    [--only edge,edge-observe,haproxy,nginx,direct,tls-floor] [--no-rounds] [--no-perf] [--no-profile] [--no-doc] [--no-certs-init] [--no-startup]
+    [--only ${TARGET_NAMES.join(',')}] [--no-rounds] [--no-perf] [--no-profile] [--no-doc] [--no-certs-init] [--no-startup]
 --baseline DIR: a built checkout of the previous main, paired with this one (the "÷ previous main" rows)
 --quick: ~3 s per figure and 30k requests for RSS growth (checks the harness; figures not for the docs)
 --no-doc: print only, leave docs/performance.md as it is
 Env: BENCH_DURATION, BENCH_GROWTH_REQUESTS, BENCH_IDLE, BENCH_ROUNDS, BENCH_QUICK=1`;
-const VALUE_OPTIONS = ['baseline', 'duration', 'growth-requests', 'idle', 'rounds', 'only'];
-const SWITCHES = ['quick', 'no-rounds', 'no-perf', 'no-profile', 'no-doc', 'no-certs-init', 'no-startup'];
 helpAndExit(USAGE);
-const argv = process.argv.slice(2);
-// A full run takes many minutes: a mistyped option must stop it before it starts, not be ignored.
-for (let i = 0; i < argv.length; i++) {
-  const name = argv[i]!.replace(/^--/, '').split('=')[0]!;
-  if (!argv[i]!.startsWith('--') || (!VALUE_OPTIONS.includes(name) && !SWITCHES.includes(name))) {
-    process.stderr.write(`bench: unknown option ${argv[i]}\n${USAGE}\n`);
+const SWITCHES = ['quick', 'no-rounds', 'no-perf', 'no-profile', 'no-doc', 'no-certs-init', 'no-startup'] as const;
+const VALUES = ['baseline', 'duration', 'growth-requests', 'idle', 'rounds', 'only'] as const;
+/** A full run takes many minutes: a mistyped option must stop it before it starts, not be ignored. */
+function parseOptions(): Record<string, string | boolean | undefined> {
+  try {
+    const spec: ParseArgsConfig['options'] = {};
+    for (const n of SWITCHES) spec[n] = { type: 'boolean' };
+    for (const n of VALUES) spec[n] = { type: 'string' };
+    // No option is `multiple`, so every value is a string or a boolean.
+    const values = parseArgs({ args: process.argv.slice(2), strict: true, options: spec }).values as Record<string, string | boolean | undefined>;
+    const only = values['only'];
+    const unknownTarget = typeof only === 'string' ? only.split(',').find((t) => !TARGET_NAMES.includes(t)) : undefined;
+    if (unknownTarget !== undefined) throw new Error(`--only: unknown target "${unknownTarget}"`);
+    return values;
+  } catch (e) {
+    process.stderr.write(`bench: ${(e as Error).message}\n${USAGE}\n`);
     process.exit(2);
   }
-  if (VALUE_OPTIONS.includes(name) && !argv[i]!.includes('=')) i++;
 }
-const flag = (name: string): string | undefined => {
-  const i = argv.indexOf(`--${name}`);
-  if (i >= 0) return argv[i + 1];
-  return argv.find((a) => a.startsWith(`--${name}=`))?.split('=')[1];
-};
-const has = (name: string): boolean => argv.includes(`--${name}`);
+const options = parseOptions();
+const flag = (name: (typeof VALUES)[number]): string | undefined => options[name] as string | undefined;
+const has = (name: (typeof SWITCHES)[number]): boolean => options[name] === true;
 const QUICK = has('quick') || process.env.BENCH_QUICK === '1';
 const clampInt = (v: string | undefined, def: number, min: number, max: number): number => {
   const n = Number(v);
@@ -793,7 +799,7 @@ async function main(): Promise<void> {
     ];
     const machine = `${cpus().length} × ${cpus()[0]?.model ?? 'unknown CPU'}, Node ${process.version}, ${haproxyTarget.label}${nginxBin ? `, ${nginxTarget.label}` : ''}`;
     const resultsText = [
-      `Last run ${new Date().toISOString().slice(0, 10)}, ${QUICK ? '**quick mode** (for checking the harness only)' : 'full mode'}, \`npm run bench -- ${argv.join(' ')}\`; ${machine}.`,
+      `Last run ${new Date().toISOString().slice(0, 10)}, ${QUICK ? '**quick mode** (for checking the harness only)' : 'full mode'}, \`npm run bench -- ${process.argv.slice(2).join(' ')}\`; ${machine}.`,
       '',
       ...resultRows,
       ...(skipped.length ? ['', 'Skipped: ' + skipped.join('; ')] : []),

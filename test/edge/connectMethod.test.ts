@@ -1,5 +1,5 @@
 // CONNECT through the edge, on both listeners (real TLS with a client certificate on the HTTPS
-// port), as HAProxy 2.6 and 3.2 forward it in `mode http` (docs/edge-behaviour.md §7.8,
+// port), as HAProxy 2.6 and 3.2 forward it in `mode http` (docs/edge-behaviour.md §7.9,
 // docs/parity.md#connect): the app's answer reaches the client, a 2xx opens a tunnel, the edge's
 // own refusals are HAProxy's statuses, the app gets the headers a GET gets, and every CONNECT is
 // one request event. Before, Node's server had no 'connect' listener and reset the connection.
