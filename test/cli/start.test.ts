@@ -181,34 +181,30 @@ describe('CLI: bad invocations', function () {
     expect(r.stderr).to.match(/^mtls-edge: configuration error:\n {2}MTLS_EDGE_ADMIN_TOKEN: too short: use at least 16 characters/);
   });
 
-  it('a port already in use: exit 1 with the fix', async () => {
+  /** Runs `start` with its HTTPS port held by another listener, which is closed after. */
+  const startOnBusyPort = async (extra: string[]): Promise<{ port: number; r: Awaited<ReturnType<typeof cli>> }> => {
     const { dir } = await testPki();
     const net = await import('node:net');
     const blocker = net.createServer().listen(0, '127.0.0.1');
     await new Promise((r) => blocker.once('listening', r));
     const port = (blocker.address() as { port: number }).port;
     try {
-      const r = await cli(['start', '--pki-dir', dir, '--bind', '127.0.0.1', '--https-port', String(port), '--http-port', '-1', '--no-admin']);
-      expect(r.code).to.equal(1);
-      expect(r.stdout + r.stderr).to.match(new RegExp(`port ${port} .*already in use \\(EADDRINUSE\\).*--https-port \\(https_port in the configuration\\)`));
+      return { port, r: await cli(['start', '--pki-dir', dir, '--bind', '127.0.0.1', '--https-port', String(port), '--http-port', '-1', '--no-admin', ...extra]) };
     } finally {
       blocker.close();
     }
+  };
+
+  it('a port already in use: exit 1 with the fix', async () => {
+    const { port, r } = await startOnBusyPort([]);
+    expect(r.code).to.equal(1);
+    expect(r.stdout + r.stderr).to.match(new RegExp(`port ${port} .*already in use \\(EADDRINUSE\\).*--https-port \\(https_port in the configuration\\)`));
   });
 
   it('a port already in use under --workers 2: every worker fails before it is ready, the edge exits 1 and says why, not a restart for ever', async () => {
-    const { dir } = await testPki();
-    const net = await import('node:net');
-    const blocker = net.createServer().listen(0, '127.0.0.1');
-    await new Promise((r) => blocker.once('listening', r));
-    const port = (blocker.address() as { port: number }).port;
-    try {
-      const r = await cli(['start', '--pki-dir', dir, '--bind', '127.0.0.1', '--https-port', String(port), '--http-port', '-1', '--no-admin', '--workers', '2']);
-      expect(r.code, r.stdout + r.stderr).to.equal(1);
-      expect(r.stdout + r.stderr).to.match(new RegExp(`port ${port} .*already in use \\(EADDRINUSE\\)`));
-      expect(r.stderr).to.match(/mtls-edge: worker \d exited 5 times in a row before it was ready \(last: 1\); stopping the edge: its messages above say why/);
-    } finally {
-      blocker.close();
-    }
+    const { port, r } = await startOnBusyPort(['--workers', '2']);
+    expect(r.code, r.stdout + r.stderr).to.equal(1);
+    expect(r.stdout + r.stderr).to.match(new RegExp(`port ${port} .*already in use \\(EADDRINUSE\\)`));
+    expect(r.stderr).to.match(/mtls-edge: worker \d exited 5 times in a row before it was ready \(last: 1\); stopping the edge: its messages above say why/);
   });
 });
