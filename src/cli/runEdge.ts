@@ -111,42 +111,6 @@ export async function runEdgeProcess(loaded: LoadedConfig, opts: RunOptions): Pr
     if (devPki) logger.info(`try it: ${tryItCommand(devPki.dir, edge.httpsPort)}`);
     obs.announceAdmin();
   };
-  if (workerNumber() > 0) logger.debug(`worker ${workerNumber()} listening`, { worker: workerNumber() });
-  if (workerNumber() === 1) {
-    process.on('message', (message: unknown) => {
-      if (message === ALL_WORKERS_READY) announceReady();
-    });
-  } else if (workerNumber() === 0) announceReady();
-
-  let stopping = false;
-  const stop = async (why: string): Promise<void> => {
-    if (stopping) return;
-    stopping = true;
-    logger.info(`${why}: draining ${edge.inFlight()} in-flight request(s)`);
-    // Readiness probes see the drain at once, so no new traffic is sent here while it lasts.
-    const running = status;
-    status = () => ({ ...running(), ready: false });
-    unwatch();
-    await edge.close(10_000);
-    await obs.close();
-    process.exit(0);
-  };
-  process.on('SIGTERM', () => void stop('SIGTERM received'));
-  process.on('SIGINT', () => void stop('SIGINT received'));
-  if (opts.process.exitWithParent) watchParent(opts.parentPid, () => void stop(`parent process ${opts.parentPid} ended`));
-  if (opts.process.pidFile) {
-    try {
-      writePidFile(opts.process.pidFile);
-    } catch (e) {
-      // A script waits for this file: without it the edge would run on unseen, so it stops.
-      logger.error(`--pid-file ${opts.process.pidFile}: cannot write it (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}): choose another path`);
-      await edge.close(0);
-      await obs.close();
-      process.exit(1);
-    }
-  }
-  // Under --workers the primary writes the pid file once every worker said it is ready.
-  if (isClusterWorker()) process.send?.(WORKER_READY);
   // Reload on SIGHUP and whenever a file the configuration was read from changes. A broken new
   // configuration keeps the running one and says exactly why; of a valid one, the settings read
   // only at start (src/config/restartOnly.ts) keep their running values, and a warning names them.
@@ -182,4 +146,41 @@ export async function runEdgeProcess(loaded: LoadedConfig, opts: RunOptions): Pr
   };
   unwatch = watchFiles(watched(loaded), (changed) => reload(`changed: ${changed.join(', ')}`));
   process.on('SIGHUP', () => reload('SIGHUP'));
+
+  let stopping = false;
+  const stop = async (why: string): Promise<void> => {
+    if (stopping) return;
+    stopping = true;
+    logger.info(`${why}: draining ${edge.inFlight()} in-flight request(s)`);
+    // Readiness probes see the drain at once, so no new traffic is sent here while it lasts.
+    const running = status;
+    status = () => ({ ...running(), ready: false });
+    unwatch();
+    await edge.close(10_000);
+    await obs.close();
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void stop('SIGTERM received'));
+  process.on('SIGINT', () => void stop('SIGINT received'));
+  if (opts.process.exitWithParent) watchParent(opts.parentPid, () => void stop(`parent process ${opts.parentPid} ended`));
+  if (opts.process.pidFile) {
+    try {
+      writePidFile(opts.process.pidFile);
+    } catch (e) {
+      // A script waits for this file: without it the edge would run on unseen, so it stops.
+      logger.error(`--pid-file ${opts.process.pidFile}: cannot write it (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}): choose another path`);
+      await edge.close(0);
+      await obs.close();
+      process.exit(1);
+    }
+  }
+  // Ready last: reloads, signals and the pid file are in place before anything reads as ready.
+  if (workerNumber() > 0) logger.debug(`worker ${workerNumber()} listening`, { worker: workerNumber() });
+  if (workerNumber() === 1) {
+    process.on('message', (message: unknown) => {
+      if (message === ALL_WORKERS_READY) announceReady();
+    });
+  } else if (workerNumber() === 0) announceReady();
+  // Under --workers the primary writes the pid file once every worker said it is ready.
+  if (isClusterWorker()) process.send?.(WORKER_READY);
 }
