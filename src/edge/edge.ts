@@ -25,7 +25,7 @@ import { createRequestHandler, type PipelineDeps, type PipelineSettings } from '
 import { MAX_REWRITE } from './stages/rewriteBudget.js';
 import { createUpgradeHandler } from './websocket.js';
 import { createConnectHandler } from './connectMethod.js';
-import { RouteTable, usesBuiltInEcho } from './routeTable.js';
+import { builtInEchoRoute, RouteTable, usesBuiltInEcho } from './routeTable.js';
 import { Upstreams } from './upstreams.js';
 import { rawErrorResponse, sendErrorPage } from './errorPages.js';
 import { endConnectionAfterFault, guarded } from './faultBoundary.js';
@@ -530,7 +530,7 @@ export async function startEdge(config: Config, resolved: ResolvedConfig, events
     reload(newConfig, newResolved) {
       // The built-in echo runs only when a route used it at start; sending a new echo route to no
       // server would answer 503 for a configuration the log called reloaded.
-      const echoIndex = newResolved.routes.findIndex((r) => r.upstream === 'echo');
+      const echoIndex = builtInEchoRoute(newResolved.routes);
       if (echo === null && echoIndex >= 0) {
         throw new ConfigError([{ where: `routes[${echoIndex}].upstream`, message: 'the built-in echo upstream was not started, since no route used it at start: restart the edge to add a route to it' }]);
       }

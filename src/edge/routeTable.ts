@@ -48,7 +48,11 @@ function pathHasPrefix(url: string, prefix: string): boolean {
   return Number.isNaN(next) || next === 47 /* / */ || next === 63 /* ? */;
 }
 
-/** A route sends to the built-in echo, which then runs in this process. */
+/** The first route that sends to the built-in echo (which then runs in this process), or -1. */
+export function builtInEchoRoute(routes: readonly { readonly upstream: string }[]): number {
+  return routes.findIndex((r) => r.upstream === 'echo');
+}
+
 export function usesBuiltInEcho(routes: readonly { readonly upstream: string }[]): boolean {
-  return routes.some((r) => r.upstream === 'echo');
+  return builtInEchoRoute(routes) >= 0;
 }
