@@ -4,13 +4,14 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { freePort } from '../test/parity/haproxy.js';
 import type { BenchPki } from './benchPki.js';
 import { benchScript, REPO } from './paths.js';
 import { start, waitForPort, type Proc } from './procs.js';
 
 export const NODE_TARGETS_HELP =
-  'edge, edge-trim (glibc trim threshold 128 KiB), edge-log (access log), edge-admin (+ admin listener), edge-page (+ a page on /events), node-floor, https-floor (node:https, fixed response, no upstream), tls-floor (node:tls, fixed response); an edge variant takes +--FLAG (extra Node/V8 flags) and @DIR (a built checkout), e.g. edge-admin+--no-opt@/tmp/old';
+  'edge, edge-trim (glibc trim threshold 128 KiB), edge-log (access log), edge-admin (+ admin listener), edge-page (+ a page on /events), edge-inprocess (+ what main holds in its process since issue 20: the checkout\'s config loader run there, undici by its public entry; for older builds), node-floor, https-floor (node:https, fixed response, no upstream), tls-floor (node:tls, fixed response); an edge variant takes +--FLAG (extra Node/V8 flags) and @DIR (a built checkout), e.g. edge-admin+--no-opt@/tmp/old';
 
 const OBSERVE: Record<string, { log: boolean; admin: boolean; page: boolean }> = {
   edge: { log: false, admin: false, page: false },
@@ -18,6 +19,7 @@ const OBSERVE: Record<string, { log: boolean; admin: boolean; page: boolean }> =
   'edge-log': { log: true, admin: false, page: false },
   'edge-admin': { log: true, admin: true, page: false },
   'edge-page': { log: true, admin: true, page: true },
+  'edge-inprocess': { log: false, admin: false, page: false },
 };
 
 /** The edge's configuration in every bench: one TLS configuration with the root as trust list, sanitize_set. */
@@ -100,7 +102,8 @@ export async function startNodeTarget(name: string, pki: BenchPki, echoPort: num
     // An edge runs as its checkout's own `npm start` runs it, so an older main is measured with the Node flags it shipped with.
     const root = checkout ?? REPO;
     script = join(root, 'bin/mtls-edge.js');
-    args = [...startNodeFlags(root), ...flags, ...(o.nodeFlags ?? []), script, 'start', '--config', cfg];
+    const preload = variant === 'edge-inprocess' ? [`--import=${pathToFileURL(benchScript('inProcess.js')).href}`] : [];
+    args = [...startNodeFlags(root), ...preload, ...flags, ...(o.nodeFlags ?? []), script, 'start', '--config', cfg];
   } else {
     throw new Error(`unknown target "${name}": use ${NODE_TARGETS_HELP}`);
   }
