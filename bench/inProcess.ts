@@ -16,8 +16,10 @@ interface LoaderModule {
 const bin = process.argv[1];
 const at = process.argv.indexOf('--config');
 const file = at > 0 ? process.argv[at + 1] : undefined;
-if (!bin || !file) throw new Error('configInProcess: expected `node --import=… <checkout>/bin/mtls-edge.js start --config FILE`');
-const loader = (await import(new URL('../dist/src/config/load.js', pathToFileURL(bin)).href)) as LoaderModule;
+if (!bin || !file) throw new Error('bench/inProcess: expected `node --import=… <checkout>/bin/mtls-edge.js start --config FILE`');
+const loaderUrl = new URL('../dist/src/config/load.js', pathToFileURL(bin)).href;
+const loader = (await import(loaderUrl)) as Partial<LoaderModule>;
+if (typeof loader.loadConfig !== 'function') throw new Error(`bench/inProcess: ${loaderUrl} has no loadConfig({ file }): this target is for builds whose loader has it (e4a0736 and the mains around it)`);
 /** Kept for the process's life, as the edge keeps its loaded configuration and its modules. */
 export const loaded: unknown = await loader.loadConfig({ file });
 export const undici: unknown = createRequire(bin)('undici');
