@@ -102,9 +102,12 @@ export async function startNodeTarget(name: string, pki: BenchPki, echoPort: num
     // An edge runs as its checkout's own `npm start` runs it, so an older main is measured with the Node flags it shipped with.
     const root = checkout ?? REPO;
     script = join(root, 'bin/mtls-edge.js');
-    // Main already holds all of it: on this checkout the target would load the configuration twice.
-    if (variant === 'edge-inprocess' && checkout === null) throw new Error(`target "${name}": edge-inprocess is for another, older checkout: add @DIR`);
-    const preload = variant === 'edge-inprocess' ? [`--import=${pathToFileURL(benchScript('inProcess.js')).href}`] : [];
+    const preload: string[] = [];
+    if (variant === 'edge-inprocess') {
+      // Main already holds all of it: on this checkout the target would load the configuration twice.
+      if (checkout === null) throw new Error(`target "${name}": edge-inprocess is for another, older checkout: add @DIR`);
+      preload.push(`--import=${pathToFileURL(benchScript('inProcess.js')).href}`);
+    }
     args = [...startNodeFlags(root), ...preload, ...flags, ...(o.nodeFlags ?? []), script, 'start', '--config', cfg];
   } else {
     throw new Error(`unknown target "${name}": use ${NODE_TARGETS_HELP}`);
