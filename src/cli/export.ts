@@ -128,7 +128,7 @@ async function writeExport(a: { config?: string; out: string; force: boolean }, 
   try {
     files = render(await loadConfig({ file: a.config }), outDir);
   } catch (e) {
-    if (e instanceof ConfigError) throw new CliError(`configuration error:\n  ${e.problems.map((p) => `${p.where}: ${p.message}`).join('\n  ')}`, 2);
+    if (e instanceof ConfigError) throw new CliError(`configuration error:\n  ${e.joined('\n  ')}`, 2);
     if (e instanceof ExportError) throw new CliError(e.message, 2);
     throw e;
   }

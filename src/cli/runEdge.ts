@@ -59,7 +59,7 @@ export async function runEdgeProcess(loaded: LoadedConfig, opts: RunOptions): Pr
     });
   } catch (e) {
     if (e instanceof ConfigError) {
-      process.stderr.write(`mtls-edge: configuration error:\n  ${e.problems.map((p) => `${p.where}: ${p.message}`).join('\n  ')}\n`);
+      process.stderr.write(`mtls-edge: configuration error:\n  ${e.joined('\n  ')}\n`);
       process.exit(2);
     }
     const inUse = (e as NodeJS.ErrnoException).code === 'EADDRINUSE';
@@ -118,7 +118,7 @@ export async function runEdgeProcess(loaded: LoadedConfig, opts: RunOptions): Pr
   const watched = (l: LoadedConfig): string[] => [...l.resolved.files, ...(opts.configFile ? [resolve(opts.configFile)] : [])];
   let reloading: Promise<void> = Promise.resolve();
   const reloadFailed = (why: string, e: unknown): void =>
-    logger.error(`reload (${why}) failed, keeping the running configuration: ${e instanceof ConfigError ? e.problems.map((p) => `${p.where}: ${p.message}`).join('; ') : (e as Error).message}`);
+    logger.error(`reload (${why}) failed, keeping the running configuration: ${e instanceof ConfigError ? e.joined('; ') : (e as Error).message}`);
   const reload = (why: string): void => {
     reloading = reloading.then(() =>
       loadConfig({ file: opts.configFile, overrides: opts.overrides }).then(

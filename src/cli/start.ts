@@ -52,7 +52,7 @@ export const startCommand: CommandModule<object, StartArgs> = {
     try {
       loaded = await loadConfig({ file: args.config, overrides });
     } catch (e) {
-      if (e instanceof ConfigError) throw new CliError(`configuration error:\n  ${e.problems.map((p) => `${p.where}: ${p.message}`).join('\n  ')}`, 2);
+      if (e instanceof ConfigError) throw new CliError(`configuration error:\n  ${e.joined('\n  ')}`, 2);
       throw e;
     }
     await (await import('./runStart.js')).runStart({ loaded, configFile: args.config, overrides, process: processSettings(overrides, process.cwd()), parentPid });

@@ -4,9 +4,16 @@ export interface ConfigProblem {
   readonly message: string;
 }
 
+const problemLine = (p: ConfigProblem): string => `${p.where}: ${p.message}`;
+
 export class ConfigError extends Error {
   constructor(readonly problems: readonly ConfigProblem[]) {
-    super(problems.map((p) => `${p.where}: ${p.message}`).join('\n'));
+    super(problems.map(problemLine).join('\n'));
     this.name = 'ConfigError';
+  }
+
+  /** Each problem as `where: message`, joined by `separator` (a log line, an indented stderr block). */
+  joined(separator: string): string {
+    return this.problems.map(problemLine).join(separator);
   }
 }
